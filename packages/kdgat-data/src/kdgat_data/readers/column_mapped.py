@@ -1,0 +1,134 @@
+"""Column-mapped captures: a `ColumnMapping` names which column holds what.
+
+Covers ROAD (``Time,Id,Byte1..Byte8,Label`` with ``Benign`` = normal), whitespace-separated traces
+without a header (CrySyS: ``time  id  unused  dlc  b0 .. b7``) and any user CSV registered in the
+dataset catalog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kdgat_data.frames import FrameTable
+from kdgat_data.readers import columns
+from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
+from kdgat_data.readers.text import read_header_csv, read_lines, split_fields
+
+FORMAT = "column_mapped"
+WHITESPACE = "whitespace"
+ColumnRef = str | int
+
+
+class ColumnMapping(BaseModel):
+    """Where each frame field lives. Names when ``header`` is true, 0-based positions otherwise.
+
+    Exactly one of ``payload`` (one hex string of 0-8 bytes) and ``bytes`` (one hex byte per
+    column) must be given. Without ``label`` the capture is unlabelled.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    separator: str = Field(",", description="field separator, or 'whitespace' for runs of blanks")
+    header: bool = True
+    timestamp: ColumnRef
+    id: ColumnRef
+    payload: ColumnRef | None = None
+    bytes: list[ColumnRef] | None = Field(None, max_length=8)
+    dlc: ColumnRef | None = None
+    label: ColumnRef | None = None
+    normal_values: list[str] = Field(default_factory=lambda: ["0", "Benign", "Normal", "R"])
+    attack_values: list[str] | None = Field(
+        None, description="if set, only these label values are attacks and any other value is an error"
+    )
+
+    @model_validator(mode="after")
+    def _one_payload_source(self) -> ColumnMapping:
+        if (self.payload is None) == (self.bytes is None):
+            raise ValueError("give exactly one of 'payload' (a hex string column) and 'bytes' (byte columns)")
+        return self
+
+
+ROAD = ColumnMapping(
+    timestamp="Time", id="Id", bytes=[f"Byte{k}" for k in range(1, 9)], label="Label", normal_values=["Benign"]
+)
+CRYSYS = ColumnMapping(
+    separator=WHITESPACE, header=False, timestamp=0, id=1, dlc=3, bytes=list(range(4, 12))
+)
+
+
+def read_column_mapped(
+    path: str | Path, mapping: ColumnMapping, *, on_bad_row: OnBadRow = OnBadRow.ERROR, attack_type: str = "attack"
+) -> tuple[FrameTable, ReadReport]:
+    path = Path(path)
+    get, n_rows, line_numbers = _column_getter(path, mapping)
+    bad = BadRows(str(path), line_numbers)
+    timestamp = columns.timestamps(get(mapping.timestamp), bad, _name(mapping.timestamp))
+    can_id = columns.hex_ids(get(mapping.id), bad, _name(mapping.id))
+    dlc = columns.dlc_values(get(mapping.dlc), bad, _name(mapping.dlc)) if mapping.dlc is not None else None
+    if mapping.payload is not None:
+        payload, parsed_dlc = columns.hex_payload(get(mapping.payload), bad, _name(mapping.payload))
+        dlc = parsed_dlc if dlc is None else dlc
+    else:
+        payload, dlc = columns.hex_byte_columns(
+            [get(ref) for ref in mapping.bytes], bad, [_name(ref) for ref in mapping.bytes], dlc=dlc
+        )
+    label = names = None
+    if mapping.label is not None:
+        label, names = columns.labels(
+            get(mapping.label), bad, _name(mapping.label), mapping.normal_values, mapping.attack_values
+        )
+    keep, skipped = bad.resolve(on_bad_row)
+    table = FrameTable.build(
+        timestamp=timestamp[keep], can_id=can_id[keep], dlc=dlc[keep], payload=payload[keep],
+        label=None if label is None else label[keep],
+        attack_names=None if names is None or _binary(mapping) else names[keep],
+        attack_type=attack_type, source=str(path),
+    )
+    return table, ReadReport(str(path), FORMAT, n_rows, skipped)
+
+
+def _binary(mapping: ColumnMapping) -> bool:
+    """Labels like 0/1 carry no attack-type name: the name then comes from the file."""
+    values = (mapping.attack_values or []) + mapping.normal_values
+    return all(v.isdigit() for v in values) and bool(mapping.attack_values)
+
+
+def _name(ref: ColumnRef) -> str:
+    return ref if isinstance(ref, str) else f"column {ref}"
+
+
+def _column_getter(path: Path, mapping: ColumnMapping):
+    """``(get(ref) -> pl.Series, n_rows, line_numbers)`` for the file's layout."""
+    refs = [mapping.timestamp, mapping.id, mapping.payload, mapping.dlc, mapping.label, *(mapping.bytes or [])]
+    refs = [r for r in refs if r is not None]
+    if mapping.header and mapping.separator != WHITESPACE:
+        frame, line_numbers = read_header_csv(path, separator=mapping.separator)
+        missing = [r for r in refs if isinstance(r, str) and r not in frame.columns]
+        if missing:
+            raise DataFormatError(
+                path, f"missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}", line=1
+            )
+        if frame.height == 0:
+            raise DataFormatError(path, "no frames after the header line")
+        return (lambda ref: frame[ref] if isinstance(ref, str) else frame.to_series(ref)), frame.height, line_numbers
+    lines, line_numbers = read_lines(path)
+    header: list[str] = []
+    if mapping.header:
+        header = split_fields(lines[:1], None).to_list()[0]
+        lines, line_numbers = lines[1:], line_numbers[1:]
+        missing = [r for r in refs if isinstance(r, str) and r not in header]
+        if missing:
+            raise DataFormatError(path, f"missing column(s) {', '.join(missing)}; found {', '.join(header)}", line=1)
+    if lines.len() == 0:
+        raise DataFormatError(path, "no frames in the file")
+    separator = None if mapping.separator == WHITESPACE else mapping.separator
+    fields = split_fields(lines, separator)
+
+    def get(ref: ColumnRef) -> pl.Series:
+        index = header.index(ref) if isinstance(ref, str) else ref
+        return fields.list.get(index, null_on_oob=True)
+
+    return get, lines.len(), line_numbers

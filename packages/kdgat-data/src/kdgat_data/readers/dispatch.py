@@ -1,0 +1,114 @@
+"""Format detection and the single entry point `read_frames`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from kdgat_data.frames import FrameTable
+from kdgat_data.readers.attack_names import attack_type_from_path
+from kdgat_data.readers.can_train_test import read_can_train_test
+from kdgat_data.readers.candump import read_candump_screen, read_python_can_log
+from kdgat_data.readers.car_hacking import read_car_hacking
+from kdgat_data.readers.column_mapped import CRYSYS, ROAD, ColumnMapping, read_column_mapped
+from kdgat_data.readers.errors import DataFormatError, OnBadRow, ReadReport
+from kdgat_data.readers.text import check_not_empty, first_line
+
+FORMATS = ("can_train_test", "car_hacking", "column_mapped", "road", "crysys", "candump_screen", "python_can")
+BUILTIN_MAPPINGS = {"road": ROAD, "crysys": CRYSYS}
+CAPTURE_SUFFIXES = {".csv", ".log", ".asc", ".blf", ".txt", ".trc"}
+
+
+class ReaderOptions(BaseModel):
+    """How to read the files of one dataset (a catalog entry carries these).
+
+    Args:
+        format: one of FORMATS, or ``None`` to detect it per file.
+        mapping: the column mapping for ``column_mapped``.
+        attack_ids: label rule for unlabelled logs: frames with these IDs are attacks.
+        attack_type: name for attack frames of 0/1-labelled files; ``None`` derives it from the path.
+        on_bad_row: ``error`` stops at the first malformed row, ``skip`` drops and counts them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: str | None = None
+    mapping: ColumnMapping | None = None
+    attack_ids: list[int] | None = None
+    attack_type: str | None = None
+    on_bad_row: OnBadRow = OnBadRow.ERROR
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str | None) -> str | None:
+        if value is not None and value not in FORMATS:
+            raise ValueError(f"unknown format {value!r}; expected one of {', '.join(FORMATS)}")
+        return value
+
+    @field_validator("attack_ids", mode="before")
+    @classmethod
+    def _hex_ids(cls, value):
+        if value is None:
+            return None
+        return [int(v, 16) if isinstance(v, str) else int(v) for v in value]
+
+    def fingerprint(self) -> dict[str, str]:
+        """The options that change what is read, for the cache key."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        return {key: str(value) for key, value in sorted(data.items())}
+
+
+def detect_format(path: str | Path) -> str:
+    """Guess the format of one capture from its extension and first line."""
+    path = Path(path)
+    check_not_empty(path)
+    if path.suffix.lower() in {".asc", ".blf"}:
+        return "python_can"
+    line = first_line(path)
+    compact = line.replace(" ", "").lower()
+    if compact.startswith("timestamp,arbitration_id,data_field"):
+        return "can_train_test"
+    if compact.startswith("time,id,byte1"):
+        return "road"
+    if compact.startswith("timestamp,canid,dlc") or re.match(r"^[0-9.]+,\s*[0-9a-fA-F]+,\s*\d,", line):
+        return "car_hacking"
+    if re.match(r"^\(\s*[0-9.]+\)\s+\S+\s+[0-9A-Fa-f]+\s+\[\d+\]", line):
+        return "candump_screen"
+    if re.match(r"^\([0-9.]+\)\s+\S+\s+[0-9A-Fa-f]+#", line):
+        return "python_can"
+    if re.match(r"^[0-9.]+\s+[0-9a-fA-F]+\s+[0-9a-fA-F]+\s+\d\s", line):
+        return "crysys"
+    raise DataFormatError(
+        path,
+        f"unknown capture format (first line {line[:80]!r}); expected one of {', '.join(FORMATS)}: "
+        "give it with --format, or register a column mapping in configs/datasets.yaml",
+        line=1,
+    )
+
+
+def read_frames(path: str | Path, options: ReaderOptions | None = None) -> tuple[FrameTable, ReadReport]:
+    """Read one capture file into a `FrameTable`, detecting the format unless ``options`` names it."""
+    options = options or ReaderOptions()
+    path = Path(path)
+    fmt = options.format or detect_format(path)
+    attack_type = options.attack_type or attack_type_from_path(path)
+    common = {"on_bad_row": options.on_bad_row, "attack_type": attack_type}
+    if fmt == "can_train_test":
+        return read_can_train_test(path, **common)
+    if fmt == "car_hacking":
+        return read_car_hacking(path, **common)
+    if fmt in BUILTIN_MAPPINGS or fmt == "column_mapped":
+        mapping = options.mapping or BUILTIN_MAPPINGS.get(fmt)
+        if mapping is None:
+            raise DataFormatError(path, "format column_mapped needs a column mapping (see configs/datasets.yaml)")
+        return read_column_mapped(path, mapping, **common)
+    if fmt == "candump_screen":
+        return read_candump_screen(path, attack_ids=options.attack_ids, **common)
+    if fmt == "python_can":
+        return read_python_can_log(path, attack_ids=options.attack_ids, **common)
+    raise DataFormatError(path, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+__all__ = ["FORMATS", "ReaderOptions", "ReadReport", "detect_format", "read_frames"]

@@ -1,0 +1,32 @@
+"""Pydantic contracts that two or more kdgat packages must agree on. Imports nothing heavier than pydantic."""
+
+from kdgat_schemas.dataset_manifest import DatasetManifest, SourceFile, SplitSummary, build_cache_key
+from kdgat_schemas.experiment_name import (
+    DISTILLATIONS,
+    DOMAINS,
+    LEARNING_MODELS,
+    MODES,
+    SIZES,
+    ExperimentName,
+    ExperimentNameError,
+    all_stage_names,
+    dataset_token,
+)
+from kdgat_schemas.run_paths import RunPaths
+
+__all__ = [
+    "DISTILLATIONS",
+    "DOMAINS",
+    "LEARNING_MODELS",
+    "MODES",
+    "SIZES",
+    "DatasetManifest",
+    "ExperimentName",
+    "ExperimentNameError",
+    "RunPaths",
+    "SourceFile",
+    "SplitSummary",
+    "all_stage_names",
+    "build_cache_key",
+    "dataset_token",
+]

@@ -1,0 +1,108 @@
+"""`DatasetManifest`: what a graph cache was built from (DESIGN.md §2), shared by data and train."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SourceFile(BaseModel):
+    """One raw file that fed the cache."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    sha256: str
+    size_bytes: int
+    role: Literal["train", "test", "duplicate"]
+    scenario: str | None = Field(None, description="test scenario name; None for training files")
+    duplicate_of: str | None = Field(None, description="path of the byte-identical file that was kept")
+    frames: int = 0
+    attack_frames: int = 0
+
+
+class SplitSummary(BaseModel):
+    """Counts of one split (train, val, or one test scenario)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    frames: int
+    windows: int
+    attack_windows: int
+    nodes: int
+    edges: int
+
+    @property
+    def normal_windows(self) -> int:
+        return self.windows - self.attack_windows
+
+    @property
+    def attack_share(self) -> float:
+        return self.attack_windows / self.windows if self.windows else 0.0
+
+
+class DatasetManifest(BaseModel):
+    """Describes a built graph cache; two caches with equal `cache_key` are interchangeable.
+
+    The vocabulary lists raw entity IDs (CAN IDs) in index order starting at index 1; index 0 is
+    UNK, the row for every ID not seen in the training split.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    dataset: str
+    domain: str
+    window: int
+    stride: int
+    validation_fraction: float
+    feature_version: str
+    node_features: list[str]
+    edge_features: list[str]
+    sources: list[SourceFile]
+    vocabulary: list[int]
+    splits: dict[str, SplitSummary]
+    attack_types: list[str] = Field(description="attack-type names by code; code 0 is 'normal'")
+    reader_options: dict[str, str] = Field(default_factory=dict)
+
+    def cache_key(self) -> str:
+        """Hash of everything that determines the cache contents (not the derived counts)."""
+        return build_cache_key(
+            sources=[(s.path, s.sha256, s.role, s.scenario) for s in self.sources],
+            window=self.window,
+            stride=self.stride,
+            validation_fraction=self.validation_fraction,
+            feature_version=self.feature_version,
+            reader_options=self.reader_options,
+        )
+
+    def content_hash(self) -> str:
+        """Hash of the whole manifest, recorded in every run that used the cache."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
+    @property
+    def vocabulary_size(self) -> int:
+        """Embedding rows needed: the known IDs plus UNK."""
+        return len(self.vocabulary) + 1
+
+
+def build_cache_key(
+    *,
+    sources: list[tuple[str, str, str, str | None]],
+    window: int,
+    stride: int,
+    validation_fraction: float,
+    feature_version: str,
+    reader_options: dict[str, str],
+) -> str:
+    payload = {
+        "sources": sorted([list(s) for s in sources], key=lambda s: (s[0], s[1])),
+        "window": window,
+        "stride": stride,
+        "validation_fraction": validation_fraction,
+        "feature_version": feature_version,
+        "reader_options": dict(sorted(reader_options.items())),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
