@@ -1,0 +1,206 @@
+"""The graph cache: collated window graphs per split, memory-mapped, described by a manifest.
+
+Layout of one cache folder ``<cache_root>/<dataset>/<cache_key>/``::
+
+    manifest.json             kdgat-schemas DatasetManifest
+    train/*.npy               GraphArrays of the training windows
+    val/*.npy                 the validation windows (tails of the training files)
+    test/<scenario>/*.npy     one store per test scenario
+
+The key hashes the source files' sha256, W, S, the validation fraction, the feature version and
+the reader options, so any change gives a new folder (a rebuild) and an unchanged dataset is
+reused. A cache is written under a temporary name and renamed into place when complete, so a
+crash never leaves a half-written cache, and two processes building at once both end up with
+one complete cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from kdgat_schemas import DatasetManifest, SourceFile, SplitSummary, build_cache_key
+
+from kdgat_data.catalog import Dataset
+from kdgat_data.frames import NORMAL, FrameTable, remap_attack_types
+from kdgat_data.graphs import (
+    EDGE_FEATURES,
+    FEATURE_VERSION,
+    NODE_FEATURES,
+    GraphArrays,
+    build_window_graphs,
+)
+from kdgat_data.layout import dedupe_sources, discover_files
+from kdgat_data.readers import OnBadRow, ReaderOptions, read_frames
+from kdgat_data.splits import split_train_validation
+from kdgat_data.vocabulary import Vocabulary
+
+MANIFEST = "manifest.json"
+DEFAULT_VALIDATION_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class GraphCache:
+    """A built cache: its folder, manifest, and whether it was reused."""
+
+    path: Path
+    manifest: DatasetManifest
+    reused: bool = False
+
+    @property
+    def split_names(self) -> list[str]:
+        return list(self.manifest.splits)
+
+    @property
+    def test_scenarios(self) -> list[str]:
+        return [name.removeprefix("test/") for name in self.manifest.splits if name.startswith("test/")]
+
+    def split(self, name: str, mmap: bool = True) -> GraphArrays:
+        """``train``, ``val`` or ``test/<scenario>`` as memory-mapped `GraphArrays`."""
+        if name not in self.manifest.splits:
+            raise KeyError(f"{self.path}: no split {name!r}; splits are {', '.join(self.manifest.splits)}")
+        return GraphArrays.load(self.path / name, mmap=mmap)
+
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary(self.manifest.vocabulary)
+
+    @classmethod
+    def open(cls, path: str | Path) -> GraphCache:
+        path = Path(path)
+        manifest = DatasetManifest.model_validate_json((path / MANIFEST).read_text())
+        return cls(path, manifest, reused=True)
+
+
+def default_cache_root(dataset: Dataset) -> Path:
+    """``data/cache`` next to the dataset's project (or beside a loose path)."""
+    from kdgat_data.catalog import find_project_root
+
+    root = find_project_root()
+    return (root if root is not None else Path.cwd()) / "data" / "cache"
+
+
+def build_cache(
+    dataset: Dataset,
+    *,
+    window: int = 100,
+    stride: int = 100,
+    validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
+    cache_root: str | Path | None = None,
+    on_bad_row: OnBadRow = OnBadRow.ERROR,
+    progress: Callable[[str], None] = lambda message: None,
+) -> GraphCache:
+    """Build the graph cache of ``dataset``, or reuse the one built from identical inputs."""
+    ensure_generated(dataset, progress)
+    options = dataset.entry.reader_options(on_bad_row)
+    files = discover_files(dataset.root, dataset.entry.train, dataset.entry.test)
+    if not files.train:
+        raise FileNotFoundError(f"{dataset.root}: no training capture files found")
+    sources = dedupe_sources(files)
+    key = build_cache_key(
+        sources=[(s.path, s.sha256, s.role, s.scenario) for s in sources],
+        window=window, stride=stride, validation_fraction=validation_fraction,
+        feature_version=FEATURE_VERSION, reader_options=options.fingerprint(),
+    )
+    target = Path(cache_root or default_cache_root(dataset)) / dataset.name / key
+    if (target / MANIFEST).is_file():
+        progress(f"reusing cache {target}")
+        return GraphCache.open(target)
+    progress(f"building cache {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=target.parent))
+    try:
+        manifest = _build_into(staging, dataset, files.root, sources, options, window, stride, validation_fraction, progress)
+        try:
+            os.replace(staging, target)
+        except OSError:  # another process finished the same cache first: keep theirs
+            shutil.rmtree(staging, ignore_errors=True)
+            return GraphCache.open(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return GraphCache(target, manifest)
+
+
+def ensure_generated(dataset: Dataset, progress: Callable[[str], None] = lambda message: None) -> None:
+    """Generate a synthetic dataset on first use (its folder missing or empty)."""
+    spec = dataset.entry.synthetic
+    if spec is None or (dataset.root.is_dir() and any(dataset.root.iterdir())):
+        return
+    from kdgat_data.synthetic import ATTACKS, generate_dataset
+
+    progress(f"generating synthetic dataset {dataset.root}")
+    generate_dataset(dataset.root, frames=spec.frames, seed=spec.seed, attacks=spec.attacks or ATTACKS, overwrite=True)
+
+
+def _build_into(
+    folder: Path,
+    dataset: Dataset,
+    root: Path,
+    sources: list[SourceFile],
+    options: ReaderOptions,
+    window: int,
+    stride: int,
+    validation_fraction: float,
+    progress: Callable[[str], None],
+) -> DatasetManifest:
+    attack_types = [NORMAL]
+    tables: dict[int, FrameTable] = {}
+    codes: dict[int, np.ndarray] = {}
+    counted: list[SourceFile] = []
+    for index, source in enumerate(sources):
+        if source.role == "duplicate":
+            counted.append(source)
+            continue
+        path = Path(source.path) if Path(source.path).is_absolute() else root / source.path
+        progress(f"reading {source.path}")
+        table, report = read_frames(path, options)
+        if report.skipped_rows:
+            progress(f"skipped {report.skipped_rows} bad rows in {source.path}")
+        tables[index] = table
+        codes[index] = remap_attack_types(table, attack_types)
+        counted.append(source.model_copy(update={"frames": len(table), "attack_frames": table.attack_frames}))
+
+    train_parts = {i: split_train_validation(tables[i], validation_fraction) for i, s in enumerate(sources) if s.role == "train"}
+    vocabulary = Vocabulary.from_training(head.can_id for head, _ in train_parts.values())
+
+    def graphs_of(index: int, table: FrameTable, first_frame: int) -> tuple[GraphArrays, int]:
+        """Window graphs of ``table``, which starts at frame ``first_frame`` of source ``index``."""
+        arrays = build_window_graphs(
+            table.can_id, table.payload, table.label, codes[index][first_frame : first_frame + len(table)],
+            vocabulary.encode(table.can_id), window=window, stride=stride, source=index,
+        )
+        return replace(arrays, window_start=arrays.window_start + first_frame), len(table)
+
+    split_parts: dict[str, list[tuple[GraphArrays, int]]] = {"train": [], "val": []}
+    for index, (head, tail) in train_parts.items():
+        split_parts["train"].append(graphs_of(index, head, 0))
+        split_parts["val"].append(graphs_of(index, tail, len(head)))
+    for index, source in enumerate(sources):
+        if source.role == "test":
+            split_parts.setdefault(f"test/{source.scenario}", []).append(graphs_of(index, tables[index], 0))
+
+    summaries = {}
+    for name, parts in split_parts.items():
+        arrays = GraphArrays.concatenate([p for p, _ in parts])
+        progress(f"{name}: {len(arrays)} windows")
+        arrays.save(folder / name)
+        summaries[name] = SplitSummary(
+            frames=sum(n for _, n in parts), windows=len(arrays), attack_windows=int(np.asarray(arrays.y).sum()),
+            nodes=arrays.num_nodes, edges=arrays.num_edges,
+        )
+    manifest = DatasetManifest(
+        dataset=dataset.name, domain=dataset.domain, window=window, stride=stride,
+        validation_fraction=validation_fraction, feature_version=FEATURE_VERSION,
+        node_features=list(NODE_FEATURES), edge_features=list(EDGE_FEATURES), sources=counted,
+        vocabulary=vocabulary.to_list(), splits=summaries, attack_types=attack_types,
+        reader_options=options.fingerprint(),
+    )
+    (folder / MANIFEST).write_text(json.dumps(json.loads(manifest.model_dump_json()), indent=2) + "\n")
+    return manifest
+

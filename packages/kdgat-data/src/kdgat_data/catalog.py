@@ -1,0 +1,154 @@
+"""The dataset catalog (``configs/datasets.yaml``): dataset key -> domain, folder, reader options.
+
+Relative paths are relative to the project root, the folder holding ``configs/``. A dataset with
+a ``synthetic`` section is generated on first use when its folder is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from kdgat_schemas import DOMAINS, dataset_token
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kdgat_data.readers import ColumnMapping, OnBadRow, ReaderOptions
+
+CATALOG_RELATIVE_PATH = Path("configs") / "datasets.yaml"
+ROOT_ENVIRONMENT_VARIABLE = "KDGAT_PROJECT_ROOT"
+
+
+class SyntheticSpec(BaseModel):
+    """Arguments of the synthetic generator for a generated dataset."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seed: int = 0
+    frames: int = Field(60_000, gt=0, description="frames of the attack-free training capture")
+    attacks: list[str] | None = None
+
+
+class DatasetEntry(BaseModel):
+    """One catalog entry."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    domain: Literal["automotive", "internet", "watertreatment"] = "automotive"
+    path: str
+    description: str = ""
+    format: str | None = Field(None, description="reader format; detected per file when absent")
+    mapping: ColumnMapping | None = None
+    attack_ids: list[int | str] | None = Field(None, description="label rule for unlabelled logs (hex IDs)")
+    train: list[str] | None = Field(None, description="glob patterns of training files (else discovered)")
+    test: dict[str, list[str]] | None = Field(None, description="scenario -> glob patterns (else discovered)")
+    synthetic: SyntheticSpec | None = None
+
+    @field_validator("domain", mode="before")
+    @classmethod
+    def _known_domain(cls, value: str) -> str:
+        if value not in DOMAINS:
+            raise ValueError(f"unknown domain {value!r}; expected one of {', '.join(DOMAINS)}")
+        return value
+
+    def reader_options(self, on_bad_row: OnBadRow = OnBadRow.ERROR) -> ReaderOptions:
+        return ReaderOptions(format=self.format, mapping=self.mapping, attack_ids=self.attack_ids, on_bad_row=on_bad_row)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset resolved to a folder on disk."""
+
+    name: str
+    domain: str
+    root: Path
+    entry: DatasetEntry
+
+    @property
+    def token(self) -> str:
+        """The dataset token of experiment names (``hcrl_ch`` -> ``hcrlch``)."""
+        return dataset_token(self.name)
+
+
+class CatalogError(ValueError):
+    """A catalog file that does not parse, or a dataset that is not in it."""
+
+
+def find_project_root(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` (default: cwd) holding ``configs/datasets.yaml``."""
+    if os.environ.get(ROOT_ENVIRONMENT_VARIABLE):
+        return Path(os.environ[ROOT_ENVIRONMENT_VARIABLE]).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CATALOG_RELATIVE_PATH).is_file():
+            return folder
+    return None
+
+
+class Catalog:
+    """The parsed catalog plus the project root its relative paths refer to."""
+
+    def __init__(self, entries: dict[str, DatasetEntry], root: Path, source: Path | None = None) -> None:
+        self.entries = entries
+        self.root = root
+        self.source = source
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Catalog:
+        """Read ``path``, or ``configs/datasets.yaml`` of the project root found from the cwd."""
+        import yaml
+
+        if path is None:
+            root = find_project_root()
+            if root is None:
+                raise CatalogError(
+                    f"no {CATALOG_RELATIVE_PATH} in {Path.cwd()} or any parent folder; run from the kdgat "
+                    f"project or set {ROOT_ENVIRONMENT_VARIABLE}"
+                )
+            path = root / CATALOG_RELATIVE_PATH
+        path = Path(path).resolve()
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            raise CatalogError(f"{path}: not valid YAML: {error}") from None
+        if not isinstance(raw, dict) or not isinstance(raw.get("datasets"), dict):
+            raise CatalogError(f"{path}: expected a mapping with a 'datasets' key")
+        entries = {}
+        for key, value in raw["datasets"].items():
+            try:
+                dataset_token(str(key))
+                entries[str(key)] = DatasetEntry.model_validate(value)
+            except ValidationError as error:
+                problems = "; ".join(
+                    f"datasets.{key}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+                )
+                raise CatalogError(f"{path}: {problems}") from None
+            except ValueError as error:
+                raise CatalogError(f"{path}: datasets.{key}: {error}") from None
+        return cls(entries, path.parent.parent, path)
+
+    def get(self, name: str) -> Dataset:
+        if name not in self.entries:
+            raise CatalogError(
+                f"dataset {name!r} is not in {self.source}; known: {', '.join(sorted(self.entries))}"
+            )
+        entry = self.entries[name]
+        root = Path(entry.path)
+        return Dataset(name, entry.domain, root if root.is_absolute() else self.root / root, entry)
+
+
+def resolve_dataset(name_or_path: str, catalog_path: str | Path | None = None) -> Dataset:
+    """A catalog key, or a file/folder path read with detected formats (not in the catalog)."""
+    path = Path(name_or_path)
+    if path.exists() and (os.sep in name_or_path or path.suffix or not _in_catalog(name_or_path, catalog_path)):
+        name = path.stem if path.is_file() else path.resolve().name
+        return Dataset(name.lower().replace("-", "_"), "automotive", path, DatasetEntry(path=str(path)))
+    return Catalog.load(catalog_path).get(name_or_path)
+
+
+def _in_catalog(name: str, catalog_path: str | Path | None) -> bool:
+    try:
+        return name in Catalog.load(catalog_path).entries
+    except CatalogError:
+        return False

@@ -1,0 +1,93 @@
+"""`kdgat-data inspect`: what is in a dataset, per file, before anything is cached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kdgat_data.catalog import Dataset
+from kdgat_data.graphs import build_window_graphs
+from kdgat_data.layout import discover_files
+from kdgat_data.readers import ReaderOptions, read_frames
+from kdgat_data.vocabulary import Vocabulary
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    path: str
+    role: str
+    format: str
+    frames: int
+    skipped_rows: int
+    distinct_ids: int
+    attack_frames: int
+    attack_types: dict[str, int]
+    duration_s: float
+    windows: int
+    attack_windows: int
+    nodes_per_graph: tuple[float, int, int]  # mean, min, max
+    edges_per_graph: tuple[float, int, int]
+
+    @property
+    def attack_share(self) -> float:
+        return self.attack_frames / self.frames if self.frames else 0.0
+
+
+@dataclass
+class DatasetSummary:
+    name: str
+    root: Path
+    window: int
+    stride: int
+    files: list[FileSummary] = field(default_factory=list)
+
+    @property
+    def frames(self) -> int:
+        return sum(f.frames for f in self.files)
+
+    @property
+    def windows(self) -> int:
+        return sum(f.windows for f in self.files)
+
+    @property
+    def attack_windows(self) -> int:
+        return sum(f.attack_windows for f in self.files)
+
+
+def inspect_dataset(dataset: Dataset, options: ReaderOptions, window: int = 100, stride: int = 100) -> DatasetSummary:
+    files = discover_files(dataset.root, dataset.entry.train, dataset.entry.test)
+    summary = DatasetSummary(dataset.name, dataset.root, window, stride)
+    roles = [(p, "train") for p in files.train] + [(p, f"test:{s}") for s, ps in files.test.items() for p in ps]
+    for path, role in roles:
+        table, report = read_frames(path, options)
+        graphs = build_window_graphs(
+            table.can_id, table.payload, table.label, table.attack_type,
+            Vocabulary(table.can_id).encode(table.can_id), window=window, stride=stride,
+        )
+        nodes, edges = np.diff(graphs.node_ptr), np.diff(graphs.edge_ptr)
+        summary.files.append(
+            FileSummary(
+                path=_relative(path, files.root), role=role, format=report.format, frames=len(table),
+                skipped_rows=report.skipped_rows, distinct_ids=int(len(np.unique(table.can_id))),
+                attack_frames=table.attack_frames, attack_types=table.attack_counts(),
+                duration_s=float(table.timestamp[-1] - table.timestamp[0]) if len(table) else 0.0,
+                windows=len(graphs), attack_windows=int(graphs.y.sum()),
+                nodes_per_graph=_stats(nodes), edges_per_graph=_stats(edges),
+            )
+        )
+    return summary
+
+
+def _stats(values: np.ndarray) -> tuple[float, int, int]:
+    if len(values) == 0:
+        return (0.0, 0, 0)
+    return (float(values.mean()), int(values.min()), int(values.max()))
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,127 @@
+"""Which files of a dataset folder train and which test (the can-train-and-test layout).
+
+- ``train_*`` folders (``train_01_attack_free``, ``train_02_with_attacks``) hold training files;
+- each ``test_NN_<scenario>`` folder is one test scenario, reported on its own;
+- a folder with neither holds training files only; explicit globs override discovery.
+
+Byte-identical files are loaded once (the published datasets ship duplicated attack-free
+files); a test file identical to a training file is dropped from the test set, since testing on
+training data is leakage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kdgat_schemas import SourceFile
+
+from kdgat_data.readers import CAPTURE_SUFFIXES
+
+_TEST_FOLDER = re.compile(r"^test_\d+_(.+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DatasetFiles:
+    """Training files and test scenarios of one dataset, before de-duplication."""
+
+    root: Path
+    train: list[Path]
+    test: dict[str, list[Path]] = field(default_factory=dict)
+
+
+def capture_files(folder: Path) -> list[Path]:
+    """Capture files under ``folder`` (recursive, sorted), skipping READMEs and hidden files."""
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in CAPTURE_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def scenario_name(folder_name: str) -> str:
+    """``test_01_DoS`` -> ``dos``; ``test_03_known_vehicle_unknown_attack`` -> ``known_vehicle_unknown_attack``."""
+    match = _TEST_FOLDER.match(folder_name)
+    return (match.group(1) if match else folder_name).lower()
+
+
+def discover_files(
+    root: str | Path, train: list[str] | None = None, test: dict[str, list[str]] | None = None
+) -> DatasetFiles:
+    """Find the files of a dataset.
+
+    Args:
+        root: a dataset folder or a single capture file (which then is the only training file).
+        train, test: glob patterns relative to ``root`` that override discovery.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise FileNotFoundError(f"{root}: no such dataset file or folder")
+    if root.is_file():
+        return DatasetFiles(root.parent, [root], {})
+    if train is not None or test is not None:
+        return DatasetFiles(
+            root,
+            _glob(root, train or []),
+            {name: _glob(root, patterns) for name, patterns in (test or {}).items()},
+        )
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    train_folders = [p for p in folders if p.name.lower().startswith("train_")]
+    test_folders = [p for p in folders if _TEST_FOLDER.match(p.name)]
+    if not train_folders and not test_folders:
+        return DatasetFiles(root, capture_files(root), {})
+    return DatasetFiles(
+        root,
+        [f for folder in train_folders for f in capture_files(folder)],
+        {scenario_name(folder.name): capture_files(folder) for folder in test_folders},
+    )
+
+
+def _glob(root: Path, patterns: list[str]) -> list[Path]:
+    files: set[Path] = set()
+    for pattern in patterns:
+        matched = [p for p in root.glob(pattern) if p.is_file()]
+        if not matched:
+            raise FileNotFoundError(f"{root}: pattern {pattern!r} matches no file")
+        files.update(matched)
+    return sorted(files)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dedupe_sources(files: DatasetFiles) -> list[SourceFile]:
+    """One `SourceFile` per file; repeats of earlier content get role ``duplicate``.
+
+    Training files come first, so a test file identical to a training file is the duplicate.
+    """
+    sources: list[SourceFile] = []
+    first_with: dict[str, str] = {}
+    ordered = [(p, "train", None) for p in files.train]
+    ordered += [(p, "test", scenario) for scenario, paths in sorted(files.test.items()) for p in paths]
+    for path, role, scenario in ordered:
+        digest = sha256_file(path)
+        relative = _relative(path, files.root)
+        kept = first_with.setdefault(digest, relative)
+        duplicate = kept != relative
+        sources.append(
+            SourceFile(
+                path=relative, sha256=digest, size_bytes=path.stat().st_size,
+                role="duplicate" if duplicate else role, scenario=scenario,
+                duplicate_of=kept if duplicate else None,
+            )
+        )
+    return sources
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
