@@ -12,15 +12,15 @@ for edges. numpy sorts short rows with SIMD kernels, so this is a few passes ove
 
 from __future__ import annotations
 
-import sys
 from typing import NamedTuple
 
 import numpy as np
 
 from kdgat_data.graphs.arrays import GraphArrays
+from kdgat_data.graphs.node_sums import PrefixDifference, SlotReduction
 
 _SLOTS_PER_CHUNK = 65_536  # frame slots (windows x W) per chunk: intermediates stay in cache
-_SLOTS_PER_BLOCK = 1 << 24  # slots whose outputs are preallocated together (bounds virtual memory)
+_SLOTS_PER_BLOCK = 1 << 25  # slots whose outputs are preallocated together (bounds virtual memory)
 
 
 def window_starts(n_frames: int, window: int, stride: int) -> np.ndarray:
@@ -60,13 +60,7 @@ def build_window_graphs(
         `GraphArrays` with one graph per window, in window order.
     """
     starts = window_starts(len(can_id), window, stride)
-    frames = _Frames(
-        code=_compact_codes(np.asarray(can_id), window),
-        payload=np.ascontiguousarray(payload, np.uint8),
-        label=np.ascontiguousarray(label, np.uint8),
-        attack_type=np.ascontiguousarray(attack_type, np.int16),
-        id_index=np.ascontiguousarray(id_index, np.int32),
-    )
+    frames = _Frames.prepare(can_id, payload, label, attack_type, id_index, window, stride)
     chunk = max(1, _SLOTS_PER_CHUNK // window)
     block = max(1, _SLOTS_PER_BLOCK // window // chunk) * chunk
     blocks = []
@@ -120,11 +114,24 @@ def _compact_codes(can_id: np.ndarray, window: int) -> np.ndarray:
 
 
 class _Frames(NamedTuple):
-    code: np.ndarray  # (N,) int32 compact ID code, 0..K-1
-    payload: np.ndarray  # (N, 8) uint8
+    code: np.ndarray  # (N,) int32 node code (ID order)
     label: np.ndarray  # (N,) uint8
     attack_type: np.ndarray  # (N,) int16
     id_index: np.ndarray  # (N,) int32
+    label_prefix: np.ndarray  # (N + 1,) cumulative attack labels in time order
+    node_sums: SlotReduction | PrefixDifference
+
+    @classmethod
+    def prepare(cls, can_id, payload, label, attack_type, id_index, window: int, stride: int) -> _Frames:
+        code = _compact_codes(np.asarray(can_id), window)
+        label = np.ascontiguousarray(label, np.uint8)
+        overlapping = stride * 2 < window
+        return cls(
+            code=code, label=label, attack_type=np.ascontiguousarray(attack_type, np.int16),
+            id_index=np.ascontiguousarray(id_index, np.int32),
+            label_prefix=np.concatenate([[0], np.cumsum(label, dtype=np.int64)]),
+            node_sums=PrefixDifference(code, payload, label) if overlapping else SlotReduction(payload, label, window),
+        )
 
 
 def _segments(new_segment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -142,25 +149,6 @@ def _runs(sorted_rows: np.ndarray, group: np.ndarray) -> np.ndarray:
     new[:, 0] = True
     np.not_equal(group[:, 1:], group[:, :-1], out=new[:, 1:])
     return new
-
-
-def _payload_sums(payload: np.ndarray, frame_of_slot: np.ndarray, seg: np.ndarray, window: int) -> np.ndarray:
-    """Per-node sums of the 8 payload bytes, (n, 8) float32.
-
-    Fast path (W <= 257, little endian): each 8-byte payload as one uint64, split into two words
-    holding four bytes each in 16-bit lanes, so one 1-D segment sum adds four bytes at once
-    without carries between lanes (at most 257 * 255 < 2**16 per lane).
-    """
-    if window <= 257 and sys.byteorder == "little":
-        packed = payload.view(np.uint64).ravel()[frame_of_slot]
-        mask = np.uint64(0x00FF00FF00FF00FF)
-        even = np.add.reduceat(packed & mask, seg).view(np.uint16).reshape(-1, 4)
-        odd = np.add.reduceat((packed >> np.uint64(8)) & mask, seg).view(np.uint16).reshape(-1, 4)
-        sums = np.empty((len(seg), 8), np.float32)
-        sums[:, 0::2] = even
-        sums[:, 1::2] = odd
-        return sums
-    return np.add.reduceat(payload[frame_of_slot].astype(np.float32), seg, axis=0)
 
 
 def _build_chunk(out: _Output, g0: int, g1: int, frames: _Frames, w: int) -> None:
@@ -188,35 +176,35 @@ def _build_chunk(out: _Output, g0: int, g1: int, frames: _Frames, w: int) -> Non
         node_of_sorted.ravel()
     )
 
-    frame_of_slot = (starts[:, None] + sorted_pos).ravel()  # (M*W,) frame of each sorted slot
     flat_pos = sorted_pos.ravel()
     counts = (seg_end - seg + 1).astype(np.int32)  # (n,) frames per node
     last_pos = flat_pos[seg_end]  # positions ascend within a node's run
-    byte_sums = _payload_sums(frames.payload, frame_of_slot, seg, w)
-    # ---- labels: a graph (node) is an attack if any of its frames is; attack type = most frequent ----
-    window_label = frames.label[frame]  # (M, W)
-    y = window_label.max(axis=1)
-    out.y[g0:g1] = y
-    out.attack_type[g0:g1] = 0
-    out.node_y[n0 : n0 + n] = 0
-    if y.any():
-        out.node_y[n0 : n0 + n] = np.maximum.reduceat(frames.label[frame_of_slot], seg)
-        n_types = int(frames.attack_type.max()) + 1
-        rows, cols = np.nonzero(window_label)
-        per_type = np.bincount(
-            rows * n_types + frames.attack_type[frame[rows, cols]], minlength=m * n_types
-        ).reshape(m, n_types)
-        per_type[:, 0] = 0
-        out.attack_type[g0:g1] = np.where(y == 1, per_type.argmax(axis=1), 0)
     graph_of_node = np.repeat(np.arange(m), nodes_per_graph)
+    first_frame = starts[graph_of_node] + flat_pos[seg]  # (n,) the node's first and last frame
+    last_frame = starts[graph_of_node] + last_pos
     count_min = np.minimum.reduceat(counts, node_ptr[:-1])[graph_of_node]
     count_range = (np.maximum.reduceat(counts, node_ptr[:-1])[graph_of_node] - count_min).astype(np.float32)
 
+    # ---- labels: a graph (node) is an attack if any of its frames is; attack type = most frequent ----
+    y = frames.label_prefix[starts + w] > frames.label_prefix[starts]
+    attacked = np.flatnonzero(y)
+    byte_sums, node_attack = frames.node_sums(starts, sorted_pos, seg, first_frame, last_frame, len(attacked) > 0)
+    out.y[g0:g1] = y
+    out.node_y[n0 : n0 + n] = 0 if node_attack is None else node_attack
+    out.attack_type[g0:g1] = 0
+    if len(attacked):
+        n_types = int(frames.attack_type.max()) + 1
+        window_types = np.where(frames.label[frame[attacked]] == 1, frames.attack_type[frame[attacked]], 0)
+        keys = (np.arange(len(attacked)) * n_types)[:, None] + window_types  # (A, W) row * types + type
+        per_type = np.bincount(keys.ravel(), minlength=len(attacked) * n_types).reshape(len(attacked), n_types)
+        per_type[:, 0] = 0
+        out.attack_type[g0 + attacked] = per_type.argmax(axis=1)
+
     x = out.x[n0 : n0 + n]
-    np.multiply(byte_sums, (1.0 / (255.0 * counts))[:, None].astype(np.float32), out=x[:, :8])
+    np.multiply(byte_sums, (1.0 / (255.0 * counts))[:, None], out=x[:, :8], casting="unsafe")
     x[:, 8] = np.divide(counts - count_min, count_range, out=np.zeros(n, np.float32), where=count_range > 0)
     x[:, 9] = last_pos * np.float32(1.0 / (w - 1))
-    out.node_id[n0 : n0 + n] = frames.id_index[frame_of_slot[seg]]
+    out.node_id[n0 : n0 + n] = frames.id_index[first_frame]
     # transitions touching a node: each of its frames is the source of one transition and the
     # target of another, except at the window's first and last position
     degree = 2 * counts - (flat_pos[seg] == 0) - (last_pos == w - 1)

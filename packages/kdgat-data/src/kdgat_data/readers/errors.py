@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ class DataFormatError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-class OnBadRow(str, Enum):
+class OnBadRow(StrEnum):
     """What a reader does with a malformed row: stop with an error, or skip it and count it."""
 
     ERROR = "error"

@@ -66,7 +66,8 @@ def vehicle_messages(vehicle_seed: int = 0, n_messages: int = 40) -> list[Messag
 def driving_profile(rng: np.random.Generator, duration: float) -> dict[str, np.ndarray]:
     """Smooth speed (km/h), RPM, gear and temperature sampled every 100 ms over ``duration`` s."""
     steps = int(duration / 0.1) + 2
-    acceleration = np.convolve(rng.normal(0, 1.5, steps), np.ones(20) / 20, mode="same")
+    smoothing = min(20, steps)
+    acceleration = np.convolve(rng.normal(0, 1.5, steps), np.ones(smoothing) / smoothing, mode="same")
     speed = np.clip(40 + np.cumsum(acceleration) * 0.1 * 3.6, 0, 180)
     gear = np.clip(np.digitize(speed, [15, 30, 50, 70, 95]) + 1, 1, 6)
     rpm = np.clip(800 + speed * (60 - 7 * gear) + rng.normal(0, 30, steps), 700, 6500)

@@ -1,0 +1,93 @@
+"""The graph cache: splits without leakage, UNK handling, reuse and rebuild, atomic writes."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from kdgat_data.cache import GraphCache, build_cache
+from kdgat_data.catalog import resolve_dataset
+from kdgat_data.vocabulary import UNK_INDEX
+
+
+@pytest.fixture(scope="module")
+def cache(tiny_synthetic, tmp_path_factory) -> GraphCache:
+    return build_cache(resolve_dataset(str(tiny_synthetic)), window=50, stride=50,
+                       cache_root=tmp_path_factory.mktemp("cache"))
+
+
+def test_splits_and_manifest(cache):
+    m = cache.manifest
+    assert set(m.splits) == {"train", "val", *(f"test/{s}" for s in
+                            ["dos", "fuzzing", "gear_spoofing", "rpm_spoofing", "masquerade", "suppression"])}
+    for name, summary in m.splits.items():
+        arrays = cache.split(name)
+        assert summary.windows == len(arrays) > 0
+        assert summary.attack_windows == int(arrays.y.sum())
+        assert summary.nodes == arrays.num_nodes and summary.edges == arrays.num_edges
+    assert m.window == 50 and m.stride == 50 and m.feature_version == "can-v1"
+    assert all(len(s.sha256) == 64 for s in m.sources)
+    assert m.splits["train"].attack_windows > 0  # class balance is recorded
+    assert isinstance(cache.split("train").x, np.memmap)
+
+
+def test_no_frame_is_shared_between_train_validation_and_test(cache):
+    m = cache.manifest
+    train, val = cache.split("train"), cache.split("val")
+    for index, source in enumerate(m.sources):
+        if source.role != "train":
+            continue
+        head_frames = round(source.frames * (1 - m.validation_fraction))
+        train_starts = train.window_start[train.source == index]
+        val_starts = val.window_start[val.source == index]
+        assert (train_starts + m.window <= head_frames).all()  # training windows end before the tail
+        assert (val_starts >= head_frames).all()
+    train_sources = {s.sha256 for s in m.sources if s.role == "train"}
+    assert not any(s.sha256 in train_sources for s in m.sources if s.role == "test")
+    test_sources = {int(i) for name in cache.split_names if name.startswith("test/") for i in cache.split(name).source}
+    assert test_sources.isdisjoint({int(i) for i in train.source} | {int(i) for i in val.source})
+
+
+def test_vocabulary_comes_from_training_heads_only(cache, tiny_synthetic):
+    from kdgat_data.readers import read_frames
+
+    vocabulary = set(cache.manifest.vocabulary)
+    fuzz, _ = read_frames(tiny_synthetic / "test_02_fuzzing/fuzzing-2.csv")
+    unseen = set(np.unique(fuzz.can_id).tolist()) - vocabulary
+    assert unseen, "the fuzzing test capture should contain IDs never seen in training"
+    store = cache.split("test/fuzzing")
+    assert (store.node_id == UNK_INDEX).any()
+    assert store.node_id.max() <= len(vocabulary)
+    assert set(cache.manifest.vocabulary) == vocabulary  # building the test split added nothing
+
+
+def test_reused_when_nothing_changed_and_rebuilt_when_window_or_source_changes(tiny_synthetic, tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(tiny_synthetic, root)
+    cache_root = tmp_path / "cache"
+    dataset = resolve_dataset(str(root))
+    first = build_cache(dataset, window=40, stride=40, cache_root=cache_root)
+    again = build_cache(dataset, window=40, stride=40, cache_root=cache_root)
+    assert again.reused and again.path == first.path
+    other_window = build_cache(dataset, window=30, stride=30, cache_root=cache_root)
+    assert not other_window.reused and other_window.path != first.path
+    target = root / "test_01_dos/dos-2.csv"
+    target.write_text(target.read_text().replace(",0\n", ",0\n", 1) + "1800000000.0,123,00,0\n")
+    changed = build_cache(dataset, window=40, stride=40, cache_root=cache_root)
+    assert not changed.reused and changed.path != first.path
+
+
+def test_failed_build_leaves_nothing_behind(tmp_path, write):
+    root = tmp_path / "broken"
+    write(root / "train_01_attack_free/a.csv", "timestamp,arbitration_id,data_field,attack\n1.0,100,00,0\n")
+    write(root / "test_01_dos/b.csv", "timestamp,arbitration_id,data_field,attack\n1.0,ZZZ,00,0\n")
+    cache_root = tmp_path / "cache"
+    with pytest.raises(ValueError, match=r"b\.csv:2"):
+        build_cache(resolve_dataset(str(root)), window=2, stride=1, cache_root=cache_root)
+    assert list((cache_root / "broken").iterdir()) == []
+
+
+def test_manifest_file_is_readable_json(cache):
+    data = json.loads((cache.path / "manifest.json").read_text())
+    assert data["attack_types"][0] == "normal"
+    assert GraphCache.open(cache.path).manifest == cache.manifest

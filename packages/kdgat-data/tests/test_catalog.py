@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import pytest
+from kdgat_data.catalog import Catalog, CatalogError, resolve_dataset
+
+PROJECT_CATALOG = Path(__file__).resolve().parents[3] / "configs" / "datasets.yaml"
+
+
+def test_project_catalog_lists_the_designed_datasets():
+    catalog = Catalog.load(PROJECT_CATALOG)
+    assert {"synthetic", "hcrl_ch", "hcrl_sa", "set_01", "set_02", "set_03", "set_04", "road"} <= set(catalog.entries)
+    road = catalog.get("road")
+    assert road.token == "road" and road.entry.mapping.normal_values == ["Benign"]
+    assert catalog.get("hcrl_ch").token == "hcrlch"
+    assert catalog.get("synthetic").entry.synthetic is not None
+
+
+def test_bad_catalog_names_the_field(tmp_path):
+    path = tmp_path / "configs" / "datasets.yaml"
+    path.parent.mkdir()
+    path.write_text("datasets:\n  mine:\n    domain: automotive\n    path: x\n    colour: red\n")
+    with pytest.raises(CatalogError, match=r"datasets\.mine\.colour"):
+        Catalog.load(path)
+    path.write_text("datasets:\n  mine:\n    domain: space\n    path: x\n")
+    with pytest.raises(CatalogError, match="unknown domain 'space'"):
+        Catalog.load(path)
+
+
+def test_unknown_dataset_lists_known_ones():
+    with pytest.raises(CatalogError, match="known: .*synthetic"):
+        Catalog.load(PROJECT_CATALOG).get("nope")
+
+
+def test_paths_resolve_without_catalog(tiny_synthetic):
+    dataset = resolve_dataset(str(tiny_synthetic))
+    assert dataset.root == tiny_synthetic and dataset.entry.format is None

@@ -1,0 +1,58 @@
+"""The kdgat-data CLI as a new user runs it: synth -> inspect -> build, and clear errors."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+from kdgat_data.cli import main
+
+
+def test_synth_inspect_build(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "synthetic"
+    result = runner.invoke(main, ["synth", str(out), "--frames", "3000", "--seed", "1", "--attacks", "dos,fuzzing"])
+    assert result.exit_code == 0, result.output
+    assert "train_01_attack_free/normal-1.csv" in result.output
+
+    result = runner.invoke(main, ["inspect", str(out), "--window", "50", "--stride", "50"])
+    assert result.exit_code == 0, result.output
+    assert "test:dos" in result.output and "attacks dos=" in result.output and "total: 5 files" in result.output
+
+    result = runner.invoke(main, ["build", str(out), "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    assert "built cache" in result.output and "test/fuzzing" in result.output and "UNK" in result.output
+    result = runner.invoke(main, ["build", str(out), "--cache-dir", str(tmp_path / "cache")])
+    assert "reused cache" in result.output
+
+
+@pytest.mark.real_data
+def test_inspect_and_build_real_captures(shared_can, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["inspect", str(shared_can / "road")])
+    assert result.exit_code == 0, result.output
+    assert "fuzzing=352" in result.output and "masquerade=1265" in result.output
+    result = runner.invoke(main, ["build", str(shared_can / "can-train-and-test-set01/DoS-1.csv"), "--cache-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "vocabulary 5" in result.output  # 52 IDs, 5x in the training head
+    assert "train" in result.output and "val" in result.output
+
+
+def test_bad_input_is_one_clear_line(tmp_path, write):
+    path = write(tmp_path / "bad.csv", "timestamp,arbitration_id,data_field,attack\n1.0,QQQ,00,0\n")
+    result = CliRunner().invoke(main, ["inspect", str(path)])
+    assert result.exit_code == 1
+    assert "bad.csv:2: arbitration_id" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(main, ["inspect", str(path), "--on-bad-row", "skip"])
+    assert result.exit_code == 1 and "no frames" not in result.output or "1 bad rows skipped" in result.output
+    result = CliRunner().invoke(main, ["build", "no_such_dataset"])
+    assert result.exit_code == 1 and "no_such_dataset" in result.output
+
+
+def test_help_is_fast_and_does_not_import_torch():
+    code = "import sys; from kdgat_data.cli import main; print('torch' in sys.modules, 'polars' in sys.modules)"
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+    assert time.perf_counter() - start < 30  # generous: only guards against a runaway import
