@@ -66,10 +66,12 @@ def main() -> None:
     from kdgat_data.synthetic.generator import write_can_train_test_csv
     from kdgat_data.vocabulary import Vocabulary
 
-    # Fresh VMs fault slowly on memory never touched before; touch 4 GiB once so the numbers
-    # measure the code, not the hypervisor (on a normal machine this changes nothing).
-    warm = np.ones(1 << 30, np.float32)
-    del warm
+    # A fresh VM backs guest memory lazily: the first touch of each page costs a host fault
+    # (~1 s per GiB here), charged to whichever step first allocates. Touch --warm-gib GiB at
+    # once in a child process (so it does not count in our peak RSS): the numbers then measure
+    # the code, not the hypervisor (on a physical machine this changes nothing).
+    warm = f"import numpy as np; blocks = [np.ones(1 << 28, np.float32) for _ in range({args.warm_gib})]"
+    subprocess.run([sys.executable, "-c", warm], check=False)
 
     print(f"kdgat-data benchmark, one core, {args.repeats} repeats (median)")
     table = generate_capture(np.random.default_rng(0), args.frames, "fuzzing")
