@@ -9,7 +9,7 @@ import numpy as np
 
 from kdgat_data.catalog import Dataset
 from kdgat_data.graphs import build_window_graphs
-from kdgat_data.layout import discover_files
+from kdgat_data.layout import discover_files, relative_path
 from kdgat_data.readers import ReaderOptions, read_frames
 from kdgat_data.vocabulary import Vocabulary
 
@@ -69,7 +69,7 @@ def inspect_dataset(dataset: Dataset, options: ReaderOptions, window: int = 100,
         nodes, edges = np.diff(graphs.node_ptr), np.diff(graphs.edge_ptr)
         summary.files.append(
             FileSummary(
-                path=_relative(path, files.root), role=role, format=report.format, frames=len(table),
+                path=relative_path(path, files.root), role=role, format=report.format, frames=len(table),
                 skipped_rows=report.skipped_rows, distinct_ids=int(len(np.unique(table.can_id))),
                 attack_frames=table.attack_frames, attack_types=table.attack_counts(),
                 duration_s=float(table.timestamp[-1] - table.timestamp[0]) if len(table) else 0.0,
@@ -85,9 +85,3 @@ def _stats(values: np.ndarray) -> tuple[float, int, int]:
         return (0.0, 0, 0)
     return (float(values.mean()), int(values.min()), int(values.max()))
 
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()

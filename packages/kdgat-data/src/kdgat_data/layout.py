@@ -107,7 +107,7 @@ def dedupe_sources(files: DatasetFiles) -> list[SourceFile]:
     ordered += [(p, "test", scenario) for scenario, paths in sorted(files.test.items()) for p in paths]
     for path, role, scenario in ordered:
         digest = sha256_file(path)
-        relative = _relative(path, files.root)
+        relative = relative_path(path, files.root)
         kept = first_with.setdefault(digest, relative)
         duplicate = kept != relative
         sources.append(
@@ -120,7 +120,8 @@ def dedupe_sources(files: DatasetFiles) -> list[SourceFile]:
     return sources
 
 
-def _relative(path: Path, root: Path) -> str:
+def relative_path(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` when inside it, else as given (POSIX separators)."""
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
