@@ -22,7 +22,10 @@ def test_shapes_and_gradients_reach_every_parameter(batch, jk_mode, pooling):
     assert out.logits.shape == (4, 2)
     assert out.embedding.shape == (4, jk_width * (2 if pooling == "multi" else 1)) == (4, model.pooled_dim)
     out.logits.sum().backward()
-    missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    # the LSTM-JK attention bias shifts every layer's score equally: softmax-invariant, its
+    # gradient is zero up to rounding, so it is not checked
+    exempt = {"jk.att.bias"}
+    missing = [n for n, p in model.named_parameters() if n not in exempt and (p.grad is None or not p.grad.abs().sum() > 0)]
     assert missing == []
 
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import GATConv, JumpingKnowledge, global_max_pool, global_mean_pool
+from torch_geometric.nn import JumpingKnowledge, global_max_pool, global_mean_pool
 
+from kdgat_models.gat_conv import EdgeGATConv
 from kdgat_models.self_loops import ensure_self_loops
 
 
@@ -86,9 +87,9 @@ class GATWithJK(nn.Module):
         self.id_embedding = nn.Embedding(num_ids, id_embedding_dim)
         layer_width = hidden_dim * heads
         self.convs = nn.ModuleList(
-            GATConv(
+            EdgeGATConv(
                 (in_channels + id_embedding_dim) if i == 0 else layer_width, hidden_dim, heads=heads,
-                concat=True, dropout=attention_dropout, edge_dim=edge_dim, add_self_loops=False,
+                edge_dim=edge_dim, dropout=attention_dropout,
             )
             for i in range(num_layers)
         )

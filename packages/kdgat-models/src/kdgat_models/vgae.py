@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import GATConv
 from torch_geometric.utils import scatter
 
+from kdgat_models.gat_conv import EdgeGATConv
 from kdgat_models.self_loops import ensure_self_loops
 
 
@@ -78,7 +78,7 @@ class GraphAutoencoderNeighborhood(nn.Module):
         self.id_embedding = nn.Embedding(num_ids, id_embedding_dim)
         widths = [in_channels + id_embedding_dim, *encoder_dims]
         self.encoder = nn.ModuleList(
-            GATConv(widths[i], widths[i + 1] // heads, heads=heads, concat=True, edge_dim=edge_dim, add_self_loops=False)
+            EdgeGATConv(widths[i], widths[i + 1] // heads, heads=heads, edge_dim=edge_dim)
             for i in range(len(encoder_dims))
         )
         self.dropout = nn.Dropout(dropout)
