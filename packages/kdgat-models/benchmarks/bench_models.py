@@ -11,6 +11,7 @@ compiled >= 1.3x eager. Prints the compile time of each model too.
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from pathlib import Path
 
@@ -23,9 +24,10 @@ from kdgat_models.summary import run_model
 PRESETS = Path(__file__).resolve().parents[3] / "configs" / "model_sizes.toml"
 
 
-def inputs(family: str, batch_size: int, device: str, count: int = 4):
-    """A few distinct batches, moved to the device once."""
-    if family == "dqn":
+@functools.cache
+def inputs(graphs: bool, batch_size: int, device: str, count: int = 4):
+    """A few distinct batches, moved to the device once (shared by every model)."""
+    if not graphs:
         return [torch.randn(batch_size, 15, device=device) for _ in range(count)]
     return [SelfLoops()(example_batch(batch_size, num_ids=2049, seed=s)).to(device) for s in range(count)]
 
@@ -63,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     presets = load_presets(PRESETS)
     print(f"device {args.device}{' bf16' if args.bf16 else ''}, torch {torch.__version__}; windows/s (higher is better)")
-    print(f"{'model':<14} {'threads':>7} {'batch':>6} {'eager':>10} {'compiled':>10} {'speed-up':>8}")
+    print(f"{'model':<14} {'threads':>7} {'batch':>6} {'eager':>10} {'compiled':>10} {'speed-up':>8}", flush=True)
     for family in args.families.split(","):
         for size in args.sizes.split(","):
             kwargs = {} if family == "dqn" else {"num_ids": 2049, "add_self_loops": False}
@@ -73,17 +75,18 @@ def main() -> None:
             cells = [(int(t), int(b)) for t in args.threads.split(",") for b in args.batch_sizes.split(",")]
             with torch.inference_mode():
                 start = time.perf_counter()
-                first = inputs(family, cells[0][1], args.device, 1)[0]
+                first = inputs(family != "dqn", cells[0][1], args.device)[0]
                 with torch.autocast(device_type=args.device, dtype=torch.bfloat16, enabled=args.bf16):
                     run_model(family, compiled, first)
                 compile_seconds = time.perf_counter() - start
                 for threads, batch_size in cells:
                     torch.set_num_threads(threads)
-                    batches = inputs(family, batch_size, args.device)
+                    batches = inputs(family != "dqn", batch_size, args.device)
                     eager = throughput(model, family, batches, args.seconds, args.device, args.bf16)
                     fast = throughput(compiled, family, batches, args.seconds, args.device, args.bf16)
-                    print(f"{family + ' ' + size:<14} {threads:>7} {batch_size:>6} {eager:>10,.0f} {fast:>10,.0f} {fast / eager:>7.2f}x")
-            print(f"{family + ' ' + size:<14} compile (first call, batch {cells[0][1]}): {compile_seconds:.1f} s")
+                    print(f"{family + ' ' + size:<14} {threads:>7} {batch_size:>6} {eager:>10,.0f} {fast:>10,.0f} {fast / eager:>7.2f}x",
+                          flush=True)
+            print(f"{family + ' ' + size:<14} compile (first call, batch {cells[0][1]}): {compile_seconds:.1f} s", flush=True)
 
 
 if __name__ == "__main__":
