@@ -44,8 +44,10 @@ def test_bad_input_is_one_clear_line(tmp_path, write):
     result = CliRunner().invoke(main, ["inspect", str(path)])
     assert result.exit_code == 1
     assert "bad.csv:2: arbitration_id" in result.output and "Traceback" not in result.output
-    result = CliRunner().invoke(main, ["inspect", str(path), "--on-bad-row", "skip"])
-    assert result.exit_code == 1 and "no frames" not in result.output or "1 bad rows skipped" in result.output
+    mixed = write(tmp_path / "mixed.csv", "timestamp,arbitration_id,data_field,attack\n1.0,100,00,0\n1.1,QQQ,00,0\n1.2,200,00,0\n")
+    result = CliRunner().invoke(main, ["inspect", str(mixed), "--on-bad-row", "skip", "--window", "2", "--stride", "1"])
+    assert result.exit_code == 0, result.output
+    assert "1 bad rows skipped" in result.output and "total: 1 files, 2 frames, 1 windows" in result.output
     result = CliRunner().invoke(main, ["build", "no_such_dataset"])
     assert result.exit_code == 1 and "no_such_dataset" in result.output
 

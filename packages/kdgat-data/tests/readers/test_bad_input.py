@@ -84,3 +84,9 @@ def test_earliest_bad_line_is_reported_with_all_its_problems(tmp_path, write):
     error = _error(path)
     assert error.line == 3
     assert "timestamp" in str(error) and "arbitration_id" in str(error)
+
+
+def test_skip_mode_with_no_valid_row_is_an_error(tmp_path, write):
+    path = write(tmp_path / "a.csv", HEADER + "1.1,XYZ,00,0\n")
+    with pytest.raises(DataFormatError, match="all 1 rows are malformed"):
+        read_frames(path, ReaderOptions(on_bad_row=OnBadRow.SKIP))

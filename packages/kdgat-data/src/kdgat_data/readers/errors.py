@@ -67,6 +67,8 @@ class BadRows:
                 "; ".join(messages) + " (use --on-bad-row skip to skip such rows)",
                 line=int(self.line_numbers[first]),
             )
+        if self.bad.all():
+            raise DataFormatError(self.path, f"all {len(self.bad)} rows are malformed; expected at least one valid frame")
         return ~self.bad, int(self.bad.sum())
 
 
