@@ -15,7 +15,7 @@ def vgae_inputs(batch):
 
 
 def test_forward_parts_and_shapes(batch):
-    model = GraphAutoencoderNeighborhood(NUM_IDS, encoder_dims=(12, 8), latent_dim=5, heads=2, add_self_loops=False)
+    model = GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=12, num_layers=2, latent_dim=5, heads=2, add_self_loops=False)
     out = model(*vgae_inputs(batch))
     n = batch.num_nodes
     assert out.mu.shape == out.logvar.shape == out.z.shape == (n, 5)
@@ -34,7 +34,7 @@ def test_eval_uses_the_mean_and_training_samples(batch):
 
 
 def test_loss_reaches_every_parameter_and_weights_matter(batch):
-    model = GraphAutoencoderNeighborhood(NUM_IDS, encoder_dims=(8,), latent_dim=4, add_self_loops=False)
+    model = GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=8, num_layers=1, latent_dim=4, add_self_loops=False)
     out = model(*vgae_inputs(batch))
     loss = vgae_loss(out, batch.x, batch.node_id, batch.edge_index)
     loss.backward()
@@ -62,9 +62,9 @@ def test_per_graph_anomaly_scores(batch):
 
 
 def test_strict_loading_and_argument_checks():
-    source = GraphAutoencoderNeighborhood(NUM_IDS, encoder_dims=(8, 4), latent_dim=3)
-    GraphAutoencoderNeighborhood(NUM_IDS, encoder_dims=(8, 4), latent_dim=3).load_state_dict(source.state_dict())
+    source = GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=8, num_layers=2, latent_dim=3)
+    GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=8, num_layers=2, latent_dim=3).load_state_dict(source.state_dict())
     with pytest.raises(RuntimeError):
-        GraphAutoencoderNeighborhood(NUM_IDS, encoder_dims=(8, 4), latent_dim=5).load_state_dict(source.state_dict())
-    with pytest.raises(ValueError, match="divide by heads"):
-        GraphAutoencoderNeighborhood(NUM_IDS, encoder_dims=(10,), heads=4)
+        GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=8, num_layers=2, latent_dim=5).load_state_dict(source.state_dict())
+    with pytest.raises(ValueError, match="must divide by heads"):
+        GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=10, num_layers=1, heads=4)

@@ -45,9 +45,11 @@ class GraphAutoencoderNeighborhood(nn.Module):
         in_channels: continuous node features (10 for CAN windows).
         edge_dim: edge features used by the encoder's attention, or ``None``.
         id_embedding_dim: width of the ID embedding.
-        encoder_dims: output width of each GAT encoder layer (split over ``heads``, concatenated).
+        hidden_dim: output width of the first GAT encoder layer; each further layer halves it
+            (teacher 1024 -> 512, student 80 -> 40). Split over ``heads``, concatenated.
+        num_layers: GAT encoder layers.
         latent_dim: width of mu, logvar and z.
-        heads: attention heads per encoder layer; each ``encoder_dims`` entry must divide by it.
+        heads: attention heads per encoder layer; every layer width must divide by it.
         decoder_hidden_dim: hidden width of the three decoders (default: 2 x latent_dim).
         dropout: dropout after each encoder layer.
         add_self_loops: add missing self-loops in ``forward``; ``False`` expects looped data (see `self_loops`).
@@ -62,7 +64,8 @@ class GraphAutoencoderNeighborhood(nn.Module):
         in_channels: int = 10,
         edge_dim: int | None = 11,
         id_embedding_dim: int = 4,
-        encoder_dims: tuple[int, ...] | list[int] = (80, 40),
+        hidden_dim: int = 80,
+        num_layers: int = 2,
         latent_dim: int = 16,
         heads: int = 1,
         decoder_hidden_dim: int | None = None,
@@ -70,11 +73,11 @@ class GraphAutoencoderNeighborhood(nn.Module):
         add_self_loops: bool = True,
     ) -> None:
         super().__init__()
-        if not encoder_dims:
-            raise ValueError("encoder_dims needs at least one layer")
-        bad = [d for d in encoder_dims if d % heads]
-        if bad:
-            raise ValueError(f"encoder_dims {list(encoder_dims)} must divide by heads={heads}")
+        if num_layers < 1:
+            raise ValueError("num_layers must be at least 1")
+        encoder_dims = [hidden_dim // 2**i for i in range(num_layers)]
+        if any(d < heads or d % heads for d in encoder_dims):
+            raise ValueError(f"encoder widths {encoder_dims} (hidden_dim halved per layer) must divide by heads={heads}")
         self.id_embedding = nn.Embedding(num_ids, id_embedding_dim)
         widths = [in_channels + id_embedding_dim, *encoder_dims]
         self.encoder = nn.ModuleList(

@@ -1,0 +1,1 @@
+"""kdgat-train: configuration, training stages and tracking."""
