@@ -13,6 +13,7 @@ from kdgat_schemas.experiment_name import (
     dataset_token,
 )
 from kdgat_schemas.run_paths import RunPaths
+from kdgat_schemas.run_record import RunRecord, RunStatus
 
 __all__ = [
     "DISTILLATIONS",
@@ -24,6 +25,8 @@ __all__ = [
     "ExperimentName",
     "ExperimentNameError",
     "RunPaths",
+    "RunRecord",
+    "RunStatus",
     "SourceFile",
     "SplitSummary",
     "all_stage_names",

@@ -1,0 +1,44 @@
+"""`RunRecord`: the ``run.json`` of every run folder (DESIGN.md §6), shared by train and cluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+RunStatus = Literal["RUNNING", "COMPLETED", "FAILED", "KILLED"]
+
+
+class RunRecord(BaseModel):
+    """What happened in one run: status, provenance, timings and final metrics."""
+
+    name: str = Field(description="the experiment (preset) name")
+    run_dir: str
+    status: RunStatus = "RUNNING"
+    seed: int
+    git_commit: str | None = None
+    versions: dict[str, str] = Field(default_factory=dict)
+    data_manifest_hash: str | None = None
+    mlflow_run_id: str | None = None
+    slurm_job_id: str | None = None
+    started_at: str
+    finished_at: str | None = None
+    timings: dict[str, float] = Field(default_factory=dict, description="seconds per phase")
+    metrics: dict[str, float] = Field(default_factory=dict)
+    error: str | None = None
+
+    def write(self, run_dir: str | os.PathLike[str]) -> Path:
+        """Write ``run.json`` atomically (temporary file, then rename): never half-written."""
+        target = Path(run_dir) / "run.json"
+        with tempfile.NamedTemporaryFile("w", dir=target.parent, prefix=".run.", suffix=".json", delete=False) as handle:
+            handle.write(json.dumps(self.model_dump(mode="json"), indent=2) + "\n")
+        os.replace(handle.name, target)
+        return target
+
+    @classmethod
+    def read(cls, run_dir: str | os.PathLike[str]) -> RunRecord:
+        return cls.model_validate_json((Path(run_dir) / "run.json").read_text())

@@ -1,0 +1,50 @@
+"""``kdgat-train``: run one preset (or a ``-m`` sweep) exactly as configured on the command line.
+
+    kdgat-train config_store=automotive_synthetic_unsupervised_vgae_student_no_all_samples device=cpu training_config.epochs=1
+    kdgat-train -m config_store=NAME model_size_config.hidden_dim=32,64,128
+
+Nothing heavy is imported until the config has been composed and validated, so ``--help``,
+``--cfg job`` and every config error answer at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from kdgat_schemas import ExperimentName, ExperimentNameError
+
+
+def _project_root() -> Path:
+    from kdgat_data.catalog import find_project_root
+
+    root = find_project_root()
+    if root is None:
+        sys.exit("kdgat-train: no configs/datasets.yaml in this folder or its parents; run from the kdgat project")
+    return root
+
+
+def _check_preset_names(argv: list[str]) -> None:
+    """Give a grammar-aware message for a misspelt ``config_store=...`` before Hydra does."""
+    for argument in argv:
+        if argument.startswith("config_store="):
+            for name in argument.split("=", 1)[1].split(","):
+                try:
+                    ExperimentName.parse(name)
+                except ExperimentNameError as error:
+                    sys.exit(f"kdgat-train: config_store: {error}")
+
+
+def main() -> None:
+    from hydra_zen import zen
+
+    from kdgat_train.config.store import PRIMARY, register
+    from kdgat_train.task import train_task
+
+    _check_preset_names(sys.argv[1:])
+    register(_project_root())
+    zen(train_task).hydra_main(config_name=PRIMARY, version_base="1.3", config_path=None)
+
+
+if __name__ == "__main__":
+    main()

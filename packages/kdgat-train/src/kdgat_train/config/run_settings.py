@@ -1,0 +1,76 @@
+"""`RunSettings`: one whole resolved config, validated, with its experiment name parsed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kdgat_schemas import ExperimentName
+from kdgat_train.config.settings import (
+    SIZE_CLASSES,
+    DatasetSettings,
+    DeviceSettings,
+    DistillationSettings,
+    TrainingSettings,
+)
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class RunSettings(BaseModel):
+    """The validated form of a composed Hydra config (``config.yaml`` of a run)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    experiment_name: str
+    training_config: TrainingSettings
+    dataset_config: DatasetSettings
+    device: DeviceSettings
+    distillation_config: DistillationSettings
+    model_size_config: dict[str, Any]
+    runs_root: str = "experimentruns"
+    resume: str | None = Field(None, description="run folder to continue from its last.ckpt")
+
+    @field_validator("experiment_name")
+    @classmethod
+    def _grammar(cls, value: str) -> str:
+        ExperimentName.parse(value)
+        return value
+
+    @property
+    def name(self) -> ExperimentName:
+        return ExperimentName.parse(self.experiment_name)
+
+    def model_size(self):
+        """The model-size settings of the named model family, validated."""
+        return SIZE_CLASSES[self.name.model].model_validate(self.model_size_config)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> RunSettings:
+        """From a resolved Hydra config (``_target_`` keys dropped); raises a pydantic ValidationError."""
+        clean = _drop_targets(config)
+        clean.pop("hydra", None)
+        settings = cls.model_validate(clean)
+        settings.model_size()
+        return settings
+
+    def flat(self) -> dict[str, Any]:
+        """``{"training_config.epochs": 20, ...}``: the params logged to MLflow."""
+        return _flatten(self.model_dump(mode="json"))
+
+
+def _drop_targets(value):
+    if isinstance(value, dict):
+        return {k: _drop_targets(v) for k, v in value.items() if not k.startswith("_")}
+    if isinstance(value, list):
+        return [_drop_targets(v) for v in value]
+    return value
+
+
+def _flatten(value: dict, prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, dict):
+            flat.update(_flatten(item, name + "."))
+        else:
+            flat[name] = item
+    return flat

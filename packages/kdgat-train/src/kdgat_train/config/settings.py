@@ -1,0 +1,97 @@
+"""Pydantic settings of every config group: validated before torch is imported.
+
+The hydra-zen store builds its nodes from these classes' real signatures. The model-size classes
+mirror the constructors of kdgat-models (a test checks that every field is a constructor
+argument, so none can be dead); they live here so that parsing a config never imports torch.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrainingSettings(_Settings):
+    """Optimisation and loop settings (training_config)."""
+
+    epochs: int = Field(20, gt=0, description="maximum epochs")
+    batch_size: int = Field(128, gt=0)
+    learning_rate: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    seed: int = 42
+    patience: int = Field(5, ge=0, description="early-stopping patience in epochs on val/loss; 0 disables it")
+    gradient_clip: float = Field(1.0, ge=0, description="gradient-norm clip; 0 disables it")
+    loss: Literal["ce", "weighted_ce", "focal"] = Field("ce", description="GAT loss: plain, class-weighted or focal")
+    focal_gamma: float = Field(2.0, ge=0)
+    id_dropout: float = Field(0.05, ge=0, le=1, description="share of training nodes shown as UNK")
+    vgae_id_weight: float = Field(0.1, ge=0)
+    vgae_neighbourhood_weight: float = Field(1.0, ge=0)
+    vgae_kl_weight: float = Field(0.01, ge=0)
+    num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
+
+
+class DatasetSettings(_Settings):
+    """Which catalog dataset and how it becomes graphs (dataset_config)."""
+
+    name: str = Field("synthetic", description="key in configs/datasets.yaml")
+    window: int = Field(100, ge=2)
+    stride: int = Field(100, ge=1)
+    validation_fraction: float = Field(0.2, gt=0, lt=1)
+
+
+class DeviceSettings(_Settings):
+    """Where to train (device): Lightning accelerator, device count and precision."""
+
+    accelerator: Literal["cpu", "gpu", "auto"] = "cpu"
+    devices: int = Field(1, ge=1, description="devices per node; more than one trains with DDP")
+    num_nodes: int = Field(1, ge=1)
+    precision: Literal["32-true", "16-mixed", "bf16-mixed"] = "32-true"
+
+
+class DistillationSettings(_Settings):
+    """Knowledge distillation (distillation_config). Only ``no`` exists until KD is implemented."""
+
+    mode: Literal["no"] = "no"
+
+
+class GATSize(_Settings):
+    """Constructor arguments of kdgat_models.GATWithJK (model_size_config for the GAT)."""
+
+    hidden_dim: int = Field(24, gt=0)
+    num_layers: int = Field(2, gt=0)
+    heads: int = Field(4, gt=0)
+    id_embedding_dim: int = Field(8, gt=0)
+    dropout: float = Field(0.2, ge=0, lt=1)
+    attention_dropout: float = Field(0.0, ge=0, lt=1)
+    jk_mode: Literal["cat", "max", "lstm"] = "cat"
+    pooling: Literal["mean", "multi"] = "mean"
+    fc_layers: int = Field(2, gt=0)
+    fc_hidden_dim: int | None = None
+
+
+class VGAESize(_Settings):
+    """Constructor arguments of kdgat_models.GraphAutoencoderNeighborhood (model_size_config for the VGAE)."""
+
+    hidden_dim: int = Field(80, gt=0)
+    num_layers: int = Field(2, gt=0)
+    latent_dim: int = Field(16, gt=0)
+    heads: int = Field(1, gt=0)
+    id_embedding_dim: int = Field(4, gt=0)
+    decoder_hidden_dim: int | None = None
+    dropout: float = Field(0.1, ge=0, lt=1)
+
+
+class DQNSize(_Settings):
+    """Constructor arguments of kdgat_models.QNetwork (model_size_config for the DQN)."""
+
+    hidden_dim: int = Field(160, gt=0)
+    num_layers: int = Field(2, gt=0)
+    dropout: float = Field(0.0, ge=0, lt=1)
+
+
+SIZE_CLASSES: dict[str, type[_Settings]] = {"gat": GATSize, "vgae": VGAESize, "dqn": DQNSize}

@@ -1,0 +1,104 @@
+"""The hydra-zen config store: groups of DESIGN.md §5 and presets generated from the grammar.
+
+Groups: ``config_store`` (named presets), ``model_size_config``, ``training_config``,
+``dataset_config``, ``distillation_config``, ``device``. Every node is built from the real
+signature of a settings class (`builds(..., populate_full_signature=True)`); model sizes come
+from ``configs/model_sizes.toml`` and datasets from ``configs/datasets.yaml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from hydra_zen import ZenStore, builds
+from kdgat_schemas import ExperimentName, dataset_token
+from kdgat_train.config.settings import (
+    SIZE_CLASSES,
+    DatasetSettings,
+    DeviceSettings,
+    DistillationSettings,
+    TrainingSettings,
+)
+
+PRIMARY = "kdgat"
+DEFAULT_PRESET = "automotive_synthetic_supervised_gat_student_no_all_samples"
+# (learning, model, mode) available so far; KD and fusion presets come with their stages
+STAGE_VARIANTS = [
+    ("unsupervised", "vgae", "all_samples"),
+    ("unsupervised", "vgae", "normals_only"),
+    ("supervised", "gat", "all_samples"),
+]
+DEVICES = {
+    "cpu": {"accelerator": "cpu", "precision": "32-true"},
+    "cuda": {"accelerator": "gpu", "precision": "bf16-mixed"},
+    "auto": {"accelerator": "auto", "precision": "32-true"},
+}
+_full = {"populate_full_signature": True}
+store = ZenStore(name="kdgat", overwrite_ok=True)  # re-registering (tests, several projects) replaces entries
+
+
+def preset_names(catalog_domains: dict[str, str]) -> list[str]:
+    """Every preset name for the catalog's datasets (key -> domain)."""
+    names = []
+    for key, domain in catalog_domains.items():
+        for learning, model, mode in STAGE_VARIANTS:
+            for size in ("teacher", "student"):
+                names.append(
+                    ExperimentName(
+                        domain=domain, dataset=dataset_token(key), learning=learning, model=model,
+                        size=size, distillation="no", mode=mode,
+                    ).format()
+                )
+    return names
+
+
+def register(project_root: Path) -> None:
+    """Fill hydra-zen's store for the project at ``project_root`` and hand it to Hydra."""
+    from kdgat_data.catalog import Catalog
+
+    catalog = Catalog.load(project_root / "configs" / "datasets.yaml")
+    sizes = tomllib.loads((project_root / "configs" / "model_sizes.toml").read_text())
+
+    store(builds(TrainingSettings, **_full), group="training_config", name="default")
+    store(builds(DistillationSettings, **_full), group="distillation_config", name="no")
+    for name, values in DEVICES.items():
+        store(builds(DeviceSettings, **values, **_full), group="device", name=name)
+    for key in catalog.entries:
+        store(builds(DatasetSettings, name=key, **_full), group="dataset_config", name=key)
+    for family, by_size in sizes.items():
+        for size, values in by_size.items():
+            SIZE_CLASSES[family].model_validate(values)  # a bad preset fails here, naming the field
+            store(builds(SIZE_CLASSES[family], **values, **_full), group="model_size_config", name=f"{family}_{size}")
+
+    domains = {key: entry.domain for key, entry in catalog.entries.items()}
+    for key in catalog.entries:
+        for name in preset_names({key: domains[key]}):
+            parsed = ExperimentName.parse(name)
+            store(
+                {
+                    "defaults": [
+                        "_self_",
+                        {"/model_size_config": f"{parsed.model}_{parsed.size}"},
+                        {"/dataset_config": key},
+                        {"/training_config": "default"},
+                        {"/distillation_config": parsed.distillation},
+                    ],
+                    "experiment_name": name,
+                },
+                group="config_store", name=name, package="_global_",
+            )
+    store(
+        {
+            "defaults": ["_self_", {"config_store": DEFAULT_PRESET}, {"device": "cpu"}],
+            "runs_root": str(project_root / "experimentruns"),
+            "resume": None,
+            "hydra": {
+                "run": {"dir": "${runs_root}/.hydra/runs/${now:%Y-%m-%d_%H-%M-%S-%f}"},
+                "sweep": {"dir": "${runs_root}/.hydra/multirun/${now:%Y-%m-%d_%H-%M-%S-%f}", "subdir": "${hydra.job.num}"},
+                "job": {"chdir": False},
+            },
+        },
+        name=PRIMARY,
+    )
+    store.add_to_hydra_store(overwrite_ok=True)

@@ -1,0 +1,1 @@
+"""One LightningModule per task, each with its network injected."""

@@ -1,0 +1,55 @@
+"""`AutoencoderModule`: unsupervised VGAE training; validation also scores windows as anomalies."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from kdgat_models.vgae import graph_anomaly_scores, vgae_loss
+from torchmetrics.classification import BinaryAUROC
+
+
+class AutoencoderModule(L.LightningModule):
+    """VGAE reconstruction training.
+
+    Args:
+        net: a `GraphAutoencoderNeighborhood` (``add_self_loops=False``).
+        learning_rate, weight_decay: AdamW settings.
+        id_weight, neighbourhood_weight, kl_weight: weights of the VGAE loss terms.
+    """
+
+    def __init__(self, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, id_weight: float = 0.1,
+                 neighbourhood_weight: float = 1.0, kl_weight: float = 0.01) -> None:
+        super().__init__()
+        self.net = net
+        self.learning_rate, self.weight_decay = learning_rate, weight_decay
+        self.weights = {"id_weight": id_weight, "neighbourhood_weight": neighbourhood_weight, "kl_weight": kl_weight}
+        self.val_auroc = BinaryAUROC()
+        self._val_attacks = self._val_windows = 0
+
+    def forward(self, batch):
+        return self.net(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
+
+    def _loss(self, batch, output):
+        return vgae_loss(output, batch.x, batch.node_id, batch.edge_index, **self.weights)
+
+    def training_step(self, batch, batch_index):
+        loss = self._loss(batch, self(batch))
+        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs)
+        return loss
+
+    def validation_step(self, batch, batch_index):
+        output = self(batch)
+        self.log("val/loss", self._loss(batch, output), on_epoch=True, batch_size=batch.num_graphs)
+        scores = graph_anomaly_scores(output, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs)
+        self.val_auroc.update(scores["features"] + scores["neighbourhood"], batch.y)
+        self._val_attacks += int(batch.y.sum())
+        self._val_windows += batch.num_graphs
+
+    def on_validation_epoch_end(self):
+        if 0 < self._val_attacks < self._val_windows:  # AUROC needs both classes
+            self.log("val/anomaly_auroc", self.val_auroc.compute())
+        self.val_auroc.reset()
+        self._val_attacks = self._val_windows = 0
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)

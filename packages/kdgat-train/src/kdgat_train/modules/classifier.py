@@ -1,0 +1,69 @@
+"""`GraphClassifierModule`: supervised training of the GAT on window labels."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torchmetrics import MetricCollection
+from torchmetrics.classification import (
+    BinaryAccuracy,
+    BinaryAUROC,
+    BinaryF1Score,
+    BinaryPrecision,
+    BinaryRecall,
+)
+
+from kdgat_train.modules.focal_loss import focal_loss
+
+
+class GraphClassifierModule(L.LightningModule):
+    """GAT graph classification.
+
+    Args:
+        net: a `GATWithJK` (built with ``add_self_loops=False``; the data carries the loops).
+        learning_rate, weight_decay: AdamW settings.
+        loss: ``ce``, ``weighted_ce`` (inverse class frequency) or ``focal``.
+        class_counts: (2,) training windows per class, for ``weighted_ce`` (and focal weights).
+        focal_gamma: focusing parameter of the focal loss.
+    """
+
+    def __init__(self, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, loss: str = "ce",
+                 class_counts: torch.Tensor | None = None, focal_gamma: float = 2.0) -> None:
+        super().__init__()
+        self.net = net
+        self.learning_rate, self.weight_decay, self.loss_name, self.focal_gamma = learning_rate, weight_decay, loss, focal_gamma
+        weight = None
+        if loss in ("weighted_ce",) and class_counts is not None:
+            weight = class_counts.sum() / (2 * class_counts.clamp_min(1))
+        self.register_buffer("class_weight", weight if weight is not None else torch.ones(2), persistent=False)
+        self.use_weight = weight is not None
+        metrics = MetricCollection({"f1": BinaryF1Score(), "precision": BinaryPrecision(), "recall": BinaryRecall(),
+                                    "accuracy": BinaryAccuracy(), "auroc": BinaryAUROC()})
+        self.val_metrics = metrics.clone(prefix="val/")
+
+    def forward(self, batch):
+        return self.net(batch.x, batch.node_id, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
+
+    def _loss(self, logits, y):
+        weight = self.class_weight if self.use_weight else None
+        if self.loss_name == "focal":
+            return focal_loss(logits, y, self.focal_gamma, weight)
+        return F.cross_entropy(logits, y, weight=weight)
+
+    def training_step(self, batch, batch_index):
+        loss = self._loss(self(batch).logits, batch.y)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs)
+        return loss
+
+    def validation_step(self, batch, batch_index):
+        logits = self(batch).logits
+        self.log("val/loss", self._loss(logits, batch.y), on_epoch=True, batch_size=batch.num_graphs)
+        self.val_metrics.update(torch.softmax(logits, -1)[:, 1], batch.y)
+
+    def on_validation_epoch_end(self):
+        self.log_dict(self.val_metrics.compute())
+        self.val_metrics.reset()
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)

@@ -1,0 +1,1 @@
+"""Training stages: each turns validated `RunSettings` into a finished run folder and MLflow run."""

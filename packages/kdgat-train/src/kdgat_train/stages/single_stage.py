@@ -1,0 +1,117 @@
+"""One training stage end to end: run folder, data, network, Lightning fit, run.json and MLflow."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import lightning as L
+import yaml
+from kdgat_schemas import RunPaths, RunRecord
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import MLFlowLogger
+
+from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.data_module import WindowGraphDataModule
+from kdgat_train.modules.autoencoder import AutoencoderModule
+from kdgat_train.modules.classifier import GraphClassifierModule
+from kdgat_train.provenance import git_commit, versions
+from kdgat_train.stages.networks import build_network
+from kdgat_train.tracking import finish_mlflow_run, start_mlflow_run
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def write_config(settings: RunSettings, run_dir: Path) -> Path:
+    """The resolved config as ``config.yaml`` (atomically); replay reads it back."""
+    target = run_dir / "config.yaml"
+    temporary = run_dir / ".config.yaml.tmp"
+    temporary.write_text(yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False))
+    os.replace(temporary, target)
+    return target
+
+
+def _module(settings: RunSettings, net, datamodule: WindowGraphDataModule) -> L.LightningModule:
+    t = settings.training_config
+    if settings.name.model == "vgae":
+        return AutoencoderModule(net, t.learning_rate, t.weight_decay, t.vgae_id_weight, t.vgae_neighbourhood_weight, t.vgae_kl_weight)
+    return GraphClassifierModule(net, t.learning_rate, t.weight_decay, t.loss, datamodule.class_counts(), t.focal_gamma)
+
+
+@dataclass
+class Stage:
+    """Everything one stage trains with, built from the settings (and inspectable before fitting)."""
+
+    datamodule: WindowGraphDataModule
+    module: L.LightningModule
+    trainer: L.Trainer
+
+
+def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
+    """Data, network, LightningModule and Trainer of ``settings``; every config field lands here."""
+    L.seed_everything(settings.training_config.seed, workers=True)
+    datamodule = WindowGraphDataModule(settings.dataset_config, settings.training_config,
+                                       normals_only=settings.name.mode == "normals_only")
+    module = _module(settings, build_network(settings, datamodule.num_ids), datamodule)
+    return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
+
+
+def run_stage(settings: RunSettings) -> Path:
+    """Train one stage; returns its run folder. The run is COMPLETED, FAILED or KILLED afterwards."""
+    started = time.perf_counter()
+    name = settings.name
+    paths = RunPaths(settings.runs_root)
+    run_dir = Path(settings.resume) if settings.resume else paths.allocate_run_dir(name)
+    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    write_config(settings, run_dir)
+    run_name = f"{name.variant}_run{RunPaths.run_number(run_dir):03d}"
+    uri, run_id = start_mlflow_run(paths, name, run_name, settings.flat())
+    record = RunRecord(
+        name=name.format(), run_dir=str(run_dir), seed=settings.training_config.seed, git_commit=git_commit(),
+        versions=versions(), mlflow_run_id=run_id, slurm_job_id=os.environ.get("SLURM_JOB_ID"), started_at=_now(),
+    )
+    record.write(run_dir)
+    try:
+        logger = MLFlowLogger(experiment_name=name.experiment, run_name=run_name, tracking_uri=uri, run_id=run_id)
+        stage = build_stage(settings, run_dir, logger)
+        record = record.model_copy(update={"data_manifest_hash": stage.datamodule.prepare().manifest.content_hash()})
+        fit_started = time.perf_counter()
+        last = run_dir / "checkpoints" / "last.ckpt"
+        stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None)
+        trainer = stage.trainer
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+        record = record.model_copy(update={
+            "status": "COMPLETED", "finished_at": _now(), "metrics": metrics,
+            "timings": {"total_s": time.perf_counter() - started, "fit_s": time.perf_counter() - fit_started,
+                        "epochs": float(trainer.current_epoch)},
+        })
+        record.write(run_dir)
+        best = trainer.checkpoint_callback.best_model_path
+        finish_mlflow_run(uri, run_id, "FINISHED", [run_dir / "config.yaml", run_dir / "run.json", *([Path(best)] if best else [])])
+        return run_dir
+    except BaseException as error:
+        status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+        record.model_copy(update={"status": status, "finished_at": _now(), "error": f"{type(error).__name__}: {error}"}).write(run_dir)
+        finish_mlflow_run(uri, run_id, status)
+        raise
+
+
+def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
+    t, device = settings.training_config, settings.device
+    callbacks = [ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val/loss", save_last=True)]
+    if t.patience:
+        callbacks.append(EarlyStopping(monitor="val/loss", patience=t.patience))
+    return L.Trainer(
+        max_epochs=t.epochs, accelerator=device.accelerator, devices=device.devices, num_nodes=device.num_nodes,
+        precision=device.precision, strategy="ddp" if device.devices * device.num_nodes > 1 else "auto",
+        deterministic=True if device.accelerator == "cpu" else "warn", gradient_clip_val=t.gradient_clip or None,
+        callbacks=callbacks, logger=logger, default_root_dir=run_dir, log_every_n_steps=1, enable_model_summary=False,
+    )
+
+
+__all__ = ["run_stage"]

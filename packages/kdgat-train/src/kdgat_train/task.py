@@ -1,0 +1,28 @@
+"""The Hydra task: validate the composed config, then (and only then) import torch and train."""
+
+from __future__ import annotations
+
+import sys
+
+from omegaconf import DictConfig, OmegaConf
+from pydantic import ValidationError
+
+from kdgat_train.config.run_settings import RunSettings
+
+
+def settings_from(config: DictConfig | dict) -> RunSettings:
+    """Validate a composed config; exit with one line per bad field on error."""
+    container = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else config
+    try:
+        return RunSettings.from_config(container)
+    except ValidationError as error:
+        lines = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})" for e in error.errors()]
+        sys.exit("kdgat-train: invalid configuration:\n" + "\n".join(lines))
+
+
+def train_task(zen_cfg: DictConfig) -> str:
+    """Entry point of every Hydra job (single run or one job of a sweep); returns the run folder."""
+    settings = settings_from(zen_cfg)
+    from kdgat_train.stages.single_stage import run_stage
+
+    return str(run_stage(settings))

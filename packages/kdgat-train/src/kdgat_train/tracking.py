@@ -1,0 +1,60 @@
+"""MLflow on SQLite (DESIGN.md §6): database and experiment created under a lock, then one run per job.
+
+Concurrent jobs on a fresh tree would race to create ``mlflow.db`` and its tables (the published
+system's failure 9); an exclusive file lock around creation makes them take turns.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from contextlib import contextmanager
+from pathlib import Path
+
+from kdgat_schemas import ExperimentName, RunPaths
+
+
+@contextmanager
+def _locked(root: Path):
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".mlflow.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, params: dict) -> tuple[str, str]:
+    """Create (if needed) the database and experiment, start a run; returns ``(tracking_uri, run_id)``."""
+    from mlflow.tracking import MlflowClient
+
+    uri = paths.mlflow_uri
+    with _locked(paths.root):
+        client = MlflowClient(uri)
+        experiment = client.get_experiment_by_name(name.experiment)
+        experiment_id = (
+            experiment.experiment_id if experiment is not None
+            else client.create_experiment(name.experiment, artifact_location=paths.artifacts_dir.resolve().as_uri())
+        )
+        tags = {"domain": name.domain, "dataset": name.dataset, "learning": name.learning, "model": name.model,
+                "size": name.size, "distillation": name.distillation, "mode": name.mode, "config_store": name.format()}
+        run = client.create_run(experiment_id, run_name=run_name, tags=tags)
+    client.log_batch(run.info.run_id, params=_params(params))
+    return uri, run.info.run_id
+
+
+def _params(flat: dict):
+    from mlflow.entities import Param
+
+    return [Param(key, "None" if value is None else str(value)[:6000]) for key, value in sorted(flat.items())]
+
+
+def finish_mlflow_run(uri: str, run_id: str, status: str, artifacts: list[Path] = ()) -> None:
+    """Log artifacts and mark the run FINISHED, FAILED or KILLED."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    for path in artifacts:
+        if Path(path).exists():
+            client.log_artifact(run_id, str(path))
+    client.set_terminated(run_id, status=status)
