@@ -49,6 +49,9 @@ class EdgeGATConv(nn.Module):
         self.bias = nn.Parameter(torch.zeros(heads * out_channels))
         self.reset_parameters()
 
+    def extra_repr(self) -> str:
+        return f"heads={self.heads}, out_channels={self.out_channels}, negative_slope={self.negative_slope}, dropout={self.dropout}"
+
     def reset_parameters(self) -> None:
         nn.init.xavier_uniform_(self.lin.weight)
         for attention in (self.att_src, self.att_dst, self.att_edge):

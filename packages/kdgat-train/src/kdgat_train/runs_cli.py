@@ -1,0 +1,92 @@
+"""``kdgat-runs``: list, show and replay runs of the run tree; open the MLflow UI on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+KEY_METRICS = ("val/f1", "val/auroc", "val/anomaly_auroc", "val/loss")
+
+
+def _runs_root(root: str | None) -> Path:
+    if root:
+        return Path(root)
+    from kdgat_data.catalog import find_project_root
+
+    project = find_project_root()
+    return (project if project else Path.cwd()) / "experimentruns"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Runs of the kdgat run tree (experimentruns/)."""
+
+
+@main.command("list")
+@click.argument("tokens", nargs=-1)
+@click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
+def list_runs(tokens: tuple[str, ...], root: str | None) -> None:
+    """Runs with status and key metrics; TOKENS filter by name tokens (e.g. gat student)."""
+    from kdgat_schemas import RunRecord
+
+    rows = []
+    for run_json in sorted(_runs_root(root).glob("**/run_*/run.json")):
+        record = RunRecord.read(run_json.parent)
+        if all(token in record.name.split("_") or token in record.name for token in tokens):
+            rows.append(record)
+    click.echo(f"{'run':<78} {'status':<10} " + " ".join(f"{m:>18}" for m in KEY_METRICS))
+    for record in rows:
+        relative = os.path.relpath(record.run_dir, _runs_root(root))
+        values = " ".join(f"{record.metrics[m]:>18.4f}" if m in record.metrics else f"{'-':>18}" for m in KEY_METRICS)
+        click.echo(f"{relative:<78} {record.status:<10} {values}")
+    click.echo(f"{len(rows)} runs")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+def show(run_dir: str) -> None:
+    """The run's record (run.json) and resolved config (config.yaml)."""
+    click.echo((Path(run_dir) / "run.json").read_text())
+    click.echo((Path(run_dir) / "config.yaml").read_text())
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+def replay(run_dir: str) -> None:
+    """Re-run RUN_DIR from its saved config into a new run folder; compare the final metrics."""
+    import yaml
+    from kdgat_schemas import RunRecord
+
+    from kdgat_train.config.run_settings import RunSettings
+    from kdgat_train.stages.single_stage import run_stage
+
+    settings = RunSettings.model_validate({**yaml.safe_load((Path(run_dir) / "config.yaml").read_text()), "resume": None})
+    new_dir = run_stage(settings)
+    before, after = RunRecord.read(run_dir).metrics, RunRecord.read(new_dir).metrics
+    click.echo(f"replayed {run_dir} -> {new_dir}")
+    for key in sorted(set(before) | set(after)):
+        mark = "same" if before.get(key) == after.get(key) else "DIFFERENT"
+        click.echo(f"  {key:<24} {before.get(key)!s:>22} {after.get(key)!s:>22}  {mark}")
+    click.echo(json.dumps({"identical": before == after}))
+
+
+@main.command()
+@click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
+@click.option("--port", default=5000, show_default=True)
+@click.option("--print-only", is_flag=True, help="print the command instead of starting the UI")
+def ui(root: str | None, port: int, print_only: bool) -> None:
+    """Start the MLflow UI on 127.0.0.1 with the run tree's SQLite store."""
+    runs = _runs_root(root).resolve()
+    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", f"sqlite:///{runs / 'mlflow.db'}",
+               "--host", "127.0.0.1", "--port", str(port)]
+    click.echo(" ".join(command))
+    if not print_only:
+        os.execv(command[0], command)
+
+
+if __name__ == "__main__":
+    main()

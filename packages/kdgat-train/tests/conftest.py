@@ -1,0 +1,39 @@
+"""A tiny kdgat project (catalog + model sizes + small synthetic data) shared by the training tests."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+SHARED_ROAD = REPO / ".." / "shared" / "data" / "can" / "road"
+TINY_CATALOG = """
+datasets:
+  synthetic:
+    domain: automotive
+    path: data/automotive/synthetic
+    format: can_train_test
+    synthetic: {seed: 3, frames: 4000, attacks: [dos, fuzzing]}
+  road:
+    domain: automotive
+    path: %s
+    format: road
+    train: [fuzzing_attack_3.csv]
+    test: {fuzzing_attack_2: [fuzzing_attack_2.csv]}
+"""
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory) -> Path:
+    """A project root with its own configs/, data/ and experimentruns/ (KDGAT_PROJECT_ROOT points at it)."""
+    root = tmp_path_factory.mktemp("project")
+    (root / "configs").mkdir()
+    (root / "configs" / "datasets.yaml").write_text(TINY_CATALOG % SHARED_ROAD.resolve())
+    shutil.copy(REPO / "configs" / "model_sizes.toml", root / "configs" / "model_sizes.toml")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KDGAT_PROJECT_ROOT", str(root))
+    yield root
+    mp.undo()
+
+
+FAST = ["training_config.epochs=1", "training_config.batch_size=64", "device=cpu"]

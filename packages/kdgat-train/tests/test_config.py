@@ -1,0 +1,90 @@
+"""Config composition and validation: presets, overrides, errors, and fields that reach their code."""
+
+import inspect
+import subprocess
+import sys
+
+import pytest
+from hydra import compose, initialize
+from kdgat_models import GATWithJK, GraphAutoencoderNeighborhood, QNetwork
+from kdgat_train.config.settings import DQNSize, GATSize, VGAESize
+from kdgat_train.config.store import PRIMARY, preset_names, register
+from kdgat_train.task import settings_from
+
+from .conftest import FAST
+
+
+def _compose(project, overrides):
+    register(project)
+    with initialize(version_base="1.3", config_path=None):
+        return compose(config_name=PRIMARY, overrides=overrides)
+
+
+def test_presets_follow_the_grammar_for_every_catalog_dataset():
+    names = preset_names({"hcrl_ch": "automotive", "set_01": "automotive"})
+    assert len(names) == 2 * 3 * 2
+    assert "automotive_hcrlch_unsupervised_vgae_student_no_normals_only" in names
+    assert "automotive_set01_supervised_gat_teacher_no_all_samples" in names
+
+
+def test_preset_selects_model_size_and_dataset_and_overrides_apply(project):
+    config = _compose(project, ["config_store=automotive_synthetic_unsupervised_vgae_teacher_no_all_samples",
+                                "model_size_config.hidden_dim=64", *FAST])
+    settings = settings_from(config)
+    assert settings.name.model == "vgae" and settings.name.size == "teacher"
+    size = settings.model_size()
+    assert size.hidden_dim == 64 and size.latent_dim == 96  # teacher preset, width overridden
+    assert settings.training_config.epochs == 1 and settings.device.accelerator == "cpu"
+    assert settings.dataset_config.name == "synthetic"
+    assert settings.runs_root == str(project / "experimentruns")
+
+
+@pytest.mark.parametrize("family", ["gat", "vgae"])
+def test_hidden_dim_override_changes_every_family(project, family):
+    preset = {"gat": "automotive_synthetic_supervised_gat_student_no_all_samples",
+              "vgae": "automotive_synthetic_unsupervised_vgae_student_no_all_samples"}[family]
+    settings = settings_from(_compose(project, [f"config_store={preset}", "model_size_config.hidden_dim=32"]))
+    assert settings.model_size().hidden_dim == 32
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [("training_config.epochs=-1", "training_config.epochs"), ("training_config.loss=hinge", "training_config.loss"),
+     ("model_size_config.heads=0", "heads")],
+)
+def test_bad_values_fail_naming_the_field(project, override, message, capsys):
+    config = _compose(project, [override])
+    with pytest.raises(SystemExit) as error:
+        settings_from(config)
+    assert message in str(error.value)
+
+
+def test_unknown_device_and_preset_list_the_allowed_values(project):
+    from hydra.errors import MissingConfigException
+
+    with pytest.raises(MissingConfigException, match="device/tpu"):
+        _compose(project, ["device=tpu"])
+    with pytest.raises(MissingConfigException, match="config_store"):
+        _compose(project, ["config_store=automotive_synthetic_fusion_dqn_student_no_all_samples"])
+
+
+@pytest.mark.parametrize(("settings", "target"), [(GATSize, GATWithJK), (VGAESize, GraphAutoencoderNeighborhood), (DQNSize, QNetwork)])
+def test_model_size_fields_are_constructor_arguments(settings, target):
+    parameters = inspect.signature(target).parameters
+    assert set(settings.model_fields) <= set(parameters), set(settings.model_fields) - set(parameters)
+    for field, info in settings.model_fields.items():
+        assert info.default == parameters[field].default, field  # same defaults as the model
+
+
+def test_cli_checks_names_and_answers_cfg_job_without_torch(project):
+    check = (
+        "import atexit, sys; atexit.register(lambda: print('TORCH', 'torch' in sys.modules)); "
+        "sys.argv = ['kdgat-train', '--cfg', 'job', 'config_store=automotive_synthetic_supervised_gat_student_no_all_samples']; "
+        "from kdgat_train.cli import main; main()"
+    )
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)
+    assert "experiment_name: automotive_synthetic_supervised_gat_student_no_all_samples" in out.stdout
+    assert "TORCH False" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "kdgat_train.cli", "config_store=automotive_synthetic_supervised_gat_studnt_no_all_samples"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "nearest valid name: automotive_synthetic_supervised_gat_student_no_all_samples" in bad.stderr

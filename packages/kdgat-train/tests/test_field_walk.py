@@ -1,0 +1,84 @@
+"""Every config field reaches the object it configures (the published system had dead parameters)."""
+
+import pytest
+from kdgat_train.config.settings import DatasetSettings, DeviceSettings, GATSize, TrainingSettings, VGAESize
+from kdgat_train.stages.single_stage import build_stage
+
+from .test_config import _compose, settings_from
+
+GAT = "automotive_synthetic_supervised_gat_student_no_all_samples"
+VGAE = "automotive_synthetic_unsupervised_vgae_student_no_all_samples"
+
+
+def _stage(project, tmp_path, preset, overrides):
+    settings = settings_from(_compose(project, [f"config_store={preset}", *overrides]))
+    stage = build_stage(settings, tmp_path)
+    stage.datamodule.setup("fit")
+    return settings, stage
+
+
+def _fingerprint(net) -> str:
+    """Architecture and hyperparameters as they landed in the network."""
+    shapes = sorted((name, tuple(p.shape)) for name, p in net.named_parameters())
+    return repr(net) + repr(shapes) + repr(getattr(net, "pooling", None))
+
+
+@pytest.mark.parametrize(("preset", "settings_class", "changes"), [
+    (GAT, GATSize, {"hidden_dim": 7, "num_layers": 3, "heads": 2, "id_embedding_dim": 5, "dropout": 0.3,
+                    "attention_dropout": 0.1, "jk_mode": "max", "pooling": "multi", "fc_layers": 3, "fc_hidden_dim": 9}),
+    (VGAE, VGAESize, {"hidden_dim": 40, "num_layers": 3, "latent_dim": 6, "heads": 2, "id_embedding_dim": 3,
+                      "decoder_hidden_dim": 11, "dropout": 0.3}),
+])
+def test_every_model_size_field_changes_the_network(project, tmp_path, preset, settings_class, changes):
+    assert set(changes) == set(settings_class.model_fields), "a new field needs a value here"
+    _, base = _stage(project, tmp_path, preset, [])
+    for field, value in changes.items():
+        value_text = "null" if value is None else value
+        _, changed = _stage(project, tmp_path, preset, [f"model_size_config.{field}={value_text}"])
+        assert _fingerprint(changed.module.net) != _fingerprint(base.module.net), field
+
+
+def test_every_training_dataset_and_device_field_lands(project, tmp_path):
+    overrides = [
+        "training_config.epochs=3", "training_config.batch_size=17", "training_config.learning_rate=0.02",
+        "training_config.weight_decay=0.5", "training_config.seed=9", "training_config.patience=4",
+        "training_config.gradient_clip=0.7", "training_config.loss=focal", "training_config.focal_gamma=3.0",
+        "training_config.id_dropout=0.25", "training_config.num_workers=0",
+        "dataset_config.window=50", "dataset_config.stride=25", "dataset_config.validation_fraction=0.3",
+        "device.devices=1", "device.num_nodes=1", "device.precision=bf16-mixed",
+    ]
+    settings, stage = _stage(project, tmp_path, GAT, overrides)
+    trainer, module, data = stage.trainer, stage.module, stage.datamodule
+    optimizer = module.configure_optimizers()
+    early = [c for c in trainer.callbacks if type(c).__name__ == "EarlyStopping"][0]
+    reached = {
+        "epochs": trainer.max_epochs == 3, "batch_size": data.train_dataloader().batch_size == 17,
+        "learning_rate": optimizer.param_groups[0]["lr"] == 0.02, "weight_decay": optimizer.param_groups[0]["weight_decay"] == 0.5,
+        "seed": data.train_dataloader().generator.initial_seed() == 9, "patience": early.patience == 4,
+        "gradient_clip": trainer.gradient_clip_val == 0.7, "loss": module.loss_name == "focal",
+        "focal_gamma": module.focal_gamma == 3.0,
+        "id_dropout": data.train_set.transform.transforms[0].p == 0.25,
+        "num_workers": data.train_dataloader().num_workers == 0,
+    }
+    manifest = data.prepare().manifest
+    reached |= {"name": manifest.dataset == "synthetic", "window": manifest.window == 50, "stride": manifest.stride == 25,
+                "validation_fraction": manifest.validation_fraction == 0.3}
+    reached |= {"accelerator": type(trainer.accelerator).__name__ == "CPUAccelerator", "devices": trainer.num_devices == 1,
+                "num_nodes": trainer.num_nodes == 1, "precision": trainer.precision == "bf16-mixed"}
+    failed = [k for k, ok in reached.items() if not ok]
+    assert failed == []
+    vgae_settings, vgae = _stage(project, tmp_path, VGAE, ["training_config.vgae_id_weight=0.3",
+                                                          "training_config.vgae_neighbourhood_weight=0.4",
+                                                          "training_config.vgae_kl_weight=0.5"])
+    assert vgae.module.weights == {"id_weight": 0.3, "neighbourhood_weight": 0.4, "kl_weight": 0.5}
+    covered = set(reached) | {"vgae_id_weight", "vgae_neighbourhood_weight", "vgae_kl_weight"}
+    all_fields = set(TrainingSettings.model_fields) | set(DatasetSettings.model_fields) | set(DeviceSettings.model_fields)
+    assert all_fields <= covered, all_fields - covered
+
+
+def test_normals_only_trains_on_normal_windows(project, tmp_path):
+    _, stage = _stage(project, tmp_path, "automotive_synthetic_unsupervised_vgae_student_no_normals_only", [])
+    labels = {int(stage.datamodule.train_set[i].y) for i in range(len(stage.datamodule.train_set))}
+    assert labels == {0}
+    _, everything = _stage(project, tmp_path, VGAE, [])
+    assert len(everything.datamodule.train_set) > len(stage.datamodule.train_set)
