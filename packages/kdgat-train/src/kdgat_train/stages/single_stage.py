@@ -66,7 +66,7 @@ def run_stage(settings: RunSettings) -> Path:
     started = time.perf_counter()
     name = settings.name
     paths = RunPaths(settings.runs_root)
-    run_dir = Path(settings.resume) if settings.resume else paths.allocate_run_dir(name)
+    run_dir = Path(settings.resume) if settings.resume else (_requeued_run(paths, name) or paths.allocate_run_dir(name))
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     write_config(settings, run_dir)
     run_name = f"{name.variant}_run{RunPaths.run_number(run_dir):03d}"
@@ -76,6 +76,7 @@ def run_stage(settings: RunSettings) -> Path:
         versions=versions(), mlflow_run_id=run_id, slurm_job_id=os.environ.get("SLURM_JOB_ID"), started_at=_now(),
     )
     record.write(run_dir)
+    stage = None
     try:
         logger = MLFlowLogger(experiment_name=name.experiment, run_name=run_name, tracking_uri=uri, run_id=run_id)
         stage = build_stage(settings, run_dir, logger)
@@ -95,10 +96,23 @@ def run_stage(settings: RunSettings) -> Path:
         finish_mlflow_run(uri, run_id, "FINISHED", [run_dir / "config.yaml", run_dir / "run.json", *([Path(best)] if best else [])])
         return run_dir
     except BaseException as error:
-        status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+        # Lightning turns Ctrl-C into SystemExit(1) after a graceful shutdown; it marks the trainer interrupted
+        interrupted = isinstance(error, SystemExit) and stage is not None and stage.trainer.interrupted
+        status = "KILLED" if isinstance(error, KeyboardInterrupt) or interrupted else "FAILED"
         record.model_copy(update={"status": status, "finished_at": _now(), "error": f"{type(error).__name__}: {error}"}).write(run_dir)
         finish_mlflow_run(uri, run_id, status)
         raise
+
+
+def _requeued_run(paths: RunPaths, name) -> Path | None:
+    """The run folder of this Slurm job when Slurm relaunched it (requeue): training resumes there."""
+    job = os.environ.get("SLURM_JOB_ID")
+    if not job or int(os.environ.get("SLURM_RESTART_COUNT", "0")) == 0:
+        return None
+    for run_dir in reversed(paths.existing_runs(name)):
+        if (run_dir / "run.json").is_file() and RunRecord.read(run_dir).slurm_job_id == job:
+            return run_dir
+    return None
 
 
 def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:

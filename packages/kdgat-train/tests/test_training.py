@@ -1,0 +1,142 @@
+"""End-to-end runs on tiny synthetic data: every preset family, sweeps, replay, failures, resume, concurrency."""
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+from kdgat_schemas import RunRecord
+from kdgat_train.api import train
+from mlflow.tracking import MlflowClient
+
+from .conftest import FAST, SHARED_ROAD
+
+
+def _mlflow_runs(project, experiment):
+    client = MlflowClient(f"sqlite:///{project / 'experimentruns' / 'mlflow.db'}")
+    found = client.get_experiment_by_name(experiment)
+    return client, ([] if found is None else client.search_runs([found.experiment_id]))
+
+
+@pytest.mark.parametrize("preset", [
+    "automotive_synthetic_unsupervised_vgae_student_no_all_samples",
+    "automotive_synthetic_unsupervised_vgae_teacher_no_normals_only",
+    "automotive_synthetic_supervised_gat_student_no_all_samples",
+])
+def test_each_preset_family_trains_and_logs(project, preset):
+    [run_dir] = train([f"config_store={preset}", *FAST, "model_size_config.hidden_dim=16"], project_root=project)
+    record = RunRecord.read(run_dir)
+    assert record.status == "COMPLETED" and record.name == preset
+    assert "val/loss" in record.metrics and "train/loss" in record.metrics
+    assert record.data_manifest_hash and record.versions["torch"] and record.timings["fit_s"] > 0
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file() and (run_dir / "checkpoints" / "best.ckpt").is_file()
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert config["experiment_name"] == preset and config["model_size_config"]["hidden_dim"] == 16
+    assert str(run_dir).startswith(str(project / "experimentruns" / "automotive" / "synthetic"))
+    client, runs = _mlflow_runs(project, "_".join(preset.split("_")[:4]))
+    run = next(r for r in runs if r.info.run_id == record.mlflow_run_id)
+    assert run.info.status == "FINISHED" and run.info.run_name.endswith(f"_run{run_dir.name[4:]}")
+    assert run.data.tags["size"] == preset.split("_")[4] and run.data.params["model_size_config.hidden_dim"] == "16"
+    assert len(client.get_metric_history(run.info.run_id, "val/loss")) >= 1
+    assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"config.yaml", "run.json", "best.ckpt"}
+    assert not (project / "outputs").exists()
+
+
+def test_three_value_sweep_gives_three_runs(project):
+    preset = "automotive_synthetic_supervised_gat_student_no_all_samples"
+    run_dirs = train([f"config_store={preset}", *FAST, "model_size_config.hidden_dim=8,12,16"], multirun=True, project_root=project)
+    assert len(set(run_dirs)) == 3
+    widths = [yaml.safe_load((d / "config.yaml").read_text())["model_size_config"]["hidden_dim"] for d in run_dirs]
+    assert sorted(widths) == [8, 12, 16]
+    _, runs = _mlflow_runs(project, "automotive_synthetic_supervised_gat")
+    ids = {RunRecord.read(d).mlflow_run_id for d in run_dirs}
+    assert ids <= {r.info.run_id for r in runs if r.info.status == "FINISHED"}
+
+
+def test_replay_reproduces_the_metrics_exactly(project):
+    from click.testing import CliRunner
+    from kdgat_train.runs_cli import main
+
+    [run_dir] = train(["config_store=automotive_synthetic_supervised_gat_student_no_all_samples", *FAST,
+                       "training_config.epochs=2"], project_root=project)
+    result = CliRunner().invoke(main, ["replay", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert '{"identical": true}' in result.output
+    listing = CliRunner().invoke(main, ["list", "gat", "--root", str(project / "experimentruns")])
+    assert "COMPLETED" in listing.output and "vgae" not in listing.output
+
+
+def test_a_crashing_run_is_marked_failed(project):
+    with pytest.raises(Exception, match="no_such_dataset"):
+        train(["config_store=automotive_synthetic_supervised_gat_student_no_all_samples", *FAST,
+               "dataset_config.name=no_such_dataset"], project_root=project)
+    failed = [d for d in (project / "experimentruns").glob("**/run_*") if RunRecord.read(d).status == "FAILED"]
+    assert len(failed) == 1
+    record = RunRecord.read(failed[0])
+    assert "no_such_dataset" in record.error
+    _, runs = _mlflow_runs(project, "automotive_synthetic_supervised_gat")
+    assert any(r.info.run_id == record.mlflow_run_id and r.info.status == "FAILED" for r in runs)
+
+
+def test_relaunching_a_run_resumes_from_last_checkpoint(project):
+    preset = "automotive_synthetic_unsupervised_vgae_student_no_all_samples"
+    [run_dir] = train([f"config_store={preset}", *FAST, "training_config.patience=0"], project_root=project)
+    assert RunRecord.read(run_dir).timings["epochs"] == 1
+    [again] = train([f"config_store={preset}", *FAST, "training_config.patience=0", "training_config.epochs=3",
+                     f"resume={run_dir}"], project_root=project)
+    assert again == run_dir
+    record = RunRecord.read(run_dir)
+    assert record.status == "COMPLETED" and record.timings["epochs"] == 3  # continued after epoch 1, not restarted
+
+
+@pytest.mark.slow
+def test_four_processes_on_a_fresh_tree_all_record_their_runs(project, tmp_path):
+    fresh = tmp_path / "fresh_runs"
+    code = (
+        "import sys; from kdgat_train.api import train; "
+        f"train(['config_store=automotive_synthetic_supervised_gat_student_no_all_samples', 'training_config.epochs=1', "
+        f"'training_config.batch_size=64', 'runs_root={fresh}'], project_root='{project}')"
+    )
+    processes = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for _ in range(4)]
+    errors = [p.communicate(timeout=600)[1] for p in processes]
+    assert all(p.returncode == 0 for p in processes), errors[0][-2000:]
+    run_dirs = sorted(fresh.glob("**/run_*"))
+    assert [d.name for d in run_dirs] == ["run_001", "run_002", "run_003", "run_004"]
+    client = MlflowClient(f"sqlite:///{fresh / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("automotive_synthetic_supervised_gat")
+    assert len([r for r in client.search_runs([experiment.experiment_id]) if r.info.status == "FINISHED"]) == 4
+
+
+@pytest.mark.real_data
+def test_one_run_on_a_real_capture(project):
+    if not SHARED_ROAD.is_dir():
+        pytest.skip("../shared/data/can/road is absent")
+    [run_dir] = train(["config_store=automotive_road_supervised_gat_student_no_all_samples", *FAST], project_root=project)
+    record = RunRecord.read(run_dir)
+    assert record.status == "COMPLETED" and record.metrics["val/loss"] > 0
+
+
+def test_a_slurm_requeue_resumes_the_same_run(project, monkeypatch):
+    preset = "automotive_synthetic_supervised_gat_student_no_all_samples"
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
+    [first] = train([f"config_store={preset}", *FAST, "training_config.patience=0"], project_root=project)
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
+    [requeued] = train([f"config_store={preset}", *FAST, "training_config.patience=0", "training_config.epochs=2"],
+                       project_root=project)
+    assert requeued == first and RunRecord.read(first).timings["epochs"] == 2
+
+
+def test_ctrl_c_marks_the_run_killed(project, monkeypatch):
+    from kdgat_train.modules.classifier import GraphClassifierModule
+
+    def interrupt(self, batch, batch_index):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(GraphClassifierModule, "training_step", interrupt)
+    with pytest.raises((KeyboardInterrupt, SystemExit)):
+        train(["config_store=automotive_synthetic_supervised_gat_student_no_all_samples", *FAST], project_root=project)
+    killed = [d for d in (project / "experimentruns").glob("**/run_*") if RunRecord.read(d).status == "KILLED"]
+    assert len(killed) == 1
+    _, runs = _mlflow_runs(project, "automotive_synthetic_supervised_gat")
+    assert any(r.info.run_id == RunRecord.read(killed[0]).mlflow_run_id and r.info.status == "KILLED" for r in runs)
