@@ -85,6 +85,9 @@ def test_cli_checks_names_and_answers_cfg_job_without_torch(project):
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)
     assert "experiment_name: automotive_synthetic_supervised_gat_student_no_all_samples" in out.stdout
     assert "TORCH False" in out.stdout
+    help_check = check.replace("'--cfg', 'job', 'config_store=automotive_synthetic_supervised_gat_student_no_all_samples'", "'--help'")
+    out = subprocess.run([sys.executable, "-c", help_check], capture_output=True, text=True, timeout=120)
+    assert "config groups" in out.stdout and "device: auto, cpu, cuda" in out.stdout and "TORCH False" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "kdgat_train.cli", "config_store=automotive_synthetic_supervised_gat_studnt_no_all_samples"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "nearest valid name: automotive_synthetic_supervised_gat_student_no_all_samples" in bad.stderr

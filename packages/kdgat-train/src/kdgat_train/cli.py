@@ -35,14 +35,52 @@ def _check_preset_names(argv: list[str]) -> None:
                     sys.exit(f"kdgat-train: config_store: {error}")
 
 
+HELP = """usage: kdgat-train [-m] [config_store=PRESET] [GROUP=OPTION ...] [KEY=VALUE ...] [--cfg job] [--hydra-help]
+
+Train one preset, or with -m a sweep (comma-separated values: model_size_config.hidden_dim=32,64,128).
+Presets follow {domain}_{dataset}_{learning}_{model}_{size}_{distillation}_{mode}; runs land in
+experimentruns/{domain}/{dataset}/.../run_NNN/ and in MLflow (sqlite:///experimentruns/mlflow.db).
+
+examples:
+  kdgat-train config_store=automotive_synthetic_unsupervised_vgae_student_no_all_samples device=cpu training_config.epochs=1
+  kdgat-train -m config_store=automotive_synthetic_supervised_gat_student_no_all_samples model_size_config.hidden_dim=32,64,128
+  kdgat-train --cfg job config_store=...      print the composed config and exit
+
+default: config_store={default}
+"""
+
+
+def _print_help(store) -> None:
+    from kdgat_train.config.store import DEFAULT_PRESET
+
+    groups: dict[str, list[str]] = {}
+    for entry in store:
+        if entry["group"]:
+            groups.setdefault(entry["group"], []).append(entry["name"])
+    print(HELP.replace("{default}", DEFAULT_PRESET))
+    print("config groups (GROUP=OPTION):")
+    for group in ("config_store", "model_size_config", "training_config", "dataset_config", "distillation_config", "device"):
+        options = sorted(groups.get(group, []))
+        shown = options if group != "config_store" else options[:6] + [f"... {len(options)} presets in all"]
+        print(f"  {group}: " + ", ".join(shown))
+    print("\nfields of each group: kdgat-train --cfg job [config_store=...]; Hydra's own help: --hydra-help")
+
+
 def main() -> None:
+    import os
+    import time
+
+    os.environ.setdefault("KDGAT_START_TIME", str(time.time()))  # for the start-to-first-step timing
     from hydra_zen import zen
 
-    from kdgat_train.config.store import PRIMARY, register
+    from kdgat_train.config.store import PRIMARY, register, store
     from kdgat_train.task import train_task
 
     _check_preset_names(sys.argv[1:])
     register(_project_root())
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        _print_help(store)  # Hydra's own --help lists every option of every group and takes seconds
+        return
     zen(train_task).hydra_main(config_name=PRIMARY, version_base="1.3", config_path=None)
 
 

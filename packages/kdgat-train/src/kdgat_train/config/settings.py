@@ -26,7 +26,9 @@ class TrainingSettings(_Settings):
     seed: int = 42
     patience: int = Field(5, ge=0, description="early-stopping patience in epochs on val/loss; 0 disables it")
     gradient_clip: float = Field(1.0, ge=0, description="gradient-norm clip; 0 disables it")
-    loss: Literal["ce", "weighted_ce", "focal"] = Field("ce", description="GAT loss: plain, class-weighted or focal")
+    loss: Literal["ce", "weighted_ce", "focal"] = Field(
+        "weighted_ce", description="GAT loss: plain, class-weighted (inverse frequency; attacks are rare) or focal"
+    )
     focal_gamma: float = Field(2.0, ge=0)
     id_dropout: float = Field(0.05, ge=0, le=1, description="share of training nodes shown as UNK")
     vgae_id_weight: float = Field(0.1, ge=0)

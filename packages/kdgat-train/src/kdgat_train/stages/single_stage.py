@@ -11,7 +11,7 @@ from pathlib import Path
 import lightning as L
 import yaml
 from kdgat_schemas import RunPaths, RunRecord
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 
 from kdgat_train.config.run_settings import RunSettings
@@ -43,6 +43,17 @@ def _module(settings: RunSettings, net, datamodule: WindowGraphDataModule) -> L.
     return GraphClassifierModule(net, t.learning_rate, t.weight_decay, t.loss, datamodule.class_counts(), t.focal_gamma)
 
 
+class FirstStepTimer(Callback):
+    """Remembers the wall-clock time of the first training step (for run.json timings)."""
+
+    def __init__(self) -> None:
+        self.first_step_at: float | None = None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if self.first_step_at is None:
+            self.first_step_at = time.time()
+
+
 @dataclass
 class Stage:
     """Everything one stage trains with, built from the settings (and inspectable before fitting)."""
@@ -63,7 +74,7 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
 
 def run_stage(settings: RunSettings) -> Path:
     """Train one stage; returns its run folder. The run is COMPLETED, FAILED or KILLED afterwards."""
-    started = time.perf_counter()
+    started, wall_start = time.perf_counter(), time.time()
     name = settings.name
     paths = RunPaths(settings.runs_root)
     run_dir = Path(settings.resume) if settings.resume else (_requeued_run(paths, name) or paths.allocate_run_dir(name))
@@ -86,11 +97,13 @@ def run_stage(settings: RunSettings) -> Path:
         stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None)
         trainer = stage.trainer
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
-        record = record.model_copy(update={
-            "status": "COMPLETED", "finished_at": _now(), "metrics": metrics,
-            "timings": {"total_s": time.perf_counter() - started, "fit_s": time.perf_counter() - fit_started,
-                        "epochs": float(trainer.current_epoch)},
-        })
+        timer = next(c for c in trainer.callbacks if isinstance(c, FirstStepTimer))
+        process_start = float(os.environ.get("KDGAT_START_TIME", wall_start))
+        timings = {"total_s": time.perf_counter() - started, "fit_s": time.perf_counter() - fit_started,
+                   "epochs": float(trainer.current_epoch)}
+        if timer.first_step_at is not None:
+            timings["start_to_first_step_s"] = timer.first_step_at - process_start
+        record = record.model_copy(update={"status": "COMPLETED", "finished_at": _now(), "metrics": metrics, "timings": timings})
         record.write(run_dir)
         best = trainer.checkpoint_callback.best_model_path
         finish_mlflow_run(uri, run_id, "FINISHED", [run_dir / "config.yaml", run_dir / "run.json", *([Path(best)] if best else [])])
@@ -117,7 +130,8 @@ def _requeued_run(paths: RunPaths, name) -> Path | None:
 
 def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
     t, device = settings.training_config, settings.device
-    callbacks = [ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val/loss", save_last=True)]
+    callbacks = [ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val/loss", save_last=True),
+                 FirstStepTimer()]
     if t.patience:
         callbacks.append(EarlyStopping(monitor="val/loss", patience=t.patience))
     return L.Trainer(
