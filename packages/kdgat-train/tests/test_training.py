@@ -39,6 +39,7 @@ def test_each_preset_family_trains_and_logs(project, preset):
     assert run.data.tags["size"] == preset.split("_")[4] and run.data.params["model_size_config.hidden_dim"] == "16"
     assert len(client.get_metric_history(run.info.run_id, "val/loss")) >= 1
     assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"config.yaml", "run.json", "best.ckpt"}
+    assert "Seed set to" in (run_dir / "train.log").read_text()
     assert not (project / "outputs").exists()
 
 
@@ -64,6 +65,10 @@ def test_replay_reproduces_the_metrics_exactly(project):
     assert '{"identical": true}' in result.output
     listing = CliRunner().invoke(main, ["list", "gat", "--root", str(project / "experimentruns")])
     assert "COMPLETED" in listing.output and "vgae" not in listing.output
+    shown = CliRunner().invoke(main, ["show", str(run_dir)])
+    assert '"status": "COMPLETED"' in shown.output and "experiment_name:" in shown.output
+    ui = CliRunner().invoke(main, ["ui", "--root", str(project / "experimentruns"), "--print-only"])
+    assert f"--backend-store-uri sqlite:///{(project / 'experimentruns').resolve()}/mlflow.db --host 127.0.0.1" in ui.output
 
 
 def test_a_crashing_run_is_marked_failed(project):

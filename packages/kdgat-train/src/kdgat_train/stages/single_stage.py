@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ def run_stage(settings: RunSettings) -> Path:
     )
     record.write(run_dir)
     stage = None
+    log_handler = _log_to(run_dir / "train.log")
     try:
         logger = MLFlowLogger(experiment_name=name.experiment, run_name=run_name, tracking_uri=uri, run_id=run_id)
         stage = build_stage(settings, run_dir, logger)
@@ -115,6 +117,27 @@ def run_stage(settings: RunSettings) -> Path:
         record.model_copy(update={"status": status, "finished_at": _now(), "error": f"{type(error).__name__}: {error}"}).write(run_dir)
         finish_mlflow_run(uri, run_id, status)
         raise
+    finally:
+        for logger_ in _LOGGERS:
+            logging.getLogger(logger_).removeHandler(log_handler)
+        log_handler.close()
+
+
+# Lightning's loggers stop propagating to the root logger when it is imported before logging is set up
+_LOGGERS = ("", "lightning.pytorch", "lightning.fabric")
+
+
+def _log_to(path: Path) -> logging.Handler:
+    """Copy the Python log (Lightning, kdgat) of this stage into ``train.log`` of the run folder."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in _LOGGERS:
+        logger_ = logging.getLogger(name)
+        if name == "" or not logger_.propagate:
+            logger_.addHandler(handler)
+        if logger_.getEffectiveLevel() > logging.INFO:
+            logger_.setLevel(logging.INFO)
+    return handler
 
 
 def _requeued_run(paths: RunPaths, name) -> Path | None:
