@@ -145,3 +145,17 @@ def test_ctrl_c_marks_the_run_killed(project, monkeypatch):
     assert len(killed) == 1
     _, runs = _mlflow_runs(project, "automotive_synthetic_supervised_gat")
     assert any(r.info.run_id == RunRecord.read(killed[0]).mlflow_run_id and r.info.status == "KILLED" for r in runs)
+
+
+@pytest.mark.slow
+def test_ddp_on_two_cpu_processes_records_one_run(project, tmp_path):
+    runs = tmp_path / "ddp_runs"
+    command = [sys.executable, "-m", "kdgat_train.cli", "config_store=automotive_synthetic_supervised_gat_student_no_all_samples",
+               "training_config.epochs=1", "device.devices=2", f"runs_root={runs}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=project)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run_dirs = sorted(runs.glob("**/run_*"))
+    assert [d.name for d in run_dirs] == ["run_001"] and RunRecord.read(run_dirs[0]).status == "COMPLETED"
+    client = MlflowClient(f"sqlite:///{runs / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("automotive_synthetic_supervised_gat")
+    assert [r.info.status for r in client.search_runs([experiment.experiment_id])] == ["FINISHED"]

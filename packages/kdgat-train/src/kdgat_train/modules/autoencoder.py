@@ -34,12 +34,12 @@ class AutoencoderModule(L.LightningModule):
 
     def training_step(self, batch, batch_index):
         loss = self._loss(batch, self(batch))
-        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
         return loss
 
     def validation_step(self, batch, batch_index):
         output = self(batch)
-        self.log("val/loss", self._loss(batch, output), on_epoch=True, batch_size=batch.num_graphs)
+        self.log("val/loss", self._loss(batch, output), on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
         scores = graph_anomaly_scores(output, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs)
         self.val_auroc.update(scores["features"] + scores["neighbourhood"], batch.y)
         self._val_attacks += int(batch.y.sum())
@@ -47,7 +47,7 @@ class AutoencoderModule(L.LightningModule):
 
     def on_validation_epoch_end(self):
         if 0 < self._val_attacks < self._val_windows:  # AUROC needs both classes
-            self.log("val/anomaly_auroc", self.val_auroc.compute())
+            self.log("val/anomaly_auroc", self.val_auroc.compute(), sync_dist=True)
         self.val_auroc.reset()
         self._val_attacks = self._val_windows = 0
 

@@ -53,16 +53,16 @@ class GraphClassifierModule(L.LightningModule):
 
     def training_step(self, batch, batch_index):
         loss = self._loss(self(batch).logits, batch.y)
-        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
         return loss
 
     def validation_step(self, batch, batch_index):
         logits = self(batch).logits
-        self.log("val/loss", self._loss(logits, batch.y), on_epoch=True, batch_size=batch.num_graphs)
+        self.log("val/loss", self._loss(logits, batch.y), on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
         self.val_metrics.update(torch.softmax(logits, -1)[:, 1], batch.y)
 
     def on_validation_epoch_end(self):
-        self.log_dict(self.val_metrics.compute())
+        self.log_dict(self.val_metrics.compute(), sync_dist=True)
         self.val_metrics.reset()
 
     def configure_optimizers(self):

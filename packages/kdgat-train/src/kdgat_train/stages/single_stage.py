@@ -78,6 +78,8 @@ def run_stage(settings: RunSettings) -> Path:
     started, wall_start = time.perf_counter(), time.time()
     name = settings.name
     paths = RunPaths(settings.runs_root)
+    if _is_ddp_worker():
+        return _run_as_ddp_worker(settings)
     run_dir = Path(settings.resume) if settings.resume else (_requeued_run(paths, name) or paths.allocate_run_dir(name))
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     write_config(settings, run_dir)
@@ -96,6 +98,8 @@ def run_stage(settings: RunSettings) -> Path:
         record = record.model_copy(update={"data_manifest_hash": stage.datamodule.prepare().manifest.content_hash()})
         fit_started = time.perf_counter()
         last = run_dir / "checkpoints" / "last.ckpt"
+        # DDP processes that Lightning starts re-run this command: they join this run, not a new one
+        os.environ.update({"KDGAT_RUN_DIR": str(run_dir), "KDGAT_MLFLOW_RUN_ID": run_id})
         stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None)
         trainer = stage.trainer
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
@@ -138,6 +142,22 @@ def _log_to(path: Path) -> logging.Handler:
         if logger_.getEffectiveLevel() > logging.INFO:
             logger_.setLevel(logging.INFO)
     return handler
+
+
+def _is_ddp_worker() -> bool:
+    """A non-zero-rank process launched by Lightning for DDP within a run already set up by rank 0."""
+    return int(os.environ.get("LOCAL_RANK", "0")) > 0 and "KDGAT_RUN_DIR" in os.environ
+
+
+def _run_as_ddp_worker(settings: RunSettings) -> Path:
+    """Train as one more DDP rank of rank 0's run: same folder and MLflow run, no records written."""
+    run_dir = Path(os.environ["KDGAT_RUN_DIR"])
+    logger = MLFlowLogger(experiment_name=settings.name.experiment, tracking_uri=RunPaths(settings.runs_root).mlflow_uri,
+                          run_id=os.environ["KDGAT_MLFLOW_RUN_ID"])
+    stage = build_stage(settings, run_dir, logger)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None)
+    return run_dir
 
 
 def _requeued_run(paths: RunPaths, name) -> Path | None:
