@@ -52,9 +52,9 @@ def test_every_training_dataset_and_device_field_lands(project, tmp_path):
     optimizer = module.configure_optimizers()
     early = [c for c in trainer.callbacks if type(c).__name__ == "EarlyStopping"][0]
     reached = {
-        "epochs": trainer.max_epochs == 3, "batch_size": data.train_dataloader().batch_size == 17,
+        "epochs": trainer.max_epochs == 3, "batch_size": data.train_dataloader().dataset.batch_size == 17,
         "learning_rate": optimizer.param_groups[0]["lr"] == 0.02, "weight_decay": optimizer.param_groups[0]["weight_decay"] == 0.5,
-        "seed": data.train_dataloader().generator.initial_seed() == 9, "patience": early.patience == 4,
+        "seed": data.train_set.generator.initial_seed() == 9, "patience": early.patience == 4,
         "gradient_clip": trainer.gradient_clip_val == 0.7, "loss": module.loss_name == "focal",
         "focal_gamma": module.focal_gamma == 3.0,
         "id_dropout": data.train_set.transform.transforms[0].p == 0.25,
@@ -78,7 +78,7 @@ def test_every_training_dataset_and_device_field_lands(project, tmp_path):
 
 def test_normals_only_trains_on_normal_windows(project, tmp_path):
     _, stage = _stage(project, tmp_path, "automotive_synthetic_unsupervised_vgae_student_no_normals_only", [])
-    labels = {int(stage.datamodule.train_set[i].y) for i in range(len(stage.datamodule.train_set))}
+    labels = {int(y) for batch in stage.datamodule.train_set for y in batch.y}
     assert labels == {0}
     _, everything = _stage(project, tmp_path, VGAE, [])
-    assert len(everything.datamodule.train_set) > len(stage.datamodule.train_set)
+    assert len(everything.datamodule.train_set.indices) > len(stage.datamodule.train_set.indices)

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import warnings
+
 import lightning as L
 import numpy as np
 import torch
+from kdgat_data.batching import WindowBatches
 from kdgat_data.cache import GraphCache, build_cache
 from kdgat_data.catalog import resolve_dataset
-from kdgat_data.dataset import WindowGraphDataset
 from kdgat_data.id_dropout import RandomIdDropout
 from kdgat_models.self_loops import SelfLoops
-from torch.utils.data import Subset
-from torch_geometric.loader import DataLoader
+from torch.utils.data import DataLoader
 from torch_geometric.transforms import Compose
 
 from kdgat_train.config.settings import DatasetSettings, TrainingSettings
+
+# WindowBatches gives each DataLoader worker its own share of the batches, so its __len__ is exact
+warnings.filterwarnings("ignore", message="Your `IterableDataset` has `__len__` defined")
 
 
 class WindowGraphDataModule(L.LightningDataModule):
     """Train and validation windows of one dataset.
 
-    Self-loops are added in the data (models run with ``add_self_loops=False``); ID dropout to UNK
-    is applied to training windows only.
+    Batches are gathered straight from the cache's flat arrays (`WindowBatches`); self-loops are
+    added once per batch (models run with ``add_self_loops=False``); ID dropout to UNK is applied
+    to training batches only.
 
     Args:
         dataset: which dataset and how it becomes graphs.
@@ -54,20 +59,17 @@ class WindowGraphDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         cache = self.prepare()
-        generator = torch.Generator().manual_seed(self.training.seed)
-        train = WindowGraphDataset(
-            cache.split("train"), transform=Compose([RandomIdDropout(self.training.id_dropout, generator), SelfLoops()])
+        train = cache.split("train")
+        batch_size, seed = self.training.batch_size, self.training.seed
+        self.train_set = WindowBatches(
+            train, batch_size, indices=np.flatnonzero(np.asarray(train.y) == 0) if self.normals_only else None,
+            shuffle=True, generator=torch.Generator().manual_seed(seed),
+            transform=Compose([RandomIdDropout(self.training.id_dropout, torch.Generator().manual_seed(seed + 1)), SelfLoops()]),
         )
-        if self.normals_only:
-            train = Subset(train, np.flatnonzero(np.asarray(cache.split("train").y) == 0).tolist())
-        self.train_set = train
-        self.val_set = WindowGraphDataset(cache.split("val"), transform=SelfLoops())
+        self.val_set = WindowBatches(cache.split("val"), batch_size, transform=SelfLoops())
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(
-            self.train_set, batch_size=self.training.batch_size, shuffle=True, num_workers=self.training.num_workers,
-            generator=torch.Generator().manual_seed(self.training.seed),
-        )
+        return DataLoader(self.train_set, batch_size=None, num_workers=self.training.num_workers)
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.val_set, batch_size=self.training.batch_size, num_workers=self.training.num_workers)
+        return DataLoader(self.val_set, batch_size=None, num_workers=self.training.num_workers)
