@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 
 import lightning as L
+import numpy as np
 import torch
+from kdgat_data.batching import WindowBatches
 from kdgat_data.dataset import WindowGraphDataset
 from kdgat_data.graphs import GraphArrays
 from kdgat_models import GATWithJK, GraphAutoencoderNeighborhood
@@ -24,6 +26,7 @@ from kdgat_models.self_loops import SelfLoops
 from kdgat_train.modules.autoencoder import AutoencoderModule
 from kdgat_train.modules.classifier import GraphClassifierModule
 from lightning.pytorch.callbacks import Callback
+from torch.utils.data import DataLoader as TorchLoader
 from torch_geometric.loader import DataLoader
 
 SIZES = {
@@ -53,16 +56,22 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--models", default="gat_student,gat_teacher,vgae_teacher")
     parser.add_argument("--precisions", default="32-true,bf16-mixed")
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4, help="DataLoader workers for the pyg loader")
+    parser.add_argument("--loader", choices=["batches", "pyg"], default="batches")
     args = parser.parse_args()
     manifest = json.loads((args.cache / "manifest.json").read_text())
     num_ids = len(manifest["vocabulary"]) + 1
-    train_set = WindowGraphDataset(GraphArrays.load(args.cache / "train"), transform=SelfLoops())
-    val_set = WindowGraphDataset(GraphArrays.load(args.cache / "val"), transform=SelfLoops())
-    train = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, num_workers=args.workers, persistent_workers=True)
-    val = DataLoader(val_set, batch_size=args.batch_size, num_workers=args.workers, persistent_workers=True)
-    counts = torch.bincount(torch.as_tensor(train_set.arrays.y).long(), minlength=2).float()
-    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}; {len(train_set)} train / {len(val_set)} val windows, "
+    train_arrays, val_arrays = GraphArrays.load(args.cache / "train"), GraphArrays.load(args.cache / "val")
+    if args.loader == "pyg":  # one Data per window, collated by PyG
+        train = DataLoader(WindowGraphDataset(train_arrays, transform=SelfLoops()), batch_size=args.batch_size, shuffle=True,
+                           num_workers=args.workers, persistent_workers=args.workers > 0)
+        val = DataLoader(WindowGraphDataset(val_arrays, transform=SelfLoops()), batch_size=args.batch_size,
+                         num_workers=args.workers, persistent_workers=args.workers > 0)
+    else:  # batches gathered from the flat arrays, as kdgat-train does
+        train = TorchLoader(WindowBatches(train_arrays, args.batch_size, shuffle=True, transform=SelfLoops()), batch_size=None)
+        val = TorchLoader(WindowBatches(val_arrays, args.batch_size, transform=SelfLoops()), batch_size=None)
+    counts = torch.bincount(torch.as_tensor(np.asarray(train_arrays.y)).long(), minlength=2).float()
+    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}, {args.loader} loader; {len(train_arrays)} train / {len(val_arrays)} val windows, "
           f"batch {args.batch_size}, {args.epochs} epochs", flush=True)
     print(f"{'model':<14} {'precision':<11} {'compile':<8} {'s/epoch':>8} {'first epoch s':>14}  final val metrics", flush=True)
     for model_name in args.models.split(","):
