@@ -77,8 +77,8 @@ class GraphCache:
         return cls(path, manifest, reused=True)
 
 
-def default_cache_root(dataset: Dataset) -> Path:
-    """``data/cache`` next to the dataset's project (or beside a loose path)."""
+def default_cache_root() -> Path:
+    """``data/cache`` of the project found from the working folder (else of the working folder)."""
     from kdgat_data.catalog import find_project_root
 
     root = find_project_root()
@@ -107,7 +107,7 @@ def build_cache(
         window=window, stride=stride, validation_fraction=validation_fraction,
         feature_version=FEATURE_VERSION, reader_options=options.fingerprint(),
     )
-    target = Path(cache_root or default_cache_root(dataset)) / dataset.name / key
+    target = Path(cache_root or default_cache_root()) / dataset.name / key
     if (target / MANIFEST).is_file():
         progress(f"reusing cache {target}")
         return GraphCache.open(target)
