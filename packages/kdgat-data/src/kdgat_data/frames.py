@@ -11,7 +11,7 @@ Shapes (N = number of frames):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,7 +29,6 @@ class FrameTable:
     attack_types: tuple[str, ...] = (NORMAL,)
     labelled: bool = True
     source: str = ""
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.timestamp)
