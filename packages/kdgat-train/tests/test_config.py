@@ -22,8 +22,10 @@ def _compose(project, overrides):
 
 def test_presets_follow_the_grammar_for_every_catalog_dataset():
     names = preset_names({"hcrl_ch": "automotive", "set_01": "automotive"})
-    assert len(names) == 2 * 3 * 2
+    assert len(names) == 2 * 3 * 3  # datasets x (vgae x 2 modes, gat) x (teacher, student, student + KD)
     assert "automotive_hcrlch_unsupervised_vgae_student_no_normals_only" in names
+    assert "automotive_set01_supervised_gat_student_standard_all_samples" in names
+    assert not [n for n in names if "_teacher_standard_" in n]
     assert "automotive_set01_supervised_gat_teacher_no_all_samples" in names
 
 
@@ -57,6 +59,13 @@ def test_bad_values_fail_naming_the_field(project, override, message, capsys):
     with pytest.raises(SystemExit) as error:
         settings_from(config)
     assert message in str(error.value)
+
+
+def test_distillation_mode_must_match_the_name(project):
+    config = _compose(project, ["config_store=automotive_synthetic_supervised_gat_student_no_all_samples",
+                                "distillation_config=standard"])
+    with pytest.raises(SystemExit, match="distillation_config.mode='standard' but the experiment name says 'no'"):
+        settings_from(config)
 
 
 def test_unknown_device_and_preset_list_the_allowed_values(project):

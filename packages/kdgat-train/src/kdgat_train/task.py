@@ -24,5 +24,9 @@ def train_task(zen_cfg: DictConfig) -> str:
     """Entry point of every Hydra job (single run or one job of a sweep); returns the run folder."""
     settings = settings_from(zen_cfg)
     from kdgat_train.stages.single_stage import run_stage
+    from kdgat_train.stages.teacher import TeacherError
 
-    return str(run_stage(settings))
+    try:
+        return str(run_stage(settings))
+    except TeacherError as error:
+        sys.exit(f"kdgat-train: {error}")

@@ -12,7 +12,7 @@ from kdgat_train.config.settings import (
     DistillationSettings,
     TrainingSettings,
 )
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class RunSettings(BaseModel):
@@ -34,6 +34,15 @@ class RunSettings(BaseModel):
     def _grammar(cls, value: str) -> str:
         ExperimentName.parse(value)
         return value
+
+    @model_validator(mode="after")
+    def _distillation_matches_name(self) -> RunSettings:
+        if self.distillation_config.mode != self.name.distillation:
+            raise ValueError(
+                f"distillation_config.mode={self.distillation_config.mode!r} but the experiment name says "
+                f"{self.name.distillation!r}; pick the matching preset instead"
+            )
+        return self
 
     @property
     def name(self) -> ExperimentName:

@@ -56,9 +56,14 @@ class DeviceSettings(_Settings):
 
 
 class DistillationSettings(_Settings):
-    """Knowledge distillation (distillation_config). Only ``no`` exists until KD is implemented."""
+    """Knowledge distillation (distillation_config): ``no``, or ``standard`` KD from a teacher run."""
 
-    mode: Literal["no"] = "no"
+    mode: Literal["no", "standard"] = "no"
+    teacher_run: str | None = Field(None, description="teacher run folder; default: the latest completed teacher run")
+    temperature: float = Field(4.0, gt=0, description="GAT logit KD temperature T")
+    alpha: float = Field(0.7, ge=0, le=1, description="GAT: weight of the KD term (1 - alpha on the task loss)")
+    latent_weight: float = Field(1.0, ge=0, description="VGAE KD: latent MSE weight")
+    reconstruction_weight: float = Field(1.0, ge=0, description="VGAE KD: reconstruction MSE weight")
 
 
 class GATSize(_Settings):

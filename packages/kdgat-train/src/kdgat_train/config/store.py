@@ -39,15 +39,15 @@ store = ZenStore(name="kdgat", overwrite_ok=True)  # re-registering (tests, seve
 
 
 def preset_names(catalog_domains: dict[str, str]) -> list[str]:
-    """Every preset name for the catalog's datasets (key -> domain)."""
+    """Every preset name for the catalog's datasets (key -> domain); KD (standard) for students only."""
     names = []
     for key, domain in catalog_domains.items():
         for learning, model, mode in STAGE_VARIANTS:
-            for size in ("teacher", "student"):
+            for size, distillation in (("teacher", "no"), ("student", "no"), ("student", "standard")):
                 names.append(
                     ExperimentName(
                         domain=domain, dataset=dataset_token(key), learning=learning, model=model,
-                        size=size, distillation="no", mode=mode,
+                        size=size, distillation=distillation, mode=mode,
                     ).format()
                 )
     return names
@@ -61,7 +61,8 @@ def register(project_root: Path) -> None:
     sizes = tomllib.loads((project_root / "configs" / "model_sizes.toml").read_text())
 
     store(builds(TrainingSettings, **_full), group="training_config", name="default")
-    store(builds(DistillationSettings, **_full), group="distillation_config", name="no")
+    for mode in ("no", "standard"):
+        store(builds(DistillationSettings, mode=mode, **_full), group="distillation_config", name=mode)
     for name, values in DEVICES.items():
         store(builds(DeviceSettings, **values, **_full), group="device", name=name)
     for key in catalog.entries:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import lightning as L
 import torch
+from kdgat_models.distillation import VGAEDistillationLoss
 from kdgat_models.vgae import graph_anomaly_scores, vgae_loss
 from torchmetrics.classification import BinaryAUROC
 
@@ -15,12 +16,21 @@ class AutoencoderModule(L.LightningModule):
         net: a `GraphAutoencoderNeighborhood` (``add_self_loops=False``).
         learning_rate, weight_decay: AdamW settings.
         id_weight, neighbourhood_weight, kl_weight: weights of the VGAE loss terms.
+        teacher: a frozen teacher VGAE for KD, or ``None`` (kept out of the state dict and optimizer);
+            the loss becomes task + `VGAEDistillationLoss` (whose latent projection is trained here).
+        kd_latent_weight, kd_reconstruction_weight: weights of the two KD terms.
     """
 
     def __init__(self, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, id_weight: float = 0.1,
-                 neighbourhood_weight: float = 1.0, kl_weight: float = 0.01) -> None:
+                 neighbourhood_weight: float = 1.0, kl_weight: float = 0.01, teacher=None,
+                 kd_latent_weight: float = 1.0, kd_reconstruction_weight: float = 1.0) -> None:
         super().__init__()
         self.net = net
+        self._teacher = [teacher] if teacher is not None else []  # a list: not a submodule
+        self.kd_loss = (
+            VGAEDistillationLoss(net.latent_dim, teacher.latent_dim, kd_latent_weight, kd_reconstruction_weight)
+            if teacher is not None else None
+        )
         self.learning_rate, self.weight_decay = learning_rate, weight_decay
         self.weights = {"id_weight": id_weight, "neighbourhood_weight": neighbourhood_weight, "kl_weight": kl_weight}
         self.val_auroc = BinaryAUROC()
@@ -32,8 +42,23 @@ class AutoencoderModule(L.LightningModule):
     def _loss(self, batch, output):
         return vgae_loss(output, batch.x, batch.node_id, batch.edge_index, **self.weights)
 
+    @property
+    def teacher(self):
+        return self._teacher[0] if self._teacher else None
+
+    def on_fit_start(self):
+        if self.teacher is not None:
+            self.teacher.to(self.device)
+
     def training_step(self, batch, batch_index):
-        loss = self._loss(batch, self(batch))
+        output = self(batch)
+        loss = self._loss(batch, output)
+        if self.teacher is not None:
+            with torch.no_grad():
+                teacher_output = self.teacher(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
+            kd = self.kd_loss(output.z, teacher_output.z, output.x_reconstruction, teacher_output.x_reconstruction)
+            self.log("train/kd_loss", kd, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
+            loss = loss + kd
         self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
         return loss
 

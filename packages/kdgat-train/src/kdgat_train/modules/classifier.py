@@ -5,6 +5,7 @@ from __future__ import annotations
 import lightning as L
 import torch
 import torch.nn.functional as F
+from kdgat_models.distillation import logit_distillation_loss
 from torchmetrics import MetricCollection
 from torchmetrics.classification import (
     BinaryAccuracy,
@@ -26,12 +27,19 @@ class GraphClassifierModule(L.LightningModule):
         loss: ``ce``, ``weighted_ce`` (inverse class frequency) or ``focal``.
         class_counts: (2,) training windows per class, for ``weighted_ce`` (and focal weights).
         focal_gamma: focusing parameter of the focal loss.
+        teacher: a frozen teacher network for logit KD, or ``None``. It is kept out of this module's
+            state dict and optimizer; the loss becomes ``KD + (1 - kd_alpha) * task loss`` with
+            ``KD = kd_alpha * T^2 * KL`` (kdgat_models.logit_distillation_loss).
+        kd_temperature, kd_alpha: T and alpha of the KD term.
     """
 
     def __init__(self, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, loss: str = "ce",
-                 class_counts: torch.Tensor | None = None, focal_gamma: float = 2.0) -> None:
+                 class_counts: torch.Tensor | None = None, focal_gamma: float = 2.0, teacher=None,
+                 kd_temperature: float = 4.0, kd_alpha: float = 0.7) -> None:
         super().__init__()
         self.net = net
+        self._teacher = [teacher] if teacher is not None else []  # a list: not a submodule
+        self.kd_temperature, self.kd_alpha = kd_temperature, kd_alpha
         self.learning_rate, self.weight_decay, self.loss_name, self.focal_gamma = learning_rate, weight_decay, loss, focal_gamma
         weight = None
         if loss in ("weighted_ce",) and class_counts is not None:
@@ -51,8 +59,24 @@ class GraphClassifierModule(L.LightningModule):
             return focal_loss(logits, y, self.focal_gamma, weight)
         return F.cross_entropy(logits, y, weight=weight)
 
+    @property
+    def teacher(self):
+        return self._teacher[0] if self._teacher else None
+
+    def on_fit_start(self):
+        if self.teacher is not None:
+            self.teacher.to(self.device)
+
     def training_step(self, batch, batch_index):
-        loss = self._loss(self(batch).logits, batch.y)
+        logits = self(batch).logits
+        loss = self._loss(logits, batch.y)
+        if self.teacher is not None:
+            with torch.no_grad():
+                teacher_logits = self.teacher(batch.x, batch.node_id, batch.edge_index, batch.edge_attr, batch.batch,
+                                              batch.num_graphs).logits
+            kd = logit_distillation_loss(logits, teacher_logits, None, self.kd_temperature, self.kd_alpha)
+            self.log("train/kd_loss", kd, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
+            loss = kd + (1 - self.kd_alpha) * loss
         self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
         return loss
 

@@ -21,6 +21,7 @@ from kdgat_train.modules.autoencoder import AutoencoderModule
 from kdgat_train.modules.classifier import GraphClassifierModule
 from kdgat_train.provenance import git_commit, versions
 from kdgat_train.stages.networks import build_network
+from kdgat_train.stages.teacher import find_teacher_run, load_teacher
 from kdgat_train.tracking import finish_mlflow_run, start_mlflow_run
 
 
@@ -38,10 +39,17 @@ def write_config(settings: RunSettings, run_dir: Path) -> Path:
 
 
 def _module(settings: RunSettings, net, datamodule: WindowGraphDataModule) -> L.LightningModule:
-    t = settings.training_config
+    t, kd = settings.training_config, settings.distillation_config
+    teacher = None
+    if kd.mode == "standard":
+        teacher_run = find_teacher_run(settings)  # checked before the run folder too, so a miss leaves nothing
+        logging.getLogger(__name__).info("knowledge distillation from teacher run %s", teacher_run)
+        teacher = load_teacher(teacher_run, datamodule.num_ids)
     if settings.name.model == "vgae":
-        return AutoencoderModule(net, t.learning_rate, t.weight_decay, t.vgae_id_weight, t.vgae_neighbourhood_weight, t.vgae_kl_weight)
-    return GraphClassifierModule(net, t.learning_rate, t.weight_decay, t.loss, datamodule.class_counts(), t.focal_gamma)
+        return AutoencoderModule(net, t.learning_rate, t.weight_decay, t.vgae_id_weight, t.vgae_neighbourhood_weight,
+                                 t.vgae_kl_weight, teacher, kd.latent_weight, kd.reconstruction_weight)
+    return GraphClassifierModule(net, t.learning_rate, t.weight_decay, t.loss, datamodule.class_counts(), t.focal_gamma,
+                                 teacher, kd.temperature, kd.alpha)
 
 
 class FirstStepTimer(Callback):
@@ -80,6 +88,8 @@ def run_stage(settings: RunSettings) -> Path:
     paths = RunPaths(settings.runs_root)
     if _is_ddp_worker():
         return _run_as_ddp_worker(settings)
+    if settings.distillation_config.mode == "standard":
+        find_teacher_run(settings)  # fail before allocating a run folder when the teacher is missing
     run_dir = Path(settings.resume) if settings.resume else (_requeued_run(paths, name) or paths.allocate_run_dir(name))
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     write_config(settings, run_dir)

@@ -1,0 +1,60 @@
+"""Find, rebuild and freeze the teacher of a KD student (DESIGN.md §4, failure 2 of §9).
+
+The teacher is rebuilt from ITS OWN saved config (never guessed from the student's), its best
+checkpoint is loaded with ``strict=True``, and it is frozen in eval mode.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import yaml
+from kdgat_schemas import ExperimentName, RunPaths, RunRecord
+
+from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.stages.networks import build_network
+
+
+class TeacherError(RuntimeError):
+    """No usable teacher run, or one whose weights do not fit its saved config."""
+
+
+def teacher_name(student: ExperimentName) -> ExperimentName:
+    return student.model_copy(update={"size": "teacher", "distillation": "no"})
+
+
+def find_teacher_run(settings: RunSettings) -> Path:
+    """``distillation_config.teacher_run``, else the latest COMPLETED teacher run of the same
+    domain, dataset, model and mode in the run tree."""
+    if settings.distillation_config.teacher_run:
+        return Path(settings.distillation_config.teacher_run)
+    wanted = teacher_name(settings.name)
+    for run_dir in reversed(RunPaths(settings.runs_root).existing_runs(wanted)):
+        if (run_dir / "run.json").is_file() and RunRecord.read(run_dir).status == "COMPLETED":
+            return run_dir
+    raise TeacherError(
+        f"{settings.name} needs a completed teacher run of {wanted} under {settings.runs_root}; train it first:\n"
+        f"  uv run kdgat-train config_store={wanted} dataset_config.name={settings.dataset_config.name}\n"
+        f"or name one with distillation_config.teacher_run=RUN_DIR"
+    )
+
+
+def load_teacher(run_dir: Path, num_ids: int) -> torch.nn.Module:
+    """The teacher network rebuilt from ``run_dir/config.yaml``, best weights loaded strictly, frozen."""
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    teacher_settings = RunSettings.model_validate({**config, "resume": None})
+    net = build_network(teacher_settings, num_ids)
+    checkpoint = run_dir / "checkpoints" / "best.ckpt"
+    if not checkpoint.is_file():
+        raise TeacherError(f"teacher run {run_dir} has no checkpoints/best.ckpt")
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
+    weights = {key.removeprefix("net."): value for key, value in state.items() if key.startswith("net.")}
+    try:
+        net.load_state_dict(weights, strict=True)
+    except RuntimeError as error:
+        raise TeacherError(f"teacher run {run_dir}: its weights do not fit its saved config.yaml:\n{error}") from None
+    net.eval()
+    for parameter in net.parameters():
+        parameter.requires_grad_(False)
+    return net

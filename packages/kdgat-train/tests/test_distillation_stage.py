@@ -1,0 +1,115 @@
+"""Knowledge distillation: teacher found and rebuilt strictly, KD term alive, missing teacher explained."""
+
+import shutil
+
+import pytest
+import torch
+import yaml
+from kdgat_schemas import RunRecord
+from kdgat_train.api import train
+from kdgat_train.stages.teacher import TeacherError, load_teacher
+
+from .conftest import FAST
+
+GAT_TEACHER = "automotive_synthetic_supervised_gat_teacher_no_all_samples"
+GAT_KD = "automotive_synthetic_supervised_gat_student_standard_all_samples"
+VGAE_TEACHER = "automotive_synthetic_unsupervised_vgae_teacher_no_all_samples"
+VGAE_KD = "automotive_synthetic_unsupervised_vgae_student_standard_all_samples"
+SMALL_TEACHER = ["model_size_config.hidden_dim=16", "model_size_config.num_layers=2"]
+
+
+@pytest.fixture(scope="module")
+def kd_runs(project, tmp_path_factory):
+    root = tmp_path_factory.mktemp("kd_runs")
+    common = [*FAST, f"runs_root={root}"]
+    [gat_teacher] = train([f"config_store={GAT_TEACHER}", *common, *SMALL_TEACHER], project_root=project)
+    [vgae_teacher] = train([f"config_store={VGAE_TEACHER}", *common, "model_size_config.hidden_dim=32",
+                            "model_size_config.latent_dim=12"], project_root=project)
+    return root, common, gat_teacher, vgae_teacher
+
+
+@pytest.mark.parametrize(("preset", "teacher_index"), [(GAT_KD, 2), (VGAE_KD, 3)])
+def test_kd_student_trains_with_a_live_kd_term(project, kd_runs, preset, teacher_index):
+    root, common, *_ = kd_runs
+    [run_dir] = train([f"config_store={preset}", *common], project_root=project)
+    record = RunRecord.read(run_dir)
+    assert record.status == "COMPLETED"
+    assert record.metrics["train/kd_loss"] > 0
+    assert f"knowledge distillation from teacher run {kd_runs[teacher_index]}" in (run_dir / "train.log").read_text()
+
+
+def test_missing_teacher_prints_the_command_that_trains_it(project, tmp_path):
+    with pytest.raises(SystemExit) as error:
+        train([f"config_store={GAT_KD}", *FAST, f"runs_root={tmp_path}"], project_root=project)
+    assert f"uv run kdgat-train config_store={GAT_TEACHER} dataset_config.name=synthetic" in str(error.value)
+    assert not list(tmp_path.glob("**/run_*"))  # nothing allocated for a run that cannot start
+
+
+def test_teacher_is_rebuilt_from_its_own_config_frozen_and_strict(kd_runs, tmp_path):
+    _, _, gat_teacher, _ = kd_runs
+    teacher = load_teacher(gat_teacher, num_ids=_num_ids(gat_teacher))
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
+    assert teacher.convs[0].out_channels == 16  # its own size, not the student's preset
+    broken = tmp_path / "broken_teacher"
+    shutil.copytree(gat_teacher, broken)
+    config = yaml.safe_load((broken / "config.yaml").read_text())
+    config["model_size_config"]["hidden_dim"] = 20  # the saved config no longer matches the weights
+    (broken / "config.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(TeacherError, match="do not fit its saved config.yaml"):
+        load_teacher(broken, num_ids=_num_ids(gat_teacher))
+
+
+def test_the_teacher_changes_the_students_gradients(kd_runs, project):
+    from kdgat_data.batching import collate_windows
+    from kdgat_data.cache import GraphCache
+    from kdgat_models import GATWithJK
+    from kdgat_models.self_loops import SelfLoops
+    from kdgat_train.modules.classifier import GraphClassifierModule
+
+    _, _, gat_teacher, _ = kd_runs
+    num_ids = _num_ids(gat_teacher)
+    cache = next(GraphCache.open(p.parent) for p in (project / "data" / "cache").glob("synthetic/*/manifest.json"))
+    batch = SelfLoops()(collate_windows(cache.split("train"), range(32)))
+    teacher = load_teacher(gat_teacher, num_ids)
+
+    def gradients(with_teacher: bool):
+        torch.manual_seed(0)
+        student = GATWithJK(num_ids, add_self_loops=False, dropout=0.0)
+        module = GraphClassifierModule(student, teacher=teacher if with_teacher else None)
+        module.log = lambda *args, **kwargs: None
+        module.training_step(batch, 0).backward()
+        return torch.cat([p.grad.flatten() for p in student.parameters() if p.grad is not None])
+
+    assert not torch.allclose(gradients(True), gradients(False))
+    assert all(p.grad is None for p in teacher.parameters())
+
+
+def _num_ids(run_dir) -> int:
+    state = torch.load(run_dir / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=False)["state_dict"]
+    return state["net.id_embedding.weight"].shape[0]
+
+
+def test_every_distillation_field_lands(project, kd_runs, tmp_path):
+    from kdgat_train.config.settings import DistillationSettings
+    from kdgat_train.stages.single_stage import build_stage
+
+    from .test_config import _compose, settings_from
+
+    _, _, gat_teacher, vgae_teacher = kd_runs
+    gat = settings_from(_compose(project, [f"config_store={GAT_KD}", f"distillation_config.teacher_run={gat_teacher}",
+                                           "distillation_config.temperature=2.5", "distillation_config.alpha=0.4"]))
+    module = build_stage(gat, tmp_path).module
+    vgae = settings_from(_compose(project, [f"config_store={VGAE_KD}", f"distillation_config.teacher_run={vgae_teacher}",
+                                            "distillation_config.latent_weight=0.3", "distillation_config.reconstruction_weight=0.2"]))
+    vgae_module = build_stage(vgae, tmp_path).module
+    reached = {
+        "mode": module.teacher is not None and vgae_module.teacher is not None,
+        "teacher_run": module.teacher.convs[0].out_channels == 16,  # the named teacher, with its own size
+        "temperature": module.kd_temperature == 2.5, "alpha": module.kd_alpha == 0.4,
+        "latent_weight": vgae_module.kd_loss.latent_weight == 0.3,
+        "reconstruction_weight": vgae_module.kd_loss.reconstruction_weight == 0.2,
+    }
+    assert [k for k, ok in reached.items() if not ok] == []
+    assert set(DistillationSettings.model_fields) == set(reached)
+    assert isinstance(vgae_module.kd_loss.projection, torch.nn.Linear)  # 16 -> 12 latent: a learned projection
+    assert any(name.startswith("kd_loss.projection") for name, _ in vgae_module.named_parameters())
