@@ -22,7 +22,8 @@ def _compose(project, overrides):
 
 def test_presets_follow_the_grammar_for_every_catalog_dataset():
     names = preset_names({"hcrl_ch": "automotive", "set_01": "automotive"})
-    assert len(names) == 2 * 3 * 3  # datasets x (vgae x 2 modes, gat) x (teacher, student, student + KD)
+    assert len(names) == 2 * 4 * 3  # datasets x (vgae x 2 modes, gat x 2 modes) x (teacher, student, student + KD)
+    assert "automotive_hcrlch_supervised_gat_teacher_no_curriculum" in names
     assert "automotive_hcrlch_unsupervised_vgae_student_no_normals_only" in names
     assert "automotive_set01_supervised_gat_student_standard_all_samples" in names
     assert not [n for n in names if "_teacher_standard_" in n]

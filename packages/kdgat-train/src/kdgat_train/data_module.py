@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader
 from torch_geometric.transforms import Compose
 
 from kdgat_train.config.settings import DatasetSettings, TrainingSettings
+from kdgat_train.curriculum import CurriculumBatches, normal_difficulty
 
 # WindowBatches gives each DataLoader worker its own share of the batches, so its __len__ is exact
 warnings.filterwarnings("ignore", message="Your `IterableDataset` has `__len__` defined")
@@ -34,9 +35,11 @@ class WindowGraphDataModule(L.LightningDataModule):
         normals_only: train on normal windows only (the VGAE as a true anomaly detector).
     """
 
-    def __init__(self, dataset: DatasetSettings, training: TrainingSettings, normals_only: bool = False) -> None:
+    def __init__(self, dataset: DatasetSettings, training: TrainingSettings, normals_only: bool = False,
+                 difficulty_vgae=None, epochs: int = 1) -> None:
         super().__init__()
         self.settings, self.training, self.normals_only = dataset, training, normals_only
+        self.difficulty_vgae, self.epochs = difficulty_vgae, epochs
         self.cache: GraphCache | None = None
 
     def prepare(self) -> GraphCache:
@@ -61,11 +64,19 @@ class WindowGraphDataModule(L.LightningDataModule):
         cache = self.prepare()
         train = cache.split("train")
         batch_size, seed = self.training.batch_size, self.training.seed
-        self.train_set = WindowBatches(
-            train, batch_size, indices=np.flatnonzero(np.asarray(train.y) == 0) if self.normals_only else None,
-            shuffle=True, generator=torch.Generator().manual_seed(seed),
-            transform=Compose([RandomIdDropout(self.training.id_dropout, torch.Generator().manual_seed(seed + 1)), SelfLoops()]),
-        )
+        transform = Compose([RandomIdDropout(self.training.id_dropout, torch.Generator().manual_seed(seed + 1)), SelfLoops()])
+        if self.difficulty_vgae is not None:  # VGAE-guided curriculum, re-sampled every epoch
+            if self.training.num_workers:
+                raise ValueError("the curriculum re-samples each epoch in the main process: set training_config.num_workers=0")
+            self.train_set = CurriculumBatches(
+                train, batch_size, normal_difficulty(self.difficulty_vgae, train), self.epochs,
+                self.training.curriculum_start_ratio, self.training.curriculum_end_ratio, seed, transform,
+            )
+        else:
+            self.train_set = WindowBatches(
+                train, batch_size, indices=np.flatnonzero(np.asarray(train.y) == 0) if self.normals_only else None,
+                shuffle=True, generator=torch.Generator().manual_seed(seed), transform=transform,
+            )
         self.val_set = WindowBatches(cache.split("val"), batch_size, transform=SelfLoops())
 
     def train_dataloader(self) -> DataLoader:

@@ -35,6 +35,11 @@ class TrainingSettings(_Settings):
     vgae_neighbourhood_weight: float = Field(1.0, ge=0)
     vgae_kl_weight: float = Field(0.01, ge=0)
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
+    curriculum_start_ratio: float = Field(1.0, gt=0, description="curriculum: normal:attack ratio of the first epoch")
+    curriculum_end_ratio: float = Field(10.0, gt=0, description="curriculum: normal:attack ratio of the last epoch")
+    curriculum_vgae_run: str | None = Field(
+        None, description="curriculum: VGAE run scoring normal windows; default: latest completed same-size VGAE run"
+    )
 
 
 class DatasetSettings(_Settings):

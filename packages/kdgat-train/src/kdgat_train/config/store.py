@@ -28,6 +28,7 @@ STAGE_VARIANTS = [
     ("unsupervised", "vgae", "all_samples"),
     ("unsupervised", "vgae", "normals_only"),
     ("supervised", "gat", "all_samples"),
+    ("supervised", "gat", "curriculum"),
 ]
 DEVICES = {
     "cpu": {"accelerator": "cpu", "precision": "32-true"},

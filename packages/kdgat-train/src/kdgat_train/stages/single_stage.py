@@ -16,12 +16,13 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 
 from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.curriculum import CurriculumLogger
 from kdgat_train.data_module import WindowGraphDataModule
 from kdgat_train.modules.autoencoder import AutoencoderModule
 from kdgat_train.modules.classifier import GraphClassifierModule
 from kdgat_train.provenance import git_commit, versions
 from kdgat_train.stages.networks import build_network
-from kdgat_train.stages.teacher import find_teacher_run, load_teacher
+from kdgat_train.stages.teacher import find_curriculum_vgae_run, find_teacher_run, load_teacher
 from kdgat_train.tracking import finish_mlflow_run, start_mlflow_run
 
 
@@ -76,7 +77,12 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
     """Data, network, LightningModule and Trainer of ``settings``; every config field lands here."""
     L.seed_everything(settings.training_config.seed, workers=True)
     datamodule = WindowGraphDataModule(settings.dataset_config, settings.training_config,
-                                       normals_only=settings.name.mode == "normals_only")
+                                       normals_only=settings.name.mode == "normals_only",
+                                       epochs=settings.training_config.epochs)
+    if settings.name.mode == "curriculum":
+        vgae_run = find_curriculum_vgae_run(settings)
+        logging.getLogger(__name__).info("curriculum difficulty from VGAE run %s", vgae_run)
+        datamodule.difficulty_vgae = load_teacher(vgae_run, datamodule.num_ids)
     module = _module(settings, build_network(settings, datamodule.num_ids), datamodule)
     return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
 
@@ -90,6 +96,8 @@ def run_stage(settings: RunSettings) -> Path:
         return _run_as_ddp_worker(settings)
     if settings.distillation_config.mode == "standard":
         find_teacher_run(settings)  # fail before allocating a run folder when the teacher is missing
+    if settings.name.mode == "curriculum":
+        find_curriculum_vgae_run(settings)
     run_dir = Path(settings.resume) if settings.resume else (_requeued_run(paths, name) or paths.allocate_run_dir(name))
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     write_config(settings, run_dir)
@@ -184,7 +192,7 @@ def _requeued_run(paths: RunPaths, name) -> Path | None:
 def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
     t, device = settings.training_config, settings.device
     callbacks = [ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val/loss", save_last=True),
-                 FirstStepTimer()]
+                 FirstStepTimer(), CurriculumLogger()]
     if t.patience:
         callbacks.append(EarlyStopping(monitor="val/loss", patience=t.patience))
     return L.Trainer(

@@ -24,6 +24,26 @@ def teacher_name(student: ExperimentName) -> ExperimentName:
     return student.model_copy(update={"size": "teacher", "distillation": "no"})
 
 
+def find_curriculum_vgae_run(settings: RunSettings) -> Path:
+    """``training_config.curriculum_vgae_run``, else the latest COMPLETED same-size VGAE run (no KD) of
+    the same dataset, trained on normal windows if there is one, else on all windows."""
+    if settings.training_config.curriculum_vgae_run:
+        return Path(settings.training_config.curriculum_vgae_run)
+    candidates = [
+        settings.name.model_copy(update={"learning": "unsupervised", "model": "vgae", "distillation": "no", "mode": mode})
+        for mode in ("normals_only", "all_samples")
+    ]
+    for candidate in candidates:
+        for run_dir in reversed(RunPaths(settings.runs_root).existing_runs(candidate)):
+            if (run_dir / "run.json").is_file() and RunRecord.read(run_dir).status == "COMPLETED":
+                return run_dir
+    raise TeacherError(
+        f"{settings.name} scores normal windows with a completed VGAE run of {candidates[0]} (or {candidates[1].mode}) "
+        f"under {settings.runs_root}; train it first:\n  uv run kdgat-train config_store={candidates[0]} "
+        f"dataset_config.name={settings.dataset_config.name}\nor name one with training_config.curriculum_vgae_run=RUN_DIR"
+    )
+
+
 def find_teacher_run(settings: RunSettings) -> Path:
     """``distillation_config.teacher_run``, else the latest COMPLETED teacher run of the same
     domain, dataset, model and mode in the run tree."""

@@ -1,0 +1,90 @@
+"""VGAE-guided curriculum for the GAT (DESIGN.md §4, failure 4 of §9).
+
+Every epoch the training sample is drawn anew: all attack windows plus ``ratio x attacks`` normal
+windows, where the ratio ramps linearly from ``start_ratio`` (1:1) to ``end_ratio`` (10:1) over the
+epochs and normals are drawn without replacement with probability growing with their difficulty
+(the VGAE's reconstruction error), so the hardest normals come first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from kdgat_data.batching import WindowBatches
+from lightning.pytorch.callbacks import Callback
+
+
+class CurriculumBatches(WindowBatches):
+    """`WindowBatches` whose window set is re-sampled at the start of every pass (epoch).
+
+    Args:
+        arrays: training store. difficulty: (number of normal windows,) VGAE error of each normal
+            window, in the order of ``np.flatnonzero(y == 0)``. epochs: length of the ramp.
+        start_ratio, end_ratio: normal:attack ratio of the first and the last epoch.
+        seed: the draw of epoch e uses ``seed + e``. Other arguments as `WindowBatches`.
+    """
+
+    def __init__(self, arrays, batch_size: int, difficulty: np.ndarray, epochs: int, start_ratio: float = 1.0,
+                 end_ratio: float = 10.0, seed: int = 0, transform=None) -> None:
+        y = np.asarray(arrays.y)
+        self.normals, self.attacks = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+        if len(difficulty) != len(self.normals):
+            raise ValueError(f"difficulty has {len(difficulty)} values for {len(self.normals)} normal windows")
+        ranks = np.argsort(np.argsort(difficulty)) + 1.0  # 1 = easiest
+        self.weights = torch.as_tensor(ranks**4, dtype=torch.float64)  # strongly favours the hardest
+        self.difficulty = np.asarray(difficulty, dtype=np.float64)
+        self.epochs, self.start_ratio, self.end_ratio, self.seed = epochs, start_ratio, end_ratio, seed
+        self.epoch = 0
+        self.last: dict[str, float] = {}
+        super().__init__(arrays, batch_size, indices=self._sample(0), shuffle=True,
+                         generator=torch.Generator().manual_seed(seed), transform=transform)
+
+    def ratio(self, epoch: int) -> float:
+        progress = min(epoch / max(self.epochs - 1, 1), 1.0)
+        return self.start_ratio + (self.end_ratio - self.start_ratio) * progress
+
+    def _sample(self, epoch: int) -> np.ndarray:
+        wanted = min(len(self.normals), round(self.ratio(epoch) * max(len(self.attacks), 1)))
+        generator = torch.Generator().manual_seed(self.seed + epoch)
+        chosen = torch.multinomial(self.weights, wanted, replacement=False, generator=generator).numpy()
+        self.last = {
+            "normal_to_attack": wanted / max(len(self.attacks), 1),
+            "normal_difficulty": float(self.difficulty[chosen].mean()) if wanted else 0.0,
+            "windows": float(wanted + len(self.attacks)),
+        }
+        return np.sort(np.concatenate([self.attacks, self.normals[chosen]]))
+
+    def __iter__(self):
+        self.indices = self._sample(self.epoch)
+        self.epoch += 1
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        wanted = min(len(self.normals), round(self.ratio(self.epoch) * max(len(self.attacks), 1)))
+        return -(-(wanted + len(self.attacks)) // self.batch_size)
+
+
+class CurriculumLogger(Callback):
+    """Logs the epoch's normal:attack ratio and the mean difficulty of its normal windows."""
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        batches = trainer.datamodule.train_set
+        for key, value in getattr(batches, "last", {}).items():
+            pl_module.log(f"curriculum/{key}", value)
+
+
+def normal_difficulty(vgae, arrays, batch_size: int = 256) -> np.ndarray:
+    """Reconstruction difficulty (features + neighbourhood error) of every normal window, with a frozen VGAE."""
+    from kdgat_data.batching import collate_windows
+    from kdgat_models.self_loops import SelfLoops
+    from kdgat_models.vgae import graph_anomaly_scores
+
+    normals = np.flatnonzero(np.asarray(arrays.y) == 0)
+    scores = []
+    with torch.no_grad():
+        for start in range(0, len(normals), batch_size):
+            batch = SelfLoops()(collate_windows(arrays, normals[start : start + batch_size]))
+            output = vgae(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
+            errors = graph_anomaly_scores(output, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs)
+            scores.append((errors["features"] + errors["neighbourhood"]).numpy())
+    return np.concatenate(scores) if scores else np.zeros(0)
