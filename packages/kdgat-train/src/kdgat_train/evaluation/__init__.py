@@ -1,0 +1,1 @@
+"""Evaluation: detection metrics from scores and labels, thresholds chosen on validation only."""

@@ -1,0 +1,80 @@
+"""Binary detection metrics from window scores (DESIGN.md §4), honest under heavy imbalance.
+
+Scores are any monotone "attack-ness" (a probability or a reconstruction error); a window is
+predicted attack when its score is strictly above the threshold. Thresholds are chosen on the
+validation split (Youden's J for the VGAE) and then reused unchanged on every test scenario.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torchmetrics.functional.classification import (
+    binary_accuracy,
+    binary_auroc,
+    binary_average_precision,
+    binary_f1_score,
+    binary_matthews_corrcoef,
+    binary_precision,
+    binary_recall,
+    binary_specificity,
+)
+
+
+def roc_points(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(fpr, tpr, thresholds)``: predicting ``score > thresholds[i]`` gives ``fpr[i], tpr[i]``.
+
+    The first point is the all-normal predictor (threshold = the largest score).
+    """
+    scores, labels = np.asarray(scores, np.float64), np.asarray(labels).astype(bool)
+    order = np.argsort(-scores, kind="stable")
+    sorted_scores, sorted_labels = scores[order], labels[order]
+    distinct = np.flatnonzero(np.diff(sorted_scores)) if len(scores) > 1 else np.zeros(0, np.int64)
+    ends = np.concatenate([distinct, [len(scores) - 1]]) if len(scores) else np.zeros(0, np.int64)
+    tp = np.concatenate([[0], np.cumsum(sorted_labels)[ends]])
+    fp = np.concatenate([[0], np.cumsum(~sorted_labels)[ends]])
+    positives, negatives = max(labels.sum(), 1), max((~labels).sum(), 1)
+    # after taking every window down to ends[i], the threshold is the next (lower) distinct score
+    lower = np.concatenate([sorted_scores[ends[:-1] + 1], [-np.inf]]) if len(scores) else np.zeros(0)
+    thresholds = np.concatenate([[sorted_scores[0] if len(scores) else np.inf], lower])
+    return fp / negatives, tp / positives, thresholds
+
+
+def youden_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
+    """The threshold maximising TPR - FPR (Youden's J) on these (validation) scores."""
+    fpr, tpr, thresholds = roc_points(scores, labels)
+    best = int(np.argmax(tpr - fpr))
+    return float(thresholds[best]) if np.isfinite(thresholds[best]) else float(np.min(scores)) - 1.0
+
+
+def detection_rate_at_fpr(scores: np.ndarray, labels: np.ndarray, max_fpr: float) -> float:
+    """Largest TPR reachable with FPR <= ``max_fpr``."""
+    fpr, tpr, _ = roc_points(scores, labels)
+    return float(tpr[fpr <= max_fpr].max())
+
+
+def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
+    """Accuracy, precision, recall, F1, MCC, balanced accuracy, FPR, AUROC, AUPRC, detection rate at
+    1 % and 0.1 % FPR, and the counts, for ``prediction = score > threshold``."""
+    s = torch.as_tensor(np.asarray(scores, np.float64))
+    y = torch.as_tensor(np.asarray(labels).astype(np.int64))
+    predicted = (s > threshold).long()
+    both_classes = bool(y.min() != y.max())
+    recall = float(binary_recall(predicted, y))
+    specificity = float(binary_specificity(predicted, y))
+    return {
+        "accuracy": float(binary_accuracy(predicted, y)),
+        "precision": float(binary_precision(predicted, y)),
+        "recall": recall,
+        "f1": float(binary_f1_score(predicted, y)),
+        "mcc": float(binary_matthews_corrcoef(predicted, y)),
+        "balanced_accuracy": (recall + specificity) / 2,
+        "fpr": 1.0 - specificity,
+        "auroc": float(binary_auroc(s.float(), y)) if both_classes else float("nan"),
+        "auprc": float(binary_average_precision(s.float(), y)) if both_classes else float("nan"),
+        "detection_rate_at_1pct_fpr": detection_rate_at_fpr(scores, labels, 0.01) if both_classes else float("nan"),
+        "detection_rate_at_0.1pct_fpr": detection_rate_at_fpr(scores, labels, 0.001) if both_classes else float("nan"),
+        "threshold": float(threshold),
+        "attack_windows": float(y.sum()),
+        "normal_windows": float((1 - y).sum()),
+    }

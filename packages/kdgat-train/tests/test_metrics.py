@@ -1,0 +1,57 @@
+"""Detection metrics match scikit-learn, are honest for degenerate predictors, and thresholds are Youden's J."""
+
+import numpy as np
+import pytest
+from kdgat_train.evaluation.metrics import binary_metrics, detection_rate_at_fpr, roc_points, youden_threshold
+from sklearn import metrics as sk
+
+
+@pytest.fixture
+def case():
+    rng = np.random.default_rng(0)
+    labels = (rng.random(500) < 0.08).astype(int)
+    scores = rng.normal(labels * 1.5, 1.0)
+    return scores, labels
+
+
+def test_matches_sklearn_on_a_fixed_case(case):
+    scores, labels = case
+    threshold = 0.7
+    predicted = (scores > threshold).astype(int)
+    got = binary_metrics(scores, labels, threshold)
+    expected = {
+        "accuracy": sk.accuracy_score(labels, predicted), "precision": sk.precision_score(labels, predicted),
+        "recall": sk.recall_score(labels, predicted), "f1": sk.f1_score(labels, predicted),
+        "mcc": sk.matthews_corrcoef(labels, predicted), "balanced_accuracy": sk.balanced_accuracy_score(labels, predicted),
+        "auroc": sk.roc_auc_score(labels, scores), "auprc": sk.average_precision_score(labels, scores),
+    }
+    tn, fp, fn, tp = sk.confusion_matrix(labels, predicted).ravel()
+    expected["fpr"] = fp / (fp + tn)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, abs=1e-5), key
+
+
+def test_roc_and_detection_rate_match_sklearn(case):
+    scores, labels = case
+    fpr, tpr, _ = roc_points(scores, labels)
+    sk_fpr, sk_tpr, _ = sk.roc_curve(labels, scores, drop_intermediate=False)
+    assert np.allclose(fpr, sk_fpr) and np.allclose(tpr, sk_tpr)
+    for budget in (0.01, 0.001, 0.1):
+        assert detection_rate_at_fpr(scores, labels, budget) == pytest.approx(sk_tpr[sk_fpr <= budget].max())
+
+
+def test_youden_threshold_maximises_j(case):
+    scores, labels = case
+    threshold = youden_threshold(scores, labels)
+    j = lambda t: ((scores > t) & (labels == 1)).sum() / labels.sum() - ((scores > t) & (labels == 0)).sum() / (labels == 0).sum()  # noqa: E731
+    assert j(threshold) == pytest.approx(max(j(t) for t in np.concatenate([scores, [scores.min() - 1]])))
+
+
+def test_all_attack_predictor_is_reported_honestly(case):
+    _, labels = case
+    share = labels.mean()
+    got = binary_metrics(np.ones(len(labels)), labels, threshold=0.5)
+    assert got["precision"] == pytest.approx(share)
+    assert got["recall"] == 1.0 and got["fpr"] == 1.0
+    assert got["f1"] == pytest.approx(2 * share / (1 + share))
+    assert got["accuracy"] == pytest.approx(share)  # accuracy of "all attack" is the attack share, not 92 %
