@@ -27,6 +27,7 @@ def test_matches_sklearn_on_a_fixed_case(case):
     }
     tn, fp, fn, tp = sk.confusion_matrix(labels, predicted).ravel()
     expected["fpr"] = fp / (fp + tn)
+    expected |= {"true_negatives": tn, "false_positives": fp, "false_negatives": fn, "true_positives": tp}
     for key, value in expected.items():
         assert got[key] == pytest.approx(value, abs=1e-5), key
 

@@ -159,3 +159,24 @@ def test_ddp_on_two_cpu_processes_records_one_run(project, tmp_path):
     client = MlflowClient(f"sqlite:///{runs / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("automotive_synthetic_supervised_gat")
     assert [r.info.status for r in client.search_runs([experiment.experiment_id])] == ["FINISHED"]
+
+
+def test_every_run_is_evaluated_on_validation_and_each_test_scenario(project, tmp_path):
+    import json
+
+    preset = "automotive_synthetic_unsupervised_vgae_student_no_all_samples"
+    [run_dir] = train([f"config_store={preset}", *FAST, f"runs_root={tmp_path}"], project_root=project)
+    results = json.loads((run_dir / "metrics.json").read_text())
+    assert set(results) == {"val", "test/dos", "test/fuzzing"}
+    for metrics in results.values():
+        assert {"f1", "precision", "recall", "fpr", "mcc", "balanced_accuracy", "auroc", "auprc",
+                "detection_rate_at_1pct_fpr", "detection_rate_at_0.1pct_fpr"} <= set(metrics)
+    thresholds = {m["threshold"] for m in results.values()}
+    assert len(thresholds) == 1  # chosen once, on validation, reused on every test scenario
+    assert (run_dir / "evaluation.png").stat().st_size > 10_000
+    record = RunRecord.read(run_dir)
+    assert record.metrics["test/dos/f1"] == results["test/dos"]["f1"]
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    logged = client.get_run(record.mlflow_run_id).data.metrics
+    assert logged["test/fuzzing/auroc"] == pytest.approx(results["test/fuzzing"]["auroc"])
+    assert {a.path for a in client.list_artifacts(record.mlflow_run_id)} >= {"metrics.json", "evaluation.png"}

@@ -58,3 +58,17 @@ def finish_mlflow_run(uri: str, run_id: str, status: str, artifacts: list[Path] 
         if Path(path).exists():
             client.log_artifact(run_id, str(path))
     client.set_terminated(run_id, status=status)
+
+
+def log_metrics(uri: str, run_id: str, metrics: dict[str, float]) -> None:
+    """Log final (non-epoch) metrics such as the per-scenario test results."""
+    import time as _time
+
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    stamp = int(_time.time() * 1000)
+    entries = [Metric(key, float(value), stamp, 0) for key, value in sorted(metrics.items())]
+    client = MlflowClient(uri)
+    for start in range(0, len(entries), 500):
+        client.log_batch(run_id, metrics=entries[start : start + 500])

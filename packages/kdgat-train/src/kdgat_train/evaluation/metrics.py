@@ -55,7 +55,7 @@ def detection_rate_at_fpr(scores: np.ndarray, labels: np.ndarray, max_fpr: float
 
 def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
     """Accuracy, precision, recall, F1, MCC, balanced accuracy, FPR, AUROC, AUPRC, detection rate at
-    1 % and 0.1 % FPR, and the counts, for ``prediction = score > threshold``."""
+    1 % and 0.1 % FPR, class counts and the confusion matrix, for ``prediction = score > threshold``."""
     s = torch.as_tensor(np.asarray(scores, np.float64))
     y = torch.as_tensor(np.asarray(labels).astype(np.int64))
     predicted = (s > threshold).long()
@@ -77,4 +77,9 @@ def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> 
         "threshold": float(threshold),
         "attack_windows": float(y.sum()),
         "normal_windows": float((1 - y).sum()),
+        # the confusion matrix
+        "true_positives": float(((predicted == 1) & (y == 1)).sum()),
+        "false_positives": float(((predicted == 1) & (y == 0)).sum()),
+        "true_negatives": float(((predicted == 0) & (y == 0)).sum()),
+        "false_negatives": float(((predicted == 0) & (y == 1)).sum()),
     }

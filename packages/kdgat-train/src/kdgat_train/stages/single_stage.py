@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import lightning as L
+import torch
 import yaml
 from kdgat_schemas import RunPaths, RunRecord
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
@@ -18,12 +19,13 @@ from lightning.pytorch.loggers import MLFlowLogger
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.curriculum import CurriculumLogger
 from kdgat_train.data_module import WindowGraphDataModule
+from kdgat_train.evaluation.evaluate import evaluate_stage, flat_metrics
 from kdgat_train.modules.autoencoder import AutoencoderModule
 from kdgat_train.modules.classifier import GraphClassifierModule
 from kdgat_train.provenance import git_commit, versions
 from kdgat_train.stages.networks import build_network
 from kdgat_train.stages.teacher import find_curriculum_vgae_run, find_teacher_run, load_teacher
-from kdgat_train.tracking import finish_mlflow_run, start_mlflow_run
+from kdgat_train.tracking import finish_mlflow_run, log_metrics, start_mlflow_run
 
 
 def _now() -> str:
@@ -121,6 +123,12 @@ def run_stage(settings: RunSettings) -> Path:
         stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None)
         trainer = stage.trainer
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+        best = trainer.checkpoint_callback.best_model_path
+        if best:  # evaluate the best weights, not the last
+            stage.module.load_state_dict(torch.load(best, map_location="cpu", weights_only=False)["state_dict"], strict=True)
+        evaluation = flat_metrics(evaluate_stage(stage.module, stage.datamodule.prepare(), name.model, run_dir))
+        metrics.update(evaluation)
+        log_metrics(uri, run_id, evaluation)
         timer = next(c for c in trainer.callbacks if isinstance(c, FirstStepTimer))
         process_start = float(os.environ.get("KDGAT_START_TIME", wall_start))
         timings = {"total_s": time.perf_counter() - started, "fit_s": time.perf_counter() - fit_started,
@@ -129,8 +137,8 @@ def run_stage(settings: RunSettings) -> Path:
             timings["start_to_first_step_s"] = timer.first_step_at - process_start
         record = record.model_copy(update={"status": "COMPLETED", "finished_at": _now(), "metrics": metrics, "timings": timings})
         record.write(run_dir)
-        best = trainer.checkpoint_callback.best_model_path
-        finish_mlflow_run(uri, run_id, "FINISHED", [run_dir / "config.yaml", run_dir / "run.json", *([Path(best)] if best else [])])
+        finish_mlflow_run(uri, run_id, "FINISHED", [run_dir / "config.yaml", run_dir / "run.json", run_dir / "metrics.json",
+                                                    run_dir / "evaluation.png", *([Path(best)] if best else [])])
         return run_dir
     except BaseException as error:
         # Lightning turns Ctrl-C into SystemExit(1) after a graceful shutdown; it marks the trainer interrupted
