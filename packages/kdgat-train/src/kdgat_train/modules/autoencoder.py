@@ -8,8 +8,10 @@ from kdgat_models.distillation import VGAEDistillationLoss
 from kdgat_models.vgae import graph_anomaly_scores, vgae_loss
 from torchmetrics.classification import BinaryAUROC
 
+from kdgat_train.modules.frozen_teacher import FrozenTeacherMixin
 
-class AutoencoderModule(L.LightningModule):
+
+class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
     """VGAE reconstruction training.
 
     Args:
@@ -26,7 +28,7 @@ class AutoencoderModule(L.LightningModule):
                  kd_latent_weight: float = 1.0, kd_reconstruction_weight: float = 1.0) -> None:
         super().__init__()
         self.net = net
-        self._teacher = [teacher] if teacher is not None else []  # a list: not a submodule
+        self._set_teacher(teacher)
         self.kd_loss = (
             VGAEDistillationLoss(net.latent_dim, teacher.latent_dim, kd_latent_weight, kd_reconstruction_weight)
             if teacher is not None else None
@@ -41,14 +43,6 @@ class AutoencoderModule(L.LightningModule):
 
     def _loss(self, batch, output):
         return vgae_loss(output, batch.x, batch.node_id, batch.edge_index, **self.weights)
-
-    @property
-    def teacher(self):
-        return self._teacher[0] if self._teacher else None
-
-    def on_fit_start(self):
-        if self.teacher is not None:
-            self.teacher.to(self.device)
 
     def training_step(self, batch, batch_index):
         output = self(batch)

@@ -16,9 +16,10 @@ from torchmetrics.classification import (
 )
 
 from kdgat_train.modules.focal_loss import focal_loss
+from kdgat_train.modules.frozen_teacher import FrozenTeacherMixin
 
 
-class GraphClassifierModule(L.LightningModule):
+class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
     """GAT graph classification.
 
     Args:
@@ -38,7 +39,7 @@ class GraphClassifierModule(L.LightningModule):
                  kd_temperature: float = 4.0, kd_alpha: float = 0.7) -> None:
         super().__init__()
         self.net = net
-        self._teacher = [teacher] if teacher is not None else []  # a list: not a submodule
+        self._set_teacher(teacher)
         self.kd_temperature, self.kd_alpha = kd_temperature, kd_alpha
         self.learning_rate, self.weight_decay, self.loss_name, self.focal_gamma = learning_rate, weight_decay, loss, focal_gamma
         weight = None
@@ -58,14 +59,6 @@ class GraphClassifierModule(L.LightningModule):
         if self.loss_name == "focal":
             return focal_loss(logits, y, self.focal_gamma, weight)
         return F.cross_entropy(logits, y, weight=weight)
-
-    @property
-    def teacher(self):
-        return self._teacher[0] if self._teacher else None
-
-    def on_fit_start(self):
-        if self.teacher is not None:
-            self.teacher.to(self.device)
 
     def training_step(self, batch, batch_index):
         logits = self(batch).logits

@@ -24,6 +24,14 @@ def teacher_name(student: ExperimentName) -> ExperimentName:
     return student.model_copy(update={"size": "teacher", "distillation": "no"})
 
 
+def latest_completed_run(paths: RunPaths, name: ExperimentName) -> Path | None:
+    """The highest-numbered run folder of ``name`` whose run.json says COMPLETED."""
+    for run_dir in reversed(paths.existing_runs(name)):
+        if (run_dir / "run.json").is_file() and RunRecord.read(run_dir).status == "COMPLETED":
+            return run_dir
+    return None
+
+
 def find_curriculum_vgae_run(settings: RunSettings) -> Path:
     """``training_config.curriculum_vgae_run``, else the latest COMPLETED same-size VGAE run (no KD) of
     the same dataset, trained on normal windows if there is one, else on all windows."""
@@ -34,9 +42,8 @@ def find_curriculum_vgae_run(settings: RunSettings) -> Path:
         for mode in ("normals_only", "all_samples")
     ]
     for candidate in candidates:
-        for run_dir in reversed(RunPaths(settings.runs_root).existing_runs(candidate)):
-            if (run_dir / "run.json").is_file() and RunRecord.read(run_dir).status == "COMPLETED":
-                return run_dir
+        if (found := latest_completed_run(RunPaths(settings.runs_root), candidate)) is not None:
+            return found
     raise TeacherError(
         f"{settings.name} scores normal windows with a completed VGAE run of {candidates[0]} (or {candidates[1].mode}) "
         f"under {settings.runs_root}; train it first:\n  uv run kdgat-train config_store={candidates[0]} "
@@ -50,9 +57,8 @@ def find_teacher_run(settings: RunSettings) -> Path:
     if settings.distillation_config.teacher_run:
         return Path(settings.distillation_config.teacher_run)
     wanted = teacher_name(settings.name)
-    for run_dir in reversed(RunPaths(settings.runs_root).existing_runs(wanted)):
-        if (run_dir / "run.json").is_file() and RunRecord.read(run_dir).status == "COMPLETED":
-            return run_dir
+    if (found := latest_completed_run(RunPaths(settings.runs_root), wanted)) is not None:
+        return found
     raise TeacherError(
         f"{settings.name} needs a completed teacher run of {wanted} under {settings.runs_root}; train it first:\n"
         f"  uv run kdgat-train config_store={wanted} dataset_config.name={settings.dataset_config.name}\n"
