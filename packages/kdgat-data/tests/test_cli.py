@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -52,9 +51,7 @@ def test_bad_input_is_one_clear_line(tmp_path, write):
     assert result.exit_code == 1 and "no_such_dataset" in result.output
 
 
-def test_help_is_fast_and_does_not_import_torch():
+def test_cli_start_up_imports_neither_torch_nor_polars():
     code = "import sys; from kdgat_data.cli import main; print('torch' in sys.modules, 'polars' in sys.modules)"
-    start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
-    assert time.perf_counter() - start < 30  # generous: only guards against a runaway import
