@@ -7,7 +7,7 @@ import torch
 import yaml
 from kdgat_schemas import RunRecord
 from kdgat_train.api import train
-from kdgat_train.stages.teacher import TeacherError, load_teacher
+from kdgat_train.stages.teacher import TeacherError, load_frozen_network
 
 from .conftest import FAST
 
@@ -47,7 +47,7 @@ def test_missing_teacher_prints_the_command_that_trains_it(project, tmp_path):
 
 def test_teacher_is_rebuilt_from_its_own_config_frozen_and_strict(kd_runs, tmp_path):
     _, _, gat_teacher, _ = kd_runs
-    teacher = load_teacher(gat_teacher, num_ids=_num_ids(gat_teacher))
+    teacher = load_frozen_network(gat_teacher, num_ids=_num_ids(gat_teacher))
     assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
     assert teacher.convs[0].out_channels == 16  # its own size, not the student's preset
     broken = tmp_path / "broken_teacher"
@@ -56,7 +56,7 @@ def test_teacher_is_rebuilt_from_its_own_config_frozen_and_strict(kd_runs, tmp_p
     config["model_size_config"]["hidden_dim"] = 20  # the saved config no longer matches the weights
     (broken / "config.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(TeacherError, match="do not fit its saved config.yaml"):
-        load_teacher(broken, num_ids=_num_ids(gat_teacher))
+        load_frozen_network(broken, num_ids=_num_ids(gat_teacher))
 
 
 def test_the_teacher_changes_the_students_gradients(kd_runs, project):
@@ -70,7 +70,7 @@ def test_the_teacher_changes_the_students_gradients(kd_runs, project):
     num_ids = _num_ids(gat_teacher)
     cache = next(GraphCache.open(p.parent) for p in (project / "data" / "cache").glob("synthetic/*/manifest.json"))
     batch = SelfLoops()(collate_windows(cache.split("train"), range(32)))
-    teacher = load_teacher(gat_teacher, num_ids)
+    teacher = load_frozen_network(gat_teacher, num_ids)
 
     def gradients(with_teacher: bool):
         torch.manual_seed(0)

@@ -12,15 +12,13 @@ training data is leakage.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kdgat_schemas import SourceFile
 
 from kdgat_data.readers import CAPTURE_SUFFIXES
-
-_TEST_FOLDER = re.compile(r"^test_\d+_(.+)$", re.IGNORECASE)
+from kdgat_data.readers.attack_names import scenario_of_folder
 
 
 @dataclass(frozen=True)
@@ -42,8 +40,7 @@ def capture_files(folder: Path) -> list[Path]:
 
 def scenario_name(folder_name: str) -> str:
     """``test_01_DoS`` -> ``dos``; ``test_03_known_vehicle_unknown_attack`` -> ``known_vehicle_unknown_attack``."""
-    match = _TEST_FOLDER.match(folder_name)
-    return (match.group(1) if match else folder_name).lower()
+    return (scenario_of_folder(folder_name) or folder_name).lower()
 
 
 def discover_files(
@@ -68,7 +65,7 @@ def discover_files(
         )
     folders = sorted(p for p in root.iterdir() if p.is_dir())
     train_folders = [p for p in folders if p.name.lower().startswith("train_")]
-    test_folders = [p for p in folders if _TEST_FOLDER.match(p.name)]
+    test_folders = [p for p in folders if scenario_of_folder(p.name)]
     if not train_folders and not test_folders:
         return DatasetFiles(root, capture_files(root), {})
     return DatasetFiles(

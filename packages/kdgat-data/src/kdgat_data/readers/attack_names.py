@@ -26,7 +26,7 @@ def attack_type_from_path(path: str | Path) -> str:
     ``DoS-1.csv`` -> ``dos``; an unknown name -> the cleaned file stem.
     """
     path = Path(path)
-    for candidate in (_scenario_of(path.parent.name), path.stem):
+    for candidate in (scenario_of_folder(path.parent.name), path.stem):
         if candidate is None:
             continue
         cleaned = _clean(candidate)
@@ -36,8 +36,12 @@ def attack_type_from_path(path: str | Path) -> str:
     return _clean(path.stem) or "attack"
 
 
-def _scenario_of(folder: str) -> str | None:
-    match = re.match(r"^test_\d+_(.+)$", folder, flags=re.IGNORECASE)
+TEST_FOLDER = re.compile(r"^test_\d+_(.+)$", re.IGNORECASE)  # can-train-and-test: test_01_DoS
+
+
+def scenario_of_folder(folder: str) -> str | None:
+    """``test_01_DoS`` -> ``DoS``; ``None`` for a folder that is not a test scenario."""
+    match = TEST_FOLDER.match(folder)
     return match.group(1) if match else None
 
 

@@ -24,7 +24,7 @@ from kdgat_train.modules.autoencoder import AutoencoderModule
 from kdgat_train.modules.classifier import GraphClassifierModule
 from kdgat_train.provenance import git_commit, versions
 from kdgat_train.stages.networks import build_network
-from kdgat_train.stages.teacher import find_curriculum_vgae_run, find_teacher_run, load_teacher
+from kdgat_train.stages.teacher import find_curriculum_vgae_run, find_teacher_run, load_frozen_network
 from kdgat_train.tracking import finish_mlflow_run, log_metrics, start_mlflow_run
 
 
@@ -47,7 +47,7 @@ def _module(settings: RunSettings, net, datamodule: WindowGraphDataModule) -> L.
     if kd.mode == "standard":
         teacher_run = find_teacher_run(settings)  # checked before the run folder too, so a miss leaves nothing
         logging.getLogger(__name__).info("knowledge distillation from teacher run %s", teacher_run)
-        teacher = load_teacher(teacher_run, datamodule.num_ids)
+        teacher = load_frozen_network(teacher_run, datamodule.num_ids)
     if settings.name.model == "vgae":
         return AutoencoderModule(net, t.learning_rate, t.weight_decay, t.vgae_id_weight, t.vgae_neighbourhood_weight,
                                  t.vgae_kl_weight, teacher, kd.latent_weight, kd.reconstruction_weight)
@@ -84,7 +84,7 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
     if settings.name.mode == "curriculum":
         vgae_run = find_curriculum_vgae_run(settings)
         logging.getLogger(__name__).info("curriculum difficulty from VGAE run %s", vgae_run)
-        datamodule.difficulty_vgae = load_teacher(vgae_run, datamodule.num_ids)
+        datamodule.difficulty_vgae = load_frozen_network(vgae_run, datamodule.num_ids)
     module = _module(settings, build_network(settings, datamodule.num_ids), datamodule)
     return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
 

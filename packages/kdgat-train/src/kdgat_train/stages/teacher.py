@@ -66,8 +66,9 @@ def find_teacher_run(settings: RunSettings) -> Path:
     )
 
 
-def load_teacher(run_dir: Path, num_ids: int) -> torch.nn.Module:
-    """The teacher network rebuilt from ``run_dir/config.yaml``, best weights loaded strictly, frozen."""
+def load_frozen_network(run_dir: Path, num_ids: int) -> torch.nn.Module:
+    """The network of ``run_dir`` (a KD teacher, or the curriculum's VGAE) rebuilt from its own
+    ``config.yaml``, best weights loaded strictly, frozen in eval mode."""
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
     teacher_settings = RunSettings.model_validate({**config, "resume": None})
     net = build_network(teacher_settings, num_ids)
