@@ -8,7 +8,7 @@ import pytest
 from hydra import compose, initialize
 from kdgat_models import GATWithJK, GraphAutoencoderNeighborhood, QNetwork
 from kdgat_train.config.settings import DQNSize, GATSize, VGAESize
-from kdgat_train.config.store import PRIMARY, preset_names, register
+from kdgat_train.config.store import PIPELINE_EPOCHS, PRIMARY, preset_names, register
 from kdgat_train.task import settings_from
 
 from .conftest import FAST
@@ -22,12 +22,28 @@ def _compose(project, overrides):
 
 def test_presets_follow_the_grammar_for_every_catalog_dataset():
     names = preset_names({"hcrl_ch": "automotive", "set_01": "automotive"})
-    assert len(names) == 2 * 4 * 3  # datasets x (vgae x 2 modes, gat x 2 modes) x (teacher, student, student + KD)
+    # datasets x (vgae x 2 modes, gat x 2 modes, dqn) x (teacher, student, student + KD)
+    assert len(names) == 2 * 5 * 3
+    assert "automotive_set01_fusion_dqn_student_standard_all_samples" in names
     assert "automotive_hcrlch_supervised_gat_teacher_no_curriculum" in names
     assert "automotive_hcrlch_unsupervised_vgae_student_no_normals_only" in names
     assert "automotive_set01_supervised_gat_student_standard_all_samples" in names
     assert not [n for n in names if "_teacher_standard_" in n]
     assert "automotive_set01_supervised_gat_teacher_no_all_samples" in names
+
+
+def test_pipeline_preset_composes_with_every_model_size_and_its_options(project):
+    settings = settings_from(_compose(project, ["config_store=automotive_synthetic_pipeline", "pipeline.gat_mode=curriculum",
+                                                "model_sizes.gat_student.hidden_dim=12"]))
+    assert settings.name.is_pipeline and settings.pipeline.gat_mode == "curriculum"
+    assert settings.model_sizes["gat_student"]["hidden_dim"] == 12 and settings.model_sizes["vgae_teacher"]["hidden_dim"] == 1024
+    assert settings.training_config.epochs == PIPELINE_EPOCHS
+    with pytest.raises(SystemExit, match="model_sizes"):
+        settings_from(_compose(project, ["config_store=automotive_synthetic_pipeline", "model_sizes.gat_student.hidden_dim=-1"]))
+
+
+def test_no_arguments_runs_the_synthetic_pipeline(project):
+    assert settings_from(_compose(project, [])).experiment_name == "automotive_synthetic_pipeline"
 
 
 def test_preset_selects_model_size_and_dataset_and_overrides_apply(project):
@@ -56,7 +72,7 @@ def test_hidden_dim_override_changes_every_family(project, family):
      ("model_size_config.heads=0", "heads")],
 )
 def test_bad_values_fail_naming_the_field(project, override, message, capsys):
-    config = _compose(project, [override])
+    config = _compose(project, ["config_store=automotive_synthetic_supervised_gat_student_no_all_samples", override])
     with pytest.raises(SystemExit) as error:
         settings_from(config)
     assert message in str(error.value)
@@ -75,7 +91,7 @@ def test_unknown_device_and_preset_list_the_allowed_values(project):
     with pytest.raises(MissingConfigException, match="device/tpu"):
         _compose(project, ["device=tpu"])
     with pytest.raises(MissingConfigException, match="config_store"):
-        _compose(project, ["config_store=automotive_synthetic_fusion_dqn_student_no_all_samples"])
+        _compose(project, ["config_store=automotive_hcrlch_supervised_gat_student_no_all_samples"])  # not in this catalog
 
 
 @pytest.mark.parametrize(("settings", "target"), [(GATSize, GATWithJK), (VGAESize, GraphAutoencoderNeighborhood), (DQNSize, QNetwork)])

@@ -73,6 +73,7 @@ def test_every_training_dataset_and_device_field_lands(project, tmp_path):
     assert vgae.module.weights == {"id_weight": 0.3, "neighbourhood_weight": 0.4, "kl_weight": 0.5}
     covered = set(reached) | {"vgae_id_weight", "vgae_neighbourhood_weight", "vgae_kl_weight"}
     covered |= {"curriculum_start_ratio", "curriculum_end_ratio", "curriculum_vgae_run"}  # test_curriculum_fields_land
+    covered |= {field for field in TrainingSettings.model_fields if field.startswith("fusion_")}  # test_every_fusion_field_lands
     all_fields = set(TrainingSettings.model_fields) | set(DatasetSettings.model_fields) | set(DeviceSettings.model_fields)
     assert all_fields <= covered, all_fields - covered
 

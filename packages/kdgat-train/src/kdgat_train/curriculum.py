@@ -68,7 +68,7 @@ class CurriculumLogger(Callback):
     """Logs the epoch's normal:attack ratio and the mean difficulty of its normal windows."""
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
-        batches = trainer.datamodule.train_set
+        batches = getattr(trainer.datamodule, "train_set", None)
         for key, value in getattr(batches, "last", {}).items():
             pl_module.log(f"curriculum/{key}", value)
 

@@ -7,13 +7,23 @@ import sys
 from omegaconf import DictConfig, OmegaConf
 from pydantic import ValidationError
 
-from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.config.run_settings import RunSettings, _drop_targets
+from kdgat_train.pipeline.settings import PipelineSettings
 
 
-def settings_from(config: DictConfig | dict) -> RunSettings:
-    """Validate a composed config; exit with one line per bad field on error."""
+def _pipeline_fields(container: dict) -> dict:
+    clean = _drop_targets(container)
+    clean.pop("hydra", None)
+    clean.pop("model_size_config", None)  # the primary config's default stage leaves one; sizes are in model_sizes
+    return clean
+
+
+def settings_from(config: DictConfig | dict) -> RunSettings | PipelineSettings:
+    """Validate a composed config (a stage, or a pipeline); exit with one line per bad field on error."""
     container = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else config
     try:
+        if str(container.get("experiment_name", "")).endswith("_pipeline"):
+            return PipelineSettings.model_validate(_pipeline_fields(container))
         return RunSettings.from_config(container)
     except ValidationError as error:
         lines = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})" for e in error.errors()]
@@ -27,6 +37,10 @@ def train_task(zen_cfg: DictConfig) -> str:
     from kdgat_train.stages.teacher import TeacherError
 
     try:
+        if isinstance(settings, PipelineSettings):
+            from kdgat_train.pipeline.runner import run_pipeline
+
+            return str(run_pipeline(settings))
         return str(run_stage(settings))
     except TeacherError as error:
         sys.exit(f"kdgat-train: {error}")

@@ -38,6 +38,7 @@ def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, param
         )
         tags = {"domain": name.domain, "dataset": name.dataset, "learning": name.learning, "model": name.model,
                 "size": name.size, "distillation": name.distillation, "mode": name.mode, "config_store": name.format()}
+        tags = {key: value for key, value in tags.items() if value is not None}  # a pipeline has no stage tokens
         run = client.create_run(experiment_id, run_name=run_name, tags=tags)
     client.log_batch(run.info.run_id, params=_params(params))
     return uri, run.info.run_id

@@ -90,8 +90,8 @@ class DQNFusionAgent:
             return greedy
         epsilon = self.current_epsilon
         self.steps += 1
-        random_actions = torch.randint(0, self.num_actions, greedy.shape, generator=self.generator)
-        explore_mask = torch.rand(greedy.shape, generator=self.generator) < epsilon
+        random_actions = torch.randint(0, self.num_actions, greedy.shape, generator=self.generator).to(greedy.device)
+        explore_mask = (torch.rand(greedy.shape, generator=self.generator) < epsilon).to(greedy.device)
         return torch.where(explore_mask, random_actions, greedy)
 
     def alpha(self, action: Tensor) -> Tensor:
@@ -109,7 +109,8 @@ class DQNFusionAgent:
         """One Double-DQN step on a replay batch; returns the Huber loss (None if the buffer is too small)."""
         if len(self.buffer) < self.batch_size:
             return None
-        state, action, reward, next_state, done = self.buffer.sample(self.batch_size)
+        device = next(self.online.parameters()).device  # the buffer lives on the CPU
+        state, action, reward, next_state, done = (t.to(device) for t in self.buffer.sample(self.batch_size))
         q = self.online(state).gather(1, action[:, None]).squeeze(1)
         with torch.no_grad():
             next_action = self.online(next_state).argmax(-1, keepdim=True)  # chosen by the online net

@@ -40,6 +40,23 @@ class TrainingSettings(_Settings):
     curriculum_vgae_run: str | None = Field(
         None, description="curriculum: VGAE run scoring normal windows; default: latest completed same-size VGAE run"
     )
+    fusion_vgae_run: str | None = Field(
+        None, description="fusion: frozen VGAE run; default: latest completed VGAE run of the same size and distillation"
+    )
+    fusion_gat_run: str | None = Field(
+        None, description="fusion: frozen GAT run; default: latest completed GAT run of the same size and distillation"
+    )
+    fusion_epsilon_start: float = Field(1.0, ge=0, le=1, description="fusion DQN: exploration rate at the first step")
+    fusion_epsilon_end: float = Field(0.05, ge=0, le=1, description="fusion DQN: exploration rate it decays towards")
+    fusion_epsilon_decay: float = Field(
+        0.2, gt=0, description="fusion DQN: e-folding time of epsilon as a share of all training steps"
+    )
+    fusion_gamma: float = Field(0.0, ge=0, lt=1, description="fusion DQN: discount (one decision per window)")
+    fusion_target_sync_every: int = Field(20, gt=0, description="fusion DQN: updates between target-network copies")
+    fusion_threshold: Literal["f1", "youden"] = Field(
+        "f1", description="fusion: threshold of the fused score on validation, best F1 or Youden's J (DQN and comparators)"
+    )
+    fusion_replay_capacity: int = Field(50_000, gt=0, description="fusion DQN: replay buffer size in windows")
 
 
 class DatasetSettings(_Settings):

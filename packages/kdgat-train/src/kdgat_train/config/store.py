@@ -20,16 +20,19 @@ from kdgat_train.config.settings import (
     DistillationSettings,
     TrainingSettings,
 )
+from kdgat_train.pipeline.settings import PipelineOptions
 
 PRIMARY = "kdgat"
-DEFAULT_PRESET = "automotive_synthetic_supervised_gat_student_no_all_samples"
-# (learning, model, mode) available so far; KD and fusion presets come with their stages
+DEFAULT_PRESET = "automotive_synthetic_pipeline"
+# (learning, model, mode) of every stage preset
 STAGE_VARIANTS = [
     ("unsupervised", "vgae", "all_samples"),
     ("unsupervised", "vgae", "normals_only"),
     ("supervised", "gat", "all_samples"),
     ("supervised", "gat", "curriculum"),
+    ("fusion", "dqn", "all_samples"),
 ]
+PIPELINE_EPOCHS = 10  # per stage in a pipeline preset (early stopping may end a stage sooner)
 DEVICES = {
     "cpu": {"accelerator": "cpu", "precision": "32-true"},
     "cuda": {"accelerator": "gpu", "precision": "bf16-mixed"},
@@ -52,6 +55,10 @@ def preset_names(catalog_domains: dict[str, str]) -> list[str]:
                     ).format()
                 )
     return names
+
+
+def pipeline_name(catalog_key: str, domain: str) -> str:
+    return ExperimentName(domain=domain, dataset=dataset_token(catalog_key)).format()
 
 
 def register(project_root: Path) -> None:
@@ -90,6 +97,19 @@ def register(project_root: Path) -> None:
                 },
                 group="config_store", name=name, package="_global_",
             )
+    model_sizes = {f"{family}_{size}": values for family, by_size in sizes.items() for size, values in by_size.items()}
+    for key in catalog.entries:
+        store(
+            {
+                "defaults": [{"/dataset_config": key}, {"/training_config": "default"}, {"/distillation_config": "standard"},
+                             "_self_"],
+                "experiment_name": pipeline_name(key, domains[key]),
+                "model_sizes": model_sizes,
+                "pipeline": builds(PipelineOptions, **_full),
+                "training_config": {"epochs": PIPELINE_EPOCHS},
+            },
+            group="config_store", name=pipeline_name(key, domains[key]), package="_global_",
+        )
     store(
         {
             "defaults": ["_self_", {"config_store": DEFAULT_PRESET}, {"device": "cpu"}],
@@ -99,6 +119,8 @@ def register(project_root: Path) -> None:
                 "run": {"dir": "${runs_root}/.hydra/runs/${now:%Y-%m-%d_%H-%M-%S-%f}"},
                 "sweep": {"dir": "${runs_root}/.hydra/multirun/${now:%Y-%m-%d_%H-%M-%S-%f}", "subdir": "${hydra.job.num}"},
                 "job": {"chdir": False},
+                # Lightning prints its own INFO lines; Hydra's console copy would print each twice
+                "job_logging": {"handlers": {"console": {"level": "WARNING"}}},
             },
         },
         name=PRIMARY,

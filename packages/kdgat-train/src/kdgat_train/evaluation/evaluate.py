@@ -2,14 +2,16 @@
 
 GAT: score = P(attack), predicted attack when > 0.5. VGAE: score = feature + neighbourhood
 reconstruction error, threshold = Youden's J on validation, reused unchanged on every test
-scenario. Writes ``metrics.json`` and ``evaluation.png`` (ROC and precision-recall curves) into the
-run folder.
+scenario (the fusion stage, in kdgat_train.fusion.evaluate, uses the same rule on its fused score).
+Writes ``metrics.json`` and ``evaluation.png`` (ROC and precision-recall curves, confusion
+matrices) into the run folder, and measures parameters and inference windows/s.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from kdgat_data.batching import WindowBatches
 from kdgat_models.self_loops import SelfLoops
 from kdgat_models.vgae import graph_anomaly_scores
 
-from kdgat_train.evaluation.metrics import binary_metrics, roc_points, youden_threshold
+from kdgat_train.evaluation.metrics import best_f1_threshold, binary_metrics, roc_points, youden_threshold
 
 
 def window_scores(module, arrays, family: str, batch_size: int = 256) -> np.ndarray:
@@ -37,32 +39,64 @@ def window_scores(module, arrays, family: str, batch_size: int = 256) -> np.ndar
     return torch.cat(scores).numpy() if scores else np.zeros(0)
 
 
-def evaluate_stage(module, cache, family: str, run_dir: Path) -> dict[str, dict[str, float]]:
-    """``{"val": metrics, "test/<scenario>": metrics, ...}``; also written to ``run_dir/metrics.json``."""
-    splits = ["val", *(name for name in cache.split_names if name.startswith("test/"))]
-    scores = {name: window_scores(module, cache.split(name), family) for name in splits}
-    labels = {name: np.asarray(cache.split(name).y).astype(int) for name in splits}
-    if family == "gat":
-        threshold = 0.5
-    elif 0 < labels["val"].sum() < len(labels["val"]):
-        threshold = youden_threshold(scores["val"], labels["val"])
-    else:  # validation without attacks: flag anything above every normal validation window
-        threshold = float(scores["val"].max())
-    results = {name: binary_metrics(scores[name], labels[name], threshold) for name in splits if len(labels[name])}
+CONFUSION = ("true_negatives", "false_positives", "false_negatives", "true_positives")
+
+
+def choose_threshold(val_scores: np.ndarray, val_labels: np.ndarray, rule: str = "youden") -> float:
+    """Youden's J (or best F1, ``rule="f1"``) on validation; without attacks in validation, just
+    above every normal window."""
+    if 0 < val_labels.sum() < len(val_labels):
+        return youden_threshold(val_scores, val_labels) if rule == "youden" else best_f1_threshold(val_scores, val_labels)
+    return float(val_scores.max()) if len(val_scores) else 0.0
+
+
+def report(scores: dict[str, np.ndarray], labels: dict[str, np.ndarray], threshold: float) -> dict[str, dict[str, float]]:
+    """``{split: binary_metrics}`` for every split that has windows, at one threshold."""
+    return {name: binary_metrics(scores[name], labels[name], threshold) for name in scores if len(labels[name])}
+
+
+def write_report(results: dict, scores: dict, labels: dict, run_dir: Path) -> None:
+    """``metrics.json`` (atomically) and ``evaluation.png`` in the run folder."""
     temporary = run_dir / ".metrics.json.tmp"
     temporary.write_text(json.dumps(results, indent=2) + "\n")
     os.replace(temporary, run_dir / "metrics.json")
-    _plot(scores, labels, run_dir / "evaluation.png")
-    return results
+    _plot(scores, labels, results, run_dir / "evaluation.png")
 
 
-def _plot(scores: dict, labels: dict, path: Path) -> None:
+def evaluated_splits(cache) -> list[str]:
+    return ["val", *(name for name in cache.split_names if name.startswith("test/"))]
+
+
+def evaluate_stage(module, cache, family: str, run_dir: Path) -> dict[str, dict[str, float]]:
+    """``{"val": metrics, "test/<scenario>": metrics, "model": size and speed}``; the splits are also
+    written to ``run_dir/metrics.json``. Speed = inference windows/s over the validation split."""
+    splits = evaluated_splits(cache)
+    scores, seconds = {}, 0.0
+    for name in splits:
+        started = time.perf_counter()
+        scores[name] = window_scores(module, cache.split(name), family)
+        seconds = time.perf_counter() - started if name == "val" else seconds
+    labels = {name: np.asarray(cache.split(name).y).astype(int) for name in splits}
+    threshold = 0.5 if family == "gat" else choose_threshold(scores["val"], labels["val"])
+    results = report(scores, labels, threshold)
+    write_report(results, scores, labels, run_dir)
+    return {**results, "model": model_stats(module.net, len(scores["val"]), seconds)}
+
+
+def model_stats(net, windows: int, seconds: float) -> dict[str, float]:
+    """Parameters of ``net`` (a module or a list of modules) and measured inference windows/s."""
+    nets = net if isinstance(net, list | tuple) else [net]
+    parameters = sum(p.numel() for n in nets for p in n.parameters())
+    return {"parameters": float(parameters), "inference_windows_per_s": windows / seconds if seconds > 0 else float("nan")}
+
+
+def _plot(scores: dict, labels: dict, results: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (roc_axis, pr_axis) = plt.subplots(1, 2, figsize=(11, 4.5))
+    figure, (roc_axis, pr_axis, matrix_axis) = plt.subplots(1, 3, figsize=(16, 4.5))
     for name in scores:
         if not 0 < labels[name].sum() < len(labels[name]):
             continue
@@ -74,6 +108,15 @@ def _plot(scores: dict, labels: dict, path: Path) -> None:
     roc_axis.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC", xscale="log", xlim=(1e-4, 1))
     pr_axis.set(xlabel="recall", ylabel="precision", title="precision-recall")
     roc_axis.legend(fontsize=7)
+    # the confusion matrix of every split at the validation-chosen threshold
+    cells = [[name, *(f"{int(results[name][key])}" for key in CONFUSION)] for name in results]
+    matrix_axis.axis("off")
+    threshold = next(iter(results.values()))["threshold"] if results else float("nan")
+    matrix_axis.set_title(f"confusion matrices (threshold {threshold:.4g})")
+    if cells:
+        table = matrix_axis.table(cellText=cells, colLabels=["split", "TN", "FP", "FN", "TP"], loc="center")
+        table.auto_set_font_size(False)
+        table.set_fontsize(7)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

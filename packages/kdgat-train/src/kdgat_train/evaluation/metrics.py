@@ -47,6 +47,16 @@ def youden_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(thresholds[best]) if np.isfinite(thresholds[best]) else float(np.min(scores)) - 1.0
 
 
+def best_f1_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
+    """The threshold maximising F1 on these (validation) scores."""
+    fpr, tpr, thresholds = roc_points(scores, labels)
+    labels = np.asarray(labels).astype(bool)
+    true_positives, false_positives = tpr * labels.sum(), fpr * (~labels).sum()
+    f1 = 2 * true_positives / np.maximum(true_positives + false_positives + labels.sum(), 1e-12)
+    best = int(np.argmax(f1))
+    return float(thresholds[best]) if np.isfinite(thresholds[best]) else float(np.min(scores)) - 1.0
+
+
 def detection_rate_at_fpr(scores: np.ndarray, labels: np.ndarray, max_fpr: float) -> float:
     """Largest TPR reachable with FPR <= ``max_fpr``."""
     fpr, tpr, _ = roc_points(scores, labels)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from kdgat_models import GATWithJK, GraphAutoencoderNeighborhood
+from kdgat_models.fusion import STATE_DIM, QNetwork
 
 from kdgat_train.config.run_settings import RunSettings
 
-NETWORKS = {"gat": GATWithJK, "vgae": GraphAutoencoderNeighborhood}
+NUM_ALPHAS = 21  # alpha in 0, 0.05, ..., 1 (DESIGN.md §3)
 
 
 def build_network(settings: RunSettings, num_ids: int):
     """The model of ``settings.name.model`` with the run's size settings (self-loops come from the data)."""
-    family = settings.name.model
-    if family not in NETWORKS:
-        raise NotImplementedError(f"stage for model {family!r} is not implemented yet")
-    return NETWORKS[family](num_ids=num_ids, add_self_loops=False, **settings.model_size().model_dump())
+    family, size = settings.name.model, settings.model_size().model_dump()
+    if family == "gat":
+        return GATWithJK(num_ids=num_ids, add_self_loops=False, **size)
+    if family == "vgae":
+        return GraphAutoencoderNeighborhood(num_ids=num_ids, add_self_loops=False, **size)
+    return QNetwork(state_dim=STATE_DIM, num_actions=NUM_ALPHAS, **size)

@@ -20,11 +20,18 @@ from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.curriculum import CurriculumLogger
 from kdgat_train.data_module import WindowGraphDataModule
 from kdgat_train.evaluation.evaluate import evaluate_stage, flat_metrics
+from kdgat_train.fusion.evaluate import evaluate_fusion
 from kdgat_train.modules.autoencoder import AutoencoderModule
 from kdgat_train.modules.classifier import GraphClassifierModule
 from kdgat_train.provenance import git_commit, versions
+from kdgat_train.stages.fusion_stage import build_fusion
 from kdgat_train.stages.networks import build_network
-from kdgat_train.stages.teacher import find_curriculum_vgae_run, find_teacher_run, load_frozen_network
+from kdgat_train.stages.teacher import (
+    find_curriculum_vgae_run,
+    find_fusion_runs,
+    find_teacher_run,
+    load_frozen_network,
+)
 from kdgat_train.tracking import finish_mlflow_run, log_metrics, start_mlflow_run
 
 
@@ -78,6 +85,9 @@ class Stage:
 def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
     """Data, network, LightningModule and Trainer of ``settings``; every config field lands here."""
     L.seed_everything(settings.training_config.seed, workers=True)
+    if settings.name.model == "dqn":
+        datamodule, module = build_fusion(settings)
+        return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
     datamodule = WindowGraphDataModule(settings.dataset_config, settings.training_config,
                                        normals_only=settings.name.mode == "normals_only",
                                        epochs=settings.training_config.epochs)
@@ -100,6 +110,8 @@ def run_stage(settings: RunSettings) -> Path:
         find_teacher_run(settings)  # fail before allocating a run folder when the teacher is missing
     if settings.name.mode == "curriculum":
         find_curriculum_vgae_run(settings)
+    if settings.name.model == "dqn":
+        find_fusion_runs(settings)
     run_dir = Path(settings.resume) if settings.resume else (_requeued_run(paths, name) or paths.allocate_run_dir(name))
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     write_config(settings, run_dir)
@@ -126,7 +138,10 @@ def run_stage(settings: RunSettings) -> Path:
         best = trainer.checkpoint_callback.best_model_path
         if best:  # evaluate the best weights, not the last
             stage.module.load_state_dict(torch.load(best, map_location="cpu", weights_only=False)["state_dict"], strict=True)
-        evaluation = flat_metrics(evaluate_stage(stage.module, stage.datamodule.prepare(), name.model, run_dir))
+        if name.model == "dqn":
+            evaluation = flat_metrics(evaluate_fusion(stage.module, stage.datamodule, run_dir, settings.training_config))
+        else:
+            evaluation = flat_metrics(evaluate_stage(stage.module, stage.datamodule.prepare(), name.model, run_dir))
         metrics.update(evaluation)
         log_metrics(uri, run_id, evaluation)
         timer = next(c for c in trainer.callbacks if isinstance(c, FirstStepTimer))
@@ -138,7 +153,7 @@ def run_stage(settings: RunSettings) -> Path:
         record = record.model_copy(update={"status": "COMPLETED", "finished_at": _now(), "metrics": metrics, "timings": timings})
         record.write(run_dir)
         finish_mlflow_run(uri, run_id, "FINISHED", [run_dir / "config.yaml", run_dir / "run.json", run_dir / "metrics.json",
-                                                    run_dir / "evaluation.png", *([Path(best)] if best else [])])
+                                                    run_dir / "evaluation.png", run_dir / "comparators.json", *([Path(best)] if best else [])])
         return run_dir
     except BaseException as error:
         # Lightning turns Ctrl-C into SystemExit(1) after a graceful shutdown; it marks the trainer interrupted
@@ -199,6 +214,8 @@ def _requeued_run(paths: RunPaths, name) -> Path | None:
 
 def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
     t, device = settings.training_config, settings.device
+    if settings.name.model == "dqn":  # the agent updates itself (manual optimisation) on one device
+        device = device.model_copy(update={"devices": 1, "num_nodes": 1})
     callbacks = [ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val/loss", save_last=True),
                  FirstStepTimer(), CurriculumLogger()]
     if t.patience:
@@ -206,7 +223,8 @@ def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
     return L.Trainer(
         max_epochs=t.epochs, accelerator=device.accelerator, devices=device.devices, num_nodes=device.num_nodes,
         precision=device.precision, strategy="ddp" if device.devices * device.num_nodes > 1 else "auto",
-        deterministic=True if device.accelerator == "cpu" else "warn", gradient_clip_val=t.gradient_clip or None,
+        deterministic=True if device.accelerator == "cpu" else "warn",
+        gradient_clip_val=(t.gradient_clip or None) if settings.name.model != "dqn" else None,
         callbacks=callbacks, logger=logger, default_root_dir=run_dir, log_every_n_steps=1, enable_model_summary=False,
     )
 

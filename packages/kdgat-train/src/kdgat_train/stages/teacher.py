@@ -51,6 +51,32 @@ def find_curriculum_vgae_run(settings: RunSettings) -> Path:
     )
 
 
+FUSION_MODES = {"vgae": ("unsupervised", ("normals_only", "all_samples")), "gat": ("supervised", ("all_samples", "curriculum"))}
+
+
+def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
+    """``(VGAE run, GAT run)`` fused by a DQN stage: ``training_config.fusion_vgae_run`` /
+    ``fusion_gat_run``, else the latest COMPLETED run of the same size and distillation variant
+    (VGAE on normal windows before all windows; GAT on all windows before curriculum)."""
+    t = settings.training_config
+    found = []
+    for model, explicit in (("vgae", t.fusion_vgae_run), ("gat", t.fusion_gat_run)):
+        if explicit:
+            found.append(Path(explicit))
+            continue
+        learning, modes = FUSION_MODES[model]
+        candidates = [settings.name.model_copy(update={"learning": learning, "model": model, "mode": mode}) for mode in modes]
+        run = next((r for c in candidates if (r := latest_completed_run(RunPaths(settings.runs_root), c)) is not None), None)
+        if run is None:
+            raise TeacherError(
+                f"{settings.name} fuses a completed {model.upper()} run of {candidates[0]} (or {candidates[1].mode}) "
+                f"under {settings.runs_root}; train it first:\n  uv run kdgat-train config_store={candidates[0]} "
+                f"dataset_config.name={settings.dataset_config.name}\nor name one with training_config.fusion_{model}_run=RUN_DIR"
+            )
+        found.append(run)
+    return found[0], found[1]
+
+
 def find_teacher_run(settings: RunSettings) -> Path:
     """``distillation_config.teacher_run``, else the latest COMPLETED teacher run of the same
     domain, dataset, model and mode in the run tree."""

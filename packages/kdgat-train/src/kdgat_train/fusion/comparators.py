@@ -1,0 +1,62 @@
+"""The DQN's simple comparators (DESIGN.md §3): an MLP on the same state, and the best fixed alpha.
+
+Both are fitted on the training split / chosen on validation only, then reported on every test
+scenario with the same threshold rule as the DQN (``training_config.fusion_threshold`` on validation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from kdgat_models.fusion import MLPFusion, fused_score
+
+from kdgat_train.evaluation.evaluate import choose_threshold
+from kdgat_train.evaluation.metrics import binary_metrics
+from kdgat_train.fusion.inputs import FusionInputs
+
+ALPHAS = np.linspace(0.0, 1.0, 21)
+
+
+def train_mlp_fusion(train: FusionInputs, epochs: int, learning_rate: float, batch_size: int, seed: int,
+                     class_weights: torch.Tensor) -> MLPFusion:
+    """An `MLPFusion` fitted with class-weighted cross-entropy on the training split's states."""
+    torch.manual_seed(seed)
+    mlp = MLPFusion(state_dim=train.state.size(1))
+    optimizer = torch.optim.AdamW(mlp.parameters(), lr=learning_rate)
+    generator = torch.Generator().manual_seed(seed)
+    mean, std = train.state.mean(0), train.state.std(0).clamp_min(1e-6)
+    mlp.register_buffer("state_mean", mean)
+    mlp.register_buffer("state_std", std)
+    mlp.train()
+    for _ in range(epochs):
+        for index in torch.randperm(len(train), generator=generator).split(batch_size):
+            logits = mlp((train.state[index] - mean) / std)
+            loss = F.cross_entropy(logits, train.y[index], weight=class_weights)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return mlp.eval()
+
+
+@torch.no_grad()
+def mlp_scores(mlp: MLPFusion, inputs: FusionInputs) -> np.ndarray:
+    """P(attack) per window (G,)."""
+    logits = mlp((inputs.state - mlp.state_mean) / mlp.state_std)
+    return torch.softmax(logits, -1)[:, 1].numpy()
+
+
+def fixed_alpha_scores(alpha: float, inputs: FusionInputs) -> np.ndarray:
+    return fused_score(torch.tensor(alpha), inputs.anomaly, inputs.p_attack).numpy()
+
+
+def best_fixed_alpha(val: FusionInputs, rule: str = "f1") -> float:
+    """The alpha of 0, 0.05, ..., 1 whose fused score has the best validation F1 at its ``rule`` threshold."""
+    labels = val.y.numpy()
+    best_alpha, best_f1 = 0.0, -1.0
+    for alpha in ALPHAS:
+        scores = fixed_alpha_scores(float(alpha), val)
+        f1 = binary_metrics(scores, labels, choose_threshold(scores, labels, rule))["f1"]
+        if f1 > best_f1 + 1e-12:
+            best_alpha, best_f1 = float(alpha), f1
+    return best_alpha

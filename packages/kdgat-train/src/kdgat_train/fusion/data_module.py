@@ -1,0 +1,63 @@
+"""`FusionDataModule`: fusion inputs of every split, computed once from the frozen VGAE and GAT."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from kdgat_data.cache import GraphCache
+from torch.utils.data import DataLoader, TensorDataset
+
+from kdgat_train.config.settings import DatasetSettings, TrainingSettings
+from kdgat_train.data_module import WindowGraphDataModule
+from kdgat_train.fusion.inputs import AnomalyNormaliser, FusionInputs, fusion_inputs, raw_fusion_outputs
+
+
+class FusionDataModule(L.LightningDataModule):
+    """Train/validation batches of `FusionInputs` for the DQN, and the inputs of any split for evaluation.
+
+    Args:
+        dataset, training: as for the graph stages (the same graph cache is used).
+        vgae, gat: frozen networks (set after `prepare`, since they need the vocabulary size).
+    """
+
+    def __init__(self, dataset: DatasetSettings, training: TrainingSettings) -> None:
+        super().__init__()
+        self.windows = WindowGraphDataModule(dataset, training)
+        self.training = training
+        self.vgae = self.gat = None
+        self._inputs: dict[str, FusionInputs] = {}
+        self._normaliser: AnomalyNormaliser | None = None
+
+    def prepare(self) -> GraphCache:
+        return self.windows.prepare()
+
+    @property
+    def num_ids(self) -> int:
+        return self.windows.num_ids
+
+    def class_counts(self) -> torch.Tensor:
+        return self.windows.class_counts()
+
+    def normaliser(self) -> AnomalyNormaliser:
+        """Empirical CDF of the VGAE score over the normal windows of the training split."""
+        if self._normaliser is None:
+            _, raw, _, y = raw_fusion_outputs(self.vgae, self.gat, self.prepare().split("train"), self.training.batch_size)
+            self._normaliser = AnomalyNormaliser(raw[y == 0])
+        return self._normaliser
+
+    def inputs(self, split: str) -> FusionInputs:
+        """Fusion inputs of ``split`` (``train``, ``val`` or ``test/<scenario>``), computed once."""
+        if self.vgae is None or self.gat is None:
+            raise RuntimeError("set FusionDataModule.vgae and .gat before asking for fusion inputs")
+        if split not in self._inputs:
+            self._inputs[split] = fusion_inputs(self.vgae, self.gat, self.prepare().split(split), self.normaliser(),
+                                                self.training.batch_size)
+        return self._inputs[split]
+
+    def train_dataloader(self) -> DataLoader:
+        generator = torch.Generator().manual_seed(self.training.seed)
+        return DataLoader(TensorDataset(*self.inputs("train").tensors()), batch_size=self.training.batch_size,
+                          shuffle=True, generator=generator)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(TensorDataset(*self.inputs("val").tensors()), batch_size=self.training.batch_size)

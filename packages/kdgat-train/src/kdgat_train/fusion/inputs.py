@@ -1,0 +1,89 @@
+"""What the fusion stage sees of each window: the 15-value state, the normalised VGAE anomaly score
+and the GAT's attack probability, computed once per split from the frozen VGAE and GAT.
+
+The VGAE anomaly score (feature + neighbourhood reconstruction error, as in the VGAE's own
+evaluation) is mapped to [0, 1] by its rank among the normal windows of the TRAINING split (an
+empirical CDF): no validation or test window influences it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from kdgat_data.batching import WindowBatches
+from kdgat_models.fusion import STATE_FEATURES, attack_probability, fusion_state
+from kdgat_models.self_loops import SelfLoops
+from kdgat_models.vgae import graph_anomaly_scores
+from torch import Tensor
+
+ANOMALY_COLUMN = STATE_FEATURES.index("vgae_anomaly_score")
+
+
+@dataclass
+class FusionInputs:
+    """Per-window fusion inputs of one split.
+
+    Shapes:
+        state: (G, 15). anomaly: (G,) in [0, 1]. p_attack: (G,). y: (G,) long.
+    """
+
+    state: Tensor
+    anomaly: Tensor
+    p_attack: Tensor
+    y: Tensor
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def tensors(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        return self.state, self.anomaly, self.p_attack, self.y
+
+
+class AnomalyNormaliser:
+    """Empirical CDF of reference (normal training) raw anomaly scores: raw -> share of references <= raw.
+
+    Args:
+        reference: (R,) raw anomaly scores of normal training windows.
+    """
+
+    def __init__(self, reference: Tensor) -> None:
+        if len(reference) == 0:
+            raise ValueError("the training split has no normal windows to normalise the VGAE score on")
+        self.reference = torch.sort(reference.double().cpu()).values
+
+    def __call__(self, raw: Tensor) -> Tensor:
+        ranks = torch.searchsorted(self.reference, raw.double().cpu(), right=True)
+        return (ranks.double() / len(self.reference)).float()
+
+
+@torch.no_grad()
+def raw_fusion_outputs(vgae, gat, arrays, batch_size: int = 256, device: torch.device | str = "cpu"):
+    """``(state with the raw anomaly score in its anomaly column, raw anomaly (G,), p_attack (G,), y (G,))``."""
+    vgae.eval()
+    gat.eval()
+    states, raws, probabilities = [], [], []
+    for batch in WindowBatches(arrays, batch_size, transform=SelfLoops()):
+        batch = batch.to(device)
+        output = vgae(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
+        errors = graph_anomaly_scores(output, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs)
+        raw = errors["features"] + errors["neighbourhood"]
+        classified = gat(batch.x, batch.node_id, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
+        states.append(fusion_state(errors, raw, output.mu, output.logvar, batch.batch, batch.num_graphs,
+                                   classified.logits.float(), classified.embedding.float()).float().cpu())
+        raws.append(raw.float().cpu())
+        probabilities.append(attack_probability(classified.logits.float()).cpu())
+    y = torch.tensor(np.array(arrays.y), dtype=torch.long)
+    if not states:
+        return torch.zeros(0, len(STATE_FEATURES)), torch.zeros(0), torch.zeros(0), y
+    return torch.cat(states), torch.cat(raws), torch.cat(probabilities), y
+
+
+def fusion_inputs(vgae, gat, arrays, normaliser: AnomalyNormaliser, batch_size: int = 256,
+                  device: torch.device | str = "cpu") -> FusionInputs:
+    """The `FusionInputs` of one split, with the VGAE score normalised by ``normaliser``."""
+    state, raw, p_attack, y = raw_fusion_outputs(vgae, gat, arrays, batch_size, device)
+    anomaly = normaliser(raw)
+    state[:, ANOMALY_COLUMN] = anomaly
+    return FusionInputs(state, anomaly, p_attack, y)

@@ -1,0 +1,111 @@
+"""Run a pipeline: each stage in DAG order (reusing identical completed runs), then the comparison table.
+
+The pipeline has its own run folder (``experimentruns/{domain}/{dataset}/pipeline/run_NNN/``) with
+``config.yaml``, ``run.json``, ``pipeline.json`` (stage -> run folder, trained or reused) and the
+comparison table as ``comparison.md`` and ``comparison.csv``; its MLflow run (experiment
+``{domain}_{dataset}_pipeline``) gets the table and one metric per row and scenario.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from kdgat_schemas import RunPaths, RunRecord
+
+from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.pipeline.comparison import METRICS, comparison_table
+from kdgat_train.pipeline.dag import pipeline_stages, stage_settings
+from kdgat_train.pipeline.settings import PipelineSettings
+from kdgat_train.provenance import git_commit, versions
+from kdgat_train.tracking import finish_mlflow_run, log_metrics, start_mlflow_run
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def identical_completed_run(settings: RunSettings) -> Path | None:
+    """The latest COMPLETED run of ``settings.name`` whose saved config equals ``settings`` exactly."""
+    wanted = settings.model_dump(mode="json")
+    for run_dir in reversed(RunPaths(settings.runs_root).existing_runs(settings.name)):
+        if not (run_dir / "run.json").is_file() or RunRecord.read(run_dir).status != "COMPLETED":
+            continue
+        if yaml.safe_load((run_dir / "config.yaml").read_text()) == wanted:
+            return run_dir
+    return None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def run_pipeline(settings: PipelineSettings, say=print) -> Path:
+    """Train (or reuse) every stage of the pipeline and write the comparison table; returns its run folder."""
+    from kdgat_train.stages.single_stage import run_stage
+
+    if settings.device.devices * settings.device.num_nodes > 1:
+        raise ValueError("a pipeline runs its stages in one process; for DDP stages submit them one by one "
+                         "(or as dependent cluster jobs) with device.devices=N")
+    for chatty in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.seed"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)  # "GPU available", "Seed set", tips: once per stage is noise
+    started = time.perf_counter()
+    name, paths = settings.name, RunPaths(settings.runs_root)
+    run_dir = paths.allocate_run_dir(name)
+    _write_atomically(run_dir / "config.yaml", yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False))
+    run_name = f"pipeline_run{RunPaths.run_number(run_dir):03d}"
+    uri, run_id = start_mlflow_run(paths, name, run_name, settings.flat())
+    record = RunRecord(name=name.format(), run_dir=str(run_dir), seed=settings.training_config.seed, git_commit=git_commit(),
+                       versions=versions(), mlflow_run_id=run_id, slurm_job_id=os.environ.get("SLURM_JOB_ID"),
+                       started_at=_now())
+    record.write(run_dir)
+    stages = pipeline_stages(name, settings.pipeline.vgae_mode, settings.pipeline.gat_mode)
+    run_dirs: dict[str, str] = {}
+    log: list[dict] = []
+    try:
+        for number, stage in enumerate(stages, 1):
+            stage_config = stage_settings(settings, stage, run_dirs)
+            reused = None if settings.pipeline.force else identical_completed_run(stage_config)
+            if reused is not None:
+                say(f"[{number}/{len(stages)}] {stage.name}: reusing {reused} (completed with an identical config)")
+                stage_dir = reused
+            else:
+                say(f"[{number}/{len(stages)}] {stage.name}: training")
+                stage_dir = run_stage(stage_config)
+            run_dirs[stage.key] = str(stage_dir)
+            log.append({"stage": stage.key, "name": stage.name.format(), "run_dir": str(stage_dir), "reused": reused is not None})
+            _write_atomically(run_dir / "pipeline.json", json.dumps({"stages": log}, indent=2) + "\n")
+        table = comparison_table(stages, run_dirs)
+        markdown, csv_path = table.write(run_dir)
+        metrics = {}
+        for row in table.rows:
+            label = f"{row['model']}_{row['variant']}".replace(" ", "_").replace("+", "_")
+            metrics.update({f"{label}/{scenario}/{metric}": row[f"{scenario}/{metric}"] for scenario in table.scenarios
+                            for metric in METRICS if row.get(f"{scenario}/{metric}") is not None})
+        log_metrics(uri, run_id, metrics)
+        timings = {"total_s": time.perf_counter() - started, "stages_trained": float(sum(not s["reused"] for s in log)),
+                   "stages_reused": float(sum(s["reused"] for s in log))}
+        record = record.model_copy(update={"status": "COMPLETED", "finished_at": _now(), "timings": timings})
+        record.write(run_dir)
+        finish_mlflow_run(uri, run_id, "FINISHED", [run_dir / "config.yaml", run_dir / "run.json", run_dir / "pipeline.json",
+                                                    markdown, csv_path])
+    except BaseException as error:
+        status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+        record.model_copy(update={"status": status, "finished_at": _now(), "error": f"{type(error).__name__}: {error}"}).write(run_dir)
+        finish_mlflow_run(uri, run_id, status)
+        raise
+    say("\nF1 per test scenario (precision, recall, FPR and AUROC too in comparison.md / .csv):\n")
+    say(table.to_markdown(metrics=("f1",)))
+    minutes = (time.perf_counter() - started) / 60
+    say(f"Pipeline {name} finished in {minutes:.1f} min "
+        f"({int(timings['stages_trained'])} stages trained, {int(timings['stages_reused'])} reused).")
+    say(f"Results: {markdown} and {csv_path}; every stage's run folder is listed in {run_dir / 'pipeline.json'}.")
+    say("Open MLflow: uv run kdgat-runs ui   (then http://127.0.0.1:5000)")
+    return run_dir

@@ -1,0 +1,78 @@
+"""`PipelineSettings`: the validated config of a ``{domain}_{dataset}_pipeline`` run (no torch here).
+
+A pipeline config carries what every stage shares (training, dataset, device, KD settings) and the
+model sizes of every family and size (``model_sizes.gat_student.hidden_dim=32`` changes one of them),
+plus the pipeline's own options.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from kdgat_schemas import ExperimentName
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kdgat_train.config.settings import (
+    SIZE_CLASSES,
+    DatasetSettings,
+    DeviceSettings,
+    DistillationSettings,
+    TrainingSettings,
+)
+
+
+class PipelineOptions(BaseModel):
+    """Options of the pipeline itself (the ``pipeline`` node of a pipeline preset)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vgae_mode: Literal["all_samples", "normals_only"] = Field(
+        "normals_only", description="VGAE stages train on normal windows only (true anomaly detection) or on all"
+    )
+    gat_mode: Literal["all_samples", "curriculum"] = Field(
+        "all_samples", description="GAT stages train on all windows or with the VGAE-guided curriculum"
+    )
+    force: bool = Field(False, description="retrain every stage even when an identical completed run exists")
+
+
+class PipelineSettings(BaseModel):
+    """The validated form of a composed pipeline config (``config.yaml`` of a pipeline run)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    experiment_name: str
+    training_config: TrainingSettings
+    dataset_config: DatasetSettings
+    device: DeviceSettings
+    distillation_config: DistillationSettings
+    model_sizes: dict[str, dict[str, Any]]
+    pipeline: PipelineOptions = PipelineOptions()
+    runs_root: str = "experimentruns"
+    resume: str | None = None
+
+    @field_validator("experiment_name")
+    @classmethod
+    def _is_pipeline(cls, value: str) -> str:
+        if not ExperimentName.parse(value).is_pipeline:
+            raise ValueError(f"{value!r} is a stage name, not {{domain}}_{{dataset}}_pipeline")
+        return value
+
+    @field_validator("model_sizes")
+    @classmethod
+    def _sizes(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for family, size_class in SIZE_CLASSES.items():
+            for size in ("teacher", "student"):
+                key = f"{family}_{size}"
+                if key not in value:
+                    raise ValueError(f"model_sizes.{key} is missing (configs/model_sizes.toml [{family}.{size}])")
+                size_class.model_validate(value[key])
+        return value
+
+    @property
+    def name(self) -> ExperimentName:
+        return ExperimentName.parse(self.experiment_name)
+
+    def flat(self) -> dict[str, Any]:
+        from kdgat_train.config.run_settings import _flatten
+
+        return _flatten(self.model_dump(mode="json"))

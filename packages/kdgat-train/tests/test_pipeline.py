@@ -1,0 +1,103 @@
+"""The pipeline: the whole DAG in-process on tiny data, the comparison table, and exact reuse."""
+
+import csv
+import json
+
+import pytest
+import yaml
+from kdgat_schemas import RunRecord
+from kdgat_train.api import train
+from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.pipeline.runner import identical_completed_run
+from mlflow.tracking import MlflowClient
+
+from .conftest import FAST
+
+TINY_SIZES = [
+    "model_sizes.vgae_teacher.hidden_dim=32", "model_sizes.vgae_teacher.latent_dim=8", "model_sizes.vgae_teacher.heads=1",
+    "model_sizes.gat_teacher.hidden_dim=16", "model_sizes.gat_teacher.num_layers=2", "model_sizes.gat_teacher.heads=2",
+    "model_sizes.dqn_teacher.hidden_dim=32",
+]
+
+
+@pytest.fixture(scope="module")
+def pipeline_runs(project, tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline_runs")
+    overrides = ["config_store=automotive_synthetic_pipeline", *FAST, *TINY_SIZES, f"runs_root={root}"]
+    [first] = train(overrides, project_root=project)
+    [second] = train(overrides, project_root=project)
+    [forced] = train([*overrides, "pipeline.force=true"], project_root=project)
+    return root, first, second, forced
+
+
+def _stages(pipeline_dir):
+    return json.loads((pipeline_dir / "pipeline.json").read_text())["stages"]
+
+
+@pytest.mark.slow
+def test_pipeline_trains_every_stage_in_dependency_order(pipeline_runs):
+    _, first, *_ = pipeline_runs
+    stages = _stages(first)
+    assert [s["stage"] for s in stages] == ["vgae_teacher_no", "gat_teacher_no", "vgae_student_no", "gat_student_no",
+                                            "vgae_student_standard", "gat_student_standard",
+                                            "dqn_teacher_no", "dqn_student_no", "dqn_student_standard"]
+    assert not any(s["reused"] for s in stages)
+    runs = {s["stage"]: s["run_dir"] for s in stages}
+    assert all(RunRecord.read(run).status == "COMPLETED" for run in runs.values())
+    config = lambda key: yaml.safe_load(open(f"{runs[key]}/config.yaml"))  # noqa: E731
+    assert config("gat_student_standard")["distillation_config"]["teacher_run"] == runs["gat_teacher_no"]
+    assert config("vgae_student_standard")["distillation_config"]["teacher_run"] == runs["vgae_teacher_no"]
+    assert config("gat_student_no")["distillation_config"]["teacher_run"] is None
+    assert config("dqn_student_standard")["training_config"]["fusion_vgae_run"] == runs["vgae_student_standard"]
+    assert config("dqn_student_standard")["training_config"]["fusion_gat_run"] == runs["gat_student_standard"]
+    assert config("gat_teacher_no")["model_size_config"]["hidden_dim"] == 16  # the pipeline's model_sizes reach the stage
+    assert RunRecord.read(first).status == "COMPLETED"
+
+
+@pytest.mark.slow
+def test_comparison_table_has_a_row_per_model_and_variant(pipeline_runs):
+    root, first, *_ = pipeline_runs
+    rows = list(csv.DictReader(open(first / "comparison.csv")))
+    assert [(r["model"].split(" 0")[0].split(" 1")[0], r["variant"]) for r in rows][:9] == [
+        (model, variant) for model in ("VGAE", "GAT", "fusion DQN") for variant in ("teacher", "student", "student+KD")]
+    assert len(rows) == 15  # + the MLP and the fixed-alpha comparators of each fusion variant
+    for scenario in ("dos", "fuzzing"):
+        for metric in ("f1", "precision", "recall", "fpr", "auroc"):
+            assert all(r[f"{scenario}/{metric}"] != "" for r in rows), (scenario, metric)
+    gat_student = next(r for r in rows if r["model"] == "GAT" and r["variant"] == "student")
+    assert float(gat_student["dos/f1"]) == pytest.approx(RunRecord.read(gat_student["run"]).metrics["test/dos/f1"])
+    assert float(gat_student["parameters"]) > 0 and float(gat_student["windows_per_s"]) > 0
+    markdown = (first / "comparison.md").read_text()
+    assert markdown.count("\n") == 17 and "| fusion DQN | student+KD |" in markdown
+    client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    run = client.get_run(RunRecord.read(first).mlflow_run_id)
+    assert run.info.status == "FINISHED"
+    assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"comparison.md", "comparison.csv", "pipeline.json"}
+    assert run.data.metrics["GAT_student/dos/f1"] == pytest.approx(float(gat_student["dos/f1"]))
+
+
+@pytest.mark.slow
+def test_second_run_reuses_every_completed_stage(pipeline_runs):
+    _, first, second, _ = pipeline_runs
+    assert second != first
+    assert all(s["reused"] for s in _stages(second))
+    assert [s["run_dir"] for s in _stages(second)] == [s["run_dir"] for s in _stages(first)]
+    assert (second / "comparison.md").read_text() == (first / "comparison.md").read_text()
+
+
+@pytest.mark.slow
+def test_reuse_needs_an_identical_config(pipeline_runs):
+    _, first, *_ = pipeline_runs
+    run_dir = _stages(first)[0]["run_dir"]
+    settings = RunSettings.model_validate(yaml.safe_load(open(f"{run_dir}/config.yaml")))
+    found = identical_completed_run(settings)  # the latest identical run (the forced rerun made a newer one)
+    assert found is not None and (found / "config.yaml").read_text() == open(f"{run_dir}/config.yaml").read_text()
+    changed = settings.model_copy(update={"training_config": settings.training_config.model_copy(update={"seed": 7})})
+    assert identical_completed_run(changed) is None
+
+
+@pytest.mark.slow
+def test_force_retrains_every_stage(pipeline_runs):
+    _, first, _, forced = pipeline_runs
+    assert not any(s["reused"] for s in _stages(forced))
+    assert not {s["run_dir"] for s in _stages(forced)} & {s["run_dir"] for s in _stages(first)}
