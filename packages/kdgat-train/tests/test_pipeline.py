@@ -2,6 +2,7 @@
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -44,7 +45,7 @@ def test_pipeline_trains_every_stage_in_dependency_order(pipeline_runs):
     assert not any(s["reused"] for s in stages)
     runs = {s["stage"]: s["run_dir"] for s in stages}
     assert all(RunRecord.read(run).status == "COMPLETED" for run in runs.values())
-    config = lambda key: yaml.safe_load(open(f"{runs[key]}/config.yaml"))  # noqa: E731
+    config = lambda key: yaml.safe_load(Path(runs[key], "config.yaml").read_text())  # noqa: E731
     assert config("gat_student_standard")["distillation_config"]["teacher_run"] == runs["gat_teacher_no"]
     assert config("vgae_student_standard")["distillation_config"]["teacher_run"] == runs["vgae_teacher_no"]
     assert config("gat_student_no")["distillation_config"]["teacher_run"] is None
@@ -57,7 +58,7 @@ def test_pipeline_trains_every_stage_in_dependency_order(pipeline_runs):
 @pytest.mark.slow
 def test_comparison_table_has_a_row_per_model_and_variant(pipeline_runs):
     root, first, *_ = pipeline_runs
-    rows = list(csv.DictReader(open(first / "comparison.csv")))
+    rows = list(csv.DictReader((first / "comparison.csv").read_text().splitlines()))
     assert [(r["model"].split(" 0")[0].split(" 1")[0], r["variant"]) for r in rows][:9] == [
         (model, variant) for model in ("VGAE", "GAT", "fusion DQN") for variant in ("teacher", "student", "student+KD")]
     assert len(rows) == 15  # + the MLP and the fixed-alpha comparators of each fusion variant
@@ -89,9 +90,9 @@ def test_second_run_reuses_every_completed_stage(pipeline_runs):
 def test_reuse_needs_an_identical_config(pipeline_runs):
     _, first, *_ = pipeline_runs
     run_dir = _stages(first)[0]["run_dir"]
-    settings = RunSettings.model_validate(yaml.safe_load(open(f"{run_dir}/config.yaml")))
+    settings = RunSettings.model_validate(yaml.safe_load(Path(run_dir, "config.yaml").read_text()))
     found = identical_completed_run(settings)  # the latest identical run (the forced rerun made a newer one)
-    assert found is not None and (found / "config.yaml").read_text() == open(f"{run_dir}/config.yaml").read_text()
+    assert found is not None and (found / "config.yaml").read_text() == Path(run_dir, "config.yaml").read_text()
     changed = settings.model_copy(update={"training_config": settings.training_config.model_copy(update={"seed": 7})})
     assert identical_completed_run(changed) is None
 

@@ -65,7 +65,12 @@ def replay(run_dir: str) -> None:
     from kdgat_train.config.run_settings import RunSettings
     from kdgat_train.stages.single_stage import run_stage
 
-    settings = RunSettings.model_validate({**yaml.safe_load((Path(run_dir) / "config.yaml").read_text()), "resume": None})
+    config = yaml.safe_load((Path(run_dir) / "config.yaml").read_text())
+    if str(config.get("experiment_name", "")).endswith("_pipeline"):
+        raise click.UsageError(f"{run_dir} is a pipeline run: replay its stages (listed in pipeline.json) one by one, "
+                               f"or rerun it all with: uv run kdgat-train config_store={config['experiment_name']} "
+                               "pipeline.force=true")
+    settings = RunSettings.model_validate({**config, "resume": None})
     new_dir = run_stage(settings)
     before, after = RunRecord.read(run_dir).metrics, RunRecord.read(new_dir).metrics
     click.echo(f"replayed {run_dir} -> {new_dir}")

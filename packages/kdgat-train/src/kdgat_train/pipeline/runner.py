@@ -54,8 +54,29 @@ def run_pipeline(settings: PipelineSettings, say=print) -> Path:
     if settings.device.devices * settings.device.num_nodes > 1:
         raise ValueError("a pipeline runs its stages in one process; for DDP stages submit them one by one "
                          "(or as dependent cluster jobs) with device.devices=N")
-    for chatty in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.seed"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)  # "GPU available", "Seed set", tips: once per stage is noise
+    quiet = _QuietConsole()
+    consoles = [h for name in ("", "lightning.pytorch", "lightning.fabric") for h in logging.getLogger(name).handlers
+                if type(h) is logging.StreamHandler]
+    for handler in consoles:
+        handler.addFilter(quiet)
+    try:
+        return _run_pipeline(settings, say, run_stage)
+    finally:
+        for handler in consoles:
+            handler.removeFilter(quiet)
+
+
+class _QuietConsole(logging.Filter):
+    """Drops Lightning's per-stage INFO lines ("Seed set", "GPU available", tips) from the console
+    during a pipeline; each stage's train.log still gets them."""
+
+    CHATTY = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.seed")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno <= logging.INFO and record.name in self.CHATTY)
+
+
+def _run_pipeline(settings: PipelineSettings, say, run_stage) -> Path:
     started = time.perf_counter()
     name, paths = settings.name, RunPaths(settings.runs_root)
     run_dir = paths.allocate_run_dir(name)
