@@ -55,8 +55,9 @@ def run_pipeline(settings: PipelineSettings, say=print) -> Path:
         raise ValueError("a pipeline runs its stages in one process; for DDP stages submit them one by one "
                          "(or as dependent cluster jobs) with device.devices=N")
     quiet = _QuietConsole()
-    consoles = [h for name in ("", "lightning.pytorch", "lightning.fabric") for h in logging.getLogger(name).handlers
-                if type(h) is logging.StreamHandler]
+    loggers = [logging.getLogger(), *(logger for logger in logging.Logger.manager.loggerDict.values()
+                                      if isinstance(logger, logging.Logger))]
+    consoles = {h for logger in loggers for h in logger.handlers if type(h) is logging.StreamHandler}
     for handler in consoles:
         handler.addFilter(quiet)
     try:
