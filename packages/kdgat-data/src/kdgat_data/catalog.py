@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Literal
 
 from kdgat_schemas import DOMAINS, dataset_token
+from kdgat_schemas.project import CATALOG_RELATIVE_PATH, ROOT_ENVIRONMENT_VARIABLE, find_project_root
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kdgat_data.readers import ColumnMapping, OnBadRow, ReaderOptions
-
-CATALOG_RELATIVE_PATH = Path("configs") / "datasets.yaml"
-ROOT_ENVIRONMENT_VARIABLE = "KDGAT_PROJECT_ROOT"
 
 
 class SyntheticSpec(BaseModel):
@@ -73,17 +71,6 @@ class Dataset:
 
 class CatalogError(ValueError):
     """A catalog file that does not parse, or a dataset that is not in it."""
-
-
-def find_project_root(start: Path | None = None) -> Path | None:
-    """The nearest folder at or above ``start`` (default: cwd) holding ``configs/datasets.yaml``."""
-    if os.environ.get(ROOT_ENVIRONMENT_VARIABLE):
-        return Path(os.environ[ROOT_ENVIRONMENT_VARIABLE]).resolve()
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / CATALOG_RELATIVE_PATH).is_file():
-            return folder
-    return None
 
 
 class Catalog:

@@ -12,6 +12,9 @@ from kdgat_schemas.experiment_name import (
     all_stage_names,
     dataset_token,
 )
+from kdgat_schemas.job_spec import JobResources, JobSpec, UnsafeValueError, check_safe_argument
+from kdgat_schemas.pipeline_dag import PipelineStage, pipeline_stages
+from kdgat_schemas.project import find_project_root
 from kdgat_schemas.run_paths import RunPaths
 from kdgat_schemas.run_record import RunRecord, RunStatus
 
@@ -22,6 +25,13 @@ __all__ = [
     "MODES",
     "SIZES",
     "DatasetManifest",
+    "JobResources",
+    "JobSpec",
+    "PipelineStage",
+    "UnsafeValueError",
+    "check_safe_argument",
+    "find_project_root",
+    "pipeline_stages",
     "ExperimentName",
     "ExperimentNameError",
     "RunPaths",

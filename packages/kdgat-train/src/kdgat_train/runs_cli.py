@@ -82,6 +82,27 @@ def replay(run_dir: str) -> None:
     click.echo(json.dumps({"identical": identical}))
 
 
+@main.command("init-tracking")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
+def init_tracking(names: tuple[str, ...], root: str | None) -> None:
+    """Create the MLflow database and the experiments of NAMES (presets or experiment names) now, so
+    that jobs starting together never race to create them (kdgat-cluster calls this before submitting)."""
+    from kdgat_schemas import ExperimentName, RunPaths
+
+    from kdgat_train.tracking import ensure_experiments
+
+    experiments = set()
+    for name in names:
+        try:
+            experiments.add(ExperimentName.parse(name).experiment)
+        except ValueError:
+            experiments.add(name)  # already an experiment name such as automotive_synthetic_supervised_gat
+    paths = RunPaths(_runs_root(root))
+    ensure_experiments(paths, sorted(experiments))
+    click.echo(f"{paths.mlflow_uri}: experiments {', '.join(sorted(experiments))}")
+
+
 @main.command()
 @click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
 @click.option("--port", default=5000, show_default=True)

@@ -24,6 +24,23 @@ def _locked(root: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _experiment_id(client, paths: RunPaths, experiment_name: str) -> str:
+    experiment = client.get_experiment_by_name(experiment_name)
+    if experiment is not None:
+        return experiment.experiment_id
+    return client.create_experiment(experiment_name, artifact_location=paths.artifacts_dir.resolve().as_uri())
+
+
+def ensure_experiments(paths: RunPaths, experiment_names: list[str]) -> None:
+    """Create the database and these experiments if missing (before parallel jobs start)."""
+    from mlflow.tracking import MlflowClient
+
+    with _locked(paths.root):
+        client = MlflowClient(paths.mlflow_uri)
+        for experiment_name in experiment_names:
+            _experiment_id(client, paths, experiment_name)
+
+
 def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, params: dict) -> tuple[str, str]:
     """Create (if needed) the database and experiment, start a run; returns ``(tracking_uri, run_id)``."""
     from mlflow.tracking import MlflowClient
@@ -31,11 +48,7 @@ def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, param
     uri = paths.mlflow_uri
     with _locked(paths.root):
         client = MlflowClient(uri)
-        experiment = client.get_experiment_by_name(name.experiment)
-        experiment_id = (
-            experiment.experiment_id if experiment is not None
-            else client.create_experiment(name.experiment, artifact_location=paths.artifacts_dir.resolve().as_uri())
-        )
+        experiment_id = _experiment_id(client, paths, name.experiment)
         tags = {"domain": name.domain, "dataset": name.dataset, "learning": name.learning, "model": name.model,
                 "size": name.size, "distillation": name.distillation, "mode": name.mode, "config_store": name.format()}
         tags = {key: value for key, value in tags.items() if value is not None}  # a pipeline has no stage tokens
@@ -73,3 +86,10 @@ def log_metrics(uri: str, run_id: str, metrics: dict[str, float]) -> None:
     client = MlflowClient(uri)
     for start in range(0, len(entries), 500):
         client.log_batch(run_id, metrics=entries[start : start + 500])
+
+
+def reopen_mlflow_run(uri: str, run_id: str) -> None:
+    """Mark an existing run RUNNING again (a requeued or resumed job continues the same MLflow run)."""
+    from mlflow.tracking import MlflowClient
+
+    MlflowClient(uri).update_run(run_id, status="RUNNING")

@@ -28,6 +28,9 @@ class RunSettings(BaseModel):
     model_size_config: dict[str, Any]
     runs_root: str = "experimentruns"
     resume: str | None = Field(None, description="run folder to continue from its last.ckpt")
+    run_dir: str | None = Field(
+        None, description="run folder allocated before the job started (cluster jobs); continued if it holds a run"
+    )
 
     @field_validator("experiment_name")
     @classmethod

@@ -115,6 +115,7 @@ def register(project_root: Path) -> None:
             "defaults": ["_self_", {"config_store": DEFAULT_PRESET}, {"device": "cpu"}],
             "runs_root": str(project_root / "experimentruns"),
             "resume": None,
+            "run_dir": None,
             "hydra": {
                 "run": {"dir": "${runs_root}/.hydra/runs/${now:%Y-%m-%d_%H-%M-%S-%f}"},
                 "sweep": {"dir": "${runs_root}/.hydra/multirun/${now:%Y-%m-%d_%H-%M-%S-%f}", "subdir": "${hydra.job.num}"},

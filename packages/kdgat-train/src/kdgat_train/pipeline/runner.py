@@ -30,15 +30,54 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+# where a run lived or ran, not what it computes: a cluster pipeline trains each stage on the
+# device its job was given, and the table job must still recognise those runs
+WHERE_NOT_WHAT = ("resume", "run_dir", "device")
+
+
+def _identity(config: dict) -> dict:
+    return {key: value for key, value in config.items() if key not in WHERE_NOT_WHAT}
+
+
 def identical_completed_run(settings: RunSettings) -> Path | None:
-    """The latest COMPLETED run of ``settings.name`` whose saved config equals ``settings`` exactly."""
-    wanted = settings.model_dump(mode="json")
+    """The latest COMPLETED run of ``settings.name`` whose saved config equals ``settings`` (apart
+    from where it ran: ``resume``, ``run_dir``, ``device``)."""
+    wanted = _identity(settings.model_dump(mode="json"))
     for run_dir in reversed(RunPaths(settings.runs_root).existing_runs(settings.name)):
         if not (run_dir / "run.json").is_file() or RunRecord.read(run_dir).status != "COMPLETED":
             continue
-        if yaml.safe_load((run_dir / "config.yaml").read_text()) == wanted:
+        if _identity(yaml.safe_load((run_dir / "config.yaml").read_text())) == wanted:
             return run_dir
     return None
+
+
+def run_one_stage(settings: PipelineSettings, say=print) -> Path:
+    """``pipeline.only=KEY``: train (or reuse) that stage; every stage it needs must already have a
+    COMPLETED run with the config this pipeline gives it (nothing upstream is trained here)."""
+    from kdgat_train.stages.single_stage import run_stage
+
+    stages = {s.key: s for s in pipeline_stages(settings.name, settings.pipeline.vgae_mode, settings.pipeline.gat_mode)}
+    key = settings.pipeline.only
+    if key not in stages:
+        raise ValueError(f"pipeline.only={key!r}: expected one of {', '.join(stages)}")
+    run_dirs: dict[str, str] = {}
+    for stage in stages.values():  # in DAG order, so a stage's own needs are resolved before it
+        if stage.key == key:
+            break
+        found = identical_completed_run(stage_settings(settings, stage, run_dirs))
+        if found is not None:
+            run_dirs[stage.key] = str(found)
+    missing = [needed for needed in stages[key].upstream if needed not in run_dirs]
+    if missing:
+        raise RuntimeError(f"pipeline stage {key} needs {', '.join(missing)}, which have no COMPLETED run with this "
+                           f"pipeline's config under {settings.runs_root}; run those stages first")
+    stage_config = stage_settings(settings, stages[key], run_dirs).model_copy(update={"run_dir": settings.run_dir})
+    reused = None if settings.pipeline.force else identical_completed_run(stage_config)
+    if reused is not None:
+        say(f"{stages[key].name}: reusing {reused} (completed with an identical config)")
+        return reused
+    say(f"{stages[key].name}: training")
+    return run_stage(stage_config)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -61,6 +100,8 @@ def run_pipeline(settings: PipelineSettings, say=print) -> Path:
     for handler in consoles:
         handler.addFilter(quiet)
     try:
+        if settings.pipeline.only:
+            return run_one_stage(settings, say)
         return _run_pipeline(settings, say, run_stage)
     finally:
         for handler in consoles:
@@ -80,7 +121,8 @@ class _QuietConsole(logging.Filter):
 def _run_pipeline(settings: PipelineSettings, say, run_stage) -> Path:
     started = time.perf_counter()
     name, paths = settings.name, RunPaths(settings.runs_root)
-    run_dir = paths.allocate_run_dir(name)
+    run_dir = Path(settings.run_dir) if settings.run_dir else paths.allocate_run_dir(name)
+    run_dir.mkdir(parents=True, exist_ok=True)
     _write_atomically(run_dir / "config.yaml", yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False))
     run_name = f"pipeline_run{RunPaths.run_number(run_dir):03d}"
     uri, run_id = start_mlflow_run(paths, name, run_name, settings.flat())

@@ -33,6 +33,10 @@ class PipelineOptions(BaseModel):
         "all_samples", description="GAT stages train on all windows or with the VGAE-guided curriculum"
     )
     force: bool = Field(False, description="retrain every stage even when an identical completed run exists")
+    only: str | None = Field(
+        None, description="run just this stage (a key such as gat_student_standard); the stages it needs must have "
+        "completed with identical configs (the cluster runs a pipeline as one job per stage this way)"
+    )
 
 
 class PipelineSettings(BaseModel):
@@ -49,6 +53,7 @@ class PipelineSettings(BaseModel):
     pipeline: PipelineOptions = PipelineOptions()
     runs_root: str = "experimentruns"
     resume: str | None = None
+    run_dir: str | None = Field(None, description="pre-allocated folder: of the pipeline run, or with pipeline.only of that stage's run")
 
     @field_validator("experiment_name")
     @classmethod

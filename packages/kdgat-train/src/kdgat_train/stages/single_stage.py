@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,9 @@ from kdgat_train.stages.teacher import (
     find_teacher_run,
     load_frozen_network,
 )
-from kdgat_train.tracking import finish_mlflow_run, log_metrics, start_mlflow_run
+from kdgat_train.tracking import finish_mlflow_run, log_metrics, reopen_mlflow_run, start_mlflow_run
+
+warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")  # Lightning's own
 
 
 def _now() -> str:
@@ -104,7 +107,7 @@ def run_stage(settings: RunSettings) -> Path:
     started, wall_start = time.perf_counter(), time.time()
     name = settings.name
     paths = RunPaths(settings.runs_root)
-    if _is_ddp_worker():
+    if _is_ddp_worker(settings):
         return _run_as_ddp_worker(settings)
     if settings.distillation_config.mode == "standard":
         find_teacher_run(settings)  # fail before allocating a run folder when the teacher is missing
@@ -112,11 +115,16 @@ def run_stage(settings: RunSettings) -> Path:
         find_curriculum_vgae_run(settings)
     if settings.name.model == "dqn":
         find_fusion_runs(settings)
-    run_dir = Path(settings.resume) if settings.resume else (_requeued_run(paths, name) or paths.allocate_run_dir(name))
+    run_dir = Path(settings.resume or settings.run_dir or _requeued_run(paths, name) or paths.allocate_run_dir(name))
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    previous = RunRecord.read(run_dir) if (run_dir / "run.json").is_file() else None
     write_config(settings, run_dir)
     run_name = f"{name.variant}_run{RunPaths.run_number(run_dir):03d}"
-    uri, run_id = start_mlflow_run(paths, name, run_name, settings.flat())
+    if previous is not None and previous.mlflow_run_id:  # resumed or requeued: the same MLflow run continues
+        uri, run_id = paths.mlflow_uri, previous.mlflow_run_id
+        reopen_mlflow_run(uri, run_id)
+    else:
+        uri, run_id = start_mlflow_run(paths, name, run_name, settings.flat())
     record = RunRecord(
         name=name.format(), run_dir=str(run_dir), seed=settings.training_config.seed, git_commit=git_commit(),
         versions=versions(), mlflow_run_id=run_id, slurm_job_id=os.environ.get("SLURM_JOB_ID"), started_at=_now(),
@@ -185,16 +193,38 @@ def _log_to(path: Path) -> logging.Handler:
     return handler
 
 
-def _is_ddp_worker() -> bool:
-    """A non-zero-rank process launched by Lightning for DDP within a run already set up by rank 0."""
-    return int(os.environ.get("LOCAL_RANK", "0")) > 0 and "KDGAT_RUN_DIR" in os.environ
+def _is_ddp_worker(settings: RunSettings) -> bool:
+    """A non-zero rank of a DDP run whose rank 0 sets the run up: started by Lightning (LOCAL_RANK > 0,
+    rank 0 exported KDGAT_RUN_DIR) or by ``srun`` (SLURM_PROCID > 0 of several tasks, run folder allocated
+    before the job by kdgat-cluster)."""
+    if int(os.environ.get("LOCAL_RANK", "0")) > 0 and "KDGAT_RUN_DIR" in os.environ:
+        return True
+    return int(os.environ.get("SLURM_NTASKS", "1")) > 1 and int(os.environ.get("SLURM_PROCID", "0")) > 0 \
+        and settings.run_dir is not None
+
+
+def _wait_for_rank_zero(run_dir: Path, timeout_s: float = 900.0) -> str:
+    """The MLflow run id rank 0 records in ``run_dir/run.json`` once it has set the run up."""
+    deadline = time.monotonic() + timeout_s
+    job = os.environ.get("SLURM_JOB_ID")
+    while time.monotonic() < deadline:
+        if (run_dir / "run.json").is_file():
+            record = RunRecord.read(run_dir)
+            if record.mlflow_run_id and record.status == "RUNNING" and (job is None or record.slurm_job_id == job):
+                return record.mlflow_run_id
+        time.sleep(0.5)
+    raise TimeoutError(f"rank 0 did not set up {run_dir} within {timeout_s:.0f} s")
 
 
 def _run_as_ddp_worker(settings: RunSettings) -> Path:
     """Train as one more DDP rank of rank 0's run: same folder and MLflow run, no records written."""
-    run_dir = Path(os.environ["KDGAT_RUN_DIR"])
+    if "KDGAT_RUN_DIR" in os.environ and int(os.environ.get("LOCAL_RANK", "0")) > 0:
+        run_dir, run_id = Path(os.environ["KDGAT_RUN_DIR"]), os.environ["KDGAT_MLFLOW_RUN_ID"]
+    else:
+        run_dir = Path(settings.run_dir)
+        run_id = _wait_for_rank_zero(run_dir)
     logger = MLFlowLogger(experiment_name=settings.name.experiment, tracking_uri=RunPaths(settings.runs_root).mlflow_uri,
-                          run_id=os.environ["KDGAT_MLFLOW_RUN_ID"])
+                          run_id=run_id)
     stage = build_stage(settings, run_dir, logger)
     last = run_dir / "checkpoints" / "last.ckpt"
     stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None)

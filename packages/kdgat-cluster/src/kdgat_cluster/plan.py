@@ -1,0 +1,205 @@
+"""Plans: which jobs a ``submit``, ``sweep`` or ``pipeline`` makes, in submission order, with the
+jobs each one waits for. Everything is validated here, before anything is submitted."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kdgat_schemas import (
+    DISTILLATIONS,
+    MODES,
+    SIZES,
+    ExperimentName,
+    JobResources,
+    check_safe_argument,
+    dataset_token,
+    pipeline_stages,
+)
+
+from kdgat_cluster.profile import ClusterProfile
+
+LEARNING = {"vgae": "unsupervised", "gat": "supervised", "dqn": "fusion"}
+
+
+class PlanError(ValueError):
+    """A request that cannot become jobs; nothing has been submitted."""
+
+
+@dataclass
+class PlannedJob:
+    """One job of a plan. ``run_name`` is the stage (or pipeline) whose run folder the job gets."""
+
+    key: str
+    run_name: ExperimentName
+    command: list[str]
+    resources: JobResources
+    after: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ResourceRequest:
+    """Command-line resource options (None: take the profile's)."""
+
+    time: str | None = None
+    gpus: int | None = None
+    memory: str | None = None
+    cpus: int | None = None
+    partition: str | None = None
+
+
+def check_overrides(overrides: list[str]) -> list[str]:
+    """Each override must be ``key=value`` without shell syntax or ``..``; ``run_dir`` is the manager's."""
+    for override in overrides:
+        check_safe_argument("override", override)
+        if "=" not in override:
+            raise PlanError(f"override {override!r}: expected KEY=VALUE (e.g. training_config.epochs=5)")
+        if override.split("=", 1)[0].lstrip("+~") in ("run_dir", "config_store"):
+            raise PlanError(f"override {override!r}: {override.split('=', 1)[0]} is set by kdgat-cluster")
+    return overrides
+
+
+def _devices_override(overrides: list[str]) -> int | None:
+    for override in overrides:
+        key, _, value = override.partition("=")
+        if key.lstrip("+") == "device.devices" and value.isdigit():
+            return int(value)
+    return None
+
+
+def _device_arguments(resources: JobResources, overrides: list[str]) -> list[str]:
+    """GPU jobs train with device=cuda on every GPU of each node (unless the overrides say otherwise)."""
+    if resources.gpus_per_node == 0 or any(o.split("=", 1)[0].lstrip("+").startswith("device") for o in overrides):
+        return []
+    return ["device=cuda", f"device.devices={resources.gpus_per_node}", f"device.num_nodes={resources.nodes}"]
+
+
+def _stage_resources(profile: ClusterProfile, name: ExperimentName, request: ResourceRequest,
+                     overrides: list[str]) -> JobResources:
+    resources = profile.resources(name.model, name.size, request.gpus, request.time, request.memory, request.cpus,
+                                  request.partition)
+    devices = _devices_override(overrides)
+    if devices is not None:  # DDP: srun starts one task per device (CPU processes or GPUs)
+        resources = resources.model_copy(update={"ntasks_per_node": devices})
+    return resources
+
+
+def known_datasets(project_root: Path) -> dict[str, str]:
+    """Catalog keys -> domains of ``configs/datasets.yaml``, read without a YAML parser (top-level
+    entries are two-space indented keys under ``datasets:``, each with a ``domain:`` line)."""
+    path = project_root / "configs" / "datasets.yaml"
+    if not path.is_file():
+        return {}
+    found, current = {}, None
+    for line in path.read_text().splitlines():
+        if key := re.match(r"^  ([A-Za-z0-9_]+):\s*(#.*)?$", line):
+            current = key.group(1)
+            found[current] = "automotive"
+        elif current and (domain := re.match(r"^    domain:\s*([a-z]+)", line)):
+            found[current] = domain.group(1)
+    return found
+
+
+def _check_dataset(token: str, domain: str, catalog: dict[str, str]) -> None:
+    if not catalog:
+        return
+    tokens = {dataset_token(key): value for key, value in catalog.items()}
+    if token not in tokens:
+        raise PlanError(f"dataset {token!r} is not in configs/datasets.yaml; known: {', '.join(sorted(tokens))}")
+    if tokens[token] != domain:
+        raise PlanError(f"dataset {token!r} belongs to domain {tokens[token]!r}, not {domain!r}")
+
+
+def plan_submit(name: str, overrides: list[str], profile: ClusterProfile, request: ResourceRequest,
+                catalog: dict[str, str]) -> list[PlannedJob]:
+    """One job for one stage preset."""
+    check_safe_argument("name", name)
+    parsed = ExperimentName.parse(name)
+    if parsed.is_pipeline:
+        raise PlanError(f"{name} is a pipeline: submit it with `kdgat-cluster pipeline {parsed.dataset}` (one job per stage)")
+    _check_dataset(parsed.dataset, parsed.domain, catalog)
+    check_overrides(overrides)
+    resources = _stage_resources(profile, parsed, request, overrides)
+    command = ["kdgat-train", f"config_store={name}", *_device_arguments(resources, overrides), *overrides]
+    return [PlannedJob(name, parsed, command, resources)]
+
+
+def _upstream_in_sweep(name: ExperimentName, names: dict[str, ExperimentName]) -> list[str]:
+    """Jobs of the same sweep a stage looks up when it starts: a KD student's teacher, a curriculum's
+    same-size VGAE, a fusion's VGAE and GAT."""
+    wanted = []
+    if name.distillation == "standard":
+        wanted.append(name.model_copy(update={"size": "teacher", "distillation": "no"}))
+    if name.mode == "curriculum":
+        wanted += [name.model_copy(update={"learning": "unsupervised", "model": "vgae", "distillation": "no", "mode": m})
+                   for m in MODES["vgae"]]
+    if name.model == "dqn":
+        wanted += [name.model_copy(update={"learning": LEARNING[m], "model": m, "mode": mode})
+                   for m in ("vgae", "gat") for mode in MODES[m]]
+    keys = {n.format() for n in wanted}
+    return [key for key in names if key in keys]
+
+
+def plan_sweep(models: list[str], sizes: list[str], distillations: list[str], datasets: list[str], modes: list[str],
+               domain: str, overrides: list[str], profile: ClusterProfile, request: ResourceRequest,
+               catalog: dict[str, str], say=print) -> list[PlannedJob]:
+    """The Cartesian product of the options, as stage jobs; teachers are never distilled (skipped)."""
+    check_overrides(overrides)
+    for label, values, allowed in (("model", models, tuple(LEARNING)), ("size", sizes, SIZES),
+                                   ("distillation", distillations, DISTILLATIONS)):
+        bad = [v for v in values if v not in allowed]
+        if bad or not values:
+            raise PlanError(f"--{label}s: {', '.join(bad) or 'nothing given'}: expected some of {', '.join(allowed)}")
+    usable_modes = {model: [m for m in (modes or [MODES[model][0]]) if m in MODES[model]] for model in models}
+    unused = [m for m in modes if not any(m in MODES[model] for model in models)]
+    if unused:
+        raise PlanError(f"--modes: {', '.join(unused)} fits none of the models {', '.join(models)} "
+                        f"(vgae: {', '.join(MODES['vgae'])}; gat: {', '.join(MODES['gat'])}; dqn: all_samples)")
+    names: dict[str, ExperimentName] = {}
+    skipped = 0
+    for dataset, model, size, distillation in itertools.product(datasets, models, sizes, distillations):
+        for mode in usable_modes[model]:
+            if size == "teacher" and distillation == "standard":
+                skipped += 1
+                continue
+            name = ExperimentName(domain=domain, dataset=dataset_token(dataset), learning=LEARNING[model], model=model,
+                                  size=size, distillation=distillation, mode=mode)
+            _check_dataset(name.dataset, domain, catalog)
+            names[name.format()] = name
+    if skipped:
+        say(f"skipped {skipped} teacher x standard combination(s): teachers are never distilled")
+    ordered = sorted(names, key=lambda key: (names[key].model == "dqn", names[key].distillation == "standard",
+                                            names[key].mode == "curriculum"))  # upstream jobs first
+    jobs = []
+    for key in ordered:
+        resources = _stage_resources(profile, names[key], request, overrides)
+        command = ["kdgat-train", f"config_store={key}", *_device_arguments(resources, overrides), *overrides]
+        jobs.append(PlannedJob(key, names[key], command, resources, _upstream_in_sweep(names[key], names)))
+    return jobs
+
+
+def plan_pipeline(dataset: str, domain: str, vgae_mode: str, gat_mode: str, overrides: list[str],
+                  profile: ClusterProfile, request: ResourceRequest, catalog: dict[str, str]) -> list[PlannedJob]:
+    """One job per pipeline stage (``pipeline.only=KEY``) chained with afterok, then the table job."""
+    check_overrides(overrides)
+    check_safe_argument("dataset", dataset)
+    pipeline = (ExperimentName.parse(dataset) if dataset.endswith("_pipeline")
+                else ExperimentName(domain=domain, dataset=dataset_token(dataset)))
+    _check_dataset(pipeline.dataset, pipeline.domain, catalog)
+    if vgae_mode not in MODES["vgae"] or gat_mode not in MODES["gat"]:
+        raise PlanError(f"--vgae-mode {vgae_mode!r} / --gat-mode {gat_mode!r}: expected {MODES['vgae']} / {MODES['gat']}")
+    if any(o.split("=", 1)[0] == "pipeline.only" for o in overrides):
+        raise PlanError("pipeline.only is set by kdgat-cluster (one job per stage)")
+    shared = [f"config_store={pipeline}", f"pipeline.vgae_mode={vgae_mode}", f"pipeline.gat_mode={gat_mode}", *overrides]
+    jobs = []
+    for stage in pipeline_stages(pipeline, vgae_mode, gat_mode):
+        resources = _stage_resources(profile, stage.name, request, overrides)
+        command = ["kdgat-train", *shared, *_device_arguments(resources, overrides), f"pipeline.only={stage.key}"]
+        jobs.append(PlannedJob(stage.key, stage.name, command, resources, stage.upstream))
+    table = profile.resources(gpus=0, cpus=1, time=request.time or "00:30:00")
+    final = [argument for argument in shared if not argument.startswith("pipeline.force=")]
+    jobs.append(PlannedJob("comparison_table", pipeline, ["kdgat-train", *final, "pipeline.force=false"], table,
+                           [job.key for job in jobs]))  # every stage reused: it only builds the table
+    return jobs

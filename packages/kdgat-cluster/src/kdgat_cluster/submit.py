@@ -1,0 +1,101 @@
+"""Submit a plan: create the MLflow database and experiments first, allocate each job's run folder,
+write its script into the run tree, sbatch it with afterok on the jobs it waits for, record it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from kdgat_schemas import JobSpec, RunPaths
+
+from kdgat_cluster.plan import PlannedJob
+from kdgat_cluster.profile import ClusterProfile
+from kdgat_cluster.records import JobRecord, write_record
+from kdgat_cluster.render import log_pattern, render, script_path
+from kdgat_cluster.slurm import SlurmError, sbatch
+
+
+def runs_root_of(project_root: Path, overrides: list[str]) -> Path:
+    for override in overrides:
+        if override.startswith("runs_root="):
+            root = Path(override.split("=", 1)[1])
+            return root if root.is_absolute() else project_root / root
+    return project_root / "experimentruns"
+
+
+def _venv(project_root: Path, profile: ClusterProfile) -> str | None:
+    if profile.venv is None:
+        return None
+    venv = Path(profile.venv)
+    return str(venv if venv.is_absolute() else project_root / venv)
+
+
+def job_spec(job: PlannedJob, project_root: Path, profile: ClusterProfile, run_dir: Path, dependencies: list[int]) -> JobSpec:
+    return JobSpec(
+        job_name=f"kdgat-{job.key}"[:120], command=[*job.command, f"run_dir={run_dir}"], project_root=str(project_root),
+        job_dir=str(run_dir / "slurm"), resources=job.resources, dependencies=dependencies, modules=profile.modules,
+        environment=profile.environment, venv=_venv(project_root, profile),
+    )
+
+
+def _next_run_dir(paths: RunPaths, job: PlannedJob, taken: dict[Path, int]) -> Path:
+    """The folder a job would get (dry run: nothing is created)."""
+    parent = paths.variant_dir(job.run_name)
+    existing = paths.existing_runs(job.run_name)
+    number = (RunPaths.run_number(existing[-1]) if existing else 0) + 1 + taken.get(parent, 0)
+    taken[parent] = taken.get(parent, 0) + 1
+    return parent / f"run_{number:03d}"
+
+
+def dry_run(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, runs_root: Path, say=print) -> list[str]:
+    """Print every script of ``plan`` (job ids shown as placeholders); submit and create nothing."""
+    paths, taken, scripts = RunPaths(runs_root), {}, []
+    ids = {job.key: 1000001 + index for index, job in enumerate(plan)}  # placeholders for afterok lines
+    for job in plan:
+        spec = job_spec(job, project_root, profile, _next_run_dir(paths, job, taken), [ids[key] for key in job.after])
+        scripts.append(render(spec))
+        say(f"# ---- {job.key}: {script_path(spec)} (dry run: not written, not submitted)")
+        say(scripts[-1])
+    say(f"# dry run: {len(plan)} job(s), nothing submitted" +
+        ("; job ids 1000001... are placeholders for the real ones" if any(job.after for job in plan) else ""))
+    return scripts
+
+
+def init_tracking(project_root: Path, profile: ClusterProfile, runs_root: Path, names: list[str]) -> None:
+    """Create the MLflow database and the experiments before any job starts (jobs never race to)."""
+    venv = _venv(project_root, profile)
+    candidates = [Path(venv) / "bin" / "kdgat-runs"] if venv else []
+    found = next((str(c) for c in candidates if c.is_file()), None) or shutil.which("kdgat-runs")
+    if found is None:
+        raise SlurmError("cannot create the MLflow database before submitting: kdgat-runs (package kdgat-train) is not "
+                         f"installed in {venv or 'this environment'}; install the project there first (uv sync)")
+    done = subprocess.run([found, "init-tracking", "--root", str(runs_root), *names], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "KDGAT_PROJECT_ROOT": str(project_root)})
+    if done.returncode != 0:
+        raise SlurmError(f"kdgat-runs init-tracking failed: {done.stderr.strip()[-2000:]}")
+
+
+def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, runs_root: Path,
+                say=print) -> list[JobRecord]:
+    """Submit every job in order; returns their records (job ids in plan order)."""
+    init_tracking(project_root, profile, runs_root, sorted({job.run_name.format() for job in plan}))
+    paths, ids, records = RunPaths(runs_root), {}, []
+    for job in plan:
+        run_dir = paths.allocate_run_dir(job.run_name)
+        spec = job_spec(job, project_root, profile, run_dir, [ids[key] for key in job.after])
+        script = script_path(spec)
+        script.parent.mkdir(parents=True, exist_ok=True)
+        temporary = script.with_name(f".{script.name}.tmp")
+        temporary.write_text(render(spec))
+        os.replace(temporary, script)
+        ids[job.key] = sbatch(script)
+        record = JobRecord(job_id=ids[job.key], job_name=spec.job_name, config_name=job.run_name.format(),
+                           command=spec.command, run_dir=str(run_dir), script=str(script),
+                           log_pattern=str(log_pattern(spec)), dependencies=spec.dependencies)
+        write_record(runs_root, record)
+        records.append(record)
+        waits = f" after {', '.join(str(ids[k]) for k in job.after)}" if job.after else ""
+        say(f"submitted job {ids[job.key]}: {job.key}{waits} -> {run_dir}")
+    return records
