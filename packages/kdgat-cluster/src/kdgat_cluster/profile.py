@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 from kdgat_schemas.job_spec import JobResources, check_safe_argument, check_token
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PROFILE_FOLDER = Path("configs") / "cluster"
 
@@ -63,6 +63,13 @@ class ClusterProfile(BaseModel):
     @classmethod
     def _venv(cls, value: str | None) -> str | None:
         return None if value is None else check_safe_argument("venv", value)
+
+    @model_validator(mode="after")
+    def _every_stage_gives_valid_resources(self) -> ClusterProfile:
+        self.resources()
+        for key in self.stages:
+            self.resources(*key.split("_", 1)) if "_" in key else self.resources(key, key)
+        return self
 
     def resources(self, model: str | None = None, size: str | None = None, gpus: int | None = None,
                   time: str | None = None, memory: str | None = None, cpus: int | None = None,

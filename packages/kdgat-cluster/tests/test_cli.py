@@ -1,0 +1,44 @@
+"""The command line: dry runs print every script and create nothing; hostile input never reaches a script."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from kdgat_cluster.cli import main
+
+GAT = "automotive_synthetic_supervised_gat_student_no_all_samples"
+
+
+def test_dry_run_prints_every_pipeline_script_and_creates_nothing(project):
+    result = CliRunner().invoke(main, ["pipeline", "synthetic", "--dry-run", "training_config.epochs=1"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("#!/bin/bash") == 10
+    assert result.output.count("srun kdgat-train config_store=automotive_synthetic_pipeline") == 10
+    assert "--dependency=afterok:1000001" in result.output  # the students wait for the teachers
+    assert not (project / "experimentruns").exists()
+
+
+@pytest.mark.parametrize("arguments", [
+    ["submit", GAT + ";touch /tmp/kdgat-pwned"],
+    ["submit", GAT, "training_config.epochs=1$(touch /tmp/kdgat-pwned)"],
+    ["submit", GAT, "training_config.epochs=`touch /tmp/kdgat-pwned`"],
+    ["submit", GAT, "training_config.epochs=1\ntouch /tmp/kdgat-pwned"],
+    ["submit", GAT, "runs_root=../../tmp"],
+    ["sweep", "--datasets", "synthetic;id", "--model", "gat"],
+    ["pipeline", "synthetic", "--partition", "debug;id"],
+])
+def test_hostile_input_is_refused_before_any_script(project, arguments):
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code != 0
+    assert "Error:" in result.output and "Traceback" not in result.output
+    assert not (project / "experimentruns").exists()
+
+
+def test_alias_and_no_heavy_imports():
+    code = ("import sys; from kdgat_cluster.cli import main; "
+            "print(sorted(m for m in ('torch', 'mlflow', 'lightning', 'yaml', 'numpy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    alias = subprocess.run(["oscjobmanager", "--help"], capture_output=True, text=True)
+    assert alias.returncode == 0 and "pipeline" in alias.stdout

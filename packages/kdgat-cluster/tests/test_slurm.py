@@ -1,0 +1,157 @@
+"""Against a real single-node Slurm: jobs train and land in the run tree and MLflow, pipelines run in
+dependency order and a failed upstream cancels its dependents, sweeps, status, cancel, srun DDP,
+and a requeue that resumes from last.ckpt."""
+
+import json
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from kdgat_cluster.cli import main
+from kdgat_cluster.records import read_records
+from kdgat_schemas import RunRecord
+
+from .conftest import wait_for
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+GAT = "automotive_synthetic_supervised_gat_student_no_all_samples"
+FAST = ["training_config.epochs=1", "training_config.batch_size=64"]
+TINY = ["model_sizes.vgae_teacher.hidden_dim=32", "model_sizes.vgae_teacher.latent_dim=8", "model_sizes.vgae_teacher.heads=1",
+        "model_sizes.gat_teacher.hidden_dim=16", "model_sizes.gat_teacher.num_layers=2", "model_sizes.gat_teacher.heads=2",
+        "model_sizes.dqn_teacher.hidden_dim=32"]
+
+
+def _cli(*arguments) -> str:
+    result = CliRunner().invoke(main, list(arguments))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _mlflow(root: Path):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+
+
+def _submitted(output: str) -> dict[str, int]:
+    """``{job key: job id}`` from the ``submitted job N: KEY ...`` lines."""
+    jobs = {}
+    for line in output.splitlines():
+        if line.startswith("submitted job "):
+            number, key = line.removeprefix("submitted job ").split(": ", 1)
+            jobs[key.split(" ")[0]] = int(number)
+    return jobs
+
+
+def _started_at(log: Path) -> datetime:
+    first = next(line for line in log.read_text().splitlines() if line.startswith("kdgat job "))
+    return datetime.fromisoformat(first.rsplit(" at ", 1)[1])
+
+
+def test_submitted_training_job_lands_in_the_run_tree_and_mlflow(project, slurm):
+    runs = project / "runs_submit"
+    submitted_at = datetime.now().astimezone()
+    output = _cli("submit", GAT, *FAST, f"runs_root={runs}")
+    [job] = _submitted(output).values()
+    assert wait_for([job]) == {job: "COMPLETED"}
+    [record] = read_records(runs)
+    run_dir = Path(record.run_dir)
+    assert RunRecord.read(run_dir).status == "COMPLETED" and RunRecord.read(run_dir).slurm_job_id == str(job)
+    assert (run_dir / "slurm" / f"kdgat-{GAT}.sbatch").is_file() and record.log_file().is_file()  # next to the run
+    run = _mlflow(runs).get_run(RunRecord.read(run_dir).mlflow_run_id)
+    assert run.info.status == "FINISHED" and run.data.metrics["test/dos/f1"] >= 0
+    status = _cli("status", "--root", str(runs))
+    assert f"{job}  COMPLETED" in status and str(run_dir) in status
+    assert "kdgat job" in _cli("logs", str(job), "--root", str(runs))
+    print(f"\nsubmit -> job start: {(_started_at(record.log_file()) - submitted_at).total_seconds():.1f} s")
+
+
+def test_pipeline_runs_stages_in_dependency_order_and_builds_the_table(project, slurm):
+    runs = project / "runs_pipeline"
+    jobs = _submitted(_cli("pipeline", "synthetic", *FAST, *TINY, f"runs_root={runs}"))
+    assert len(jobs) == 10
+    states = wait_for(list(jobs.values()), timeout_s=900)
+    assert set(states.values()) == {"COMPLETED"}, states
+    records = {r.job_id: r for r in read_records(runs)}
+    started = {key: _started_at(records[job].log_file()) for key, job in jobs.items()}
+    finished = {}
+    for key, job in jobs.items():
+        stage = json.loads(Path(records[job].run_dir, "run.json").read_text()) if key != "comparison_table" else None
+        if stage:
+            finished[key] = datetime.fromisoformat(stage["finished_at"])
+    for key, job in jobs.items():
+        for upstream in records[job].dependencies:
+            upstream_key = next(k for k, j in jobs.items() if j == upstream)
+            if upstream_key in finished:
+                assert started[key] >= finished[upstream_key], (key, upstream_key)
+    table_run = Path(records[jobs["comparison_table"]].run_dir)
+    stages = json.loads((table_run / "pipeline.json").read_text())["stages"]
+    assert all(stage["reused"] for stage in stages)  # the table job trained nothing
+    assert (table_run / "comparison.csv").read_text().count("\n") == 16
+
+
+def test_failed_upstream_cancels_its_dependents(project, slurm):
+    runs = project / "runs_failing"
+    # the VGAE teacher's size is invalid for every stage, so its job fails at once; its dependents never start
+    jobs = _submitted(_cli("pipeline", "synthetic", *FAST, "model_sizes.vgae_teacher.latent_dim=0", f"runs_root={runs}"))
+    dependents = [jobs[key] for key in ("vgae_student_standard", "dqn_teacher_no", "comparison_table")]
+    states = wait_for([jobs["vgae_teacher_no"], *dependents], timeout_s=300)
+    assert states[jobs["vgae_teacher_no"]] == "FAILED"
+    assert all(states[job] == "CANCELLED" for job in dependents), states  # not PENDING forever
+    subprocess.run(["scancel", *map(str, jobs.values())], check=False)
+
+
+def test_sweep_status_and_cancel(project, slurm):
+    runs = project / "runs_sweep"
+    output = _cli("sweep", "--model-sizes", "student,teacher", "--distillations", "no,standard", "--model", "gat",
+                  *FAST, "training_config.epochs=50", f"runs_root={runs}")
+    jobs = _submitted(output)
+    assert len(jobs) == 3 and "skipped 1 teacher x standard" in output
+    status = _cli("status", "--root", str(runs))
+    assert all(f"{job}  " in status for job in jobs.values()) and "3 job(s)" in status
+    kd_student = jobs["automotive_synthetic_supervised_gat_student_standard_all_samples"]
+    assert "PENDING(Dependency)" in next(line for line in status.splitlines() if line.strip().startswith(str(kd_student)))
+    _cli("cancel", str(kd_student), "--root", str(runs))
+    assert wait_for([kd_student], timeout_s=60)[kd_student] == "CANCELLED"
+    _cli("cancel", *map(str, jobs.values()), "--root", str(runs))
+    assert set(wait_for(list(jobs.values()), timeout_s=120).values()) == {"CANCELLED"}
+
+
+def test_ddp_with_two_processes_started_by_srun_records_one_run(project, slurm):
+    runs = project / "runs_ddp"
+    [job] = _submitted(_cli("submit", GAT, *FAST, "device.devices=2", f"runs_root={runs}")).values()
+    assert wait_for([job]) == {job: "COMPLETED"}
+    [record] = read_records(runs)
+    assert "--ntasks-per-node=2" in Path(record.script).read_text()
+    log = record.log_file().read_text()
+    assert "MEMBER: 2/2" in log  # both ranks were started by srun and joined one process group
+    run_dirs = [p for p in runs.glob("automotive/**/run_*") if (p / "run.json").exists()]
+    assert len(run_dirs) == 1 and RunRecord.read(run_dirs[0]).status == "COMPLETED"
+    experiment = _mlflow(runs).get_experiment_by_name("automotive_synthetic_supervised_gat")
+    assert [r.info.status for r in _mlflow(runs).search_runs([experiment.experiment_id])] == ["FINISHED"]
+
+
+def test_requeue_mid_training_resumes_from_last_checkpoint(project, slurm):
+    runs = project / "runs_requeue"
+    epochs = 6
+    [job] = _submitted(_cli("submit", GAT, f"training_config.epochs={epochs}", "training_config.patience=0",
+                            "training_config.batch_size=16", f"runs_root={runs}")).values()
+    [record] = read_records(runs)
+    last = Path(record.run_dir) / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 300
+    while not last.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert last.exists(), record.log_file().read_text()[-3000:]
+    subprocess.run(["scontrol", "requeue", str(job)], check=True)
+    time.sleep(2)
+    subprocess.run(["scontrol", "update", f"jobid={job}", "StartTime=now"], check=False)  # skip the requeue hold
+    assert wait_for([job], timeout_s=600) == {job: "COMPLETED"}
+    log = record.log_file().read_text()
+    assert "(restart 1)" in log and "Restoring states from the checkpoint" in log
+    run = RunRecord.read(Path(record.run_dir))
+    assert run.status == "COMPLETED" and run.timings["epochs"] == epochs
+    history = _mlflow(runs).get_metric_history(run.mlflow_run_id, "val/loss")
+    assert len({m.step for m in history}) == epochs  # one validation per epoch: none lost, none repeated
