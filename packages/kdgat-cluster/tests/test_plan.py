@@ -1,7 +1,14 @@
 """Plans are validated before anything is submitted: names, overrides, products, DAG dependencies."""
 
 import pytest
-from kdgat_cluster.plan import PlanError, ResourceRequest, known_datasets, plan_pipeline, plan_submit, plan_sweep
+from kdgat_cluster.plan import (
+    PlanError,
+    ResourceRequest,
+    known_datasets,
+    plan_pipeline,
+    plan_submit,
+    plan_sweep,
+)
 from kdgat_cluster.profile import ClusterProfile
 from kdgat_schemas import ExperimentNameError, UnsafeValueError
 
