@@ -137,6 +137,18 @@ def test_ddp_with_two_processes_started_by_srun_records_one_run(project, slurm):
     assert [r.info.status for r in _mlflow(runs).search_runs([experiment.experiment_id])] == ["FINISHED"]
 
 
+def _release_requeue_hold(job: int, log: Path, timeout_s: float = 120) -> None:
+    """Slurm holds a requeued job about two minutes (Reason=BeginTime); start it as soon as it is pending again."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        state = subprocess.run(["squeue", "-h", "-j", str(job), "-o", "%T|%r"], capture_output=True, text=True).stdout
+        if state.startswith("PENDING"):
+            subprocess.run(["scontrol", "update", f"jobid={job}", "StartTime=now"], check=False, capture_output=True)
+        elif state.startswith("RUNNING") and "(restart 1)" in log.read_text():
+            return
+        time.sleep(1)
+
+
 def test_requeue_mid_training_resumes_from_last_checkpoint(project, slurm):
     runs = project / "runs_requeue"
     epochs = 6
@@ -149,8 +161,7 @@ def test_requeue_mid_training_resumes_from_last_checkpoint(project, slurm):
         time.sleep(0.5)
     assert last.exists(), record.log_file().read_text()[-3000:]
     subprocess.run(["scontrol", "requeue", str(job)], check=True)
-    time.sleep(2)
-    subprocess.run(["scontrol", "update", f"jobid={job}", "StartTime=now"], check=False)  # skip the requeue hold
+    _release_requeue_hold(job, record.log_file())
     assert wait_for([job], timeout_s=600) == {job: "COMPLETED"}
     log = record.log_file().read_text()
     assert "(restart 1)" in log and "Restoring states from the checkpoint" in log

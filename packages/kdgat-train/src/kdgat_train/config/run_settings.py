@@ -15,8 +15,8 @@ from kdgat_train.config.settings import (
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
-class RunSettings(BaseModel):
-    """The validated form of a composed Hydra config (``config.yaml`` of a run)."""
+class SharedRunSettings(BaseModel):
+    """What a stage config and a pipeline config share: the groups every stage uses and where runs go."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -25,12 +25,21 @@ class RunSettings(BaseModel):
     dataset_config: DatasetSettings
     device: DeviceSettings
     distillation_config: DistillationSettings
-    model_size_config: dict[str, Any]
     runs_root: str = "experimentruns"
     resume: str | None = Field(None, description="run folder to continue from its last.ckpt")
     run_dir: str | None = Field(
         None, description="run folder allocated before the job started (cluster jobs); continued if it holds a run"
     )
+
+    def flat(self) -> dict[str, Any]:
+        """``{"training_config.epochs": 20, ...}``: the params logged to MLflow."""
+        return _flatten(self.model_dump(mode="json"))
+
+
+class RunSettings(SharedRunSettings):
+    """The validated form of a composed Hydra config (``config.yaml`` of a run)."""
+
+    model_size_config: dict[str, Any]
 
     @field_validator("experiment_name")
     @classmethod
@@ -63,10 +72,6 @@ class RunSettings(BaseModel):
         settings = cls.model_validate(clean)
         settings.model_size()
         return settings
-
-    def flat(self) -> dict[str, Any]:
-        """``{"training_config.epochs": 20, ...}``: the params logged to MLflow."""
-        return _flatten(self.model_dump(mode="json"))
 
 
 def _drop_targets(value):

@@ -12,13 +12,8 @@ from typing import Any, Literal
 from kdgat_schemas import ExperimentName
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kdgat_train.config.settings import (
-    SIZE_CLASSES,
-    DatasetSettings,
-    DeviceSettings,
-    DistillationSettings,
-    TrainingSettings,
-)
+from kdgat_train.config.run_settings import SharedRunSettings
+from kdgat_train.config.settings import SIZE_CLASSES
 
 
 class PipelineOptions(BaseModel):
@@ -39,21 +34,14 @@ class PipelineOptions(BaseModel):
     )
 
 
-class PipelineSettings(BaseModel):
-    """The validated form of a composed pipeline config (``config.yaml`` of a pipeline run)."""
+class PipelineSettings(SharedRunSettings):
+    """The validated form of a composed pipeline config (``config.yaml`` of a pipeline run).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    ``run_dir``: the pipeline run's folder, or with ``pipeline.only`` that stage's run folder.
+    """
 
-    experiment_name: str
-    training_config: TrainingSettings
-    dataset_config: DatasetSettings
-    device: DeviceSettings
-    distillation_config: DistillationSettings
     model_sizes: dict[str, dict[str, Any]]
     pipeline: PipelineOptions = PipelineOptions()
-    runs_root: str = "experimentruns"
-    resume: str | None = None
-    run_dir: str | None = Field(None, description="pre-allocated folder: of the pipeline run, or with pipeline.only of that stage's run")
 
     @field_validator("experiment_name")
     @classmethod
@@ -76,8 +64,3 @@ class PipelineSettings(BaseModel):
     @property
     def name(self) -> ExperimentName:
         return ExperimentName.parse(self.experiment_name)
-
-    def flat(self) -> dict[str, Any]:
-        from kdgat_train.config.run_settings import _flatten
-
-        return _flatten(self.model_dump(mode="json"))
