@@ -74,3 +74,15 @@ def test_bad_arguments_are_refused():
 def test_every_hyperparameter_is_a_constructor_argument_with_a_default():
     parameters = inspect.signature(GATWithJK).parameters
     assert all(p.default is not inspect.Parameter.empty for name, p in parameters.items() if name != "num_ids")
+
+
+def test_entity_embedding_is_optional(batch):
+    """id_embedding_dim=0: no ID table (hosts have no fixed vocabulary); the node IDs never reach the network."""
+    model = GATWithJK(num_ids=1, id_embedding_dim=0, add_self_loops=False).eval()
+    assert model.id_embedding is None
+    inputs = (batch.x, batch.node_id, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
+    out = model(*inputs)
+    scrambled = model(batch.x, torch.zeros_like(batch.node_id), *inputs[2:])
+    torch.testing.assert_close(out.logits, scrambled.logits)
+    with_ids = GATWithJK(num_ids=NUM_IDS, add_self_loops=False).eval()
+    assert not torch.allclose(with_ids(*inputs).logits, with_ids(batch.x, torch.zeros_like(batch.node_id), *inputs[2:]).logits)

@@ -68,3 +68,27 @@ def test_strict_loading_and_argument_checks():
         GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=8, num_layers=2, latent_dim=5).load_state_dict(source.state_dict())
     with pytest.raises(ValueError, match="must divide by heads"):
         GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=10, num_layers=1, heads=4)
+
+
+def test_without_a_vocabulary_the_embedding_and_id_decoders_switch_off(batch):
+    """Domains without a fixed entity vocabulary (hosts): node IDs are never read, errors keep their keys."""
+    model = GraphAutoencoderNeighborhood(1, id_embedding_dim=0, decode_ids=False, add_self_loops=False)
+    assert model.id_embedding is None and model.id_decoder is None and model.neighbourhood_decoder is None
+    model.eval()
+    out = model(*vgae_inputs(batch))
+    assert out.id_logits is None and out.neighbourhood_logits is None
+    scrambled = model(batch.x, torch.zeros_like(batch.node_id), batch.edge_index, batch.edge_attr)
+    torch.testing.assert_close(out.mu, scrambled.mu)  # the IDs do not reach the network
+    scores = graph_anomaly_scores(out, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs)
+    assert set(scores) == {"features", "can_id", "neighbourhood", "kl"}
+    assert torch.all(scores["can_id"] == 0) and torch.all(scores["neighbourhood"] == 0) and torch.all(scores["features"] > 0)
+    loss = vgae_loss(out, *vgae_inputs(batch)[:3])
+    loss.backward()
+    assert torch.isfinite(loss) and model.feature_decoder[0].weight.grad is not None
+
+
+def test_with_a_vocabulary_the_ids_matter(batch):
+    model = GraphAutoencoderNeighborhood(NUM_IDS, add_self_loops=False).eval()
+    out = model(*vgae_inputs(batch))
+    scrambled = model(batch.x, torch.zeros_like(batch.node_id), batch.edge_index, batch.edge_attr)
+    assert not torch.allclose(out.mu, scrambled.mu)

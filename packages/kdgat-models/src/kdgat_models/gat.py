@@ -40,7 +40,7 @@ class GATWithJK(nn.Module):
         num_ids: rows of the ID embedding (vocabulary size including UNK at 0).
         in_channels: continuous node features per node (10 for CAN windows).
         edge_dim: edge features per edge (11 for CAN windows), or ``None`` to ignore edge features.
-        id_embedding_dim: width of the ID embedding.
+        id_embedding_dim: width of the ID embedding; 0 = no embedding (entities without a fixed vocabulary).
         hidden_dim: output width per attention head.
         num_layers: GAT layers, L >= 1.
         heads: attention heads per layer (outputs concatenated: hidden_dim * heads per layer).
@@ -84,7 +84,8 @@ class GATWithJK(nn.Module):
             raise ValueError(f"pooling must be mean or multi, got {pooling!r}")
         if num_layers < 1 or fc_layers < 1:
             raise ValueError("num_layers and fc_layers must be at least 1")
-        self.id_embedding = nn.Embedding(num_ids, id_embedding_dim)
+        # 0 = no entity embedding: domains whose entities (e.g. hosts) have no fixed vocabulary
+        self.id_embedding = nn.Embedding(num_ids, id_embedding_dim) if id_embedding_dim > 0 else None
         layer_width = hidden_dim * heads
         self.convs = nn.ModuleList(
             EdgeGATConv(
@@ -119,7 +120,7 @@ class GATWithJK(nn.Module):
         num_graphs: int,
         return_attention: bool = False,
     ) -> GATOutput:
-        h = torch.cat([self.id_embedding(node_id), x], dim=-1)  # (N, emb + in_channels)
+        h = torch.cat([self.id_embedding(node_id), x], dim=-1) if self.id_embedding is not None else x  # (N, emb + in_channels)
         edge_attr = edge_attr if self.uses_edge_attr else None
         if self.add_self_loops:
             edge_index, edge_attr = ensure_self_loops(edge_index, edge_attr, h.size(0))  # once, for all layers

@@ -26,15 +26,15 @@ class VGAEOutput:
 
     Shapes (N nodes, L latent, V vocabulary, F continuous features):
         mu, logvar, z: (N, L). x_reconstruction: (N, F) in [0, 1].
-        id_logits: (N, V). neighbourhood_logits: (N, V).
+        id_logits: (N, V). neighbourhood_logits: (N, V); both None without ID decoders.
     """
 
     mu: Tensor
     logvar: Tensor
     z: Tensor
     x_reconstruction: Tensor
-    id_logits: Tensor
-    neighbourhood_logits: Tensor
+    id_logits: Tensor | None
+    neighbourhood_logits: Tensor | None
 
 
 class GraphAutoencoderNeighborhood(nn.Module):
@@ -44,7 +44,7 @@ class GraphAutoencoderNeighborhood(nn.Module):
         num_ids: vocabulary size including UNK (rows of the embedding, classes of the ID decoder).
         in_channels: continuous node features (10 for CAN windows).
         edge_dim: edge features used by the encoder's attention, or ``None``.
-        id_embedding_dim: width of the ID embedding.
+        id_embedding_dim: width of the ID embedding; 0 = no embedding (no fixed entity vocabulary).
         hidden_dim: output width of the first GAT encoder layer; each further layer halves it
             (teacher 1024 -> 512, student 80 -> 40). Split over ``heads``, concatenated.
         num_layers: GAT encoder layers.
@@ -52,6 +52,8 @@ class GraphAutoencoderNeighborhood(nn.Module):
         heads: attention heads per encoder layer; every layer width must divide by it.
         decoder_hidden_dim: hidden width of the three decoders (default: 2 x latent_dim).
         dropout: dropout after each encoder layer.
+        decode_ids: build the CAN-ID and neighbourhood decoders (they predict vocabulary entries;
+            switch them off for domains without a fixed entity vocabulary).
         add_self_loops: add missing self-loops in ``forward``; ``False`` expects looped data (see `self_loops`).
 
     Shapes:
@@ -70,6 +72,7 @@ class GraphAutoencoderNeighborhood(nn.Module):
         heads: int = 1,
         decoder_hidden_dim: int | None = None,
         dropout: float = 0.1,
+        decode_ids: bool = True,
         add_self_loops: bool = True,
     ) -> None:
         super().__init__()
@@ -78,7 +81,8 @@ class GraphAutoencoderNeighborhood(nn.Module):
         encoder_dims = [hidden_dim // 2**i for i in range(num_layers)]
         if any(d < heads or d % heads for d in encoder_dims):
             raise ValueError(f"encoder widths {encoder_dims} (hidden_dim halved per layer) must divide by heads={heads}")
-        self.id_embedding = nn.Embedding(num_ids, id_embedding_dim)
+        # 0 = no entity embedding: domains whose entities (e.g. hosts) have no fixed vocabulary
+        self.id_embedding = nn.Embedding(num_ids, id_embedding_dim) if id_embedding_dim > 0 else None
         widths = [in_channels + id_embedding_dim, *encoder_dims]
         self.encoder = nn.ModuleList(
             EdgeGATConv(widths[i], widths[i + 1] // heads, heads=heads, edge_dim=edge_dim)
@@ -93,15 +97,16 @@ class GraphAutoencoderNeighborhood(nn.Module):
             return nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, out))
 
         self.feature_decoder = decoder(in_channels)
-        self.id_decoder = decoder(num_ids)
-        self.neighbourhood_decoder = decoder(num_ids)
+        # the ID and neighbourhood decoders predict vocabulary entries: off without a fixed vocabulary
+        self.id_decoder = decoder(num_ids) if decode_ids else None
+        self.neighbourhood_decoder = decoder(num_ids) if decode_ids else None
         self.uses_edge_attr = edge_dim is not None
         self.latent_dim = latent_dim
         self.num_ids = num_ids
         self.add_self_loops = add_self_loops
 
     def encode(self, x: Tensor, node_id: Tensor, edge_index: Tensor, edge_attr: Tensor | None) -> tuple[Tensor, Tensor]:
-        h = torch.cat([self.id_embedding(node_id), x], dim=-1)  # (N, emb + F)
+        h = torch.cat([self.id_embedding(node_id), x], dim=-1) if self.id_embedding is not None else x  # (N, emb + F)
         edge_attr = edge_attr if self.uses_edge_attr else None
         if self.add_self_loops:
             edge_index, edge_attr = ensure_self_loops(edge_index, edge_attr, h.size(0))
@@ -115,8 +120,8 @@ class GraphAutoencoderNeighborhood(nn.Module):
         return VGAEOutput(
             mu=mu, logvar=logvar, z=z,
             x_reconstruction=torch.sigmoid(self.feature_decoder(z)),
-            id_logits=self.id_decoder(z),
-            neighbourhood_logits=self.neighbourhood_decoder(z),
+            id_logits=self.id_decoder(z) if self.id_decoder is not None else None,
+            neighbourhood_logits=self.neighbourhood_decoder(z) if self.neighbourhood_decoder is not None else None,
         )
 
 
@@ -135,13 +140,23 @@ def neighbourhood_targets(edge_index: Tensor, node_id: Tensor, num_ids: int) -> 
 
 
 def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tensor) -> dict[str, Tensor]:
-    """Per-node reconstruction errors, each (N,): features (MSE), CAN ID (CE), neighbourhood (BCE), KL."""
+    """Per-node reconstruction errors, each (N,): features (MSE), CAN ID (CE), neighbourhood (BCE), KL.
+
+    Without ID decoders (``decode_ids=False``) the CAN-ID and neighbourhood errors are zeros, so
+    every consumer (loss, anomaly score, the 15-value fusion state) keeps its shape.
+    """
+    errors = {
+        "features": F.mse_loss(output.x_reconstruction, x, reduction="none").mean(-1),
+        "kl": -0.5 * (1 + output.logvar - output.mu.pow(2) - output.logvar.exp()).sum(-1),
+    }
+    if output.id_logits is None:
+        zeros = torch.zeros_like(errors["features"])
+        return {**errors, "can_id": zeros, "neighbourhood": zeros}
     targets = neighbourhood_targets(edge_index, node_id, output.id_logits.size(-1))
     return {
-        "features": F.mse_loss(output.x_reconstruction, x, reduction="none").mean(-1),
+        **errors,
         "can_id": F.cross_entropy(output.id_logits, node_id, reduction="none"),
         "neighbourhood": F.binary_cross_entropy_with_logits(output.neighbourhood_logits, targets, reduction="none").mean(-1),
-        "kl": -0.5 * (1 + output.logvar - output.mu.pow(2) - output.logvar.exp()).sum(-1),
     }
 
 

@@ -55,6 +55,12 @@ class WindowGraphDataModule(L.LightningDataModule):
     def num_ids(self) -> int:
         return self.prepare().manifest.vocabulary_size
 
+    @property
+    def feature_dims(self) -> tuple[int, int]:
+        """(node, edge) feature widths of the dataset's graphs (they differ between domains)."""
+        train = self.prepare().split("train")
+        return int(train.x.shape[1]), int(train.edge_attr.shape[1])
+
     def class_counts(self) -> torch.Tensor:
         """(2,) normal and attack windows of the training split."""
         y = np.asarray(self.prepare().split("train").y)

@@ -94,7 +94,7 @@ class GATSize(_Settings):
     hidden_dim: int = Field(24, gt=0)
     num_layers: int = Field(2, gt=0)
     heads: int = Field(4, gt=0)
-    id_embedding_dim: int = Field(8, gt=0)
+    id_embedding_dim: int = Field(8, ge=0, description="0: no entity embedding (no fixed vocabulary)")
     dropout: float = Field(0.2, ge=0, lt=1)
     attention_dropout: float = Field(0.0, ge=0, lt=1)
     jk_mode: Literal["cat", "max", "lstm"] = "cat"
@@ -110,9 +110,10 @@ class VGAESize(_Settings):
     num_layers: int = Field(2, gt=0)
     latent_dim: int = Field(16, gt=0)
     heads: int = Field(1, gt=0)
-    id_embedding_dim: int = Field(4, gt=0)
+    id_embedding_dim: int = Field(4, ge=0, description="0: no entity embedding (no fixed vocabulary)")
     decoder_hidden_dim: int | None = None
     dropout: float = Field(0.1, ge=0, lt=1)
+    decode_ids: bool = Field(True, description="CAN-ID and neighbourhood decoders; off without a fixed vocabulary")
 
 
 class DQNSize(_Settings):

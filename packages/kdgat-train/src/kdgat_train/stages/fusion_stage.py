@@ -20,8 +20,8 @@ def build_fusion(settings: RunSettings) -> tuple[FusionDataModule, FusionModule]
     vgae_run, gat_run = find_fusion_runs(settings)
     logging.getLogger(__name__).info("fusion of VGAE run %s and GAT run %s", vgae_run, gat_run)
     data = FusionDataModule(settings.dataset_config, t)
-    data.vgae = load_frozen_network(vgae_run, data.num_ids)
-    data.gat = load_frozen_network(gat_run, data.num_ids)
+    data.vgae = load_frozen_network(vgae_run, data.num_ids, data.windows.feature_dims)
+    data.gat = load_frozen_network(gat_run, data.num_ids, data.windows.feature_dims)
     counts = data.class_counts()
     steps = t.epochs * math.ceil(len(data.prepare().split("train").y) / t.batch_size)  # act calls over training
     epsilon = EpsilonSchedule(t.fusion_epsilon_start, t.fusion_epsilon_end, max(t.fusion_epsilon_decay * steps, 1e-6))

@@ -10,11 +10,21 @@ from kdgat_train.config.run_settings import RunSettings
 NUM_ALPHAS = 21  # alpha in 0, 0.05, ..., 1 (DESIGN.md §3)
 
 
-def build_network(settings: RunSettings, num_ids: int):
-    """The model of ``settings.name.model`` with the run's size settings (self-loops come from the data)."""
+CAN_FEATURE_DIMS = (10, 11)  # continuous node features, edge features of CAN window graphs
+
+
+def build_network(settings: RunSettings, num_ids: int, feature_dims: tuple[int, int] = CAN_FEATURE_DIMS):
+    """The model of ``settings.name.model`` with the run's size settings (self-loops come from the data).
+
+    Args:
+        num_ids: the dataset's vocabulary size (with UNK). feature_dims: (node, edge) feature widths of
+            the dataset's graphs, which differ between domains.
+    """
     family, size = settings.name.model, settings.model_size().model_dump()
+    in_channels, edge_dim = feature_dims
     if family == "gat":
-        return GATWithJK(num_ids=num_ids, add_self_loops=False, **size)
+        return GATWithJK(num_ids=num_ids, in_channels=in_channels, edge_dim=edge_dim, add_self_loops=False, **size)
     if family == "vgae":
-        return GraphAutoencoderNeighborhood(num_ids=num_ids, add_self_loops=False, **size)
+        return GraphAutoencoderNeighborhood(num_ids=num_ids, in_channels=in_channels, edge_dim=edge_dim,
+                                            add_self_loops=False, **size)
     return QNetwork(state_dim=STATE_DIM, num_actions=NUM_ALPHAS, **size)

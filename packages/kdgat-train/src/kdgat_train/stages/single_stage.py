@@ -57,7 +57,7 @@ def _module(settings: RunSettings, net, datamodule: WindowGraphDataModule) -> L.
     if kd.mode == "standard":
         teacher_run = find_teacher_run(settings)  # checked before the run folder too, so a miss leaves nothing
         logging.getLogger(__name__).info("knowledge distillation from teacher run %s", teacher_run)
-        teacher = load_frozen_network(teacher_run, datamodule.num_ids)
+        teacher = load_frozen_network(teacher_run, datamodule.num_ids, datamodule.feature_dims)
     if settings.name.model == "vgae":
         return AutoencoderModule(net, t.learning_rate, t.weight_decay, t.vgae_id_weight, t.vgae_neighbourhood_weight,
                                  t.vgae_kl_weight, teacher, kd.latent_weight, kd.reconstruction_weight)
@@ -97,8 +97,8 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
     if settings.name.mode == "curriculum":
         vgae_run = find_curriculum_vgae_run(settings)
         logging.getLogger(__name__).info("curriculum difficulty from VGAE run %s", vgae_run)
-        datamodule.difficulty_vgae = load_frozen_network(vgae_run, datamodule.num_ids)
-    module = _module(settings, build_network(settings, datamodule.num_ids), datamodule)
+        datamodule.difficulty_vgae = load_frozen_network(vgae_run, datamodule.num_ids, datamodule.feature_dims)
+    module = _module(settings, build_network(settings, datamodule.num_ids, datamodule.feature_dims), datamodule)
     return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
 
 

@@ -13,7 +13,7 @@ import yaml
 from kdgat_schemas import ExperimentName, RunPaths, RunRecord
 
 from kdgat_train.config.run_settings import RunSettings
-from kdgat_train.stages.networks import build_network
+from kdgat_train.stages.networks import CAN_FEATURE_DIMS, build_network
 
 
 class TeacherError(RuntimeError):
@@ -92,12 +92,12 @@ def find_teacher_run(settings: RunSettings) -> Path:
     )
 
 
-def load_frozen_network(run_dir: Path, num_ids: int) -> torch.nn.Module:
+def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, int] = CAN_FEATURE_DIMS) -> torch.nn.Module:
     """The network of ``run_dir`` (a KD teacher, or the curriculum's VGAE) rebuilt from its own
     ``config.yaml``, best weights loaded strictly, frozen in eval mode."""
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
     teacher_settings = RunSettings.model_validate({**config, "resume": None})
-    net = build_network(teacher_settings, num_ids)
+    net = build_network(teacher_settings, num_ids, feature_dims)
     checkpoint = run_dir / "checkpoints" / "best.ckpt"
     if not checkpoint.is_file():
         raise TeacherError(f"teacher run {run_dir} has no checkpoints/best.ckpt")
