@@ -28,16 +28,11 @@ import numpy as np
 from kdgat_schemas import DatasetManifest, SourceFile, SplitSummary, build_cache_key
 
 from kdgat_data.catalog import Dataset
-from kdgat_data.frames import NORMAL, FrameTable, remap_attack_types
-from kdgat_data.graphs import (
-    EDGE_FEATURES,
-    FEATURE_VERSION,
-    NODE_FEATURES,
-    GraphArrays,
-    build_window_graphs,
-)
+from kdgat_data.domains import RecordTable, adapter_for
+from kdgat_data.frames import NORMAL, remap_attack_types
+from kdgat_data.graphs import GraphArrays
 from kdgat_data.layout import dedupe_sources, discover_files
-from kdgat_data.readers import OnBadRow, ReaderOptions, read_frames
+from kdgat_data.readers import OnBadRow, ReaderOptions
 from kdgat_data.splits import split_train_validation
 from kdgat_data.vocabulary import Vocabulary
 
@@ -102,10 +97,11 @@ def build_cache(
     if not files.train:
         raise FileNotFoundError(f"{dataset.root}: no training capture files found")
     sources = dedupe_sources(files)
+    adapter = adapter_for(dataset.domain)
     key = build_cache_key(
         sources=[(s.path, s.sha256, s.role, s.scenario) for s in sources],
         window=window, stride=stride, validation_fraction=validation_fraction,
-        feature_version=FEATURE_VERSION, reader_options=options.fingerprint(),
+        feature_version=adapter.feature_version, reader_options=options.fingerprint(),
     )
     target = Path(cache_root or default_cache_root()) / dataset.name / key
     if (target / MANIFEST).is_file():
@@ -149,8 +145,9 @@ def _build_into(
     validation_fraction: float,
     progress: Callable[[str], None],
 ) -> DatasetManifest:
+    adapter = adapter_for(dataset.domain)
     attack_types = [NORMAL]
-    tables: dict[int, FrameTable] = {}
+    tables: dict[int, RecordTable] = {}
     codes: dict[int, np.ndarray] = {}
     counted: list[SourceFile] = []
     for index, source in enumerate(sources):
@@ -159,7 +156,7 @@ def _build_into(
             continue
         path = Path(source.path) if Path(source.path).is_absolute() else root / source.path
         progress(f"reading {source.path}")
-        table, report = read_frames(path, options)
+        table, report = adapter.read(path, options)
         if report.skipped_rows:
             progress(f"skipped {report.skipped_rows} bad rows in {source.path}")
         tables[index] = table
@@ -167,14 +164,11 @@ def _build_into(
         counted.append(source.model_copy(update={"frames": len(table), "attack_frames": table.attack_frames}))
 
     train_parts = {i: split_train_validation(tables[i], validation_fraction) for i, s in enumerate(sources) if s.role == "train"}
-    vocabulary = Vocabulary.from_training(head.can_id for head, _ in train_parts.values())
+    fitted = adapter.fit([head for head, _ in train_parts.values()])  # training heads only: no leakage
 
-    def graphs_of(index: int, table: FrameTable, first_frame: int) -> tuple[GraphArrays, int]:
-        """Window graphs of ``table``, which starts at frame ``first_frame`` of source ``index``."""
-        arrays = build_window_graphs(
-            table.can_id, table.payload, table.label, codes[index][first_frame : first_frame + len(table)],
-            vocabulary.encode(table.can_id), window=window, stride=stride, source=index,
-        )
+    def graphs_of(index: int, table: RecordTable, first_frame: int) -> tuple[GraphArrays, int]:
+        """Window graphs of ``table``, which starts at record ``first_frame`` of source ``index``."""
+        arrays = adapter.graphs(table, fitted, codes[index][first_frame : first_frame + len(table)], window, stride, index)
         return replace(arrays, window_start=arrays.window_start + first_frame), len(table)
 
     split_parts: dict[str, list[tuple[GraphArrays, int]]] = {"train": [], "val": []}
@@ -196,9 +190,9 @@ def _build_into(
         )
     manifest = DatasetManifest(
         dataset=dataset.name, domain=dataset.domain, window=window, stride=stride,
-        validation_fraction=validation_fraction, feature_version=FEATURE_VERSION,
-        node_features=list(NODE_FEATURES), edge_features=list(EDGE_FEATURES), sources=counted,
-        vocabulary=vocabulary.to_list(), splits=summaries, attack_types=attack_types,
+        validation_fraction=validation_fraction, feature_version=adapter.feature_version,
+        node_features=list(adapter.node_features), edge_features=list(adapter.edge_features), sources=counted,
+        vocabulary=fitted.vocabulary, splits=summaries, attack_types=attack_types,
         reader_options=options.fingerprint(),
     )
     (folder / MANIFEST).write_text(json.dumps(json.loads(manifest.model_dump_json()), indent=2) + "\n")

@@ -7,10 +7,10 @@ from, the training frames of that file. Windows are built separately on each sid
 
 from __future__ import annotations
 
-from kdgat_data.frames import FrameTable
+from kdgat_data.domains.base import RecordTable
 
 
-def split_train_validation(frames: FrameTable, validation_fraction: float) -> tuple[FrameTable, FrameTable]:
+def split_train_validation(frames: RecordTable, validation_fraction: float) -> tuple[RecordTable, RecordTable]:
     """``(head, tail)`` with ``len(tail) = round(len(frames) * validation_fraction)``."""
     if not 0.0 <= validation_fraction < 1.0:
         raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
