@@ -13,7 +13,8 @@ from kdgat_cluster.profile import ClusterProfile
 from kdgat_schemas import ExperimentNameError, UnsafeValueError
 
 GAT = "automotive_synthetic_supervised_gat_student_no_all_samples"
-CATALOG = {"synthetic": "automotive", "hcrl_ch": "automotive"}
+CATALOG = {"synthetic": ("automotive", "synthetic"), "hcrl_ch": ("automotive", "hcrlch"),
+           "water_synthetic": ("watertreatment", "synthetic")}
 PROFILE = ClusterProfile(cpus_per_task=2, gpus=0, stages={"teacher": {"time": "08:00:00"}, "gat_teacher": {"memory": "64G"}})
 
 
@@ -46,7 +47,7 @@ def test_overrides_must_be_key_value_and_not_the_managers():
 
 
 def test_unknown_dataset_and_pipeline_names_are_explained():
-    with pytest.raises(PlanError, match="not in configs/datasets.yaml; known: hcrlch, synthetic"):
+    with pytest.raises(PlanError, match="not in configs/datasets.yaml; known: automotive_hcrlch, automotive_synthetic"):
         plan_submit("automotive_set01_supervised_gat_student_no_all_samples", [], PROFILE, ResourceRequest(), CATALOG)
     with pytest.raises(PlanError, match="kdgat-cluster pipeline synthetic"):
         plan_submit("automotive_synthetic_pipeline", [], PROFILE, ResourceRequest(), CATALOG)
@@ -99,5 +100,13 @@ def test_stage_resources_and_devices():
 def test_catalog_keys_and_domains_are_read_without_yaml(tmp_path):
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "datasets.yaml").write_text(
-        "datasets:\n  synthetic:\n    domain: automotive\n    path: x\n  iot_23:  # flows\n    domain: internet\n")
-    assert known_datasets(tmp_path) == {"synthetic": "automotive", "iot_23": "internet"}
+        "datasets:\n  synthetic:\n    domain: automotive\n    path: x\n  iot_23:  # flows\n    domain: internet\n"
+        "  water_synthetic:\n    domain: watertreatment\n    token: synthetic\n")
+    assert known_datasets(tmp_path) == {"synthetic": ("automotive", "synthetic"), "iot_23": ("internet", "iot23"),
+                                        "water_synthetic": ("watertreatment", "synthetic")}
+
+
+def test_a_domain_token_reaches_the_pipeline_of_that_domain():
+    jobs = plan_pipeline("water_synthetic", "watertreatment", "normals_only", "all_samples", [], PROFILE,
+                         ResourceRequest(), CATALOG)
+    assert "config_store=watertreatment_synthetic_pipeline" in jobs[0].command

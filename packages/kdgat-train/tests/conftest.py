@@ -20,6 +20,13 @@ datasets:
     format: road
     train: [fuzzing_attack_3.csv]
     test: {fuzzing_attack_2: [fuzzing_attack_2.csv]}
+  water_synthetic:
+    domain: watertreatment
+    token: synthetic
+    path: data/watertreatment/synthetic
+    synthetic: {seed: 1, frames: 1500}
+    window: 24
+    stride: 12
 """
 
 

@@ -102,3 +102,16 @@ def test_force_retrains_every_stage(pipeline_runs):
     _, first, _, forced = pipeline_runs
     assert not any(s["reused"] for s in _stages(forced))
     assert not {s["run_dir"] for s in _stages(forced)} & {s["run_dir"] for s in _stages(first)}
+
+
+@pytest.mark.slow
+def test_the_watertreatment_pipeline_runs_on_its_synthetic_plant(project, tmp_path):
+    [pipeline] = train(["config_store=watertreatment_synthetic_pipeline", *FAST, *TINY_SIZES, f"runs_root={tmp_path}"],
+                       project_root=project)
+    assert RunRecord.read(pipeline).status == "COMPLETED"
+    rows = list(csv.DictReader((pipeline / "comparison.csv").read_text().splitlines()))
+    assert len(rows) == 15
+    assert {"level_spoofing/f1", "pump_manipulation/f1", "level_drift/f1"} <= set(rows[0])
+    gat = next(r for r in rows if r["model"] == "GAT" and r["variant"] == "teacher")
+    config = yaml.safe_load(Path(gat["run"], "config.yaml").read_text())
+    assert (config["dataset_config"]["window"], config["dataset_config"]["stride"]) == (24, 12)  # the catalog's defaults

@@ -86,9 +86,10 @@ def _stage_resources(profile: ClusterProfile, name: ExperimentName, request: Res
     return resources
 
 
-def known_datasets(project_root: Path) -> dict[str, str]:
-    """Catalog keys -> domains of ``configs/datasets.yaml``, read without a YAML parser (top-level
-    entries are two-space indented keys under ``datasets:``, each with a ``domain:`` line)."""
+def known_datasets(project_root: Path) -> dict[str, tuple[str, str]]:
+    """Catalog keys -> (domain, dataset token) of ``configs/datasets.yaml``, read without a YAML parser
+    (top-level entries are two-space indented keys under ``datasets:``, with ``domain:`` and
+    optional ``token:`` lines)."""
     path = project_root / "configs" / "datasets.yaml"
     if not path.is_file():
         return {}
@@ -96,20 +97,28 @@ def known_datasets(project_root: Path) -> dict[str, str]:
     for line in path.read_text().splitlines():
         if key := re.match(r"^  ([A-Za-z0-9_]+):\s*(#.*)?$", line):
             current = key.group(1)
-            found[current] = "automotive"
+            found[current] = ("automotive", dataset_token(current))
         elif current and (domain := re.match(r"^    domain:\s*([a-z]+)", line)):
-            found[current] = domain.group(1)
+            found[current] = (domain.group(1), found[current][1])
+        elif current and (token := re.match(r"^    token:\s*([a-z0-9]+)", line)):
+            found[current] = (found[current][0], token.group(1))
     return found
 
 
-def _check_dataset(token: str, domain: str, catalog: dict[str, str]) -> None:
+def _check_dataset(token: str, domain: str, catalog: dict[str, tuple[str, str]]) -> None:
     if not catalog:
         return
-    tokens = {dataset_token(key): value for key, value in catalog.items()}
-    if token not in tokens:
-        raise PlanError(f"dataset {token!r} is not in configs/datasets.yaml; known: {', '.join(sorted(tokens))}")
-    if tokens[token] != domain:
-        raise PlanError(f"dataset {token!r} belongs to domain {tokens[token]!r}, not {domain!r}")
+    pairs = set(catalog.values())
+    if (domain, token) not in pairs:
+        known = ", ".join(sorted(f"{d}_{t}" for d, t in pairs))
+        raise PlanError(f"dataset {domain}_{token} is not in configs/datasets.yaml; known: {known}")
+
+
+def dataset_token_of(dataset: str, domain: str, catalog: dict[str, tuple[str, str]]) -> str:
+    """The token of a catalog key given on the command line (or the token itself)."""
+    if dataset in catalog and catalog[dataset][0] == domain:
+        return catalog[dataset][1]
+    return dataset_token(dataset)
 
 
 def plan_submit(name: str, overrides: list[str], profile: ClusterProfile, request: ResourceRequest,
@@ -164,7 +173,7 @@ def plan_sweep(models: list[str], sizes: list[str], distillations: list[str], da
             if size == "teacher" and distillation == "standard":
                 skipped += 1
                 continue
-            name = ExperimentName(domain=domain, dataset=dataset_token(dataset), learning=LEARNING[model], model=model,
+            name = ExperimentName(domain=domain, dataset=dataset_token_of(dataset, domain, catalog), learning=LEARNING[model], model=model,
                                   size=size, distillation=distillation, mode=mode)
             _check_dataset(name.dataset, domain, catalog)
             names[name.format()] = name
@@ -186,7 +195,7 @@ def plan_pipeline(dataset: str, domain: str, vgae_mode: str, gat_mode: str, over
     check_overrides(overrides)
     check_safe_argument("dataset", dataset)
     pipeline = (ExperimentName.parse(dataset) if dataset.endswith("_pipeline")
-                else ExperimentName(domain=domain, dataset=dataset_token(dataset)))
+                else ExperimentName(domain=domain, dataset=dataset_token_of(dataset, domain, catalog)))
     _check_dataset(pipeline.dataset, pipeline.domain, catalog)
     if vgae_mode not in MODES["vgae"] or gat_mode not in MODES["gat"]:
         raise PlanError(f"--vgae-mode {vgae_mode!r} / --gat-mode {gat_mode!r}: expected {MODES['vgae']} / {MODES['gat']}")

@@ -92,7 +92,7 @@ def build_cache(
 ) -> GraphCache:
     """Build the graph cache of ``dataset``, or reuse the one built from identical inputs."""
     ensure_generated(dataset, progress)
-    options = dataset.entry.reader_options(on_bad_row)
+    options = dataset.entry.reader_options(on_bad_row, dataset.root)
     files = discover_files(dataset.root, dataset.entry.train, dataset.entry.test)
     if not files.train:
         raise FileNotFoundError(f"{dataset.root}: no training capture files found")
@@ -128,9 +128,17 @@ def ensure_generated(dataset: Dataset, progress: Callable[[str], None] = lambda 
     spec = dataset.entry.synthetic
     if spec is None or (dataset.root.is_dir() and any(dataset.root.iterdir())):
         return
+    progress(f"generating synthetic dataset {dataset.root}")
+    if dataset.domain == "watertreatment":
+        from kdgat_data.synthetic.water import WATER_ATTACKS, generate_water_dataset
+
+        generate_water_dataset(dataset.root, steps=spec.frames, seed=spec.seed, attacks=spec.attacks or list(WATER_ATTACKS),
+                               overwrite=True)
+        return
+    if dataset.domain != "automotive":
+        raise NotImplementedError(f"no synthetic generator for domain {dataset.domain!r} yet")
     from kdgat_data.synthetic import ATTACKS, generate_dataset
 
-    progress(f"generating synthetic dataset {dataset.root}")
     generate_dataset(dataset.root, frames=spec.frames, seed=spec.seed, attacks=spec.attacks or ATTACKS, overwrite=True)
 
 

@@ -24,8 +24,21 @@ class SyntheticSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     seed: int = 0
-    frames: int = Field(60_000, gt=0, description="frames of the attack-free training capture")
+    frames: int = Field(60_000, gt=0, description="frames (CAN) or time steps (plant) of the attack-free training capture")
     attacks: list[str] | None = None
+
+
+class SensorColumns(BaseModel):
+    """How a plant CSV labels its rows (watertreatment datasets; BATADAL and SWaT defaults)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timestamp_column: str | None = Field(None, description="default: the first column")
+    label_column: str | None = Field(None, description="default: ATT_FLAG, Normal/Attack, label, Label or attack")
+    attack_values: list[str] = Field(["1", "Attack", "A ttack"], description="label values meaning attack")
+    normal_values: list[str] = Field(["0", "-999", "Normal"], description="label values meaning normal")
+    attack_windows: str | None = Field(None, description="CSV of start,end attack windows overriding the row flags "
+                                                         "(relative to the dataset folder)")
 
 
 class DatasetEntry(BaseModel):
@@ -42,6 +55,11 @@ class DatasetEntry(BaseModel):
     train: list[str] | None = Field(None, description="glob patterns of training files (else discovered)")
     test: dict[str, list[str]] | None = Field(None, description="scenario -> glob patterns (else discovered)")
     synthetic: SyntheticSpec | None = None
+    token: str | None = Field(None, description="dataset token in experiment names (default: the key without "
+                                                "underscores); lets two domains both have e.g. a 'synthetic' dataset")
+    sensors: SensorColumns | None = Field(None, description="plant CSV label settings (watertreatment)")
+    window: int | None = Field(None, ge=2, description="default window W for this dataset (else 100)")
+    stride: int | None = Field(None, ge=1, description="default stride S for this dataset (else 100)")
 
     @field_validator("domain", mode="before")
     @classmethod
@@ -50,7 +68,17 @@ class DatasetEntry(BaseModel):
             raise ValueError(f"unknown domain {value!r}; expected one of {', '.join(DOMAINS)}")
         return value
 
-    def reader_options(self, on_bad_row: OnBadRow = OnBadRow.ERROR) -> ReaderOptions:
+    def reader_options(self, on_bad_row: OnBadRow = OnBadRow.ERROR, root: Path | None = None):
+        """The options of this entry's reader: `ReaderOptions` for CAN, `SensorCsvOptions` for plant data."""
+        if self.domain == "watertreatment":
+            from kdgat_data.readers.sensor_csv import SensorCsvOptions
+
+            columns = self.sensors or SensorColumns()
+            windows = columns.attack_windows
+            if windows and root is not None and not Path(windows).is_absolute():
+                windows = str(root / windows)
+            return SensorCsvOptions(columns.timestamp_column, columns.label_column, tuple(columns.attack_values),
+                                    tuple(columns.normal_values), windows, on_bad_row=on_bad_row)
         return ReaderOptions(format=self.format, mapping=self.mapping, attack_ids=self.attack_ids, on_bad_row=on_bad_row)
 
 
@@ -65,8 +93,8 @@ class Dataset:
 
     @property
     def token(self) -> str:
-        """The dataset token of experiment names (``hcrl_ch`` -> ``hcrlch``)."""
-        return dataset_token(self.name)
+        """The dataset token of experiment names (``hcrl_ch`` -> ``hcrlch``, or the entry's ``token``)."""
+        return self.entry.token or dataset_token(self.name)
 
 
 class CatalogError(ValueError):
@@ -113,7 +141,20 @@ class Catalog:
                 raise CatalogError(f"{path}: {problems}") from None
             except ValueError as error:
                 raise CatalogError(f"{path}: datasets.{key}: {error}") from None
+        seen: dict[tuple[str, str], str] = {}
+        for key, entry in entries.items():
+            token = entry.token or dataset_token(key)
+            if entry.token is not None and dataset_token(entry.token) != entry.token:
+                raise CatalogError(f"{path}: datasets.{key}.token: {entry.token!r} must be lower-case letters and digits")
+            if (entry.domain, token) in seen:
+                raise CatalogError(f"{path}: datasets.{key} and datasets.{seen[entry.domain, token]} both give "
+                                   f"{entry.domain}_{token}_...; set a distinct token")
+            seen[entry.domain, token] = key
         return cls(entries, path.parent.parent, path)
+
+    def token_of(self, key: str) -> str:
+        """The dataset token of catalog entry ``key`` in experiment names."""
+        return self.entries[key].token or dataset_token(key)
 
     def get(self, name: str) -> Dataset:
         if name not in self.entries:
@@ -130,7 +171,8 @@ def resolve_dataset(name_or_path: str, catalog_path: str | Path | None = None) -
     path = Path(name_or_path)
     if path.exists() and (os.sep in name_or_path or path.suffix or not _in_catalog(name_or_path, catalog_path)):
         name = path.stem if path.is_file() else path.resolve().name
-        return Dataset(name.lower().replace("-", "_"), "automotive", path, DatasetEntry(path=str(path)))
+        domain = detect_domain(path)
+        return Dataset(name.lower().replace("-", "_"), domain, path, DatasetEntry(path=str(path), domain=domain))
     return Catalog.load(catalog_path).get(name_or_path)
 
 
@@ -139,3 +181,21 @@ def _in_catalog(name: str, catalog_path: str | Path | None) -> bool:
         return name in Catalog.load(catalog_path).entries
     except CatalogError:
         return False
+
+
+def detect_domain(path: Path) -> str:
+    """The domain of a file or folder not in the catalog, from the header of its first capture file:
+    plant CSVs (a timestamp and ATT_FLAG or Normal/Attack column) are watertreatment, else automotive."""
+    from kdgat_data.layout import capture_files
+
+    files = [path] if path.is_file() else capture_files(path)
+    for file in files[:3]:
+        try:
+            with open(file, errors="replace") as handle:
+                header = handle.readline()
+        except OSError:
+            continue
+        columns = {c.strip() for c in header.split(",")}
+        if columns & {"ATT_FLAG", "Normal/Attack"}:
+            return "watertreatment"
+    return "automotive"

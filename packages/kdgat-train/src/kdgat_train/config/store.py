@@ -42,7 +42,7 @@ _full = {"populate_full_signature": True}
 store = ZenStore(name="kdgat", overwrite_ok=True)  # re-registering (tests, several projects) replaces entries
 
 
-def preset_names(catalog_domains: dict[str, str]) -> list[str]:
+def preset_names(catalog_domains: dict[str, str], tokens: dict[str, str] | None = None) -> list[str]:
     """Every preset name for the catalog's datasets (key -> domain); KD (standard) for students only."""
     names = []
     for key, domain in catalog_domains.items():
@@ -50,15 +50,15 @@ def preset_names(catalog_domains: dict[str, str]) -> list[str]:
             for size, distillation in (("teacher", "no"), ("student", "no"), ("student", "standard")):
                 names.append(
                     ExperimentName(
-                        domain=domain, dataset=dataset_token(key), learning=learning, model=model,
+                        domain=domain, dataset=(tokens or {}).get(key) or dataset_token(key), learning=learning, model=model,
                         size=size, distillation=distillation, mode=mode,
                     ).format()
                 )
     return names
 
 
-def pipeline_name(catalog_key: str, domain: str) -> str:
-    return ExperimentName(domain=domain, dataset=dataset_token(catalog_key)).format()
+def pipeline_name(catalog_key: str, domain: str, token: str | None = None) -> str:
+    return ExperimentName(domain=domain, dataset=token or dataset_token(catalog_key)).format()
 
 
 def register(project_root: Path) -> None:
@@ -74,7 +74,9 @@ def register(project_root: Path) -> None:
     for name, values in DEVICES.items():
         store(builds(DeviceSettings, **values, **_full), group="device", name=name)
     for key in catalog.entries:
-        store(builds(DatasetSettings, name=key, **_full), group="dataset_config", name=key)
+        entry = catalog.entries[key]
+        defaults = {field: value for field in ("window", "stride") if (value := getattr(entry, field)) is not None}
+        store(builds(DatasetSettings, name=key, **defaults, **_full), group="dataset_config", name=key)
     for family, by_size in sizes.items():
         for size, values in by_size.items():
             SIZE_CLASSES[family].model_validate(values)  # a bad preset fails here, naming the field
@@ -82,7 +84,7 @@ def register(project_root: Path) -> None:
 
     domains = {key: entry.domain for key, entry in catalog.entries.items()}
     for key in catalog.entries:
-        for name in preset_names({key: domains[key]}):
+        for name in preset_names({key: domains[key]}, {key: catalog.token_of(key)}):
             parsed = ExperimentName.parse(name)
             store(
                 {
@@ -103,12 +105,12 @@ def register(project_root: Path) -> None:
             {
                 "defaults": [{"/dataset_config": key}, {"/training_config": "default"}, {"/distillation_config": "standard"},
                              "_self_"],
-                "experiment_name": pipeline_name(key, domains[key]),
+                "experiment_name": pipeline_name(key, domains[key], catalog.token_of(key)),
                 "model_sizes": model_sizes,
                 "pipeline": builds(PipelineOptions, **_full),
                 "training_config": {"epochs": PIPELINE_EPOCHS},
             },
-            group="config_store", name=pipeline_name(key, domains[key]), package="_global_",
+            group="config_store", name=pipeline_name(key, domains[key], catalog.token_of(key)), package="_global_",
         )
     store(
         {

@@ -1,0 +1,116 @@
+"""The water-treatment domain: plant sensor/actuator rows -> windows of W time steps -> graphs.
+
+Node = sensor or actuator (a fixed set, so the entity vocabulary is the tag list). Node features
+are window statistics of the tag's readings after z-scoring with the mean and std of NORMAL
+TRAINING rows, squashed into (0, 1) by a logistic function (the VGAE reconstructs features
+through a sigmoid). Edges are LEARNED from normal training data: each tag is linked (both
+directions) to every tag whose Pearson correlation with it has |r| >= 0.5, and at least to its
+2 most correlated tags, so no tag is isolated; the topology is fixed for every window. Edge
+features: the training correlation and the window's own correlation (both mapped to [0, 1]), and
+the window-mean difference |d| / (1 + |d|). Window label = any attack row in the window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from kdgat_data.domains.base import FittedDomain, register_adapter
+from kdgat_data.graphs.arrays import GraphArrays
+from kdgat_data.readers.sensor_csv import SensorCsvOptions, read_sensor_csv
+from kdgat_data.sensors import SensorTable
+
+FEATURE_VERSION = "water-v1"
+NODE_FEATURES = ("tag_index", "mean", "std", "min", "max", "last", "slope")
+EDGE_FEATURES = ("training_correlation", "window_correlation", "mean_difference")
+CORRELATION_THRESHOLD = 0.5
+MIN_NEIGHBOURS = 2
+
+
+def _squash(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def learn_topology(z: np.ndarray, threshold: float = CORRELATION_THRESHOLD, min_neighbours: int = MIN_NEIGHBOURS):
+    """Directed edges ``(2, E)`` and their correlations ``(E,)`` from z-scored normal rows ``(M, S)``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.nan_to_num(np.corrcoef(z, rowvar=False), nan=0.0)
+    s = corr.shape[0]
+    np.fill_diagonal(corr, 0.0)
+    linked = np.abs(corr) >= threshold
+    strongest = np.argsort(-np.abs(corr), axis=1, kind="stable")[:, :min(min_neighbours, s - 1)]
+    linked[np.repeat(np.arange(s), strongest.shape[1]), strongest.ravel()] = True
+    linked |= linked.T  # both directions
+    np.fill_diagonal(linked, False)
+    src, dst = np.nonzero(linked)
+    return np.stack([src, dst]).astype(np.int32), corr[src, dst].astype(np.float32)
+
+
+class WaterTreatmentAdapter:
+    domain = "watertreatment"
+    feature_version = FEATURE_VERSION
+    node_features = NODE_FEATURES
+    edge_features = EDGE_FEATURES
+
+    def read(self, path: Path, options: SensorCsvOptions) -> tuple[SensorTable, object]:
+        return read_sensor_csv(path, options)
+
+    def fit(self, training_heads: list[SensorTable]) -> FittedDomain:
+        """Normalisation statistics and the correlation topology, from normal training rows only."""
+        sensors = training_heads[0].sensors
+        for head in training_heads[1:]:
+            if head.sensors != sensors:
+                raise ValueError(f"{head.source}: tags differ from {training_heads[0].source}; every file of a "
+                                 "dataset needs the same sensor/actuator columns")
+        normal = np.concatenate([head.values[head.label == 0] for head in training_heads]).astype(np.float64)
+        if len(normal) < 2:
+            raise ValueError("the training split has fewer than 2 normal rows to normalise on")
+        mean, std = normal.mean(0), normal.std(0)
+        std = np.where(std > 1e-9, std, 1.0)  # constant tags: z = 0
+        edge_index, correlation = learn_topology((normal - mean) / std)
+        return FittedDomain(vocabulary=list(range(len(sensors))), state={
+            "sensors": list(sensors), "mean": mean.tolist(), "std": std.tolist(),
+            "edge_index": edge_index.tolist(), "correlation": correlation.tolist(),
+        })
+
+    def graphs(self, table: SensorTable, fitted: FittedDomain, attack_codes: np.ndarray, window: int, stride: int,
+               source: int) -> GraphArrays:
+        state = fitted.state
+        if list(table.sensors) != state["sensors"]:
+            raise ValueError(f"{table.source}: tags differ from the training files' tags")
+        s = len(table.sensors)
+        edge_index = np.asarray(state["edge_index"], np.int32).reshape(2, -1)
+        e = edge_index.shape[1]
+        starts = np.arange(0, len(table) - window + 1, stride, dtype=np.int64) if len(table) >= window else np.zeros(0, np.int64)
+        g = len(starts)
+        z = ((table.values - np.asarray(state["mean"])) / np.asarray(state["std"])).astype(np.float32)  # (N, S)
+        views = np.lib.stride_tricks.sliding_window_view(z, window, axis=0)[starts]  # (G, S, W)
+        stats = np.stack([views.mean(-1), views.std(-1), views.min(-1), views.max(-1), views[..., -1],
+                          views[..., -1] - views[..., 0]], axis=-1)  # (G, S, 6)
+        x = _squash(stats).reshape(g * s, len(NODE_FEATURES) - 1).astype(np.float32)
+        centred = views - views.mean(-1, keepdims=True)  # (G, S, W)
+        a, b = centred[:, edge_index[0]], centred[:, edge_index[1]]  # (G, E, W)
+        denominator = np.sqrt((a * a).sum(-1) * (b * b).sum(-1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            window_corr = np.where(denominator > 1e-12, (a * b).sum(-1) / denominator, 0.0)  # (G, E)
+        difference = np.abs(views.mean(-1)[:, edge_index[0]] - views.mean(-1)[:, edge_index[1]])  # (G, E)
+        training_corr = np.broadcast_to(np.asarray(state["correlation"], np.float32), (g, e))
+        edge_attr = np.clip(np.stack([(training_corr + 1) / 2, (window_corr + 1) / 2, difference / (1 + difference)], -1), 0, 1)
+        labels = np.lib.stride_tricks.sliding_window_view(table.label, window)[starts] if g else np.zeros((0, window), np.uint8)
+        codes = np.lib.stride_tricks.sliding_window_view(attack_codes, window)[starts] if g else np.zeros((0, window), np.int16)
+        y = labels.max(-1).astype(np.uint8) if g else np.zeros(0, np.uint8)
+        kinds = int(attack_codes.max()) + 1 if len(attack_codes) else 1
+        counts = (np.where(labels == 1, codes, 0)[..., None] == np.arange(kinds)).sum(1)  # (G, K)
+        counts[:, 0] = 0
+        attack_type = np.where(y == 1, counts.argmax(-1), 0).astype(np.int16)
+        return GraphArrays(
+            x=x, node_id=np.tile(np.arange(1, s + 1, dtype=np.int32), g), node_y=np.repeat(y, s),
+            edge_index=np.tile(edge_index, g) if g else np.zeros((2, 0), np.int32),
+            edge_attr=edge_attr.reshape(g * e, len(EDGE_FEATURES)).astype(np.float32),
+            node_ptr=np.arange(g + 1, dtype=np.int64) * s, edge_ptr=np.arange(g + 1, dtype=np.int64) * e,
+            y=y, attack_type=attack_type, source=np.full(g, source, np.int32), window_start=starts,
+        )
+
+
+ADAPTER = register_adapter(WaterTreatmentAdapter())

@@ -1,0 +1,56 @@
+"""Water-treatment graphs: features hand-computed on a tiny window, topology learned from normal training rows only."""
+
+import numpy as np
+import pytest
+from kdgat_data.domains import adapter_for
+from kdgat_data.domains.watertreatment import learn_topology
+from kdgat_data.sensors import SensorTable
+
+
+def _table(values, labels=None):
+    values = np.asarray(values, np.float32)
+    n = len(values)
+    labels = np.zeros(n, np.uint8) if labels is None else np.asarray(labels, np.uint8)
+    return SensorTable(np.arange(n, dtype=np.float64) * 3600, values, ("A", "B", "C"), labels, labels.astype(np.int16),
+                       ("normal", "attack"))
+
+
+def test_features_of_a_tiny_window_by_hand():
+    train = _table([[0, 0, 5], [2, 4, 5], [4, 8, 5], [2, 4, 5]])  # A and B perfectly correlated, C constant
+    adapter = adapter_for("watertreatment")
+    fitted = adapter.fit([train])
+    mean, std = np.array([2.0, 4.0, 5.0]), np.array([np.sqrt(2.0), np.sqrt(8.0), 1.0])  # C: constant -> std 1
+    assert fitted.state["mean"] == pytest.approx(mean.tolist()) and fitted.state["std"] == pytest.approx(std.tolist())
+    assert fitted.vocabulary == [0, 1, 2]
+    window = _table([[2, 4, 5], [4, 4, 5], [6, 4, 5]], labels=[0, 1, 0])
+    graphs = adapter.graphs(window, fitted, window.attack_type, window=3, stride=1, source=0)
+    assert len(graphs) == 1 and graphs.y.tolist() == [1] and graphs.node_id.tolist() == [1, 2, 3]
+    z_a = (np.array([2, 4, 6]) - 2) / np.sqrt(2)
+    expected_a = [z_a.mean(), z_a.std(), z_a.min(), z_a.max(), z_a[-1], z_a[-1] - z_a[0]]
+    assert graphs.x[0] == pytest.approx(1 / (1 + np.exp(-np.array(expected_a))), abs=1e-6)
+    assert graphs.x[1] == pytest.approx(1 / (1 + np.exp(-np.zeros(6))), abs=1e-6)  # B at its mean, flat
+    edges = {tuple(e) for e in graphs.edge_index.T.tolist()}
+    assert (0, 1) in edges and (1, 0) in edges  # |r| = 1 >= 0.5
+    a_to_b = list(map(tuple, graphs.edge_index.T.tolist())).index((0, 1))
+    training_corr, window_corr, difference = graphs.edge_attr[a_to_b]
+    assert training_corr == pytest.approx(1.0)  # (r + 1) / 2 with r = 1
+    assert window_corr == pytest.approx(0.5)  # B is flat in this window: r taken as 0
+    d = abs(z_a.mean() - 0.0)
+    assert difference == pytest.approx(d / (1 + d), abs=1e-6)
+
+
+def test_topology_links_every_tag_and_ignores_attack_rows():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(200, 1))
+    values = np.hstack([base, base * 2 + rng.normal(0, 0.01, (200, 1)), rng.normal(size=(200, 2))])
+    edge_index, correlation = learn_topology((values - values.mean(0)) / values.std(0))
+    assert set(edge_index.ravel()) == {0, 1, 2, 3}  # nobody isolated (at least 2 neighbours each)
+    assert abs(correlation[list(map(tuple, edge_index.T.tolist())).index((0, 1))]) > 0.99
+    labels = np.zeros(200, np.uint8)
+    labels[:100] = 1
+    poisoned = values.copy()
+    poisoned[:100, 2] = poisoned[:100, 3] = 99.0  # attack rows: never seen by fit
+    table = SensorTable(np.arange(200.0), poisoned.astype(np.float32), ("a", "b", "c", "d"), labels, labels.astype(np.int16),
+                        ("normal", "attack"))
+    fitted = adapter_for("watertreatment").fit([table])
+    assert max(fitted.state["mean"][2:]) < 1.0
