@@ -31,7 +31,7 @@ from kdgat_data.catalog import Dataset
 from kdgat_data.domains import RecordTable, adapter_for
 from kdgat_data.frames import NORMAL, remap_attack_types
 from kdgat_data.graphs import GraphArrays
-from kdgat_data.layout import dedupe_sources, discover_files
+from kdgat_data.layout import DatasetFiles, dedupe_sources, discover_files
 from kdgat_data.readers import OnBadRow, ReaderOptions
 from kdgat_data.splits import split_train_validation
 from kdgat_data.vocabulary import Vocabulary
@@ -93,11 +93,11 @@ def build_cache(
     """Build the graph cache of ``dataset``, or reuse the one built from identical inputs."""
     ensure_generated(dataset, progress)
     options = dataset.entry.reader_options(on_bad_row, dataset.root)
-    files = discover_files(dataset.root, dataset.entry.train, dataset.entry.test)
+    adapter = adapter_for(dataset.domain)
+    files = _accepted(discover_files(dataset.root, dataset.entry.train, dataset.entry.test), adapter)
     if not files.train:
         raise FileNotFoundError(f"{dataset.root}: no training capture files found")
     sources = dedupe_sources(files)
-    adapter = adapter_for(dataset.domain)
     key = build_cache_key(
         sources=[(s.path, s.sha256, s.role, s.scenario) for s in sources],
         window=window, stride=stride, validation_fraction=validation_fraction,
@@ -121,6 +121,13 @@ def build_cache(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return GraphCache(target, manifest)
+
+
+def _accepted(files: DatasetFiles, adapter) -> DatasetFiles:
+    """Drop files the domain does not read as records (an attack-window table next to plant CSVs)."""
+    accepts = getattr(adapter, "accepts", lambda _: True)
+    return replace(files, train=[p for p in files.train if accepts(p)],
+                   test={s: [p for p in ps if accepts(p)] for s, ps in files.test.items()})
 
 
 def ensure_generated(dataset: Dataset, progress: Callable[[str], None] = lambda message: None) -> None:

@@ -87,7 +87,7 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, on_bad_row:
 
     resolved = _dataset(dataset, catalog, fmt)
     ensure_generated(resolved, click.echo)
-    summary = inspect_dataset(resolved, resolved.entry.reader_options(on_bad_row), window, stride)
+    summary = inspect_dataset(resolved, resolved.entry.reader_options(on_bad_row, resolved.root), window, stride)
     click.echo(f"{summary.name}: {summary.root}  (W={window}, S={stride})")
     header = f"{'file':<48} {'role':<22} {'format':<15} {'frames':>8} {'IDs':>5} {'attack':>8} {'share':>7} {'windows':>8} {'atk win':>8} {'nodes/g':>8} {'edges/g':>8}"
     click.echo(header)

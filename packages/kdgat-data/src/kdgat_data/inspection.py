@@ -8,10 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from kdgat_data.catalog import Dataset
-from kdgat_data.graphs import build_window_graphs
+from kdgat_data.domains import adapter_for
 from kdgat_data.layout import discover_files, relative_path
-from kdgat_data.readers import ReaderOptions, read_frames
-from kdgat_data.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -56,21 +54,24 @@ class DatasetSummary:
         return sum(f.attack_windows for f in self.files)
 
 
-def inspect_dataset(dataset: Dataset, options: ReaderOptions, window: int = 100, stride: int = 100) -> DatasetSummary:
+def inspect_dataset(dataset: Dataset, options, window: int = 100, stride: int = 100) -> DatasetSummary:
+    """Per file: records, entities (CAN IDs or plant tags), attacks, and the graphs W and S would give
+    (each file fitted on itself: this looks at the data, it does not train)."""
+    adapter = adapter_for(dataset.domain)
     files = discover_files(dataset.root, dataset.entry.train, dataset.entry.test)
     summary = DatasetSummary(dataset.name, dataset.root, window, stride)
     roles = [(p, "train") for p in files.train] + [(p, f"test:{s}") for s, ps in files.test.items() for p in ps]
     for path, role in roles:
-        table, report = read_frames(path, options)
-        graphs = build_window_graphs(
-            table.can_id, table.payload, table.label, table.attack_type,
-            Vocabulary(table.can_id).encode(table.can_id), window=window, stride=stride,
-        )
+        if not getattr(adapter, "accepts", lambda _: True)(path):
+            continue  # e.g. an attack-window table next to plant CSVs
+        table, report = adapter.read(path, options)
+        graphs = adapter.graphs(table, adapter.fit([table]), table.attack_type, window, stride, 0)
         nodes, edges = np.diff(graphs.node_ptr), np.diff(graphs.edge_ptr)
+        entities = len(np.unique(table.can_id)) if hasattr(table, "can_id") else len(getattr(table, "sensors", ()))
         summary.files.append(
             FileSummary(
                 path=relative_path(path, files.root), role=role, format=report.format, frames=len(table),
-                skipped_rows=report.skipped_rows, distinct_ids=int(len(np.unique(table.can_id))),
+                skipped_rows=report.skipped_rows, distinct_ids=int(entities),
                 attack_frames=table.attack_frames, attack_types=table.attack_counts(),
                 duration_s=float(table.timestamp[-1] - table.timestamp[0]) if len(table) else 0.0,
                 windows=len(graphs), attack_windows=int(graphs.y.sum()),

@@ -54,3 +54,25 @@ def test_topology_links_every_tag_and_ignores_attack_rows():
                         ("normal", "attack"))
     fitted = adapter_for("watertreatment").fit([table])
     assert max(fitted.state["mean"][2:]) < 1.0
+
+
+@pytest.mark.real_data
+def test_inspect_and_build_the_shared_batadal_folder(tmp_path):
+    from pathlib import Path
+
+    from kdgat_data.cache import build_cache
+    from kdgat_data.catalog import resolve_dataset
+    from kdgat_data.inspection import inspect_dataset
+
+    folder = Path(__file__).resolve().parents[4] / ".." / "shared" / "data" / "watertreatment" / "batadal"
+    if not folder.is_dir():
+        pytest.skip("../shared/data/watertreatment is absent")
+    dataset = resolve_dataset(str(folder))
+    assert dataset.domain == "watertreatment"  # detected from the ATT_FLAG header
+    summary = inspect_dataset(dataset, dataset.entry.reader_options(root=dataset.root), window=24, stride=24)
+    assert [f.frames for f in summary.files] == [8761, 4177]  # the attack-window table is not read as data
+    assert [f.attack_frames for f in summary.files] == [0, 219] and summary.files[0].distinct_ids == 43
+    cache = build_cache(dataset, window=24, stride=6, cache_root=tmp_path)
+    assert cache.manifest.feature_version == "water-v1" and cache.manifest.vocabulary_size == 44
+    train = cache.split("train")
+    assert train.x.shape[1] == 6 and train.edge_attr.shape[1] == 3 and np.all((train.x >= 0) & (train.x <= 1))

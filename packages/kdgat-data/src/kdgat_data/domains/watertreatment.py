@@ -53,6 +53,12 @@ class WaterTreatmentAdapter:
     node_features = NODE_FEATURES
     edge_features = EDGE_FEATURES
 
+    def accepts(self, path: Path) -> bool:
+        """Plant CSVs only: an attack-window table next to them (``#`` comments, start/end columns) is not one."""
+        with open(path, errors="replace") as handle:
+            first = next((line for line in handle if line.strip()), "")
+        return not first.lstrip().startswith("#") and not {"start", "end"} <= {c.strip() for c in first.split(",")}
+
     def read(self, path: Path, options: SensorCsvOptions) -> tuple[SensorTable, object]:
         return read_sensor_csv(path, options)
 
