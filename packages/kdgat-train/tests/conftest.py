@@ -27,6 +27,13 @@ datasets:
     synthetic: {seed: 1, frames: 1500}
     window: 24
     stride: 12
+  flows_synthetic:
+    domain: internet
+    token: synthetic
+    path: data/internet/synthetic
+    synthetic: {seed: 1, frames: 4000}
+    window: 50
+    stride: 25
 """
 
 

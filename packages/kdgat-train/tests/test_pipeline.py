@@ -115,3 +115,14 @@ def test_the_watertreatment_pipeline_runs_on_its_synthetic_plant(project, tmp_pa
     gat = next(r for r in rows if r["model"] == "GAT" and r["variant"] == "teacher")
     config = yaml.safe_load(Path(gat["run"], "config.yaml").read_text())
     assert (config["dataset_config"]["window"], config["dataset_config"]["stride"]) == (24, 12)  # the catalog's defaults
+
+
+@pytest.mark.slow
+def test_the_internet_pipeline_runs_without_an_entity_vocabulary(project, tmp_path):
+    [pipeline] = train(["config_store=internet_synthetic_pipeline", *FAST, *TINY_SIZES, f"runs_root={tmp_path}"],
+                       project_root=project)
+    rows = list(csv.DictReader((pipeline / "comparison.csv").read_text().splitlines()))
+    assert len(rows) == 15 and {"port_scan/f1", "ddos/f1", "c2_beacon/f1", "exfiltration/f1"} <= set(rows[0])
+    vgae = next(r for r in rows if r["model"] == "VGAE" and r["variant"] == "student")
+    size = yaml.safe_load(Path(vgae["run"], "config.yaml").read_text())["model_size_config"]
+    assert size["id_embedding_dim"] == 0 and size["decode_ids"] is False  # hosts: no ID table, no ID decoders

@@ -142,6 +142,12 @@ def ensure_generated(dataset: Dataset, progress: Callable[[str], None] = lambda 
         generate_water_dataset(dataset.root, steps=spec.frames, seed=spec.seed, attacks=spec.attacks or list(WATER_ATTACKS),
                                overwrite=True)
         return
+    if dataset.domain == "internet":
+        from kdgat_data.synthetic.flows import FLOW_ATTACKS, generate_flow_dataset
+
+        generate_flow_dataset(dataset.root, flows=spec.frames, seed=spec.seed, attacks=spec.attacks or list(FLOW_ATTACKS),
+                              overwrite=True)
+        return
     if dataset.domain != "automotive":
         raise NotImplementedError(f"no synthetic generator for domain {dataset.domain!r} yet")
     from kdgat_data.synthetic import ATTACKS, generate_dataset
@@ -179,7 +185,7 @@ def _build_into(
         counted.append(source.model_copy(update={"frames": len(table), "attack_frames": table.attack_frames}))
 
     train_parts = {i: split_train_validation(tables[i], validation_fraction) for i, s in enumerate(sources) if s.role == "train"}
-    fitted = adapter.fit([head for head, _ in train_parts.values()])  # training heads only: no leakage
+    fitted = adapter.fit([head for head, _ in train_parts.values()], options)  # training heads only: no leakage
 
     def graphs_of(index: int, table: RecordTable, first_frame: int) -> tuple[GraphArrays, int]:
         """Window graphs of ``table``, which starts at record ``first_frame`` of source ``index``."""

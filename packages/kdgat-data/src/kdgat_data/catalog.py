@@ -41,6 +41,19 @@ class SensorColumns(BaseModel):
                                                          "(relative to the dataset folder)")
 
 
+class FlowSettings(BaseModel):
+    """How flows are labelled and windowed (internet datasets); label values are case-insensitive."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    normal_values: list[str] = Field(["benign", "normal"])
+    attack_values: list[str] = Field(["malicious", "attack"], description="'*': every other value is an attack")
+    background_values: list[str] = Field(["background"])
+    background: Literal["ignore", "normal"] = Field("ignore", description="background flows: dropped, or normal")
+    window_seconds: float | None = Field(None, gt=0, description="windows of T seconds instead of W flows")
+    stride_seconds: float | None = Field(None, gt=0, description="seconds between window starts (default: T)")
+
+
 class DatasetEntry(BaseModel):
     """One catalog entry."""
 
@@ -58,6 +71,7 @@ class DatasetEntry(BaseModel):
     token: str | None = Field(None, description="dataset token in experiment names (default: the key without "
                                                 "underscores); lets two domains both have e.g. a 'synthetic' dataset")
     sensors: SensorColumns | None = Field(None, description="plant CSV label settings (watertreatment)")
+    flows: FlowSettings | None = Field(None, description="flow labels and time windows (internet)")
     window: int | None = Field(None, ge=2, description="default window W for this dataset (else 100)")
     stride: int | None = Field(None, ge=1, description="default stride S for this dataset (else 100)")
 
@@ -79,6 +93,12 @@ class DatasetEntry(BaseModel):
                 windows = str(root / windows)
             return SensorCsvOptions(columns.timestamp_column, columns.label_column, tuple(columns.attack_values),
                                     tuple(columns.normal_values), windows, on_bad_row=on_bad_row)
+        if self.domain == "internet":
+            from kdgat_data.readers.flows import FlowOptions
+
+            f = self.flows or FlowSettings()
+            return FlowOptions(tuple(f.normal_values), tuple(f.attack_values), tuple(f.background_values), f.background,
+                               on_bad_row, f.window_seconds, f.stride_seconds)
         return ReaderOptions(format=self.format, mapping=self.mapping, attack_ids=self.attack_ids, on_bad_row=on_bad_row)
 
 
@@ -184,8 +204,9 @@ def _in_catalog(name: str, catalog_path: str | Path | None) -> bool:
 
 
 def detect_domain(path: Path) -> str:
-    """The domain of a file or folder not in the catalog, from the header of its first capture file:
-    plant CSVs (a timestamp and ATT_FLAG or Normal/Attack column) are watertreatment, else automotive."""
+    """The domain of a file or folder not in the catalog, from the header of its first capture files:
+    plant CSVs (ATT_FLAG or Normal/Attack column) are watertreatment, flow logs (Zeek, IoT-23, CIC)
+    internet, anything else automotive."""
     from kdgat_data.layout import capture_files
 
     files = [path] if path.is_file() else capture_files(path)
@@ -198,4 +219,8 @@ def detect_domain(path: Path) -> str:
         columns = {c.strip() for c in header.split(",")}
         if columns & {"ATT_FLAG", "Normal/Attack"}:
             return "watertreatment"
+        from kdgat_data.readers.flows import flow_format
+
+        if flow_format(file) is not None:
+            return "internet"
     return "automotive"

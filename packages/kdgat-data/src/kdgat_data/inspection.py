@@ -65,9 +65,10 @@ def inspect_dataset(dataset: Dataset, options, window: int = 100, stride: int = 
         if not getattr(adapter, "accepts", lambda _: True)(path):
             continue  # e.g. an attack-window table next to plant CSVs
         table, report = adapter.read(path, options)
-        graphs = adapter.graphs(table, adapter.fit([table]), table.attack_type, window, stride, 0)
+        graphs = adapter.graphs(table, adapter.fit([table], options), table.attack_type, window, stride, 0)
         nodes, edges = np.diff(graphs.node_ptr), np.diff(graphs.edge_ptr)
-        entities = len(np.unique(table.can_id)) if hasattr(table, "can_id") else len(getattr(table, "sensors", ()))
+        entities = (len(np.unique(table.can_id)) if hasattr(table, "can_id")
+                    else len(getattr(table, "sensors", None) or getattr(table, "hosts", ())))
         summary.files.append(
             FileSummary(
                 path=relative_path(path, files.root), role=role, format=report.format, frames=len(table),

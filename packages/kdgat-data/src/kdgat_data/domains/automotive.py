@@ -24,7 +24,7 @@ class AutomotiveAdapter:
     def read(self, path: Path, options: ReaderOptions):
         return read_frames(path, options)
 
-    def fit(self, training_heads: list[FrameTable]) -> FittedDomain:
+    def fit(self, training_heads: list[FrameTable], options=None) -> FittedDomain:
         return FittedDomain(vocabulary=Vocabulary.from_training(head.can_id for head in training_heads).to_list())
 
     def graphs(self, table: FrameTable, fitted: FittedDomain, attack_codes: np.ndarray, window: int, stride: int,

@@ -57,8 +57,9 @@ class DomainAdapter(Protocol):
     def read(self, path: Path, options: Any) -> tuple[RecordTable, Any]:
         """One source file -> (records, a report with ``skipped_rows``)."""
 
-    def fit(self, training_heads: list[RecordTable]) -> FittedDomain:
-        """Learn vocabulary / statistics from the training part of each training file."""
+    def fit(self, training_heads: list[RecordTable], options: Any = None) -> FittedDomain:
+        """Learn vocabulary / statistics from the training part of each training file (``options``:
+        the reader options, for settings the graphs need such as time windows)."""
 
     def graphs(self, table: RecordTable, fitted: FittedDomain, attack_codes: np.ndarray, window: int, stride: int,
                source: int) -> GraphArrays:

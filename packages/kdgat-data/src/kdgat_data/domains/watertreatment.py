@@ -62,7 +62,7 @@ class WaterTreatmentAdapter:
     def read(self, path: Path, options: SensorCsvOptions) -> tuple[SensorTable, object]:
         return read_sensor_csv(path, options)
 
-    def fit(self, training_heads: list[SensorTable]) -> FittedDomain:
+    def fit(self, training_heads: list[SensorTable], options=None) -> FittedDomain:
         """Normalisation statistics and the correlation topology, from normal training rows only."""
         sensors = training_heads[0].sensors
         for head in training_heads[1:]:

@@ -18,7 +18,7 @@ from kdgat_data.readers.text import check_not_empty, first_line
 
 FORMATS = ("can_train_test", "car_hacking", "column_mapped", "road", "crysys", "candump_screen", "python_can")
 BUILTIN_MAPPINGS = {"road": ROAD, "crysys": CRYSYS}
-CAPTURE_SUFFIXES = {".csv", ".log", ".asc", ".blf", ".txt", ".trc"}
+CAPTURE_SUFFIXES = {".csv", ".log", ".asc", ".blf", ".txt", ".trc", ".labeled"}  # .labeled: Zeek conn.log.labeled
 
 
 class ReaderOptions(BaseModel):

@@ -57,6 +57,20 @@ def preset_names(catalog_domains: dict[str, str], tokens: dict[str, str] | None 
     return names
 
 
+# domains whose entities (hosts) have no fixed vocabulary: no ID embedding, no VGAE ID decoders
+NO_VOCABULARY = {"gat": {"id_embedding_dim": 0}, "vgae": {"id_embedding_dim": 0, "decode_ids": False}}
+NO_VOCABULARY_SUFFIX = "_no_vocabulary"
+
+
+def _has_vocabulary(domain: str) -> bool:
+    from kdgat_data.domains import adapter_for
+
+    try:
+        return getattr(adapter_for(domain), "has_vocabulary", True)
+    except NotImplementedError:
+        return True
+
+
 def pipeline_name(catalog_key: str, domain: str, token: str | None = None) -> str:
     return ExperimentName(domain=domain, dataset=token or dataset_token(catalog_key)).format()
 
@@ -81,8 +95,12 @@ def register(project_root: Path) -> None:
         for size, values in by_size.items():
             SIZE_CLASSES[family].model_validate(values)  # a bad preset fails here, naming the field
             store(builds(SIZE_CLASSES[family], **values, **_full), group="model_size_config", name=f"{family}_{size}")
+            if family in NO_VOCABULARY:  # the same size for domains whose entities have no fixed vocabulary
+                store(builds(SIZE_CLASSES[family], **{**values, **NO_VOCABULARY[family]}, **_full),
+                      group="model_size_config", name=f"{family}_{size}{NO_VOCABULARY_SUFFIX}")
 
     domains = {key: entry.domain for key, entry in catalog.entries.items()}
+    without_vocabulary = {key for key, domain in domains.items() if not _has_vocabulary(domain)}
     for key in catalog.entries:
         for name in preset_names({key: domains[key]}, {key: catalog.token_of(key)}):
             parsed = ExperimentName.parse(name)
@@ -90,7 +108,8 @@ def register(project_root: Path) -> None:
                 {
                     "defaults": [
                         "_self_",
-                        {"/model_size_config": f"{parsed.model}_{parsed.size}"},
+                        {"/model_size_config": f"{parsed.model}_{parsed.size}"
+                                               f"{NO_VOCABULARY_SUFFIX if key in without_vocabulary and parsed.model in NO_VOCABULARY else ''}"},
                         {"/dataset_config": key},
                         {"/training_config": "default"},
                         {"/distillation_config": parsed.distillation},
@@ -100,13 +119,15 @@ def register(project_root: Path) -> None:
                 group="config_store", name=name, package="_global_",
             )
     model_sizes = {f"{family}_{size}": values for family, by_size in sizes.items() for size, values in by_size.items()}
+    model_sizes_without_vocabulary = {name: {**values, **NO_VOCABULARY.get(name.split("_")[0], {})}
+                                      for name, values in model_sizes.items()}
     for key in catalog.entries:
         store(
             {
                 "defaults": [{"/dataset_config": key}, {"/training_config": "default"}, {"/distillation_config": "standard"},
                              "_self_"],
                 "experiment_name": pipeline_name(key, domains[key], catalog.token_of(key)),
-                "model_sizes": model_sizes,
+                "model_sizes": model_sizes_without_vocabulary if key in without_vocabulary else model_sizes,
                 "pipeline": builds(PipelineOptions, **_full),
                 "training_config": {"epochs": PIPELINE_EPOCHS},
             },
