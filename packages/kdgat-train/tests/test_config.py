@@ -42,6 +42,16 @@ def test_pipeline_preset_composes_with_every_model_size_and_its_options(project)
         settings_from(_compose(project, ["config_store=automotive_synthetic_pipeline", "model_sizes.gat_student.hidden_dim=-1"]))
 
 
+def test_domains_without_a_vocabulary_get_sizes_without_an_id_table(project):
+    gat = settings_from(_compose(project, ["config_store=internet_synthetic_supervised_gat_student_no_all_samples"]))
+    vgae = settings_from(_compose(project, ["config_store=internet_synthetic_unsupervised_vgae_teacher_no_normals_only"]))
+    assert gat.model_size().id_embedding_dim == 0 and gat.model_size().hidden_dim == 24  # otherwise the student size
+    assert vgae.model_size().id_embedding_dim == 0 and vgae.model_size().decode_ids is False
+    water = settings_from(_compose(project, ["config_store=watertreatment_synthetic_supervised_gat_student_no_all_samples"]))
+    assert water.model_size().id_embedding_dim == 8  # sensors are a fixed vocabulary
+    assert (water.dataset_config.window, water.dataset_config.stride) == (24, 12)  # the catalog entry's defaults
+
+
 def test_no_arguments_runs_the_synthetic_pipeline(project):
     assert settings_from(_compose(project, [])).experiment_name == "automotive_synthetic_pipeline"
 
