@@ -56,3 +56,12 @@ def test_all_attack_predictor_is_reported_honestly(case):
     assert got["recall"] == 1.0 and got["fpr"] == 1.0
     assert got["f1"] == pytest.approx(2 * share / (1 + share))
     assert got["accuracy"] == pytest.approx(share)  # accuracy of "all attack" is the attack share, not 92 %
+
+
+def test_undefined_rates_are_nan_not_zero_or_one():
+    import math
+
+    only_attacks = binary_metrics(np.array([0.9, 0.2]), np.array([1, 1]), 0.5)
+    assert math.isnan(only_attacks["fpr"]) and only_attacks["recall"] == 0.5 and math.isnan(only_attacks["auroc"])
+    only_normal = binary_metrics(np.array([0.9, 0.2]), np.array([0, 0]), 0.5)
+    assert math.isnan(only_normal["recall"]) and only_normal["fpr"] == 0.5

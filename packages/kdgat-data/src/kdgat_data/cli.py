@@ -75,8 +75,8 @@ def synth(out_dir: Path, frames: int, seed: int, attacks: str | None, attack_sha
 @main.command()
 @click.argument("dataset")
 @click.option("--format", "fmt", default=None, help="Reader format (detected per file when omitted).")
-@click.option("--window", default=100, show_default=True, help="Frames per window (W).")
-@click.option("--stride", default=100, show_default=True, help="Frames between window starts (S).")
+@click.option("--window", type=int, default=None, help="Records per window W (default: the catalog entry's, else 100).")
+@click.option("--stride", type=int, default=None, help="Records between window starts S (default: the entry's, else 100).")
 @click.option("--on-bad-row", default="error", type=ON_BAD_ROW, show_default=True)
 @click.option("--catalog", default=None, type=click.Path(dir_okay=False), help="Catalog file (default configs/datasets.yaml).")
 @_friendly_errors
@@ -86,6 +86,7 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, on_bad_row:
     from kdgat_data.inspection import inspect_dataset
 
     resolved = _dataset(dataset, catalog, fmt)
+    window, stride = window or resolved.entry.window or 100, stride or resolved.entry.stride or 100
     ensure_generated(resolved, click.echo)
     summary = inspect_dataset(resolved, resolved.entry.reader_options(on_bad_row, resolved.root), window, stride)
     click.echo(f"{summary.name}: {summary.root}  (W={window}, S={stride})")
@@ -111,8 +112,8 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, on_bad_row:
 
 @main.command()
 @click.argument("dataset")
-@click.option("--window", default=100, show_default=True, help="Frames per window (W).")
-@click.option("--stride", default=100, show_default=True, help="Frames between window starts (S).")
+@click.option("--window", type=int, default=None, help="Records per window W (default: the catalog entry's, else 100).")
+@click.option("--stride", type=int, default=None, help="Records between window starts S (default: the entry's, else 100).")
 @click.option("--validation-fraction", default=0.2, show_default=True, help="Tail share of each training file used for validation.")
 @click.option("--format", "fmt", default=None, help="Reader format (detected per file when omitted).")
 @click.option("--on-bad-row", default="error", type=ON_BAD_ROW, show_default=True)
@@ -125,6 +126,7 @@ def build(dataset: str, window: int, stride: int, validation_fraction: float, fm
     from kdgat_data.cache import build_cache
 
     resolved = _dataset(dataset, catalog, fmt)
+    window, stride = window or resolved.entry.window or 100, stride or resolved.entry.stride or 100
     cache = build_cache(
         resolved, window=window, stride=stride, validation_fraction=validation_fraction,
         cache_root=cache_dir, on_bad_row=on_bad_row, progress=lambda m: click.echo(f"  {m}", err=True),

@@ -70,8 +70,9 @@ def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> 
     y = torch.as_tensor(np.asarray(labels).astype(np.int64))
     predicted = (s > threshold).long()
     both_classes = bool(y.min() != y.max())
-    recall = float(binary_recall(predicted, y))
-    specificity = float(binary_specificity(predicted, y))
+    # a split without attack (normal) windows has no recall (FPR): NaN, never a made-up 0 or 1
+    recall = float(binary_recall(predicted, y)) if bool((y == 1).any()) else float("nan")
+    specificity = float(binary_specificity(predicted, y)) if bool((y == 0).any()) else float("nan")
     return {
         "accuracy": float(binary_accuracy(predicted, y)),
         "precision": float(binary_precision(predicted, y)),
