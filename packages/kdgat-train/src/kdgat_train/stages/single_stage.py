@@ -36,6 +36,8 @@ from kdgat_train.stages.teacher import (
 from kdgat_train.tracking import finish_mlflow_run, log_metrics, reopen_mlflow_run, start_mlflow_run
 
 warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")  # Lightning's own
+# a local run on a machine that has Slurm: Lightning suggests srun, but local runs are meant to be local
+warnings.filterwarnings("ignore", message=r"The `srun` command is available on your system but is not used")
 
 
 def _now() -> str:
