@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kdgat_data.synthetic.checks import check_new_dataset
+
 FLOW_ATTACKS = ("port_scan", "ddos", "c2_beacon", "exfiltration")
 FIELDS = ("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration", "orig_bytes",
           "resp_bytes", "conn_state", "local_orig", "local_resp", "missed_bytes", "history", "orig_pkts", "orig_ip_bytes",
@@ -89,11 +91,7 @@ def generate_flow_dataset(root: str | Path, flows: int = 20_000, seed: int = 0, 
     """A normal capture of ``flows`` flows, one with every attack, and one test scenario per attack."""
     root = Path(root)
     attacks = list(attacks or FLOW_ATTACKS)
-    unknown = [a for a in attacks if a not in FLOW_ATTACKS]
-    if unknown:
-        raise ValueError(f"unknown flow attacks {unknown}; expected some of {', '.join(FLOW_ATTACKS)}")
-    if root.exists() and any(root.iterdir()) and not overwrite:
-        raise FileExistsError(f"{root} is not empty; pass overwrite=True")
+    check_new_dataset(root, attacks, FLOW_ATTACKS, "flow", overwrite)
     rng = np.random.default_rng(seed)
     start = 1_600_000_000.0
     normal = _normal_flows(rng, flows, start)

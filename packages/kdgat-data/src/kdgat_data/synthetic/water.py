@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kdgat_data.synthetic.checks import check_new_dataset
+
 WATER_ATTACKS = ("level_spoofing", "pump_manipulation", "level_drift")
 TANKS = 4
 LOW, HIGH = np.array([1.0, 1.5, 1.2, 0.8]), np.array([4.0, 5.0, 4.2, 3.5])
@@ -81,11 +83,7 @@ def generate_water_dataset(root: str | Path, steps: int = 6000, seed: int = 0, a
     test scenario per attack, each a different seeded stretch of operation."""
     root = Path(root)
     attacks = list(attacks or WATER_ATTACKS)
-    unknown = [a for a in attacks if a not in WATER_ATTACKS]
-    if unknown:
-        raise ValueError(f"unknown water attacks {unknown}; expected some of {', '.join(WATER_ATTACKS)}")
-    if root.exists() and any(root.iterdir()) and not overwrite:
-        raise FileExistsError(f"{root} is not empty; pass overwrite=True")
+    check_new_dataset(root, attacks, WATER_ATTACKS, "water", overwrite)
     rng = np.random.default_rng(seed)
     start = datetime(2020, 1, 1, tzinfo=UTC)
     normal, flag = simulate_plant(steps, rng)
