@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 
 from kdgat_data.frames import FrameTable
 from kdgat_data.readers import columns
+from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
 from kdgat_data.readers.text import read_lines, split_fields
 

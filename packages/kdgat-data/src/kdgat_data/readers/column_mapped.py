@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kdgat_data.frames import FrameTable
 from kdgat_data.readers import columns
+from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
 from kdgat_data.readers.text import read_header_csv, read_lines, split_fields
 

@@ -7,8 +7,8 @@ either stop at the earliest bad line or skip all bad rows at once.
 from __future__ import annotations
 
 import numpy as np
-import polars as pl
 
+from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import BadRows
 
 MAX_CAN_ID = 0x1FFFFFFF  # 29-bit extended identifier

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 
+from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import DataFormatError
 
 _LINE_SEPARATOR = "\x1f"  # a byte that never occurs in a capture: each line becomes one field
