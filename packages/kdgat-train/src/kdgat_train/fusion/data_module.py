@@ -38,6 +38,11 @@ class FusionDataModule(L.LightningDataModule):
     def class_counts(self) -> torch.Tensor:
         return self.windows.class_counts()
 
+    def class_weights(self) -> torch.Tensor:
+        """(2,) balanced weights of normal and attack windows: total / (2 x class count)."""
+        counts = self.class_counts()
+        return counts.sum() / (2 * counts.clamp_min(1))
+
     def normaliser(self) -> AnomalyNormaliser:
         """Empirical CDF of the VGAE score over the normal windows of the training split."""
         if self._normaliser is None:

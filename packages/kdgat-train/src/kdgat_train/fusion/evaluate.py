@@ -21,7 +21,7 @@ from kdgat_train.evaluation.evaluate import (
     write_report,
 )
 from kdgat_train.fusion.comparators import best_fixed_alpha, fixed_alpha_scores, mlp_scores, train_mlp_fusion
-from kdgat_train.fusion.inputs import raw_fusion_outputs
+from kdgat_train.fusion.inputs import ANOMALY_COLUMN, raw_fusion_outputs
 
 
 def evaluate_fusion(module, data, run_dir: Path, training) -> dict[str, dict[str, float]]:
@@ -44,13 +44,13 @@ def evaluate_fusion(module, data, run_dir: Path, training) -> dict[str, dict[str
 
     started = time.perf_counter()  # speed of the whole fused detector: VGAE + GAT + DQN from the graphs
     state, raw, p_attack, _ = raw_fusion_outputs(data.vgae, data.gat, data.prepare().split("val"), training.batch_size)
-    module.fused_scores(state, data.normaliser()(raw), p_attack)
+    anomaly = data.normaliser()(raw)
+    state[:, ANOMALY_COLUMN] = anomaly
+    module.fused_scores(state, anomaly, p_attack)
     stats = model_stats([data.vgae, data.gat, module.net], len(raw), time.perf_counter() - started)
 
-    counts = data.class_counts()
-    class_weights = counts.sum() / (2 * counts.clamp_min(1))
-    mlp = train_mlp_fusion(data.inputs("train"),
-                           training.epochs, training.learning_rate, training.batch_size, training.seed, class_weights)
+    mlp = train_mlp_fusion(data.inputs("train"), training.epochs, training.learning_rate, training.batch_size,
+                           training.seed, data.class_weights())
     mlp_by_split = {name: mlp_scores(mlp, inputs[name]) for name in splits}
     mlp_results = report(mlp_by_split, labels, choose_threshold(mlp_by_split["val"], labels["val"], rule))
     alpha = best_fixed_alpha(inputs["val"], rule)

@@ -22,12 +22,11 @@ def build_fusion(settings: RunSettings) -> tuple[FusionDataModule, FusionModule]
     data = FusionDataModule(settings.dataset_config, t)
     data.vgae = load_frozen_network(vgae_run, data.num_ids, data.windows.feature_dims)
     data.gat = load_frozen_network(gat_run, data.num_ids, data.windows.feature_dims)
-    counts = data.class_counts()
     steps = t.epochs * math.ceil(len(data.prepare().split("train").y) / t.batch_size)  # act calls over training
     epsilon = EpsilonSchedule(t.fusion_epsilon_start, t.fusion_epsilon_end, max(t.fusion_epsilon_decay * steps, 1e-6))
     module = FusionModule(
         build_network(settings, data.num_ids), t.learning_rate, epsilon, t.fusion_gamma, t.fusion_target_sync_every,
-        t.fusion_replay_capacity, t.batch_size, counts.sum() / (2 * counts.clamp_min(1)), t.seed,
+        t.fusion_replay_capacity, t.batch_size, data.class_weights(), t.seed,
     )
     module.vgae_run, module.gat_run = vgae_run, gat_run
     return data, module
