@@ -18,8 +18,7 @@ class SlurmError(RuntimeError):
 def _run(arguments: list[str], timeout: float = 60.0) -> subprocess.CompletedProcess:
     if shutil.which(arguments[0]) is None:
         raise SlurmError(f"{arguments[0]} not found: run on a machine with the Slurm client (a login node)")
-    done = subprocess.run(arguments, capture_output=True, text=True, timeout=timeout)
-    return done
+    return subprocess.run(arguments, capture_output=True, text=True, timeout=timeout)
 
 
 def sbatch(script: Path) -> int:

@@ -32,23 +32,32 @@ def latest_completed_run(paths: RunPaths, name: ExperimentName) -> Path | None:
     return None
 
 
+def _find_run(settings: RunSettings, explicit: str | None, candidates: list[ExperimentName], needs: str,
+              override: str) -> Path:
+    """``explicit`` if given, else the latest COMPLETED run of the first candidate that has one; else an
+    error that prints the command training the first candidate and the override naming a run."""
+    if explicit:
+        return Path(explicit)
+    for candidate in candidates:
+        if (found := latest_completed_run(RunPaths(settings.runs_root), candidate)) is not None:
+            return found
+    alternatives = "".join(f" (or {c.mode})" for c in candidates[1:])
+    raise TeacherError(
+        f"{settings.name} {needs} {candidates[0]}{alternatives} under {settings.runs_root}; train it first:\n"
+        f"  uv run kdgat-train config_store={candidates[0]} dataset_config.name={settings.dataset_config.name}\n"
+        f"or name one with {override}=RUN_DIR"
+    )
+
+
 def find_curriculum_vgae_run(settings: RunSettings) -> Path:
     """``training_config.curriculum_vgae_run``, else the latest COMPLETED same-size VGAE run (no KD) of
     the same dataset, trained on normal windows if there is one, else on all windows."""
-    if settings.training_config.curriculum_vgae_run:
-        return Path(settings.training_config.curriculum_vgae_run)
     candidates = [
         settings.name.model_copy(update={"learning": "unsupervised", "model": "vgae", "distillation": "no", "mode": mode})
         for mode in ("normals_only", "all_samples")
     ]
-    for candidate in candidates:
-        if (found := latest_completed_run(RunPaths(settings.runs_root), candidate)) is not None:
-            return found
-    raise TeacherError(
-        f"{settings.name} scores normal windows with a completed VGAE run of {candidates[0]} (or {candidates[1].mode}) "
-        f"under {settings.runs_root}; train it first:\n  uv run kdgat-train config_store={candidates[0]} "
-        f"dataset_config.name={settings.dataset_config.name}\nor name one with training_config.curriculum_vgae_run=RUN_DIR"
-    )
+    return _find_run(settings, settings.training_config.curriculum_vgae_run, candidates,
+                     "scores normal windows with a completed VGAE run of", "training_config.curriculum_vgae_run")
 
 
 FUSION_MODES = {"vgae": ("unsupervised", ("normals_only", "all_samples")), "gat": ("supervised", ("all_samples", "curriculum"))}
@@ -61,35 +70,18 @@ def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
     t = settings.training_config
     found = []
     for model, explicit in (("vgae", t.fusion_vgae_run), ("gat", t.fusion_gat_run)):
-        if explicit:
-            found.append(Path(explicit))
-            continue
         learning, modes = FUSION_MODES[model]
         candidates = [settings.name.model_copy(update={"learning": learning, "model": model, "mode": mode}) for mode in modes]
-        run = next((r for c in candidates if (r := latest_completed_run(RunPaths(settings.runs_root), c)) is not None), None)
-        if run is None:
-            raise TeacherError(
-                f"{settings.name} fuses a completed {model.upper()} run of {candidates[0]} (or {candidates[1].mode}) "
-                f"under {settings.runs_root}; train it first:\n  uv run kdgat-train config_store={candidates[0]} "
-                f"dataset_config.name={settings.dataset_config.name}\nor name one with training_config.fusion_{model}_run=RUN_DIR"
-            )
-        found.append(run)
+        found.append(_find_run(settings, explicit, candidates, f"fuses a completed {model.upper()} run of",
+                               f"training_config.fusion_{model}_run"))
     return found[0], found[1]
 
 
 def find_teacher_run(settings: RunSettings) -> Path:
     """``distillation_config.teacher_run``, else the latest COMPLETED teacher run of the same
     domain, dataset, model and mode in the run tree."""
-    if settings.distillation_config.teacher_run:
-        return Path(settings.distillation_config.teacher_run)
-    wanted = teacher_name(settings.name)
-    if (found := latest_completed_run(RunPaths(settings.runs_root), wanted)) is not None:
-        return found
-    raise TeacherError(
-        f"{settings.name} needs a completed teacher run of {wanted} under {settings.runs_root}; train it first:\n"
-        f"  uv run kdgat-train config_store={wanted} dataset_config.name={settings.dataset_config.name}\n"
-        f"or name one with distillation_config.teacher_run=RUN_DIR"
-    )
+    return _find_run(settings, settings.distillation_config.teacher_run, [teacher_name(settings.name)],
+                     "needs a completed teacher run of", "distillation_config.teacher_run")
 
 
 def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, int] = CAN_FEATURE_DIMS) -> torch.nn.Module:
