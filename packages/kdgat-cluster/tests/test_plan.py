@@ -66,6 +66,25 @@ def test_sweep_is_the_product_with_kd_students_after_their_teachers():
     assert all(job.command[-1] == "training_config.epochs=1" for job in jobs)
 
 
+def test_sweep_dependencies_follow_the_upstream_table(monkeypatch):
+    from kdgat_schemas import UpstreamRule
+    from kdgat_schemas import upstream_rules as table
+
+    def plan():
+        jobs = plan_sweep(["gat", "vgae"], ["student"], ["no"], ["synthetic"], ["all_samples", "normals_only"],
+                          "automotive", [], PROFILE, ResourceRequest(), CATALOG)
+        return {job.key: job.after for job in jobs}, [job.key for job in jobs]
+
+    gat, vgae = GAT, "automotive_synthetic_unsupervised_vgae_student_no_normals_only"
+    after, _ = plan()
+    assert after[gat] == []
+    extra = UpstreamRule(field="training_config.curriculum_vgae_run", role="extra VGAE", when={"model": ("gat",)},
+                         becomes={"model": "vgae", "distillation": "no"}, modes=("normals_only",))
+    monkeypatch.setattr(table, "UPSTREAM_RULES", (*table.UPSTREAM_RULES, extra))
+    after, order = plan()
+    assert after[gat] == [vgae] and order.index(vgae) < order.index(gat)
+
+
 def test_sweep_refuses_modes_that_fit_no_model_and_unknown_sizes():
     with pytest.raises(PlanError, match="curriculm"):
         plan_sweep(["gat"], ["student"], ["no"], ["synthetic"], ["curriculm"], "automotive", [], PROFILE,
@@ -97,13 +116,21 @@ def test_stage_resources_and_devices():
     assert ddp_cpu.resources.ntasks_per_node == 2 and "device=cuda" not in ddp_cpu.command
 
 
-def test_catalog_keys_and_domains_are_read_without_yaml(tmp_path):
+def test_catalog_keys_domains_and_tokens_are_parsed_as_yaml(tmp_path):
     (tmp_path / "configs").mkdir()
-    (tmp_path / "configs" / "datasets.yaml").write_text(
-        "datasets:\n  synthetic:\n    domain: automotive\n    path: x\n  iot_23:  # flows\n    domain: internet\n"
-        "  water_synthetic:\n    domain: watertreatment\n    token: synthetic\n")
+    catalog = tmp_path / "configs" / "datasets.yaml"
+    # flow style and other indentation: a line-by-line reader would fall back to automotive here
+    catalog.write_text(
+        "datasets:\n    synthetic: {domain: automotive, path: x}\n    iot_23:  # flows\n        domain: internet\n"
+        "        path: y\n    water_synthetic:\n        {domain: watertreatment, token: synthetic, path: z}\n")
     assert known_datasets(tmp_path) == {"synthetic": ("automotive", "synthetic"), "iot_23": ("internet", "iot23"),
                                         "water_synthetic": ("watertreatment", "synthetic")}
+    catalog.write_text("datasets:\n  road: {domain: automobile, path: x}\n")
+    with pytest.raises(PlanError, match=r"datasets.yaml: datasets.road.domain: unknown domain 'automobile'"):
+        known_datasets(tmp_path)
+    catalog.unlink()
+    with pytest.raises(PlanError, match="datasets.yaml: cannot read the dataset catalog"):
+        known_datasets(tmp_path)
 
 
 def test_a_domain_token_reaches_the_pipeline_of_that_domain():

@@ -2,6 +2,8 @@ import pytest
 import torch
 from kdgat_models.vgae import (
     GraphAutoencoderNeighborhood,
+    anomaly_score,
+    batch_graph_errors,
     graph_anomaly_scores,
     neighbourhood_targets,
     vgae_loss,
@@ -92,3 +94,14 @@ def test_with_a_vocabulary_the_ids_matter(batch):
     out = model(*vgae_inputs(batch))
     scrambled = model(batch.x, torch.zeros_like(batch.node_id), batch.edge_index, batch.edge_attr)
     assert not torch.allclose(out.mu, scrambled.mu)
+
+
+def test_anomaly_score_is_feature_plus_neighbourhood_error_per_graph(batch):
+    model = GraphAutoencoderNeighborhood(NUM_IDS, add_self_loops=False).eval()
+    out = model.forward_batch(batch)
+    torch.testing.assert_close(out.mu, model(*vgae_inputs(batch)).mu)
+    errors = batch_graph_errors(out, batch)
+    score = anomaly_score(errors)
+    assert score.shape == (batch.num_graphs,)
+    torch.testing.assert_close(score, errors["features"] + errors["neighbourhood"])
+    assert not torch.allclose(score, errors["features"])  # the neighbourhood term counts

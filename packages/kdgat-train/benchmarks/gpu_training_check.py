@@ -81,10 +81,10 @@ def main() -> None:
                 L.seed_everything(0, verbose=False)
                 if family == "gat":
                     net = GATWithJK(num_ids, add_self_loops=False, **SIZES[(family, size)])
-                    module = GraphClassifierModule(net, loss="weighted_ce", class_counts=counts)
+                    module = GraphClassifierModule(net=net, loss="weighted_ce", class_counts=counts)
                 else:
                     net = GraphAutoencoderNeighborhood(num_ids, add_self_loops=False, **SIZES[(family, size)])
-                    module = AutoencoderModule(net)
+                    module = AutoencoderModule(net=net)
                 if compiled:
                     module.net = torch.compile(net, dynamic=True)
                 timer = EpochTimer()

@@ -27,7 +27,7 @@ def _store(n_normal: int, n_attack: int) -> GraphArrays:
 def test_ratio_ramps_and_sample_changes_every_epoch():
     arrays = _store(1000, 20)
     difficulty = np.random.default_rng(0).random(1000)
-    batches = CurriculumBatches(arrays, 64, difficulty, epochs=4, start_ratio=1, end_ratio=10, seed=3)
+    batches = CurriculumBatches(arrays=arrays, batch_size=64, difficulty=difficulty, epochs=4, start_ratio=1, end_ratio=10, seed=3)
     samples, ratios = [], []
     for _ in range(4):
         windows = np.concatenate([b.x[:, 0].numpy().astype(int) for b in batches])
@@ -36,7 +36,7 @@ def test_ratio_ramps_and_sample_changes_every_epoch():
     assert ratios == [1.0, 4.0, 7.0, 10.0]
     assert [len(s) for s in samples] == [40, 100, 160, 220]  # attacks + ratio x attacks normals
     assert samples[0] != samples[1]
-    same_size = CurriculumBatches(arrays, 64, difficulty, epochs=1, start_ratio=5, end_ratio=5, seed=3)
+    same_size = CurriculumBatches(arrays=arrays, batch_size=64, difficulty=difficulty, epochs=1, start_ratio=5, end_ratio=5, seed=3)
     first, second = (set(np.concatenate([b.x[:, 0].numpy().astype(int) for b in same_size]).tolist()) for _ in range(2))
     assert first != second  # re-sampled even when the ratio does not change
 
@@ -44,7 +44,7 @@ def test_ratio_ramps_and_sample_changes_every_epoch():
 def test_hardest_normals_come_first():
     arrays = _store(1000, 20)
     difficulty = np.linspace(0, 1, 1000)
-    batches = CurriculumBatches(arrays, 64, difficulty, epochs=10, seed=1)
+    batches = CurriculumBatches(arrays=arrays, batch_size=64, difficulty=difficulty, epochs=10, seed=1)
     list(batches)
     assert batches.last["normal_difficulty"] > 0.7  # 20 of 1000 normals, drawn with weight rank^4 (mean 0.8)
     assert batches.last["normal_difficulty"] > difficulty.mean() + 0.2

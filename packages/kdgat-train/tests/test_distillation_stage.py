@@ -7,7 +7,7 @@ import torch
 import yaml
 from kdgat_schemas import RunRecord
 from kdgat_train.api import train
-from kdgat_train.stages.teacher import TeacherError, load_frozen_network
+from kdgat_train.stages.upstream_runs import TeacherError, load_frozen_network
 
 from .conftest import FAST
 
@@ -75,7 +75,7 @@ def test_the_teacher_changes_the_students_gradients(kd_runs, project):
     def gradients(with_teacher: bool):
         torch.manual_seed(0)
         student = GATWithJK(num_ids, add_self_loops=False, dropout=0.0)
-        module = GraphClassifierModule(student, teacher=teacher if with_teacher else None)
+        module = GraphClassifierModule(net=student, teacher=teacher if with_teacher else None)
         module.log = lambda *args, **kwargs: None
         module.training_step(batch, 0).backward()
         return torch.cat([p.grad.flatten() for p in student.parameters() if p.grad is not None])

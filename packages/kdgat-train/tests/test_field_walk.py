@@ -72,7 +72,7 @@ def test_every_training_dataset_and_device_field_lands(project, tmp_path):
                                                           "training_config.vgae_kl_weight=0.5"])
     assert vgae.module.weights == {"id_weight": 0.3, "neighbourhood_weight": 0.4, "kl_weight": 0.5}
     covered = set(reached) | {"vgae_id_weight", "vgae_neighbourhood_weight", "vgae_kl_weight"}
-    covered |= {"curriculum_start_ratio", "curriculum_end_ratio", "curriculum_vgae_run"}  # test_curriculum_fields_land
+    covered |= {"curriculum_start_ratio", "curriculum_end_ratio", "curriculum_difficulty_exponent", "curriculum_vgae_run"}  # test_curriculum_fields_land
     covered |= {field for field in TrainingSettings.model_fields if field.startswith("fusion_")}  # test_every_fusion_field_lands
     all_fields = set(TrainingSettings.model_fields) | set(DatasetSettings.model_fields) | set(DeviceSettings.model_fields)
     assert all_fields <= covered, all_fields - covered
@@ -95,7 +95,9 @@ def test_curriculum_fields_land(project, tmp_path):
     settings, stage = _stage(project, tmp_path, "automotive_synthetic_supervised_gat_student_no_curriculum", [
         f"training_config.curriculum_vgae_run={vgae}", "training_config.curriculum_start_ratio=2",
         "training_config.curriculum_end_ratio=6", "training_config.epochs=3",
+        "training_config.curriculum_difficulty_exponent=0",
     ])
     batches = stage.datamodule.train_set
     assert (batches.start_ratio, batches.end_ratio, batches.epochs) == (2, 6, 3)
+    assert (batches.weights == 1).all()  # exponent 0: every normal equally likely
     assert stage.datamodule.difficulty_vgae.latent_dim == 16  # the named VGAE run, rebuilt

@@ -95,7 +95,7 @@ def test_every_fusion_field_lands(project, fused, tmp_path):
     assert (agent.epsilon.start, agent.epsilon.end) == (0.9, 0.1)
     assert agent.epsilon.decay_steps == pytest.approx(0.5 * steps)
     assert (agent.gamma, agent.target_sync_every, agent.buffer.capacity) == (0.3, 7, 999)
-    assert (stage.module.vgae_run, stage.module.gat_run) == (vgae, gat)
+    assert stage.module.source_runs == {"vgae": str(vgae), "gat": str(gat)}
     youden = evaluate_fusion(stage.module, data, tmp_path, settings.training_config)["val"]["threshold"]
     f1_training = settings.training_config.model_copy(update={"fusion_threshold": "f1"})
     best_f1 = evaluate_fusion(stage.module, data, tmp_path, f1_training)["val"]["threshold"]

@@ -12,9 +12,9 @@ def test_focal_with_gamma_zero_is_cross_entropy_and_down_weights_easy_examples()
 
 
 def test_weighted_ce_uses_inverse_class_frequency():
-    module = GraphClassifierModule(torch.nn.Identity(), loss="weighted_ce", class_counts=torch.tensor([90.0, 10.0]))
+    module = GraphClassifierModule(net=torch.nn.Identity(), loss="weighted_ce", class_counts=torch.tensor([90.0, 10.0]))
     torch.testing.assert_close(module.class_weight, torch.tensor([100 / 180, 100 / 20]))
     logits, y = torch.randn(6, 2), torch.tensor([0, 1, 0, 1, 0, 0])
     torch.testing.assert_close(module._loss(logits, y), F.cross_entropy(logits, y, weight=module.class_weight))
-    plain = GraphClassifierModule(torch.nn.Identity(), loss="ce", class_counts=torch.tensor([90.0, 10.0]))
+    plain = GraphClassifierModule(net=torch.nn.Identity(), loss="ce", class_counts=torch.tensor([90.0, 10.0]))
     torch.testing.assert_close(plain._loss(logits, y), F.cross_entropy(logits, y))

@@ -1,5 +1,6 @@
 """End-to-end runs on tiny synthetic data: every preset family, sweeps, replay, failures, resume, concurrency."""
 
+import os
 import subprocess
 import sys
 
@@ -41,6 +42,7 @@ def test_each_preset_family_trains_and_logs(project, preset):
     assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"config.yaml", "run.json", "best.ckpt"}
     assert "Seed set to" in (run_dir / "train.log").read_text()
     assert not (project / "outputs").exists()
+    assert "KDGAT_RUN_DIR" not in os.environ and "KDGAT_MLFLOW_RUN_ID" not in os.environ  # no hand-off left behind
 
 
 def test_three_value_sweep_gives_three_runs(project):

@@ -4,7 +4,6 @@ jobs each one waits for. Everything is validated here, before anything is submit
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +16,12 @@ from kdgat_schemas import (
     check_safe_argument,
     dataset_token,
     pipeline_stages,
+    upstream,
 )
+from kdgat_schemas.dataset_catalog import CatalogFileError, catalog_index
+from kdgat_schemas.upstream_rules import LEARNING_OF_MODEL
 
 from kdgat_cluster.profile import ClusterProfile
-
-LEARNING = {"vgae": "unsupervised", "gat": "supervised", "dqn": "fusion"}
 
 
 class PlanError(ValueError):
@@ -87,27 +87,15 @@ def _stage_resources(profile: ClusterProfile, name: ExperimentName, request: Res
 
 
 def known_datasets(project_root: Path) -> dict[str, tuple[str, str]]:
-    """Catalog keys -> (domain, dataset token) of ``configs/datasets.yaml``, read without a YAML parser
-    (top-level entries are two-space indented keys under ``datasets:``, with ``domain:`` and
-    optional ``token:`` lines)."""
-    path = project_root / "configs" / "datasets.yaml"
-    if not path.is_file():
-        return {}
-    found, current = {}, None
-    for line in path.read_text().splitlines():
-        if key := re.match(r"^  ([A-Za-z0-9_]+):\s*(#.*)?$", line):
-            current = key.group(1)
-            found[current] = ("automotive", dataset_token(current))
-        elif current and (domain := re.match(r"^    domain:\s*([a-z]+)", line)):
-            found[current] = (domain.group(1), found[current][1])
-        elif current and (token := re.match(r"^    token:\s*([a-z0-9]+)", line)):
-            found[current] = (found[current][0], token.group(1))
-    return found
+    """Catalog keys -> (domain, dataset token) of ``configs/datasets.yaml`` (`kdgat_schemas.catalog_index`);
+    a missing or malformed catalog is an error naming the file."""
+    try:
+        return catalog_index(project_root / "configs" / "datasets.yaml")
+    except CatalogFileError as error:
+        raise PlanError(str(error)) from None
 
 
 def _check_dataset(token: str, domain: str, catalog: dict[str, tuple[str, str]]) -> None:
-    if not catalog:
-        return
     pairs = set(catalog.values())
     if (domain, token) not in pairs:
         known = ", ".join(sorted(f"{d}_{t}" for d, t in pairs))
@@ -136,18 +124,8 @@ def plan_submit(name: str, overrides: list[str], profile: ClusterProfile, reques
 
 
 def _upstream_in_sweep(name: ExperimentName, names: dict[str, ExperimentName]) -> list[str]:
-    """Jobs of the same sweep a stage looks up when it starts: a KD student's teacher, a curriculum's
-    same-size VGAE, a fusion's VGAE and GAT."""
-    wanted = []
-    if name.distillation == "standard":
-        wanted.append(name.model_copy(update={"size": "teacher", "distillation": "no"}))
-    if name.mode == "curriculum":
-        wanted += [name.model_copy(update={"learning": "unsupervised", "model": "vgae", "distillation": "no", "mode": m})
-                   for m in MODES["vgae"]]
-    if name.model == "dqn":
-        wanted += [name.model_copy(update={"learning": LEARNING[m], "model": m, "mode": mode})
-                   for m in ("vgae", "gat") for mode in MODES[m]]
-    keys = {n.format() for n in wanted}
+    """Jobs of the same sweep that a stage may look up when it starts (`kdgat_schemas.upstream_rules`)."""
+    keys = {candidate.format() for candidate in upstream(name)}
     return [key for key in names if key in keys]
 
 
@@ -156,7 +134,7 @@ def plan_sweep(models: list[str], sizes: list[str], distillations: list[str], da
                catalog: dict[str, str], say=print) -> list[PlannedJob]:
     """The Cartesian product of the options, as stage jobs; teachers are never distilled (skipped)."""
     check_overrides(overrides)
-    for label, values, allowed in (("model", models, tuple(LEARNING)), ("size", sizes, SIZES),
+    for label, values, allowed in (("model", models, tuple(LEARNING_OF_MODEL)), ("size", sizes, SIZES),
                                    ("distillation", distillations, DISTILLATIONS)):
         bad = [v for v in values if v not in allowed]
         if bad or not values:
@@ -173,20 +151,32 @@ def plan_sweep(models: list[str], sizes: list[str], distillations: list[str], da
             if size == "teacher" and distillation == "standard":
                 skipped += 1
                 continue
-            name = ExperimentName(domain=domain, dataset=dataset_token_of(dataset, domain, catalog), learning=LEARNING[model], model=model,
+            name = ExperimentName(domain=domain, dataset=dataset_token_of(dataset, domain, catalog), learning=LEARNING_OF_MODEL[model], model=model,
                                   size=size, distillation=distillation, mode=mode)
             _check_dataset(name.dataset, domain, catalog)
             names[name.format()] = name
     if skipped:
         say(f"skipped {skipped} teacher x standard combination(s): teachers are never distilled")
-    ordered = sorted(names, key=lambda key: (names[key].model == "dqn", names[key].distillation == "standard",
-                                            names[key].mode == "curriculum"))  # upstream jobs first
+    after = {key: _upstream_in_sweep(name, names) for key, name in names.items()}
     jobs = []
-    for key in ordered:
+    for key in _upstream_first(after):
         resources = _stage_resources(profile, names[key], request, overrides)
         command = ["kdgat-train", f"config_store={key}", *_device_arguments(resources, overrides), *overrides]
-        jobs.append(PlannedJob(key, names[key], command, resources, _upstream_in_sweep(names[key], names)))
+        jobs.append(PlannedJob(key, names[key], command, resources, after[key]))
     return jobs
+
+
+def _upstream_first(after: dict[str, list[str]]) -> list[str]:
+    """The keys in an order where each follows the keys it waits for (otherwise in the given order)."""
+    ordered: list[str] = []
+    placed: set[str] = set()
+    while len(ordered) < len(after):
+        ready = [key for key in after if key not in placed and set(after[key]) <= placed]
+        if not ready:
+            raise PlanError(f"the jobs {', '.join(k for k in after if k not in placed)} wait for each other")
+        ordered += ready
+        placed |= set(ready)
+    return ordered
 
 
 def plan_pipeline(dataset: str, domain: str, vgae_mode: str, gat_mode: str, overrides: list[str],

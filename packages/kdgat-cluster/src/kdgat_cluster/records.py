@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kdgat_schemas import atomic_write
 from pydantic import BaseModel
 
 
@@ -35,10 +35,7 @@ def write_record(runs_root: Path, record: JobRecord) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     record = record.model_copy(update={"submitted_at": record.submitted_at or datetime.now(UTC).isoformat(timespec="seconds")})
     target = folder / f"{record.job_id}.json"
-    temporary = folder / f".{record.job_id}.json.tmp"
-    temporary.write_text(record.model_dump_json(indent=2) + "\n")
-    os.replace(temporary, target)
-    return target
+    return atomic_write(target, record.model_dump_json(indent=2) + "\n")
 
 
 def read_records(runs_root: Path) -> list[JobRecord]:

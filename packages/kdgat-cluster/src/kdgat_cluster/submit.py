@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from kdgat_schemas import JobSpec, RunPaths
+from kdgat_schemas import JobSpec, RunPaths, atomic_write
 
 from kdgat_cluster.plan import PlannedJob
 from kdgat_cluster.profile import ClusterProfile
@@ -87,9 +87,7 @@ def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProf
         spec = job_spec(job, project_root, profile, run_dir, [ids[key] for key in job.after])
         script = script_path(spec)
         script.parent.mkdir(parents=True, exist_ok=True)
-        temporary = script.with_name(f".{script.name}.tmp")
-        temporary.write_text(render(spec))
-        os.replace(temporary, script)
+        atomic_write(script, render(spec))
         ids[job.key] = sbatch(script)
         record = JobRecord(job_id=ids[job.key], job_name=spec.job_name, config_name=job.run_name.format(),
                            command=spec.command, run_dir=str(run_dir), script=str(script),

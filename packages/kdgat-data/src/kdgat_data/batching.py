@@ -46,7 +46,6 @@ def collate_windows(arrays: GraphArrays, index) -> Batch:
         batch=torch.from_numpy(np.repeat(np.arange(len(index)), node_counts)),
         ptr=torch.from_numpy(ptr),
     )
-    batch._num_graphs = len(index)
     return batch
 
 

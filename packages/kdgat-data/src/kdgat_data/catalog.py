@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from kdgat_schemas import DOMAINS, dataset_token
+from kdgat_schemas import DOMAINS, CatalogFileError, catalog_index, dataset_token, read_catalog_entries
 from kdgat_schemas.project import CATALOG_RELATIVE_PATH, ROOT_ENVIRONMENT_VARIABLE, find_project_root
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -132,8 +132,6 @@ class Catalog:
     @classmethod
     def load(cls, path: str | Path | None = None) -> Catalog:
         """Read ``path``, or ``configs/datasets.yaml`` of the project root found from the cwd."""
-        import yaml
-
         if path is None:
             root = find_project_root()
             if root is None:
@@ -144,32 +142,19 @@ class Catalog:
             path = root / CATALOG_RELATIVE_PATH
         path = Path(path).resolve()
         try:
-            raw = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            raise CatalogError(f"{path}: not valid YAML: {error}") from None
-        if not isinstance(raw, dict) or not isinstance(raw.get("datasets"), dict):
-            raise CatalogError(f"{path}: expected a mapping with a 'datasets' key")
+            raw_entries = read_catalog_entries(path)
+            catalog_index(path, raw_entries)  # known domains, valid and distinct tokens
+        except CatalogFileError as error:
+            raise CatalogError(str(error)) from None
         entries = {}
-        for key, value in raw["datasets"].items():
+        for key, value in raw_entries.items():
             try:
-                dataset_token(str(key))
-                entries[str(key)] = DatasetEntry.model_validate(value)
+                entries[key] = DatasetEntry.model_validate(value)
             except ValidationError as error:
                 problems = "; ".join(
                     f"datasets.{key}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
                 )
                 raise CatalogError(f"{path}: {problems}") from None
-            except ValueError as error:
-                raise CatalogError(f"{path}: datasets.{key}: {error}") from None
-        seen: dict[tuple[str, str], str] = {}
-        for key, entry in entries.items():
-            token = entry.token or dataset_token(key)
-            if entry.token is not None and dataset_token(entry.token) != entry.token:
-                raise CatalogError(f"{path}: datasets.{key}.token: {entry.token!r} must be lower-case letters and digits")
-            if (entry.domain, token) in seen:
-                raise CatalogError(f"{path}: datasets.{key} and datasets.{seen[entry.domain, token]} both give "
-                                   f"{entry.domain}_{token}_...; set a distinct token")
-            seen[entry.domain, token] = key
         return cls(entries, path.parent.parent, path)
 
     def token_of(self, key: str) -> str:

@@ -3,7 +3,14 @@
 from kdgat_models.distillation import VGAEDistillationLoss, logit_distillation_loss
 from kdgat_models.fusion import DQNFusionAgent, EpsilonSchedule, MLPFusion, QNetwork
 from kdgat_models.gat import GATOutput, GATWithJK
-from kdgat_models.vgae import GraphAutoencoderNeighborhood, VGAEOutput, graph_anomaly_scores, vgae_loss
+from kdgat_models.vgae import (
+    GraphAutoencoderNeighborhood,
+    VGAEOutput,
+    anomaly_score,
+    batch_graph_errors,
+    graph_anomaly_scores,
+    vgae_loss,
+)
 
 __all__ = [
     "DQNFusionAgent",
@@ -15,6 +22,8 @@ __all__ = [
     "QNetwork",
     "VGAEDistillationLoss",
     "VGAEOutput",
+    "anomaly_score",
+    "batch_graph_errors",
     "graph_anomaly_scores",
     "logit_distillation_loss",
     "vgae_loss",

@@ -138,3 +138,8 @@ class GATWithJK(nn.Module):
         if self.pooling == "multi":
             pooled = torch.cat([pooled, global_max_pool(h, batch, size=num_graphs)], dim=-1)
         return GATOutput(self.head(pooled), pooled, attention if return_attention else None)
+
+    def forward_batch(self, batch, return_attention: bool = False) -> GATOutput:
+        """``forward`` on a PyG ``Batch`` with ``x``, ``node_id``, ``edge_index``, ``edge_attr``, ``batch``."""
+        return self(batch.x, batch.node_id, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs,
+                    return_attention=return_attention)

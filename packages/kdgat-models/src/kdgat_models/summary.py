@@ -28,9 +28,9 @@ def count_parameters(model: nn.Module) -> int:
 def run_model(family: str, model: nn.Module, batch) -> torch.Tensor:
     """One inference pass of ``model`` on ``batch`` (window graphs, or states for the DQN)."""
     if family == "gat":
-        return model(batch.x, batch.node_id, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs).logits
+        return model.forward_batch(batch).logits
     if family == "vgae":
-        return model(batch.x, batch.node_id, batch.edge_index, batch.edge_attr).z
+        return model.forward_batch(batch).z
     return model(batch)
 
 

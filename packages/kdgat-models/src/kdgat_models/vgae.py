@@ -124,6 +124,10 @@ class GraphAutoencoderNeighborhood(nn.Module):
             neighbourhood_logits=self.neighbourhood_decoder(z) if self.neighbourhood_decoder is not None else None,
         )
 
+    def forward_batch(self, batch) -> VGAEOutput:
+        """``forward`` on a PyG ``Batch`` (or ``Data``) with ``x``, ``node_id``, ``edge_index``, ``edge_attr``."""
+        return self(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
+
 
 def neighbourhood_targets(edge_index: Tensor, node_id: Tensor, num_ids: int) -> Tensor:
     """Multi-hot (N, V): ``[n, v] = 1`` if node n has an edge, either way, to a node with ID v.
@@ -177,6 +181,24 @@ def vgae_loss(
         + neighbourhood_weight * errors["neighbourhood"].mean()
         + kl_weight * errors["kl"].mean()
     )
+
+
+def batch_graph_errors(output: VGAEOutput, batch) -> dict[str, Tensor]:
+    """`graph_anomaly_scores` of a PyG ``Batch``: each node error averaged per graph, each (G,)."""
+    return graph_anomaly_scores(output, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs)
+
+
+def anomaly_score(graph_errors: dict[str, Tensor]) -> Tensor:
+    """The VGAE's anomaly score of each graph: feature + neighbourhood reconstruction error.
+
+    The one definition used by validation AUROC, evaluation thresholds, the curriculum's
+    difficulty and the fusion state. Without ID decoders the neighbourhood error is zero and the
+    score is the feature error alone.
+
+    Shapes:
+        graph_errors: per-graph errors from `graph_anomaly_scores`, each (G,). Returns (G,).
+    """
+    return graph_errors["features"] + graph_errors["neighbourhood"]
 
 
 def graph_anomaly_scores(

@@ -5,7 +5,7 @@ from kdgat_models.fusion import DQNFusionAgent, EpsilonSchedule, QNetwork, fused
 
 def _agent(**kwargs) -> DQNFusionAgent:
     torch.manual_seed(0)
-    return DQNFusionAgent(QNetwork(hidden_dim=16, num_layers=2), generator=torch.Generator().manual_seed(0), **kwargs)
+    return DQNFusionAgent(q_network=QNetwork(hidden_dim=16, num_layers=2), generator=torch.Generator().manual_seed(0), **kwargs)
 
 
 def test_epsilon_decays_on_every_act_call_as_scheduled():
@@ -50,7 +50,7 @@ def test_target_network_syncs_every_n_updates():
 
 
 def test_learns_the_rewarded_action():
-    agent = _agent(batch_size=64, learning_rate=1e-2, epsilon=EpsilonSchedule(1.0, 1.0))
+    agent = _agent(batch_size=64, learning_rate=1e-2, epsilon=EpsilonSchedule(start=1.0, end=1.0))
     states = torch.randn(512, 15)
     actions = agent.act(states)
     rewards = (actions == 17).float()

@@ -1,5 +1,7 @@
 """Pydantic contracts that two or more kdgat packages must agree on. Imports nothing heavier than pydantic."""
 
+from kdgat_schemas.atomic_write import atomic_write
+from kdgat_schemas.dataset_catalog import CatalogFileError, catalog_index, read_catalog_entries
 from kdgat_schemas.dataset_manifest import DatasetManifest, SourceFile, SplitSummary, build_cache_key
 from kdgat_schemas.experiment_name import (
     DISTILLATIONS,
@@ -17,8 +19,17 @@ from kdgat_schemas.pipeline_dag import PipelineStage, pipeline_stages
 from kdgat_schemas.project import find_project_root
 from kdgat_schemas.run_paths import RunPaths
 from kdgat_schemas.run_record import RunRecord, RunStatus
+from kdgat_schemas.upstream_rules import UPSTREAM_RULES, UpstreamNeed, UpstreamRule, upstream, upstream_needs
 
 __all__ = [
+    "CatalogFileError",
+    "catalog_index",
+    "read_catalog_entries",
+    "UPSTREAM_RULES",
+    "UpstreamNeed",
+    "UpstreamRule",
+    "upstream",
+    "upstream_needs",
     "DISTILLATIONS",
     "DOMAINS",
     "LEARNING_MODELS",
@@ -29,6 +40,7 @@ __all__ = [
     "JobSpec",
     "PipelineStage",
     "UnsafeValueError",
+    "atomic_write",
     "check_safe_argument",
     "find_project_root",
     "pipeline_stages",

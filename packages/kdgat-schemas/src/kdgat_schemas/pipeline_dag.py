@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kdgat_schemas.experiment_name import ExperimentName
+from kdgat_schemas.upstream_rules import UpstreamRule, upstream_needs
 
 VARIANTS = (("teacher", "no"), ("student", "no"), ("student", "standard"))
 VARIANT_LABELS = {("teacher", "no"): "teacher", ("student", "no"): "student", ("student", "standard"): "student+KD"}
@@ -34,8 +35,13 @@ class PipelineStage:
         return list(dict.fromkeys(self.needs.values()))
 
 
-def pipeline_stages(name: ExperimentName, vgae_mode: str = "normals_only", gat_mode: str = "all_samples") -> list[PipelineStage]:
-    """The stages of pipeline ``name`` in an order where every stage follows the ones it needs."""
+def pipeline_stages(name: ExperimentName, vgae_mode: str = "normals_only", gat_mode: str = "all_samples",
+                    rules: tuple[UpstreamRule, ...] | None = None) -> list[PipelineStage]:
+    """The stages of pipeline ``name`` in an order where every stage follows the ones it needs.
+
+    What a stage needs comes from `kdgat_schemas.upstream_rules` (``rules``: that module's table by
+    default): each need is filled by the first of its candidate stages that this pipeline trains.
+    """
     if not name.is_pipeline:
         raise ValueError(f"{name} is not a pipeline name")
 
@@ -43,20 +49,22 @@ def pipeline_stages(name: ExperimentName, vgae_mode: str = "normals_only", gat_m
         return ExperimentName(domain=name.domain, dataset=name.dataset, learning=learning, model=model, size=size,
                               distillation=distillation, mode=mode)
 
+    names: dict[str, ExperimentName] = {}
+    for size, distillation in VARIANTS:
+        variant = f"{size}_{distillation}"
+        names[f"vgae_{variant}"] = stage_name("unsupervised", "vgae", size, distillation, vgae_mode)
+        names[f"gat_{variant}"] = stage_name("supervised", "gat", size, distillation, gat_mode)
+    for size, distillation in VARIANTS:
+        names[f"dqn_{size}_{distillation}"] = stage_name("fusion", "dqn", size, distillation, "all_samples")
+    key_of = {stage.format(): key for key, stage in names.items()}
     stages = []
-    for size, distillation in VARIANTS:
-        variant = f"{size}_{distillation}"
-        kd = distillation == "standard"
-        vgae_needs = {"distillation_config.teacher_run": "vgae_teacher_no"} if kd else {}
-        gat_needs = {"distillation_config.teacher_run": "gat_teacher_no"} if kd else {}
-        if gat_mode == "curriculum":  # difficulty from the same-size VGAE without KD
-            gat_needs["training_config.curriculum_vgae_run"] = f"vgae_{size}_no"
-        stages.append(PipelineStage(f"vgae_{variant}", stage_name("unsupervised", "vgae", size, distillation, vgae_mode), vgae_needs))
-        stages.append(PipelineStage(f"gat_{variant}", stage_name("supervised", "gat", size, distillation, gat_mode), gat_needs))
-    for size, distillation in VARIANTS:
-        variant = f"{size}_{distillation}"
-        stages.append(PipelineStage(
-            f"dqn_{variant}", stage_name("fusion", "dqn", size, distillation, "all_samples"),
-            {"training_config.fusion_vgae_run": f"vgae_{variant}", "training_config.fusion_gat_run": f"gat_{variant}"},
-        ))
+    for key, stage in names.items():
+        needs = {}
+        for need in upstream_needs(stage, rules):
+            filled = next((key_of[c.format()] for c in need.candidates if c.format() in key_of), None)
+            if filled is None:
+                raise ValueError(f"pipeline {name}: stage {stage} needs a {need.role} "
+                                 f"({' or '.join(map(str, need.candidates))}) that the pipeline does not train")
+            needs[need.field] = filled
+        stages.append(PipelineStage(key, stage, needs))
     return stages

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from kdgat_schemas.atomic_write import atomic_write
 
 RunStatus = Literal["RUNNING", "COMPLETED", "FAILED", "KILLED"]
 
@@ -33,11 +34,7 @@ class RunRecord(BaseModel):
 
     def write(self, run_dir: str | os.PathLike[str]) -> Path:
         """Write ``run.json`` atomically (temporary file, then rename): never half-written."""
-        target = Path(run_dir) / "run.json"
-        with tempfile.NamedTemporaryFile("w", dir=target.parent, prefix=".run.", suffix=".json", delete=False) as handle:
-            handle.write(json.dumps(self.model_dump(mode="json"), indent=2) + "\n")
-        os.replace(handle.name, target)
-        return target
+        return atomic_write(Path(run_dir) / "run.json", json.dumps(self.model_dump(mode="json"), indent=2) + "\n")
 
     @classmethod
     def read(cls, run_dir: str | os.PathLike[str]) -> RunRecord:

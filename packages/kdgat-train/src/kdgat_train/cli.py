@@ -67,10 +67,6 @@ def _print_help(store) -> None:
 
 
 def main() -> None:
-    import os
-    import time
-
-    os.environ.setdefault("KDGAT_START_TIME", str(time.time()))  # for the start-to-first-step timing
     from hydra_zen import zen
 
     from kdgat_train.config.store import PRIMARY, register, store

@@ -21,17 +21,18 @@ class CurriculumBatches(WindowBatches):
         arrays: training store. difficulty: (number of normal windows,) VGAE error of each normal
             window, in the order of ``np.flatnonzero(y == 0)``. epochs: length of the ramp.
         start_ratio, end_ratio: normal:attack ratio of the first and the last epoch.
+        difficulty_exponent: normals are drawn with weight (difficulty rank)^exponent; 0 = uniformly.
         seed: the draw of epoch e uses ``seed + e``. Other arguments as `WindowBatches`.
     """
 
-    def __init__(self, arrays, batch_size: int, difficulty: np.ndarray, epochs: int, start_ratio: float = 1.0,
-                 end_ratio: float = 10.0, seed: int = 0, transform=None) -> None:
+    def __init__(self, *, arrays, batch_size: int, difficulty: np.ndarray, epochs: int, start_ratio: float = 1.0,
+                 end_ratio: float = 10.0, difficulty_exponent: float = 4.0, seed: int = 0, transform=None) -> None:
         y = np.asarray(arrays.y)
         self.normals, self.attacks = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
         if len(difficulty) != len(self.normals):
             raise ValueError(f"difficulty has {len(difficulty)} values for {len(self.normals)} normal windows")
         ranks = np.argsort(np.argsort(difficulty)) + 1.0  # 1 = easiest
-        self.weights = torch.as_tensor(ranks**4, dtype=torch.float64)  # strongly favours the hardest
+        self.weights = torch.as_tensor(ranks**difficulty_exponent, dtype=torch.float64)  # favours the hardest
         self.difficulty = np.asarray(difficulty, dtype=np.float64)
         self.epochs, self.start_ratio, self.end_ratio, self.seed = epochs, start_ratio, end_ratio, seed
         self.epoch = 0
@@ -77,14 +78,12 @@ def normal_difficulty(vgae, arrays, batch_size: int = 256) -> np.ndarray:
     """Reconstruction difficulty (features + neighbourhood error) of every normal window, with a frozen VGAE."""
     from kdgat_data.batching import collate_windows
     from kdgat_models.self_loops import SelfLoops
-    from kdgat_models.vgae import graph_anomaly_scores
+    from kdgat_models.vgae import anomaly_score, batch_graph_errors
 
     normals = np.flatnonzero(np.asarray(arrays.y) == 0)
     scores = []
     with torch.no_grad():
         for start in range(0, len(normals), batch_size):
             batch = SelfLoops()(collate_windows(arrays, normals[start : start + batch_size]))
-            output = vgae(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
-            errors = graph_anomaly_scores(output, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs)
-            scores.append((errors["features"] + errors["neighbourhood"]).numpy())
+            scores.append(anomaly_score(batch_graph_errors(vgae.forward_batch(batch), batch)).numpy())
     return np.concatenate(scores) if scores else np.zeros(0)

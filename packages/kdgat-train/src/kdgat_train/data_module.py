@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import lightning as L
 import numpy as np
 import torch
@@ -18,8 +16,17 @@ from torch_geometric.transforms import Compose
 from kdgat_train.config.settings import DatasetSettings, TrainingSettings
 from kdgat_train.curriculum import CurriculumBatches, normal_difficulty
 
-# WindowBatches gives each DataLoader worker its own share of the batches, so its __len__ is exact
-warnings.filterwarnings("ignore", message="Your `IterableDataset` has `__len__` defined")
+
+def open_cache(dataset: DatasetSettings) -> GraphCache:
+    """Build or reuse the graph cache of ``dataset`` (the vocabulary and feature widths networks need)."""
+    return build_cache(resolve_dataset(dataset.name), window=dataset.window, stride=dataset.stride,
+                       validation_fraction=dataset.validation_fraction)
+
+
+def feature_dims(cache: GraphCache) -> tuple[int, int]:
+    """(node, edge) feature widths of the cache's graphs (they differ between domains)."""
+    train = cache.split("train")
+    return int(train.x.shape[1]), int(train.edge_attr.shape[1])
 
 
 class WindowGraphDataModule(L.LightningDataModule):
@@ -33,22 +40,23 @@ class WindowGraphDataModule(L.LightningDataModule):
         dataset: which dataset and how it becomes graphs.
         training: batch size, workers, ID dropout, seed.
         normals_only: train on normal windows only (the VGAE as a true anomaly detector).
+        difficulty_vgae: a frozen VGAE scoring normal windows for the curriculum (re-sampled every
+            epoch), or ``None`` for plain shuffled epochs.
+        epochs: length of the curriculum's ratio ramp.
+        cache: the already opened cache of ``dataset`` (default: opened on first use).
     """
 
-    def __init__(self, dataset: DatasetSettings, training: TrainingSettings, normals_only: bool = False,
-                 difficulty_vgae=None, epochs: int = 1) -> None:
+    def __init__(self, *, dataset: DatasetSettings, training: TrainingSettings, normals_only: bool = False,
+                 difficulty_vgae=None, epochs: int = 1, cache: GraphCache | None = None) -> None:
         super().__init__()
         self.settings, self.training, self.normals_only = dataset, training, normals_only
         self.difficulty_vgae, self.epochs = difficulty_vgae, epochs
-        self.cache: GraphCache | None = None
+        self.cache = cache
 
     def prepare(self) -> GraphCache:
-        """Build or reuse the cache (idempotent); called before the model is built (it needs the vocabulary)."""
+        """Build or reuse the cache (idempotent)."""
         if self.cache is None:
-            self.cache = build_cache(
-                resolve_dataset(self.settings.name), window=self.settings.window, stride=self.settings.stride,
-                validation_fraction=self.settings.validation_fraction,
-            )
+            self.cache = open_cache(self.settings)
         return self.cache
 
     @property
@@ -58,8 +66,7 @@ class WindowGraphDataModule(L.LightningDataModule):
     @property
     def feature_dims(self) -> tuple[int, int]:
         """(node, edge) feature widths of the dataset's graphs (they differ between domains)."""
-        train = self.prepare().split("train")
-        return int(train.x.shape[1]), int(train.edge_attr.shape[1])
+        return feature_dims(self.prepare())
 
     def class_counts(self) -> torch.Tensor:
         """(2,) normal and attack windows of the training split."""
@@ -75,8 +82,10 @@ class WindowGraphDataModule(L.LightningDataModule):
             if self.training.num_workers:
                 raise ValueError("the curriculum re-samples each epoch in the main process: set training_config.num_workers=0")
             self.train_set = CurriculumBatches(
-                train, batch_size, normal_difficulty(self.difficulty_vgae, train), self.epochs,
-                self.training.curriculum_start_ratio, self.training.curriculum_end_ratio, seed, transform,
+                arrays=train, batch_size=batch_size, difficulty=normal_difficulty(self.difficulty_vgae, train),
+                epochs=self.epochs, start_ratio=self.training.curriculum_start_ratio,
+                end_ratio=self.training.curriculum_end_ratio, difficulty_exponent=self.training.curriculum_difficulty_exponent,
+                seed=seed, transform=transform,
             )
         else:
             self.train_set = WindowBatches(

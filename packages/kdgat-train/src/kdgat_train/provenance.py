@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from importlib import metadata
+from pathlib import Path
 
 PACKAGES = ("kdgat-schemas", "kdgat-data", "kdgat-models", "kdgat-train", "torch", "torch-geometric", "lightning", "mlflow")
 
@@ -24,3 +27,19 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return found
+
+
+_IMPORTED_AT = time.time()
+
+
+def process_started_at() -> float:
+    """Wall-clock time this process started (Linux: from /proc; elsewhere: when kdgat-train was imported).
+
+    Used for the start-to-first-step timing of run.json, without any environment variable."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        ticks_after_boot = int(fields[19])  # field 22 of stat(5), counted after the command name
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks_after_boot / os.sysconf("SC_CLK_TCK")
+        return time.time() - age
+    except (OSError, ValueError, IndexError, AttributeError):
+        return _IMPORTED_AT

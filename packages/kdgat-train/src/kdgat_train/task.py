@@ -34,7 +34,7 @@ def train_task(zen_cfg: DictConfig) -> str:
     """Entry point of every Hydra job (single run or one job of a sweep); returns the run folder."""
     settings = settings_from(zen_cfg)
     from kdgat_train.stages.single_stage import run_stage
-    from kdgat_train.stages.teacher import TeacherError
+    from kdgat_train.stages.upstream_runs import TeacherError
 
     try:
         if isinstance(settings, PipelineSettings):

@@ -13,10 +13,10 @@ Layout: ``train_01_normal/conn.log``, ``train_02_with_attacks/conn.log``, ``test
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
+from kdgat_schemas import atomic_write
 
 from kdgat_data.synthetic.checks import check_new_dataset
 
@@ -81,9 +81,7 @@ def _write(path: Path, rows: list[tuple], rng: np.random.Generator) -> None:
         lines.append("\t".join(map(str, (f"{t:.6f}", uid, src, int(rng.integers(30_000, 60_000)), dst, port, proto, service,
                                           f"{duration:.6f}", out, back, state, "T", "F", 0, "-", packets_out, out + 40 * packets_out,
                                           packets_in, back + 40 * packets_in, "(empty)", label, detail))))
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text("\n".join(lines) + "\n")
-    os.replace(temporary, path)
+    atomic_write(path, "\n".join(lines) + "\n")
 
 
 def generate_flow_dataset(root: str | Path, flows: int = 20_000, seed: int = 0, attacks: list[str] | None = None,

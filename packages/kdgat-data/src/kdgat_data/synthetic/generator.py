@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from kdgat_schemas import atomic_write
 
 from kdgat_data.frames import FrameTable
 from kdgat_data.synthetic.attacks import ATTACKS, QueuedFrames, apply_attack
@@ -83,9 +84,7 @@ def write_can_train_test_csv(table: FrameTable, path: Path) -> None:
             "attack": table.label.astype(np.int64),
         }
     )
-    temporary = path.with_name(f".{path.name}.tmp")
-    frame.write_csv(temporary)
-    os.replace(temporary, path)
+    atomic_write(path, frame.write_csv())
 
 
 def generate_dataset(

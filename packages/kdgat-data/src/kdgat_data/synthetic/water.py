@@ -13,11 +13,11 @@ Layout: ``train_01_normal/plant.csv``, ``train_02_with_attacks/plant.csv``, ``te
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from kdgat_schemas import atomic_write
 
 from kdgat_data.synthetic.checks import check_new_dataset
 
@@ -72,9 +72,7 @@ def _write(path: Path, values: np.ndarray, flag: np.ndarray, start: datetime) ->
     for t, (row, attack) in enumerate(zip(values, flag, strict=True)):
         stamp = (start + timedelta(hours=t)).strftime("%d/%m/%y %H")
         lines.append(stamp + "," + ",".join(f"{v:.4f}" for v in row) + f",{int(attack)}")
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text("\n".join(lines) + "\n")
-    os.replace(temporary, path)
+    atomic_write(path, "\n".join(lines) + "\n")
 
 
 def generate_water_dataset(root: str | Path, steps: int = 6000, seed: int = 0, attacks: list[str] | None = None,

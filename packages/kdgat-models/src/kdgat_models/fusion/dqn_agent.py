@@ -21,7 +21,7 @@ from kdgat_models.fusion.replay_buffer import ReplayBuffer
 from kdgat_models.fusion.state import fused_score, predict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EpsilonSchedule:
     """Exponential decay from ``start`` to ``end``: ``end + (start - end) * exp(-step / decay_steps)``."""
 
@@ -44,7 +44,7 @@ class DQNFusionAgent:
         learning_rate: Adam learning rate.
         batch_size: replay batch per update.
         target_sync_every: updates between copies of the online weights into the target network.
-        buffer_capacity: replay size.
+        replay_capacity: replay size in transitions.
         generator: optional ``torch.Generator`` for exploration and replay sampling.
 
     Shapes:
@@ -53,13 +53,14 @@ class DQNFusionAgent:
 
     def __init__(
         self,
+        *,
         q_network: QNetwork,
         epsilon: EpsilonSchedule | None = None,
         gamma: float = 0.0,
         learning_rate: float = 1e-3,
         batch_size: int = 128,
         target_sync_every: int = 100,
-        buffer_capacity: int = 50_000,
+        replay_capacity: int = 50_000,
         generator: torch.Generator | None = None,
     ) -> None:
         self.online = q_network
@@ -73,7 +74,7 @@ class DQNFusionAgent:
         self.batch_size = batch_size
         self.target_sync_every = target_sync_every
         self.optimizer = torch.optim.Adam(self.online.parameters(), lr=learning_rate)
-        self.buffer = ReplayBuffer(buffer_capacity, q_network.net[0].in_features, generator)
+        self.buffer = ReplayBuffer(replay_capacity, q_network.net[0].in_features, generator)
         self.generator = generator
         self.steps = 0  # act calls: drives epsilon
         self.updates = 0  # gradient steps: drives target syncs

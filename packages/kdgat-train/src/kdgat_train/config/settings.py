@@ -37,6 +37,9 @@ class TrainingSettings(_Settings):
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
     curriculum_start_ratio: float = Field(1.0, gt=0, description="curriculum: normal:attack ratio of the first epoch")
     curriculum_end_ratio: float = Field(10.0, gt=0, description="curriculum: normal:attack ratio of the last epoch")
+    curriculum_difficulty_exponent: float = Field(
+        4.0, ge=0, description="curriculum: normals drawn with weight (difficulty rank)^exponent; 0 = uniformly"
+    )
     curriculum_vgae_run: str | None = Field(
         None, description="curriculum: VGAE run scoring normal windows; default: latest completed same-size VGAE run"
     )

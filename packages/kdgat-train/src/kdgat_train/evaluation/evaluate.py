@@ -10,7 +10,6 @@ matrices) into the run folder, and measures parameters and inference windows/s.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -18,7 +17,8 @@ import numpy as np
 import torch
 from kdgat_data.batching import WindowBatches
 from kdgat_models.self_loops import SelfLoops
-from kdgat_models.vgae import graph_anomaly_scores
+from kdgat_models.vgae import anomaly_score, batch_graph_errors
+from kdgat_schemas import atomic_write
 
 from kdgat_train.evaluation.metrics import best_f1_threshold, binary_metrics, roc_points, youden_threshold
 
@@ -33,9 +33,7 @@ def window_scores(module, arrays, family: str, batch_size: int = 256) -> np.ndar
             if family == "gat":
                 scores.append(torch.softmax(module(batch).logits.float(), -1)[:, 1].cpu())
             else:
-                errors = graph_anomaly_scores(module(batch), batch.x, batch.node_id, batch.edge_index, batch.batch,
-                                              batch.num_graphs)
-                scores.append((errors["features"] + errors["neighbourhood"]).float().cpu())
+                scores.append(anomaly_score(batch_graph_errors(module(batch), batch)).float().cpu())
     return torch.cat(scores).numpy() if scores else np.zeros(0)
 
 
@@ -57,9 +55,7 @@ def report(scores: dict[str, np.ndarray], labels: dict[str, np.ndarray], thresho
 
 def write_report(results: dict, scores: dict, labels: dict, run_dir: Path) -> None:
     """``metrics.json`` (atomically) and ``evaluation.png`` in the run folder."""
-    temporary = run_dir / ".metrics.json.tmp"
-    temporary.write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(temporary, run_dir / "metrics.json")
+    atomic_write(run_dir / "metrics.json", json.dumps(results, indent=2) + "\n")
     _plot(scores, labels, results, run_dir / "evaluation.png")
 
 

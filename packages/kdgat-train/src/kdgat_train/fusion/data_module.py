@@ -7,7 +7,7 @@ import torch
 from kdgat_data.cache import GraphCache
 from torch.utils.data import DataLoader, TensorDataset
 
-from kdgat_train.config.settings import DatasetSettings, TrainingSettings
+from kdgat_train.config.settings import TrainingSettings
 from kdgat_train.data_module import WindowGraphDataModule
 from kdgat_train.fusion.inputs import AnomalyNormaliser, FusionInputs, fusion_inputs, raw_fusion_outputs
 
@@ -16,15 +16,14 @@ class FusionDataModule(L.LightningDataModule):
     """Train/validation batches of `FusionInputs` for the DQN, and the inputs of any split for evaluation.
 
     Args:
-        dataset, training: as for the graph stages (the same graph cache is used).
-        vgae, gat: frozen networks (set after `prepare`, since they need the vocabulary size).
+        windows: the graph windows of the dataset (the same cache as the graph stages).
+        training: batch size and seed.
+        vgae, gat: the frozen networks whose outputs are fused.
     """
 
-    def __init__(self, dataset: DatasetSettings, training: TrainingSettings) -> None:
+    def __init__(self, *, windows: WindowGraphDataModule, training: TrainingSettings, vgae, gat) -> None:
         super().__init__()
-        self.windows = WindowGraphDataModule(dataset, training)
-        self.training = training
-        self.vgae = self.gat = None
+        self.windows, self.training, self.vgae, self.gat = windows, training, vgae, gat
         self._inputs: dict[str, FusionInputs] = {}
         self._normaliser: AnomalyNormaliser | None = None
 
@@ -52,8 +51,6 @@ class FusionDataModule(L.LightningDataModule):
 
     def inputs(self, split: str) -> FusionInputs:
         """Fusion inputs of ``split`` (``train``, ``val`` or ``test/<scenario>``), computed once."""
-        if self.vgae is None or self.gat is None:
-            raise RuntimeError("set FusionDataModule.vgae and .gat before asking for fusion inputs")
         if split not in self._inputs:
             self._inputs[split] = fusion_inputs(self.vgae, self.gat, self.prepare().split(split), self.normaliser(),
                                                 self.training.batch_size)

@@ -9,9 +9,10 @@ The DQN's results go to ``metrics.json`` (as for every stage); the comparators t
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
+
+from kdgat_schemas import atomic_write
 
 from kdgat_train.evaluation.evaluate import (
     choose_threshold,
@@ -57,9 +58,7 @@ def evaluate_fusion(module, data, run_dir: Path, training) -> dict[str, dict[str
     fixed_by_split = {name: fixed_alpha_scores(alpha, inputs[name]) for name in splits}
     fixed_results = report(fixed_by_split, labels, choose_threshold(fixed_by_split["val"], labels["val"], rule))
     comparators = {"mlp": mlp_results, "fixed_alpha": {"alpha": alpha, **fixed_results}}
-    temporary = run_dir / ".comparators.json.tmp"
-    temporary.write_text(json.dumps(comparators, indent=2) + "\n")
-    os.replace(temporary, run_dir / "comparators.json")
+    atomic_write(run_dir / "comparators.json", json.dumps(comparators, indent=2) + "\n")
     return {
         **results, "model": stats,
         **{f"mlp/{name}": metrics for name, metrics in mlp_results.items()},

@@ -15,7 +15,7 @@ import torch
 from kdgat_data.batching import WindowBatches
 from kdgat_models.fusion import STATE_FEATURES, attack_probability, fusion_state
 from kdgat_models.self_loops import SelfLoops
-from kdgat_models.vgae import graph_anomaly_scores
+from kdgat_models.vgae import anomaly_score, batch_graph_errors
 from torch import Tensor
 
 ANOMALY_COLUMN = STATE_FEATURES.index("vgae_anomaly_score")
@@ -66,10 +66,10 @@ def raw_fusion_outputs(vgae, gat, arrays, batch_size: int = 256, device: torch.d
     states, raws, probabilities = [], [], []
     for batch in WindowBatches(arrays, batch_size, transform=SelfLoops()):
         batch = batch.to(device)
-        output = vgae(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
-        errors = graph_anomaly_scores(output, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs)
-        raw = errors["features"] + errors["neighbourhood"]
-        classified = gat(batch.x, batch.node_id, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
+        output = vgae.forward_batch(batch)
+        errors = batch_graph_errors(output, batch)
+        raw = anomaly_score(errors)
+        classified = gat.forward_batch(batch)
         states.append(fusion_state(errors, raw, output.mu, output.logvar, batch.batch, batch.num_graphs,
                                    classified.logits.float(), classified.embedding.float()).float().cpu())
         raws.append(raw.float().cpu())

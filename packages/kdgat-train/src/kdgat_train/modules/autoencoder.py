@@ -5,7 +5,7 @@ from __future__ import annotations
 import lightning as L
 import torch
 from kdgat_models.distillation import VGAEDistillationLoss
-from kdgat_models.vgae import graph_anomaly_scores, vgae_loss
+from kdgat_models.vgae import anomaly_score, batch_graph_errors, vgae_loss
 from torchmetrics.classification import BinaryAUROC
 
 from kdgat_train.modules.frozen_teacher import FrozenTeacherMixin
@@ -23,7 +23,7 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
         kd_latent_weight, kd_reconstruction_weight: weights of the two KD terms.
     """
 
-    def __init__(self, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, id_weight: float = 0.1,
+    def __init__(self, *, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, id_weight: float = 0.1,
                  neighbourhood_weight: float = 1.0, kl_weight: float = 0.01, teacher=None,
                  kd_latent_weight: float = 1.0, kd_reconstruction_weight: float = 1.0) -> None:
         super().__init__()
@@ -39,7 +39,7 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
         self._val_attacks = self._val_windows = 0
 
     def forward(self, batch):
-        return self.net(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
+        return self.net.forward_batch(batch)
 
     def _loss(self, batch, output):
         return vgae_loss(output, batch.x, batch.node_id, batch.edge_index, **self.weights)
@@ -49,7 +49,7 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
         loss = self._loss(batch, output)
         if self.teacher is not None:
             with torch.no_grad():
-                teacher_output = self.teacher(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
+                teacher_output = self.teacher.forward_batch(batch)
             kd = self.kd_loss(output.z, teacher_output.z, output.x_reconstruction, teacher_output.x_reconstruction)
             self.log("train/kd_loss", kd, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
             loss = loss + kd
@@ -59,8 +59,7 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
     def validation_step(self, batch, batch_index):
         output = self(batch)
         self.log("val/loss", self._loss(batch, output), on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
-        scores = graph_anomaly_scores(output, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs)
-        self.val_auroc.update(scores["features"] + scores["neighbourhood"], batch.y)
+        self.val_auroc.update(anomaly_score(batch_graph_errors(output, batch)), batch.y)
         self._val_attacks += int(batch.y.sum())
         self._val_windows += batch.num_graphs
 

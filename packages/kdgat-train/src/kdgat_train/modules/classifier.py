@@ -34,7 +34,7 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
         kd_temperature, kd_alpha: T and alpha of the KD term.
     """
 
-    def __init__(self, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, loss: str = "ce",
+    def __init__(self, *, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, loss: str = "ce",
                  class_counts: torch.Tensor | None = None, focal_gamma: float = 2.0, teacher=None,
                  kd_temperature: float = 4.0, kd_alpha: float = 0.7) -> None:
         super().__init__()
@@ -52,7 +52,7 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
         self.val_metrics = metrics.clone(prefix="val/")
 
     def forward(self, batch):
-        return self.net(batch.x, batch.node_id, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
+        return self.net.forward_batch(batch)
 
     def _loss(self, logits, y):
         weight = self.class_weight if self.use_weight else None
@@ -65,8 +65,7 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
         loss = self._loss(logits, batch.y)
         if self.teacher is not None:
             with torch.no_grad():
-                teacher_logits = self.teacher(batch.x, batch.node_id, batch.edge_index, batch.edge_attr, batch.batch,
-                                              batch.num_graphs).logits
+                teacher_logits = self.teacher.forward_batch(batch).logits
             kd = logit_distillation_loss(logits, teacher_logits, None, self.kd_temperature, self.kd_alpha)
             self.log("train/kd_loss", kd, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
             loss = kd + (1 - self.kd_alpha) * loss

@@ -9,15 +9,10 @@ validation (DESIGN.md §4, failure 3 of §9).
 
 from __future__ import annotations
 
-import warnings
-
 import lightning as L
 import torch
 from kdgat_models.fusion import DQNFusionAgent, EpsilonSchedule, fused_score
 from torch import Tensor
-
-# the target network is kept in eval mode on purpose
-warnings.filterwarnings("ignore", message=r"Found \d+ module\(s\) in eval mode at the start of training")
 
 
 class FusionModule(L.LightningModule):
@@ -31,19 +26,22 @@ class FusionModule(L.LightningModule):
         batch_size: replay batch per update.
         class_weights: (2,) reward weight of normal and attack windows (balanced: attacks are rare).
         seed: seeds exploration and replay sampling.
+        source_runs: ``{"vgae": run folder, "gat": run folder}`` of the frozen networks fused.
 
     Shapes:
         batch: (state (B, 15), anomaly (B,), p_attack (B,), y (B,)).
     """
 
-    def __init__(self, net, learning_rate: float = 1e-3, epsilon: EpsilonSchedule | None = None, gamma: float = 0.0,
+    def __init__(self, *, net, learning_rate: float = 1e-3, epsilon: EpsilonSchedule | None = None, gamma: float = 0.0,
                  target_sync_every: int = 20, replay_capacity: int = 50_000, batch_size: int = 128,
-                 class_weights: Tensor | None = None, seed: int = 0) -> None:
+                 class_weights: Tensor | None = None, seed: int = 0, source_runs: dict[str, str] | None = None) -> None:
         super().__init__()
         self.automatic_optimization = False
+        self.source_runs = dict(source_runs or {})  # run folders of the fused VGAE and GAT, for the record
         self.net = net
-        self.agent = DQNFusionAgent(net, epsilon, gamma, learning_rate, batch_size, target_sync_every, replay_capacity,
-                                    generator=torch.Generator().manual_seed(seed))
+        self.agent = DQNFusionAgent(q_network=net, epsilon=epsilon, gamma=gamma, learning_rate=learning_rate,
+                                    batch_size=batch_size, target_sync_every=target_sync_every,
+                                    replay_capacity=replay_capacity, generator=torch.Generator().manual_seed(seed))
         self.target_net = self.agent.target  # a submodule, so checkpoints carry it and it follows the device
         self.register_buffer("class_weights", class_weights if class_weights is not None else torch.ones(2))
 

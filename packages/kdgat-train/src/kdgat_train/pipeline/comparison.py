@@ -10,11 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kdgat_schemas import RunRecord
+from kdgat_schemas import RunRecord, atomic_write
 
 from kdgat_train.pipeline.dag import PipelineStage
 
@@ -56,10 +55,7 @@ class ComparisonTable:
         """``comparison.md`` and ``comparison.csv`` in ``folder`` (each written to a temporary name, then renamed)."""
         written = []
         for name, text in (("comparison.md", self.to_markdown()), ("comparison.csv", self.to_csv())):
-            temporary = folder / f".{name}.tmp"
-            temporary.write_text(text)
-            os.replace(temporary, folder / name)
-            written.append(folder / name)
+            written.append(atomic_write(folder / name, text))
         return written[0], written[1]
 
 

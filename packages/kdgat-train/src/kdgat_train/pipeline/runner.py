@@ -10,25 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from kdgat_schemas import RunPaths, RunRecord
+from kdgat_schemas import RunPaths, RunRecord, atomic_write
 
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.pipeline.comparison import METRICS, comparison_table
 from kdgat_train.pipeline.dag import pipeline_stages, stage_settings
 from kdgat_train.pipeline.settings import PipelineSettings
-from kdgat_train.provenance import git_commit, versions
-from kdgat_train.tracking import finish_mlflow_run, log_metrics, start_mlflow_run
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
+from kdgat_train.tracked_run import TrackedRun
 
 # where a run lived or ran, not what it computes: a cluster pipeline trains each stage on the
 # device its job was given, and the table job must still recognise those runs
@@ -80,12 +72,6 @@ def run_one_stage(settings: PipelineSettings, say=print) -> Path:
     return run_stage(stage_config)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
 def run_pipeline(settings: PipelineSettings, say=print) -> Path:
     """Train (or reuse) every stage of the pipeline and write the comparison table; returns its run folder."""
     from kdgat_train.stages.single_stage import run_stage
@@ -120,20 +106,12 @@ class _QuietConsole(logging.Filter):
 
 def _run_pipeline(settings: PipelineSettings, say, run_stage) -> Path:
     started = time.perf_counter()
-    name, paths = settings.name, RunPaths(settings.runs_root)
-    run_dir = Path(settings.run_dir) if settings.run_dir else paths.allocate_run_dir(name)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomically(run_dir / "config.yaml", yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False))
-    run_name = f"pipeline_run{RunPaths.run_number(run_dir):03d}"
-    uri, run_id = start_mlflow_run(paths, name, run_name, settings.flat())
-    record = RunRecord(name=name.format(), run_dir=str(run_dir), seed=settings.training_config.seed, git_commit=git_commit(),
-                       versions=versions(), mlflow_run_id=run_id, slurm_job_id=os.environ.get("SLURM_JOB_ID"),
-                       started_at=_now())
-    record.write(run_dir)
+    name = settings.name
     stages = pipeline_stages(name, settings.pipeline.vgae_mode, settings.pipeline.gat_mode)
     run_dirs: dict[str, str] = {}
     log: list[dict] = []
-    try:
+    with TrackedRun(name=name, settings=settings, runs_root=settings.runs_root, seed=settings.training_config.seed,
+                    run_dir=settings.run_dir, log_file=False, variant_label="pipeline") as run:
         for number, stage in enumerate(stages, 1):
             stage_config = stage_settings(settings, stage, run_dirs)
             reused = None if settings.pipeline.force else identical_completed_run(stage_config)
@@ -145,26 +123,19 @@ def _run_pipeline(settings: PipelineSettings, say, run_stage) -> Path:
                 stage_dir = run_stage(stage_config)
             run_dirs[stage.key] = str(stage_dir)
             log.append({"stage": stage.key, "name": stage.name.format(), "run_dir": str(stage_dir), "reused": reused is not None})
-            _write_atomically(run_dir / "pipeline.json", json.dumps({"stages": log}, indent=2) + "\n")
+            atomic_write(run.run_dir / "pipeline.json", json.dumps({"stages": log}, indent=2) + "\n")
         table = comparison_table(stages, run_dirs)
-        markdown, csv_path = table.write(run_dir)
+        markdown, csv_path = table.write(run.run_dir)
         metrics = {}
         for row in table.rows:
             label = f"{row['model']}_{row['variant']}".replace(" ", "_").replace("+", "_")
             metrics.update({f"{label}/{scenario}/{metric}": row[f"{scenario}/{metric}"] for scenario in table.scenarios
                             for metric in METRICS if row.get(f"{scenario}/{metric}") is not None})
-        log_metrics(uri, run_id, metrics)
+        run.log_metrics(metrics)
         timings = {"total_s": time.perf_counter() - started, "stages_trained": float(sum(not s["reused"] for s in log)),
                    "stages_reused": float(sum(s["reused"] for s in log))}
-        record = record.model_copy(update={"status": "COMPLETED", "finished_at": _now(), "timings": timings})
-        record.write(run_dir)
-        finish_mlflow_run(uri, run_id, "FINISHED", [run_dir / "config.yaml", run_dir / "run.json", run_dir / "pipeline.json",
-                                                    markdown, csv_path])
-    except BaseException as error:
-        status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
-        record.model_copy(update={"status": status, "finished_at": _now(), "error": f"{type(error).__name__}: {error}"}).write(run_dir)
-        finish_mlflow_run(uri, run_id, status)
-        raise
+        run.complete(timings=timings, artifacts=[run.run_dir / "pipeline.json", markdown, csv_path])
+    run_dir = run.run_dir
     say("\nF1 per test scenario (precision, recall, FPR and AUROC too in comparison.md / .csv):\n")
     say(table.to_markdown(metrics=("f1",)))
     minutes = (time.perf_counter() - started) / 60

@@ -8,10 +8,11 @@ import math
 from kdgat_models.fusion import EpsilonSchedule
 
 from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.data_module import WindowGraphDataModule, feature_dims, open_cache
 from kdgat_train.fusion.data_module import FusionDataModule
 from kdgat_train.modules.fusion import FusionModule
 from kdgat_train.stages.networks import build_network
-from kdgat_train.stages.teacher import find_fusion_runs, load_frozen_network
+from kdgat_train.stages.upstream_runs import find_fusion_runs, load_frozen_network
 
 
 def build_fusion(settings: RunSettings) -> tuple[FusionDataModule, FusionModule]:
@@ -19,14 +20,19 @@ def build_fusion(settings: RunSettings) -> tuple[FusionDataModule, FusionModule]
     t = settings.training_config
     vgae_run, gat_run = find_fusion_runs(settings)
     logging.getLogger(__name__).info("fusion of VGAE run %s and GAT run %s", vgae_run, gat_run)
-    data = FusionDataModule(settings.dataset_config, t)
-    data.vgae = load_frozen_network(vgae_run, data.num_ids, data.windows.feature_dims)
-    data.gat = load_frozen_network(gat_run, data.num_ids, data.windows.feature_dims)
-    steps = t.epochs * math.ceil(len(data.prepare().split("train").y) / t.batch_size)  # act calls over training
-    epsilon = EpsilonSchedule(t.fusion_epsilon_start, t.fusion_epsilon_end, max(t.fusion_epsilon_decay * steps, 1e-6))
-    module = FusionModule(
-        build_network(settings, data.num_ids), t.learning_rate, epsilon, t.fusion_gamma, t.fusion_target_sync_every,
-        t.fusion_replay_capacity, t.batch_size, data.class_weights(), t.seed,
+    cache = open_cache(settings.dataset_config)
+    num_ids, dims = cache.manifest.vocabulary_size, feature_dims(cache)
+    data = FusionDataModule(
+        windows=WindowGraphDataModule(dataset=settings.dataset_config, training=t, cache=cache), training=t,
+        vgae=load_frozen_network(vgae_run, num_ids, dims), gat=load_frozen_network(gat_run, num_ids, dims),
     )
-    module.vgae_run, module.gat_run = vgae_run, gat_run
+    steps = t.epochs * math.ceil(len(cache.split("train").y) / t.batch_size)  # act calls over training
+    epsilon = EpsilonSchedule(start=t.fusion_epsilon_start, end=t.fusion_epsilon_end,
+                              decay_steps=max(t.fusion_epsilon_decay * steps, 1e-6))
+    module = FusionModule(
+        net=build_network(settings, num_ids), learning_rate=t.learning_rate, epsilon=epsilon, gamma=t.fusion_gamma,
+        target_sync_every=t.fusion_target_sync_every, replay_capacity=t.fusion_replay_capacity,
+        batch_size=t.batch_size, class_weights=data.class_weights(), seed=t.seed,
+        source_runs={"vgae": str(vgae_run), "gat": str(gat_run)},
+    )
     return data, module

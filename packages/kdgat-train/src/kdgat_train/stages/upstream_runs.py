@@ -1,0 +1,96 @@
+"""Find, rebuild and freeze the runs a stage needs (DESIGN.md §4, failure 2 of §9): a KD student's
+teacher, a curriculum's VGAE, a fusion's VGAE and GAT (what is needed: `kdgat_schemas.upstream_rules`).
+
+The teacher is rebuilt from ITS OWN saved config (never guessed from the student's), its best
+checkpoint is loaded with ``strict=True``, and it is frozen in eval mode.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import yaml
+from kdgat_schemas import ExperimentName, RunPaths, RunRecord, UpstreamNeed, upstream_needs
+
+from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.stages.networks import CAN_FEATURE_DIMS, build_network
+
+
+class TeacherError(RuntimeError):
+    """No usable teacher run, or one whose weights do not fit its saved config."""
+
+
+def latest_completed_run(paths: RunPaths, name: ExperimentName) -> Path | None:
+    """The highest-numbered run folder of ``name`` whose run.json says COMPLETED."""
+    for run_dir in reversed(paths.existing_runs(name)):
+        if (run_dir / "run.json").is_file() and RunRecord.read(run_dir).status == "COMPLETED":
+            return run_dir
+    return None
+
+
+def _field_value(settings: RunSettings, dotted: str):
+    group, leaf = dotted.split(".")
+    return getattr(getattr(settings, group), leaf)
+
+
+def _find_run(settings: RunSettings, need: UpstreamNeed) -> Path:
+    """The run folder named in ``need.field`` if given, else the latest COMPLETED run of the first
+    candidate that has one; else an error that prints the command training the first candidate and
+    the override naming a run."""
+    explicit = _field_value(settings, need.field)
+    if explicit:
+        return Path(explicit)
+    for candidate in need.candidates:
+        if (found := latest_completed_run(RunPaths(settings.runs_root), candidate)) is not None:
+            return found
+    alternatives = "".join(f" (or {c.mode})" for c in need.candidates[1:])
+    raise TeacherError(
+        f"{settings.name} needs a completed {need.role} run of {need.candidates[0]}{alternatives} under "
+        f"{settings.runs_root}; train it first:\n"
+        f"  uv run kdgat-train config_store={need.candidates[0]} dataset_config.name={settings.dataset_config.name}\n"
+        f"or name one with {need.field}=RUN_DIR"
+    )
+
+
+def find_upstream_runs(settings: RunSettings) -> dict[str, Path]:
+    """Config field -> run folder of everything the stage needs (`kdgat_schemas.upstream_rules`): the
+    folder the field names, else the latest COMPLETED run of its preferred candidate."""
+    return {need.field: _find_run(settings, need) for need in upstream_needs(settings.name)}
+
+
+def find_curriculum_vgae_run(settings: RunSettings) -> Path:
+    """The VGAE that scores normal windows for a curriculum GAT."""
+    return find_upstream_runs(settings)["training_config.curriculum_vgae_run"]
+
+
+def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
+    """``(VGAE run, GAT run)`` fused by a DQN stage."""
+    found = find_upstream_runs(settings)
+    return found["training_config.fusion_vgae_run"], found["training_config.fusion_gat_run"]
+
+
+def find_teacher_run(settings: RunSettings) -> Path:
+    """The teacher of a KD student."""
+    return find_upstream_runs(settings)["distillation_config.teacher_run"]
+
+
+def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, int] = CAN_FEATURE_DIMS) -> torch.nn.Module:
+    """The network of ``run_dir`` (a KD teacher, or the curriculum's VGAE) rebuilt from its own
+    ``config.yaml``, best weights loaded strictly, frozen in eval mode."""
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    teacher_settings = RunSettings.model_validate({**config, "resume": None})
+    net = build_network(teacher_settings, num_ids, feature_dims)
+    checkpoint = run_dir / "checkpoints" / "best.ckpt"
+    if not checkpoint.is_file():
+        raise TeacherError(f"teacher run {run_dir} has no checkpoints/best.ckpt")
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
+    weights = {key.removeprefix("net."): value for key, value in state.items() if key.startswith("net.")}
+    try:
+        net.load_state_dict(weights, strict=True)
+    except RuntimeError as error:
+        raise TeacherError(f"teacher run {run_dir}: its weights do not fit its saved config.yaml:\n{error}") from None
+    net.eval()
+    for parameter in net.parameters():
+        parameter.requires_grad_(False)
+    return net

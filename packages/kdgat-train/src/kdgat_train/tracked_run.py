@@ -1,0 +1,215 @@
+"""`TrackedRun`: the one lifecycle of every run (DESIGN.md §6), used by stages, pipelines and DDP ranks.
+
+    folder (allocated, adopted from ``run_dir=`` / ``resume=``, or this Slurm job's after a requeue)
+    -> config.yaml -> MLflow run (started, or reopened when the folder already has one)
+    -> run.json RUNNING -> the body -> run.json and MLflow COMPLETED / FAILED / KILLED, timings,
+    artifacts.
+
+A stage type is then a builder (what to fit) and an evaluator (what to report); it never writes
+records itself. The extra ranks of a DDP run join rank 0's folder and MLflow run as a *worker*:
+they write nothing and mark nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from kdgat_schemas import ExperimentName, RunPaths, RunRecord, atomic_write
+
+from kdgat_train.provenance import git_commit, process_started_at, versions
+from kdgat_train.tracking import finish_mlflow_run, log_metrics, reopen_mlflow_run, start_mlflow_run
+
+# the documented DDP hand-off: processes Lightning starts for ranks > 0 re-run the command and read
+# these to join rank 0's run; they are set only while rank 0 fits, never left behind
+HANDOFF_RUN_DIR, HANDOFF_MLFLOW_RUN = "KDGAT_RUN_DIR", "KDGAT_MLFLOW_RUN_ID"
+
+# Lightning's loggers stop propagating to the root logger when it is imported before logging is set up
+_LOGGERS = ("", "lightning.pytorch", "lightning.fabric")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class TrackedRun:
+    """Context manager around one run; ``with TrackedRun(...) as run:`` then ``run.complete(...)``.
+
+    Args:
+        name: the experiment name (stage or pipeline).
+        settings: the validated settings; ``model_dump`` becomes config.yaml, ``flat()`` the MLflow params.
+        runs_root: the run tree.
+        seed: recorded in run.json.
+        run_dir: a folder to adopt (``resume=``, ``run_dir=``); default: this Slurm job's folder after a
+            requeue, else a newly allocated one.
+        worker: join rank 0's run (folder and MLflow run) without writing anything.
+        log_file: copy the Python log of the run into ``train.log`` of its folder.
+        variant_label: first part of the MLflow run name (``{variant}_runNNN``).
+
+    The body may call `update` (extra run.json fields), `log_metrics`, and `complete` (final metrics,
+    timings, artifacts). Leaving the body normally marks the run COMPLETED; an exception marks it
+    FAILED, Ctrl-C (or a graceful Lightning interrupt, see ``interrupted``) KILLED, and re-raises.
+    """
+
+    def __init__(self, *, name: ExperimentName, settings, runs_root: str | Path, seed: int,
+                 run_dir: str | Path | None = None, worker: bool = False, log_file: bool = True,
+                 variant_label: str | None = None) -> None:
+        self.name, self.settings, self.seed, self.worker = name, settings, seed, worker
+        self.paths = RunPaths(runs_root)
+        self._requested_dir = Path(run_dir) if run_dir else None
+        self._log_file, self._variant_label = log_file, variant_label or name.variant
+        self.run_dir: Path | None = None
+        self.uri, self.run_id = self.paths.mlflow_uri, None
+        self.record: RunRecord | None = None
+        self.metrics: dict[str, float] = {}
+        self.timings: dict[str, float] = {}
+        self.artifacts: list[Path] = []
+        self.interrupted: Callable[[], bool] = lambda: False
+        self._handler: logging.Handler | None = None
+        self._saved_environment: dict[str, str | None] = {}
+        self._started = time.perf_counter()
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def __enter__(self) -> TrackedRun:
+        if self.worker:
+            self.run_dir, self.run_id = self._join_rank_zero()
+            return self
+        self.run_dir = self._requested_dir or self._requeued_run() or self.paths.allocate_run_dir(self.name)
+        (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        previous = RunRecord.read(self.run_dir) if (self.run_dir / "run.json").is_file() else None
+        atomic_write(self.run_dir / "config.yaml", yaml.safe_dump(self.settings.model_dump(mode="json"), sort_keys=False))
+        if previous is not None and previous.mlflow_run_id:  # resumed or requeued: the same MLflow run continues
+            self.run_id = previous.mlflow_run_id
+            reopen_mlflow_run(self.uri, self.run_id)
+        else:
+            run_name = f"{self._variant_label}_run{RunPaths.run_number(self.run_dir):03d}"
+            self.uri, self.run_id = start_mlflow_run(self.paths, self.name, run_name, self.settings.flat())
+        self.record = RunRecord(
+            name=self.name.format(), run_dir=str(self.run_dir), seed=self.seed, git_commit=git_commit(),
+            versions=versions(), mlflow_run_id=self.run_id, slurm_job_id=os.environ.get("SLURM_JOB_ID"),
+            started_at=_now(),
+        )
+        self.record.write(self.run_dir)
+        if self._log_file:
+            self._handler = _log_to(self.run_dir / "train.log")
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> bool:
+        self._restore_environment()
+        try:
+            if self.worker:
+                return False
+            if error is None:
+                self.timings.setdefault("total_s", time.perf_counter() - self._started)
+                self.update(status="COMPLETED", finished_at=_now(), metrics=self.metrics, timings=self.timings)
+                finish_mlflow_run(self.uri, self.run_id, "FINISHED",
+                                  [self.run_dir / "config.yaml", self.run_dir / "run.json", *self.artifacts])
+            else:
+                # Lightning turns Ctrl-C into SystemExit(1) after a graceful shutdown; it marks the trainer interrupted
+                killed = isinstance(error, KeyboardInterrupt) or (isinstance(error, SystemExit) and self.interrupted())
+                status = "KILLED" if killed else "FAILED"
+                self.update(status=status, finished_at=_now(), error=f"{type(error).__name__}: {error}")
+                finish_mlflow_run(self.uri, self.run_id, status)
+        finally:
+            if self._handler is not None:
+                for logger_name in _LOGGERS:
+                    logging.getLogger(logger_name).removeHandler(self._handler)
+                self._handler.close()
+        return False
+
+    # --- what the body reports ----------------------------------------------------------------
+    def update(self, **fields) -> None:
+        """Change fields of run.json (rewritten at once)."""
+        if self.worker:
+            return
+        self.record = self.record.model_copy(update=fields)
+        self.record.write(self.run_dir)
+
+    def log_metrics(self, metrics: dict[str, float]) -> None:
+        """Final (non-epoch) metrics into MLflow."""
+        if not self.worker:
+            log_metrics(self.uri, self.run_id, metrics)
+
+    def complete(self, *, metrics: dict[str, float] | None = None, timings: dict[str, float] | None = None,
+                 artifacts: Iterable[Path] = ()) -> None:
+        """What run.json and MLflow get when the body ends normally (status COMPLETED on exit)."""
+        self.metrics.update(metrics or {})
+        self.timings.update(timings or {})
+        self.artifacts.extend(Path(path) for path in artifacts)
+
+    def seconds_since_process_start(self) -> float:
+        return time.time() - process_started_at()
+
+    # --- DDP ------------------------------------------------------------------------------------
+    def hand_off_to_ddp_ranks(self) -> None:
+        """Export the run folder and MLflow run for the rank processes Lightning starts during fit;
+        restored when the run ends, so later runs of this process never see them."""
+        for key, value in ((HANDOFF_RUN_DIR, str(self.run_dir)), (HANDOFF_MLFLOW_RUN, self.run_id)):
+            self._saved_environment.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _restore_environment(self) -> None:
+        for key, value in self._saved_environment.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_environment.clear()
+
+    def _join_rank_zero(self) -> tuple[Path, str]:
+        if HANDOFF_RUN_DIR in os.environ and int(os.environ.get("LOCAL_RANK", "0")) > 0:
+            return Path(os.environ[HANDOFF_RUN_DIR]), os.environ[HANDOFF_MLFLOW_RUN]
+        if self._requested_dir is None:
+            raise RuntimeError("a DDP worker rank needs rank 0's run folder (run_dir=) or the Lightning hand-off")
+        return self._requested_dir, wait_for_rank_zero(self._requested_dir)
+
+    def _requeued_run(self) -> Path | None:
+        """The run folder of this Slurm job when Slurm relaunched it (requeue): training resumes there."""
+        job = os.environ.get("SLURM_JOB_ID")
+        if not job or int(os.environ.get("SLURM_RESTART_COUNT", "0")) == 0:
+            return None
+        for run_dir in reversed(self.paths.existing_runs(self.name)):
+            if (run_dir / "run.json").is_file() and RunRecord.read(run_dir).slurm_job_id == job:
+                return run_dir
+        return None
+
+
+def is_ddp_worker(run_dir: str | None) -> bool:
+    """A non-zero rank of a DDP run whose rank 0 sets the run up: started by Lightning (LOCAL_RANK > 0
+    with rank 0's hand-off) or by ``srun`` (SLURM_PROCID > 0 of several tasks, run folder allocated
+    before the job by kdgat-cluster)."""
+    if int(os.environ.get("LOCAL_RANK", "0")) > 0 and HANDOFF_RUN_DIR in os.environ:
+        return True
+    return int(os.environ.get("SLURM_NTASKS", "1")) > 1 and int(os.environ.get("SLURM_PROCID", "0")) > 0 \
+        and run_dir is not None
+
+
+def wait_for_rank_zero(run_dir: Path, timeout_s: float = 900.0) -> str:
+    """The MLflow run id rank 0 records in ``run_dir/run.json`` once it has set the run up."""
+    deadline = time.monotonic() + timeout_s
+    job = os.environ.get("SLURM_JOB_ID")
+    while time.monotonic() < deadline:
+        if (run_dir / "run.json").is_file():
+            record = RunRecord.read(run_dir)
+            if record.mlflow_run_id and record.status == "RUNNING" and (job is None or record.slurm_job_id == job):
+                return record.mlflow_run_id
+        time.sleep(0.5)
+    raise TimeoutError(f"rank 0 did not set up {run_dir} within {timeout_s:.0f} s")
+
+
+def _log_to(path: Path) -> logging.Handler:
+    """Copy the Python log (Lightning, kdgat) of this run into ``path``."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in _LOGGERS:
+        logger_ = logging.getLogger(name)
+        if name == "" or not logger_.propagate:
+            logger_.addHandler(handler)
+        if logger_.getEffectiveLevel() > logging.INFO:
+            logger_.setLevel(logging.INFO)
+    return handler

@@ -1,0 +1,87 @@
+"""`TrackedRun`: one lifecycle for every run (folder, config.yaml, MLflow, run.json, final status)."""
+
+import os
+
+import pytest
+import yaml
+from kdgat_schemas import ExperimentName, RunRecord
+from kdgat_train.tracked_run import HANDOFF_MLFLOW_RUN, HANDOFF_RUN_DIR, TrackedRun
+from mlflow.tracking import MlflowClient
+from pydantic import BaseModel
+
+NAME = ExperimentName.parse("automotive_synthetic_supervised_gat_student_no_all_samples")
+
+
+class _Settings(BaseModel):
+    learning_rate: float = 0.01
+    epochs: int = 2
+
+    def flat(self):
+        return self.model_dump()
+
+
+def _run(tmp_path, **kwargs):
+    return TrackedRun(name=NAME, settings=_Settings(), runs_root=tmp_path, seed=7, **kwargs)
+
+
+def test_a_run_that_ends_normally_is_completed_everywhere(tmp_path):
+    with _run(tmp_path) as run:
+        assert RunRecord.read(run.run_dir).status == "RUNNING"
+        run.log_metrics({"test/a/f1": 0.5})
+        run.complete(metrics={"val/f1": 0.75}, timings={"fit_s": 1.0})
+    record = RunRecord.read(run.run_dir)
+    assert (record.status, record.seed, record.metrics, record.timings["fit_s"]) == ("COMPLETED", 7, {"val/f1": 0.75}, 1.0)
+    assert "total_s" in record.timings and record.finished_at is not None
+    assert yaml.safe_load((run.run_dir / "config.yaml").read_text()) == {"learning_rate": 0.01, "epochs": 2}
+    mlflow_run = MlflowClient(run.uri).get_run(record.mlflow_run_id)
+    assert mlflow_run.info.status == "FINISHED"
+    assert mlflow_run.data.params == {"learning_rate": "0.01", "epochs": "2"}
+    assert mlflow_run.data.metrics["test/a/f1"] == 0.5
+    assert mlflow_run.info.run_name == "student_no_all_samples_run001"
+    assert (run.run_dir / "train.log").is_file()
+
+
+@pytest.mark.parametrize(("error", "status"), [(RuntimeError("boom"), "FAILED"), (KeyboardInterrupt(), "KILLED")])
+def test_an_error_marks_the_run_and_is_raised(tmp_path, error, status):
+    with pytest.raises(type(error)), _run(tmp_path) as run:
+        raise error
+    record = RunRecord.read(run.run_dir)
+    assert record.status == status and type(error).__name__ in record.error
+    assert MlflowClient(run.uri).get_run(record.mlflow_run_id).info.status == status
+
+
+def test_an_interrupted_fit_counts_as_killed(tmp_path):
+    with pytest.raises(SystemExit), _run(tmp_path) as run:
+        run.interrupted = lambda: True  # Lightning's graceful Ctrl-C ends in SystemExit(1)
+        raise SystemExit(1)
+    assert RunRecord.read(run.run_dir).status == "KILLED"
+
+
+def test_an_adopted_folder_reopens_its_mlflow_run(tmp_path):
+    with _run(tmp_path) as first:
+        pass
+    with _run(tmp_path, run_dir=first.run_dir) as second:
+        assert MlflowClient(second.uri).get_run(second.run_id).info.status == "RUNNING"
+    assert second.run_id == first.run_id and second.run_dir == first.run_dir
+
+
+def test_the_ddp_hand_off_is_scoped_to_the_run(tmp_path, monkeypatch):
+    monkeypatch.delenv(HANDOFF_RUN_DIR, raising=False)
+    monkeypatch.delenv(HANDOFF_MLFLOW_RUN, raising=False)
+    with _run(tmp_path) as run:
+        run.hand_off_to_ddp_ranks()
+        assert os.environ[HANDOFF_RUN_DIR] == str(run.run_dir) and os.environ[HANDOFF_MLFLOW_RUN] == run.run_id
+    assert HANDOFF_RUN_DIR not in os.environ and HANDOFF_MLFLOW_RUN not in os.environ
+
+
+def test_a_worker_joins_rank_zero_and_writes_nothing(tmp_path, monkeypatch):
+    with _run(tmp_path) as rank_zero:
+        monkeypatch.setenv("LOCAL_RANK", "1")
+        rank_zero.hand_off_to_ddp_ranks()
+        before = (rank_zero.run_dir / "run.json").read_text()
+        with pytest.raises(RuntimeError), _run(tmp_path, worker=True) as worker:
+            assert (worker.run_dir, worker.run_id) == (rank_zero.run_dir, rank_zero.run_id)
+            raise RuntimeError("a rank fails")
+        assert (rank_zero.run_dir / "run.json").read_text() == before  # rank 0 decides the status
+        monkeypatch.setenv("LOCAL_RANK", "0")
+    assert RunRecord.read(rank_zero.run_dir).status == "COMPLETED"
