@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 import yaml
 from kdgat_schemas import RunRecord
 from kdgat_train.api import train
@@ -182,3 +183,14 @@ def test_every_run_is_evaluated_on_validation_and_each_test_scenario(project, tm
     logged = client.get_run(record.mlflow_run_id).data.metrics
     assert logged["test/fuzzing/auroc"] == pytest.approx(results["test/fuzzing"]["auroc"])
     assert {a.path for a in client.list_artifacts(record.mlflow_run_id)} >= {"metrics.json", "evaluation.png"}
+    # one grammar: the evaluated best checkpoint's validation numbers are the run's val/... everywhere
+    assert record.metrics["val/f1"] == results["val"]["f1"] and record.metrics["val/fpr"] == results["val"]["fpr"]
+    assert logged["val/f1"] == pytest.approx(results["val"]["f1"])  # MLflow's latest value is the evaluated one
+    best = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=False)
+    score = next(state for key, state in best["callbacks"].items() if key.startswith("ModelCheckpoint"))["best_model_score"]
+    assert record.metrics["val/loss"] == pytest.approx(float(score))
+    from click.testing import CliRunner
+    from kdgat_train.runs_cli import main
+
+    listing = CliRunner().invoke(main, ["list", "--root", str(tmp_path)]).output
+    assert f"{results['val']['f1']:.4f}" in listing and f"{results['val']['fpr']:.4f}" in listing

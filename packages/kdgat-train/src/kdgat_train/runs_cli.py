@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-KEY_METRICS = ("val/f1", "val/auroc", "val/anomaly_auroc", "val/loss")
+# the evaluated best checkpoint (threshold chosen on validation) and its validation loss
+KEY_METRICS = ("val/f1", "val/fpr", "val/auroc", "val/loss")
 
 
 def _runs_root(root: str | None) -> Path:

@@ -130,10 +130,10 @@ class TrackedRun:
         self.record = self.record.model_copy(update=fields)
         self.record.write(self.run_dir)
 
-    def log_metrics(self, metrics: dict[str, float]) -> None:
-        """Final (non-epoch) metrics into MLflow."""
+    def log_metrics(self, metrics: dict[str, float], step: int = 0) -> None:
+        """Final (non-epoch) metrics into MLflow, at ``step``."""
         if not self.worker:
-            log_metrics(self.uri, self.run_id, metrics)
+            log_metrics(self.uri, self.run_id, metrics, step)
 
     def complete(self, *, metrics: dict[str, float] | None = None, timings: dict[str, float] | None = None,
                  artifacts: Iterable[Path] = ()) -> None:

@@ -74,15 +74,16 @@ def finish_mlflow_run(uri: str, run_id: str, status: str, artifacts: list[Path] 
     client.set_terminated(run_id, status=status)
 
 
-def log_metrics(uri: str, run_id: str, metrics: dict[str, float]) -> None:
-    """Log final (non-epoch) metrics such as the per-scenario test results."""
+def log_metrics(uri: str, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
+    """Log final (non-epoch) metrics such as the per-scenario test results, at ``step`` (after the
+    last training step, so MLflow shows them as the latest value of a metric logged per epoch too)."""
     import time as _time
 
     from mlflow.entities import Metric
     from mlflow.tracking import MlflowClient
 
     stamp = int(_time.time() * 1000)
-    entries = [Metric(key, float(value), stamp, 0) for key, value in sorted(metrics.items())]
+    entries = [Metric(key, float(value), stamp, step) for key, value in sorted(metrics.items())]
     client = MlflowClient(uri)
     for start in range(0, len(entries), 500):
         client.log_batch(run_id, metrics=entries[start : start + 500])

@@ -118,9 +118,9 @@ def _plot(scores: dict, labels: dict, results: dict, path: Path) -> None:
 
 
 def flat_metrics(results: dict[str, dict[str, float]]) -> dict[str, float]:
-    """``{"eval/val/f1": ..., "test/dos/f1": ...}`` for run.json and MLflow."""
+    """The metric grammar of run.json and MLflow: ``{split}/{metric}`` (``val/f1``, ``test/dos/f1``),
+    comparators ``{comparator}/{split}/{metric}`` (``mlp/val/f1``), model size and speed ``model/...``."""
     flat = {}
     for split, metrics in results.items():
-        prefix = "eval/val" if split == "val" else split
-        flat.update({f"{prefix}/{key}": value for key, value in metrics.items() if np.isfinite(value)})
+        flat.update({f"{split}/{key}": value for key, value in metrics.items() if np.isfinite(value)})
     return flat

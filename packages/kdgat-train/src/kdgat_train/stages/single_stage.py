@@ -132,13 +132,16 @@ def run_stage(settings: RunSettings) -> Path:
         stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None)
         fit_s = time.perf_counter() - fit_started
         metrics = {k: float(v) for k, v in stage.trainer.callback_metrics.items()}
-        best = stage.trainer.checkpoint_callback.best_model_path
+        checkpoint = stage.trainer.checkpoint_callback
+        best = checkpoint.best_model_path
         if best:  # evaluate the best weights, not the last
             state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]
             stage.module.load_state_dict(state, strict=True)
+            if checkpoint.best_model_score is not None:
+                metrics["val/loss"] = float(checkpoint.best_model_score)
         evaluation, files = evaluate(settings, stage, run.run_dir)
-        metrics.update(evaluation)
-        run.log_metrics(evaluation)
+        metrics.update(evaluation)  # the evaluated best checkpoint's val/... replace the last epoch's
+        run.log_metrics(evaluation, step=stage.trainer.global_step + 1)
         timings = {"fit_s": fit_s, "epochs": float(stage.trainer.current_epoch)}
         timer = next(c for c in stage.trainer.callbacks if isinstance(c, FirstStepTimer))
         if timer.first_step_at is not None:
