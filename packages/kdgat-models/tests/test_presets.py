@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import pytest
-from kdgat_models.presets import PresetError, build_model, load_presets
+from kdgat_models.presets import PACKAGED_PRESETS, PresetError, build_model, load_presets
 from kdgat_models.summary import count_parameters
 
 PRESETS = Path(__file__).resolve().parents[3] / "configs" / "model_sizes.toml"
@@ -31,3 +31,20 @@ def test_overrides_and_errors(tmp_path):
     bad.write_text("[transformer.student]\nwidth = 3\n")
     with pytest.raises(PresetError, match="unknown model family"):
         load_presets(bad)
+
+
+def test_the_packaged_presets_work_without_a_project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KDGAT_PROJECT_ROOT", raising=False)
+    assert load_presets() == load_presets(PACKAGED_PRESETS)
+    assert load_presets(PACKAGED_PRESETS) == load_presets(PRESETS)  # the project file ships the same sizes
+
+
+def test_a_project_table_replaces_the_packaged_one(tmp_path, monkeypatch):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "model_sizes.toml").write_text("[gat.student]\nhidden_dim = 12\n\n[gat.tiny]\nhidden_dim = 4\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KDGAT_PROJECT_ROOT", raising=False)
+    presets = load_presets()
+    assert presets["gat"]["student"] == {"hidden_dim": 12} and presets["gat"]["tiny"] == {"hidden_dim": 4}
+    assert presets["gat"]["teacher"] == load_presets(PACKAGED_PRESETS)["gat"]["teacher"]

@@ -127,3 +127,14 @@ def test_cli_checks_names_and_answers_cfg_job_without_torch(project):
     bad = subprocess.run([sys.executable, "-m", "kdgat_train.cli", "config_store=automotive_synthetic_supervised_gat_studnt_no_all_samples"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "nearest valid name: automotive_synthetic_supervised_gat_student_no_all_samples" in bad.stderr
+
+
+def test_sizes_come_from_kdgat_models_when_the_project_has_none(tmp_path):
+    from kdgat_train.config.store import size_presets
+
+    packaged = size_presets(tmp_path)  # no configs/model_sizes.toml here
+    assert packaged["gat"]["student"]["hidden_dim"] == 24 and packaged["vgae"]["teacher"]["latent_dim"] == 96
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "model_sizes.toml").write_text("[gat.student]\nhidden_dim = 12\n")
+    overridden = size_presets(tmp_path)
+    assert overridden["gat"]["student"] == {"hidden_dim": 12} and overridden["gat"]["teacher"] == packaged["gat"]["teacher"]

@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> None:
     summary = commands.add_parser("summary", help="parameters and FLOPs per window of every size preset")
     summary.add_argument("--vocab-size", type=int, default=2049, help="ID vocabulary incl. UNK (default: 11-bit IDs + UNK)")
     summary.add_argument("--window-nodes", type=int, default=30, help="nodes of the example window (W=100 gives ~30)")
-    summary.add_argument("--presets", default=None, help="model_sizes.toml (default: configs/model_sizes.toml found upward)")
+    summary.add_argument("--presets", default=None, help="model_sizes.toml overriding the packaged presets (default: configs/model_sizes.toml found upward, if any)")
     args = parser.parse_args(argv)
 
     from kdgat_models.presets import PresetError, load_presets

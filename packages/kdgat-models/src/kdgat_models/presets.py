@@ -1,7 +1,9 @@
-"""Model-size presets from ``configs/model_sizes.toml``: family x size -> constructor arguments.
+"""Model-size presets: family x size -> constructor arguments.
 
-The sizes live in configuration; this module only reads them and checks every key against the
-real constructor signature, so a preset can never name a parameter the model does not have.
+The published sizes ship inside this package (``model_sizes.toml`` next to this file), so the
+presets work from a plain install; a project's ``configs/model_sizes.toml`` (or a file given
+explicitly) overrides them table by table. Every key is checked against the real constructor
+signature, so a preset can never name a parameter the model does not have.
 """
 
 from __future__ import annotations
@@ -25,21 +27,24 @@ class PresetError(ValueError):
     """A presets file that does not parse or names an unknown family, size or argument."""
 
 
-def find_presets_file(start: Path | None = None) -> Path:
-    """``configs/model_sizes.toml`` in the cwd or the nearest parent (or $KDGAT_PROJECT_ROOT)."""
+PACKAGED_PRESETS = Path(__file__).with_name("model_sizes.toml")
+
+
+def find_presets_file(start: Path | None = None) -> Path | None:
+    """``configs/model_sizes.toml`` of $KDGAT_PROJECT_ROOT, or in the cwd or the nearest parent; None if none."""
     roots = [Path(os.environ["KDGAT_PROJECT_ROOT"])] if os.environ.get("KDGAT_PROJECT_ROOT") else []
     here = (start or Path.cwd()).resolve()
     for folder in (*roots, here, *here.parents):
         if (folder / PRESETS_RELATIVE_PATH).is_file():
             return folder / PRESETS_RELATIVE_PATH
-    raise PresetError(f"no {PRESETS_RELATIVE_PATH} in {here} or any parent folder; pass --presets")
+    return None
 
 
-def load_presets(path: str | os.PathLike[str] | None = None) -> dict[str, dict[str, dict]]:
-    """``{family: {size: kwargs}}``, validated against the constructors."""
-    path = Path(path) if path is not None else find_presets_file()
+def _read(path: Path) -> dict[str, dict[str, dict]]:
     try:
         presets = tomllib.loads(path.read_text())
+    except OSError as error:
+        raise PresetError(f"{path}: cannot read the size presets: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise PresetError(f"{path}: not valid TOML: {error}") from None
     for family, sizes in presets.items():
@@ -53,6 +58,18 @@ def load_presets(path: str | os.PathLike[str] | None = None) -> dict[str, dict[s
                     f"{path}: [{family}.{size}] has unknown argument(s) {', '.join(unknown)}; "
                     f"{MODEL_CLASSES[family].__name__} takes {', '.join(sorted(allowed))}"
                 )
+    return presets
+
+
+def load_presets(path: str | os.PathLike[str] | None = None) -> dict[str, dict[str, dict]]:
+    """``{family: {size: kwargs}}``, validated against the constructors: the packaged presets with
+    each ``[family.size]`` table of ``path`` (default: the project's configs/model_sizes.toml, if
+    any) replacing the packaged table of that name."""
+    presets = _read(PACKAGED_PRESETS)
+    override = Path(path) if path is not None else find_presets_file()
+    if override is not None:
+        for family, sizes in _read(override).items():
+            presets.setdefault(family, {}).update(sizes)
     return presets
 
 

@@ -3,7 +3,7 @@
 Groups: ``config_store`` (named presets), ``model_size_config``, ``training_config``,
 ``dataset_config``, ``distillation_config``, ``device``. Every node is built from the real
 signature of a settings class (`builds(..., populate_full_signature=True)`); model sizes come
-from ``configs/model_sizes.toml`` and datasets from ``configs/datasets.yaml``.
+from kdgat-models' packaged sizes (overridden by ``configs/model_sizes.toml``) and datasets from ``configs/datasets.yaml``.
 """
 
 from __future__ import annotations
@@ -75,12 +75,27 @@ def pipeline_name(catalog_key: str, domain: str, token: str | None = None) -> st
     return ExperimentName(domain=domain, dataset=token or dataset_token(catalog_key)).format()
 
 
+def size_presets(project_root: Path) -> dict[str, dict[str, dict]]:
+    """The model sizes kdgat-models ships, each ``[family.size]`` table of the project's
+    ``configs/model_sizes.toml`` (if any) replacing the packaged one. Read without importing
+    kdgat-models (and so torch): the packaged file is found through the package's location."""
+    from importlib.util import find_spec
+
+    [package_folder] = find_spec("kdgat_models").submodule_search_locations
+    sizes = tomllib.loads((Path(package_folder) / "model_sizes.toml").read_text())
+    project_file = project_root / "configs" / "model_sizes.toml"
+    if project_file.is_file():
+        for family, by_size in tomllib.loads(project_file.read_text()).items():
+            sizes.setdefault(family, {}).update(by_size)
+    return sizes
+
+
 def register(project_root: Path) -> None:
     """Fill hydra-zen's store for the project at ``project_root`` and hand it to Hydra."""
     from kdgat_data.catalog import Catalog
 
     catalog = Catalog.load(project_root / "configs" / "datasets.yaml")
-    sizes = tomllib.loads((project_root / "configs" / "model_sizes.toml").read_text())
+    sizes = size_presets(project_root)
 
     store(builds(TrainingSettings, **_full), group="training_config", name="default")
     for mode in ("no", "standard"):
