@@ -138,3 +138,57 @@ def test_sizes_come_from_kdgat_models_when_the_project_has_none(tmp_path):
     (tmp_path / "configs" / "model_sizes.toml").write_text("[gat.student]\nhidden_dim = 12\n")
     overridden = size_presets(tmp_path)
     assert overridden["gat"]["student"] == {"hidden_dim": 12} and overridden["gat"]["teacher"] == packaged["gat"]["teacher"]
+
+
+PRESETS = {
+    "vgae": "automotive_synthetic_unsupervised_vgae_student_no_all_samples",
+    "vgae_kd": "automotive_synthetic_unsupervised_vgae_student_standard_all_samples",
+    "gat": "automotive_synthetic_supervised_gat_student_no_all_samples",
+    "gat_kd": "automotive_synthetic_supervised_gat_student_standard_all_samples",
+    "dqn": "automotive_synthetic_fusion_dqn_student_no_all_samples",
+}
+
+
+@pytest.mark.parametrize(("family", "override", "used_by"), [
+    ("vgae", "training_config.loss=focal", "GAT"),
+    ("vgae", "training_config.curriculum_end_ratio=5", "curriculum GAT"),
+    ("vgae_kd", "distillation_config.temperature=2", "KD GAT student"),
+    ("gat", "training_config.vgae_kl_weight=0.5", "VGAE"),
+    ("gat", "training_config.fusion_gamma=0.5", "fusion DQN"),
+    ("gat", "distillation_config.alpha=0.5", "KD GAT student"),
+    ("gat_kd", "distillation_config.latent_weight=2", "KD VGAE student"),
+    ("dqn", "training_config.weight_decay=0.1", "VGAE and GAT"),
+    ("dqn", "training_config.id_dropout=0.5", "VGAE and GAT"),
+    ("dqn", "training_config.gradient_clip=2", "VGAE and GAT"),
+    ("dqn", "distillation_config.teacher_run=/runs/x", "KD VGAE student and KD GAT student"),
+])
+def test_a_stage_refuses_a_field_it_does_not_use(project, family, override, used_by):
+    with pytest.raises(SystemExit) as error:
+        settings_from(_compose(project, [f"config_store={PRESETS[family]}", override]))
+    message = str(error.value)
+    assert PRESETS[family] in message and f"{override.split('=')[0]}=" in message and f"only {used_by} stages" in message
+
+
+@pytest.mark.parametrize(("family", "override"), [
+    ("gat_kd", "distillation_config.temperature=2"), ("vgae_kd", "distillation_config.latent_weight=2"),
+    ("dqn", "training_config.fusion_gamma=0.5"), ("vgae", "training_config.weight_decay=0.1"),
+    ("dqn", "training_config.weight_decay=0.0"),  # the default is not an override
+])
+def test_a_field_the_stage_uses_is_accepted(project, family, override):
+    settings_from(_compose(project, [f"config_store={PRESETS[family]}", override]))
+
+
+def test_the_pipeline_gives_each_stage_only_the_fields_it_uses(project):
+    from kdgat_train.pipeline.dag import pipeline_stages, stage_settings
+
+    pipeline = settings_from(_compose(project, ["config_store=automotive_synthetic_pipeline",
+                                                "training_config.weight_decay=0.1", "training_config.fusion_gamma=0.3",
+                                                "distillation_config.temperature=2"]))
+    stages = {s.key: s for s in pipeline_stages(pipeline.name)}
+    run_dirs = {key: f"/runs/{key}" for key in stages}
+    dqn = stage_settings(pipeline, stages["dqn_student_standard"], run_dirs)
+    gat_kd = stage_settings(pipeline, stages["gat_student_standard"], run_dirs)
+    vgae = stage_settings(pipeline, stages["vgae_student_no"], run_dirs)
+    assert (dqn.training_config.weight_decay, dqn.training_config.fusion_gamma) == (0.0, 0.3)
+    assert (gat_kd.training_config.weight_decay, gat_kd.training_config.fusion_gamma) == (0.1, 0.0)
+    assert gat_kd.distillation_config.temperature == 2 and vgae.distillation_config.temperature == 4.0

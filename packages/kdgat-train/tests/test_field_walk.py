@@ -38,28 +38,59 @@ def test_every_model_size_field_changes_the_network(project, tmp_path, preset, s
         assert _fingerprint(changed.module.net) != _fingerprint(base.module.net), field
 
 
-def test_every_training_dataset_and_device_field_lands(project, tmp_path):
-    overrides = [
-        "training_config.epochs=3", "training_config.batch_size=17", "training_config.learning_rate=0.02",
-        "training_config.weight_decay=0.5", "training_config.seed=9", "training_config.patience=4",
-        "training_config.gradient_clip=0.7", "training_config.loss=focal", "training_config.focal_gamma=3.0",
-        "training_config.id_dropout=0.25", "training_config.num_workers=0",
-        "dataset_config.window=50", "dataset_config.stride=25", "dataset_config.validation_fraction=0.3",
-        "device.devices=1", "device.num_nodes=1", "device.precision=bf16-mixed",
-    ]
-    settings, stage = _stage(project, tmp_path, GAT, overrides)
+COMMON = [
+    "training_config.epochs=3", "training_config.batch_size=17", "training_config.learning_rate=0.02",
+    "training_config.weight_decay=0.5", "training_config.seed=9", "training_config.patience=4",
+    "training_config.gradient_clip=0.7", "training_config.id_dropout=0.25", "training_config.num_workers=0",
+    "training_config.optimizer=sgd", "training_config.scheduler=cosine", "training_config.evaluation_batch_size=33",
+    "dataset_config.window=50", "dataset_config.stride=25", "dataset_config.validation_fraction=0.3",
+    "device.devices=1", "device.num_nodes=1", "device.precision=bf16-mixed",
+]
+FAMILY = {
+    GAT: ["training_config.loss=focal", "training_config.focal_gamma=3.0"],
+    VGAE: ["training_config.vgae_id_weight=0.3", "training_config.vgae_neighbourhood_weight=0.4",
+           "training_config.vgae_kl_weight=0.5"],
+}
+
+
+def _used_fields(preset) -> set[str]:
+    """Leaf names of the training, dataset and device fields stage ``preset`` uses."""
+    from kdgat_schemas import ExperimentName
+    from kdgat_train.config.field_use import unused_fields
+
+    unused = {f.split(".")[1] for f in unused_fields(ExperimentName.parse(preset)) if f.startswith("training_config.")}
+    return (set(TrainingSettings.model_fields) - unused) | set(DatasetSettings.model_fields) | set(DeviceSettings.model_fields)
+
+
+# proved by other tests, per family: test_curriculum_fields_land, test_every_fusion_field_lands (test_fusion_stage)
+CURRICULUM = {"curriculum_start_ratio", "curriculum_end_ratio", "curriculum_difficulty_exponent", "curriculum_vgae_run"}
+
+
+@pytest.mark.parametrize("preset", [GAT, VGAE])
+def test_every_training_dataset_and_device_field_lands(project, tmp_path, preset):
+    settings, stage = _stage(project, tmp_path, preset, [*COMMON, *FAMILY[preset]])
     trainer, module, data = stage.trainer, stage.module, stage.datamodule
-    optimizer = module.configure_optimizers()
+    optimizers = module.configure_optimizers()
+    optimizer, scheduler = optimizers["optimizer"], optimizers["lr_scheduler"]["scheduler"]
     early = [c for c in trainer.callbacks if type(c).__name__ == "EarlyStopping"][0]
     reached = {
         "epochs": trainer.max_epochs == 3, "batch_size": data.train_dataloader().dataset.batch_size == 17,
-        "learning_rate": optimizer.param_groups[0]["lr"] == 0.02, "weight_decay": optimizer.param_groups[0]["weight_decay"] == 0.5,
+        "learning_rate": optimizer.param_groups[0]["initial_lr"] == 0.02,
+        "weight_decay": optimizer.param_groups[0]["weight_decay"] == 0.5,
         "seed": data.train_set.generator.initial_seed() == 9, "patience": early.patience == 4,
-        "gradient_clip": trainer.gradient_clip_val == 0.7, "loss": module.loss_name == "focal",
-        "focal_gamma": module.focal_gamma == 3.0,
+        "gradient_clip": trainer.gradient_clip_val == 0.7,
         "id_dropout": data.train_set.transform.transforms[0].p == 0.25,
         "num_workers": data.train_dataloader().num_workers == 0,
+        "optimizer": type(optimizer).__name__ == "SGD",
+        "scheduler": type(scheduler).__name__ == "CosineAnnealingLR" and scheduler.T_max == 3,
+        "evaluation_batch_size": data.evaluation_batch_size == 33,
     }
+    if preset == GAT:
+        reached |= {"loss": module.loss_name == "focal", "focal_gamma": module.focal_gamma == 3.0}
+    else:
+        reached |= {"vgae_id_weight": module.weights["id_weight"] == 0.3,
+                    "vgae_neighbourhood_weight": module.weights["neighbourhood_weight"] == 0.4,
+                    "vgae_kl_weight": module.weights["kl_weight"] == 0.5}
     manifest = data.prepare().manifest
     reached |= {"name": manifest.dataset == "synthetic", "window": manifest.window == 50, "stride": manifest.stride == 25,
                 "validation_fraction": manifest.validation_fraction == 0.3}
@@ -67,15 +98,17 @@ def test_every_training_dataset_and_device_field_lands(project, tmp_path):
                 "num_nodes": trainer.num_nodes == 1, "precision": trainer.precision == "bf16-mixed"}
     failed = [k for k, ok in reached.items() if not ok]
     assert failed == []
-    vgae_settings, vgae = _stage(project, tmp_path, VGAE, ["training_config.vgae_id_weight=0.3",
-                                                          "training_config.vgae_neighbourhood_weight=0.4",
-                                                          "training_config.vgae_kl_weight=0.5"])
-    assert vgae.module.weights == {"id_weight": 0.3, "neighbourhood_weight": 0.4, "kl_weight": 0.5}
-    covered = set(reached) | {"vgae_id_weight", "vgae_neighbourhood_weight", "vgae_kl_weight"}
-    covered |= {"curriculum_start_ratio", "curriculum_end_ratio", "curriculum_difficulty_exponent", "curriculum_vgae_run"}  # test_curriculum_fields_land
-    covered |= {field for field in TrainingSettings.model_fields if field.startswith("fusion_")}  # test_every_fusion_field_lands
-    all_fields = set(TrainingSettings.model_fields) | set(DatasetSettings.model_fields) | set(DeviceSettings.model_fields)
-    assert all_fields <= covered, all_fields - covered
+    assert _used_fields(preset) <= set(reached), _used_fields(preset) - set(reached)  # every field this family uses
+
+
+def test_every_family_has_its_fields_proved():
+    """Curriculum fields by test_curriculum_fields_land, fusion fields by test_every_fusion_field_lands."""
+    from .test_fusion_stage import FUSION_FIELDS_PROVED
+
+    curriculum = "automotive_synthetic_supervised_gat_student_no_curriculum"
+    assert _used_fields(curriculum) - _used_fields(GAT) == CURRICULUM
+    dqn = "automotive_synthetic_fusion_dqn_student_no_all_samples"
+    assert _used_fields(dqn) <= FUSION_FIELDS_PROVED, _used_fields(dqn) - FUSION_FIELDS_PROVED
 
 
 def test_normals_only_trains_on_normal_windows(project, tmp_path):

@@ -79,6 +79,18 @@ def test_predictions_come_from_the_fused_score_not_from_alpha(project, fused, tm
     assert predicted_high < len(labels)  # alpha > 0.5 everywhere, yet not everything is called an attack
 
 
+# every field the fusion DQN uses, proved by test_every_fusion_field_lands (the DQN trains on one device
+# by design, whatever device.devices / num_nodes a cluster job passes to every stage; the dataset fields
+# reach it through the same cache as the graph stages, proved there: a DQN at another window needs
+# a VGAE and a GAT trained at that window)
+FUSION_FIELDS_PROVED = {
+    "fusion_epsilon_start", "fusion_epsilon_end", "fusion_epsilon_decay", "fusion_gamma", "fusion_target_sync_every",
+    "fusion_replay_capacity", "fusion_vgae_run", "fusion_gat_run", "fusion_threshold", "fusion_alpha_grid",
+    "epochs", "batch_size", "learning_rate", "seed", "patience", "evaluation_batch_size",
+    "name", "window", "stride", "validation_fraction", "accelerator", "precision", "devices", "num_nodes",
+}
+
+
 def test_every_fusion_field_lands(project, fused, tmp_path):
     from kdgat_train.fusion.evaluate import evaluate_fusion
 
@@ -89,8 +101,17 @@ def test_every_fusion_field_lands(project, fused, tmp_path):
         "training_config.fusion_target_sync_every=7", "training_config.fusion_replay_capacity=999",
         f"training_config.fusion_vgae_run={vgae}", f"training_config.fusion_gat_run={gat}",
         "training_config.fusion_threshold=youden", "training_config.epochs=2", "training_config.batch_size=64",
+        "training_config.fusion_alpha_grid=11", "training_config.learning_rate=0.02", "training_config.seed=9",
+        "training_config.patience=4", "training_config.evaluation_batch_size=33", "device.precision=bf16-mixed",
     ])
-    agent, data = stage.module.agent, stage.datamodule
+    agent, data, trainer = stage.module.agent, stage.datamodule, stage.trainer
+    early = [c for c in trainer.callbacks if type(c).__name__ == "EarlyStopping"][0]
+    manifest = data.prepare().manifest
+    assert (agent.num_actions, agent.alphas[1].item()) == (11, pytest.approx(0.1))
+    assert agent.optimizer.param_groups[0]["lr"] == 0.02 and data.train_dataloader().generator.initial_seed() == 9
+    assert early.patience == 4 and trainer.max_epochs == 2 and data.evaluation_batch_size == 33
+    assert trainer.precision == "bf16-mixed" and type(trainer.accelerator).__name__ == "CPUAccelerator"
+    assert (manifest.window, manifest.stride) == (settings.dataset_config.window, settings.dataset_config.stride)
     steps = 2 * -(-len(data.inputs("train")) // 64)
     assert (agent.epsilon.start, agent.epsilon.end) == (0.9, 0.1)
     assert agent.epsilon.decay_steps == pytest.approx(0.5 * steps)

@@ -51,6 +51,7 @@ class WindowGraphDataModule(L.LightningDataModule):
         super().__init__()
         self.settings, self.training, self.normals_only = dataset, training, normals_only
         self.difficulty_vgae, self.epochs = difficulty_vgae, epochs
+        self.evaluation_batch_size = training.evaluation_batch_size  # scoring: evaluation and the curriculum
         self.cache = cache
 
     def prepare(self) -> GraphCache:
@@ -82,7 +83,7 @@ class WindowGraphDataModule(L.LightningDataModule):
             if self.training.num_workers:
                 raise ValueError("the curriculum re-samples each epoch in the main process: set training_config.num_workers=0")
             self.train_set = CurriculumBatches(
-                arrays=train, batch_size=batch_size, difficulty=normal_difficulty(self.difficulty_vgae, train),
+                arrays=train, batch_size=batch_size, difficulty=normal_difficulty(self.difficulty_vgae, train, self.evaluation_batch_size),
                 epochs=self.epochs, start_ratio=self.training.curriculum_start_ratio,
                 end_ratio=self.training.curriculum_end_ratio, difficulty_exponent=self.training.curriculum_difficulty_exponent,
                 seed=seed, transform=transform,

@@ -7,6 +7,7 @@ import sys
 from omegaconf import DictConfig, OmegaConf
 from pydantic import ValidationError
 
+from kdgat_train.config.field_use import UnusedFieldError
 from kdgat_train.config.run_settings import RunSettings, _drop_targets
 from kdgat_train.pipeline.settings import PipelineSettings
 
@@ -28,6 +29,8 @@ def settings_from(config: DictConfig | dict) -> RunSettings | PipelineSettings:
     except ValidationError as error:
         lines = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})" for e in error.errors()]
         sys.exit("kdgat-train: invalid configuration:\n" + "\n".join(lines))
+    except UnusedFieldError as error:
+        sys.exit(f"kdgat-train: {error}")
 
 
 def train_task(zen_cfg: DictConfig) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kdgat_schemas import ExperimentName
+from kdgat_train.config.field_use import check_fields_used
 from kdgat_train.config.settings import (
     SIZE_CLASSES,
     DatasetSettings,
@@ -71,7 +72,16 @@ class RunSettings(SharedRunSettings):
         clean.pop("hydra", None)
         settings = cls.model_validate(clean)
         settings.model_size()
+        check_fields_used(settings.name, settings.stage_groups(), settings.default_stage_groups())
         return settings
+
+    def stage_groups(self) -> dict[str, Any]:
+        """The groups whose fields only some stages use (`kdgat_train.config.field_use`)."""
+        return {"training_config": self.training_config, "distillation_config": self.distillation_config}
+
+    def default_stage_groups(self) -> dict[str, Any]:
+        return {"training_config": TrainingSettings(),
+                "distillation_config": DistillationSettings(mode=self.distillation_config.mode)}
 
 
 def _drop_targets(value):

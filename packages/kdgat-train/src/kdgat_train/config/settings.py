@@ -35,6 +35,9 @@ class TrainingSettings(_Settings):
     vgae_neighbourhood_weight: float = Field(1.0, ge=0)
     vgae_kl_weight: float = Field(0.01, ge=0)
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
+    optimizer: Literal["adamw", "adam", "sgd"] = Field("adamw", description="VGAE and GAT optimizer (SGD: momentum 0.9)")
+    scheduler: Literal["none", "cosine"] = Field("none", description="learning-rate schedule: constant, or cosine to 0 over epochs")
+    evaluation_batch_size: int = Field(256, gt=0, description="windows per batch when scoring for evaluation and the curriculum")
     curriculum_start_ratio: float = Field(1.0, gt=0, description="curriculum: normal:attack ratio of the first epoch")
     curriculum_end_ratio: float = Field(10.0, gt=0, description="curriculum: normal:attack ratio of the last epoch")
     curriculum_difficulty_exponent: float = Field(
@@ -60,6 +63,9 @@ class TrainingSettings(_Settings):
         "f1", description="fusion: threshold of the fused score on validation, best F1 or Youden's J (DQN and comparators)"
     )
     fusion_replay_capacity: int = Field(50_000, gt=0, description="fusion DQN: replay buffer size in windows")
+    fusion_alpha_grid: int = Field(
+        21, ge=2, description="fusion: alphas evenly spaced in [0, 1], the DQN's actions and the fixed-alpha comparator's grid"
+    )
 
 
 class DatasetSettings(_Settings):

@@ -63,14 +63,14 @@ def evaluated_splits(cache) -> list[str]:
     return ["val", *(name for name in cache.split_names if name.startswith("test/"))]
 
 
-def evaluate_stage(module, cache, family: str, run_dir: Path) -> dict[str, dict[str, float]]:
+def evaluate_stage(module, cache, family: str, run_dir: Path, batch_size: int = 256) -> dict[str, dict[str, float]]:
     """``{"val": metrics, "test/<scenario>": metrics, "model": size and speed}``; the splits are also
     written to ``run_dir/metrics.json``. Speed = inference windows/s over the validation split."""
     splits = evaluated_splits(cache)
     started = time.perf_counter()
-    scores = {"val": window_scores(module, cache.split("val"), family)}
+    scores = {"val": window_scores(module, cache.split("val"), family, batch_size)}
     seconds = time.perf_counter() - started  # inference speed is measured on the validation split
-    scores |= {name: window_scores(module, cache.split(name), family) for name in splits if name != "val"}
+    scores |= {name: window_scores(module, cache.split(name), family, batch_size) for name in splits if name != "val"}
     labels = {name: np.asarray(cache.split(name).y).astype(int) for name in splits}
     threshold = 0.5 if family == "gat" else choose_threshold(scores["val"], labels["val"])
     results = report(scores, labels, threshold)

@@ -15,8 +15,6 @@ from kdgat_train.evaluation.evaluate import choose_threshold
 from kdgat_train.evaluation.metrics import binary_metrics
 from kdgat_train.fusion.inputs import FusionInputs
 
-ALPHAS = np.linspace(0.0, 1.0, 21)
-
 
 def train_mlp_fusion(train: FusionInputs, epochs: int, learning_rate: float, batch_size: int, seed: int,
                      class_weights: torch.Tensor) -> MLPFusion:
@@ -50,11 +48,12 @@ def fixed_alpha_scores(alpha: float, inputs: FusionInputs) -> np.ndarray:
     return fused_score(torch.tensor(alpha), inputs.anomaly, inputs.p_attack).numpy()
 
 
-def best_fixed_alpha(val: FusionInputs, rule: str = "f1") -> float:
-    """The alpha of 0, 0.05, ..., 1 whose fused score has the best validation F1 at its ``rule`` threshold."""
+def best_fixed_alpha(val: FusionInputs, rule: str = "f1", grid: int = 21) -> float:
+    """The alpha of ``grid`` values evenly spaced in [0, 1] (21: 0, 0.05, ..., 1; the DQN's actions)
+    whose fused score has the best validation F1 at its ``rule`` threshold."""
     labels = val.y.numpy()
     best_alpha, best_f1 = 0.0, -1.0
-    for alpha in ALPHAS:
+    for alpha in np.linspace(0.0, 1.0, grid):
         scores = fixed_alpha_scores(float(alpha), val)
         f1 = binary_metrics(scores, labels, choose_threshold(scores, labels, rule))["f1"]
         if f1 > best_f1 + 1e-12:

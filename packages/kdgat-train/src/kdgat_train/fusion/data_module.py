@@ -27,6 +27,11 @@ class FusionDataModule(L.LightningDataModule):
         self._inputs: dict[str, FusionInputs] = {}
         self._normaliser: AnomalyNormaliser | None = None
 
+    @property
+    def evaluation_batch_size(self) -> int:
+        """Windows per batch when the frozen VGAE and GAT score a split."""
+        return self.windows.evaluation_batch_size
+
     def prepare(self) -> GraphCache:
         return self.windows.prepare()
 
@@ -45,7 +50,8 @@ class FusionDataModule(L.LightningDataModule):
     def normaliser(self) -> AnomalyNormaliser:
         """Empirical CDF of the VGAE score over the normal windows of the training split."""
         if self._normaliser is None:
-            _, raw, _, y = raw_fusion_outputs(self.vgae, self.gat, self.prepare().split("train"), self.training.batch_size)
+            _, raw, _, y = raw_fusion_outputs(self.vgae, self.gat, self.prepare().split("train"),
+                                              self.evaluation_batch_size)
             self._normaliser = AnomalyNormaliser(raw[y == 0])
         return self._normaliser
 
@@ -53,7 +59,7 @@ class FusionDataModule(L.LightningDataModule):
         """Fusion inputs of ``split`` (``train``, ``val`` or ``test/<scenario>``), computed once."""
         if split not in self._inputs:
             self._inputs[split] = fusion_inputs(self.vgae, self.gat, self.prepare().split(split), self.normaliser(),
-                                                self.training.batch_size)
+                                                self.evaluation_batch_size)
         return self._inputs[split]
 
     def train_dataloader(self) -> DataLoader:

@@ -44,7 +44,8 @@ def evaluate_fusion(module, data, run_dir: Path, training) -> dict[str, dict[str
     write_report(results, scores, labels, run_dir)
 
     started = time.perf_counter()  # speed of the whole fused detector: VGAE + GAT + DQN from the graphs
-    state, raw, p_attack, _ = raw_fusion_outputs(data.vgae, data.gat, data.prepare().split("val"), training.batch_size)
+    state, raw, p_attack, _ = raw_fusion_outputs(data.vgae, data.gat, data.prepare().split("val"),
+                                             data.evaluation_batch_size)
     anomaly = data.normaliser()(raw)
     state[:, ANOMALY_COLUMN] = anomaly
     module.fused_scores(state, anomaly, p_attack)
@@ -54,7 +55,7 @@ def evaluate_fusion(module, data, run_dir: Path, training) -> dict[str, dict[str
                            training.seed, data.class_weights())
     mlp_by_split = {name: mlp_scores(mlp, inputs[name]) for name in splits}
     mlp_results = report(mlp_by_split, labels, choose_threshold(mlp_by_split["val"], labels["val"], rule))
-    alpha = best_fixed_alpha(inputs["val"], rule)
+    alpha = best_fixed_alpha(inputs["val"], rule, training.fusion_alpha_grid)
     fixed_by_split = {name: fixed_alpha_scores(alpha, inputs[name]) for name in splits}
     fixed_results = report(fixed_by_split, labels, choose_threshold(fixed_by_split["val"], labels["val"], rule))
     comparators = {"mlp": mlp_results, "fixed_alpha": {"alpha": alpha, **fixed_results}}

@@ -9,6 +9,7 @@ from kdgat_models.vgae import anomaly_score, batch_graph_errors, vgae_loss
 from torchmetrics.classification import BinaryAUROC
 
 from kdgat_train.modules.frozen_teacher import FrozenTeacherMixin
+from kdgat_train.modules.optimizers import configure_optimizer
 
 
 class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
@@ -16,14 +17,15 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
 
     Args:
         net: a `GraphAutoencoderNeighborhood` (``add_self_loops=False``).
-        learning_rate, weight_decay: AdamW settings.
+        learning_rate, weight_decay, optimizer, scheduler, epochs: see `configure_optimizer`.
         id_weight, neighbourhood_weight, kl_weight: weights of the VGAE loss terms.
         teacher: a frozen teacher VGAE for KD, or ``None`` (kept out of the state dict and optimizer);
             the loss becomes task + `VGAEDistillationLoss` (whose latent projection is trained here).
         kd_latent_weight, kd_reconstruction_weight: weights of the two KD terms.
     """
 
-    def __init__(self, *, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, id_weight: float = 0.1,
+    def __init__(self, *, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, optimizer: str = "adamw",
+                 scheduler: str = "none", epochs: int = 1, id_weight: float = 0.1,
                  neighbourhood_weight: float = 1.0, kl_weight: float = 0.01, teacher=None,
                  kd_latent_weight: float = 1.0, kd_reconstruction_weight: float = 1.0) -> None:
         super().__init__()
@@ -33,6 +35,7 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
             VGAEDistillationLoss(net.latent_dim, teacher.latent_dim, kd_latent_weight, kd_reconstruction_weight)
             if teacher is not None else None
         )
+        self.optimizer_name, self.scheduler_name, self.epochs = optimizer, scheduler, epochs
         self.learning_rate, self.weight_decay = learning_rate, weight_decay
         self.weights = {"id_weight": id_weight, "neighbourhood_weight": neighbourhood_weight, "kl_weight": kl_weight}
         self.val_auroc = BinaryAUROC()
@@ -70,4 +73,5 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
         self._val_attacks = self._val_windows = 0
 
     def configure_optimizers(self):
-        return torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        return configure_optimizer(self.parameters(), optimizer=self.optimizer_name, learning_rate=self.learning_rate,
+                                   weight_decay=self.weight_decay, scheduler=self.scheduler_name, epochs=self.epochs)

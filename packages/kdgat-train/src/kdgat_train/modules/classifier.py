@@ -17,6 +17,7 @@ from torchmetrics.classification import (
 
 from kdgat_train.modules.focal_loss import focal_loss
 from kdgat_train.modules.frozen_teacher import FrozenTeacherMixin
+from kdgat_train.modules.optimizers import configure_optimizer
 
 
 class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
@@ -24,7 +25,7 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
 
     Args:
         net: a `GATWithJK` (built with ``add_self_loops=False``; the data carries the loops).
-        learning_rate, weight_decay: AdamW settings.
+        learning_rate, weight_decay, optimizer, scheduler, epochs: see `configure_optimizer`.
         loss: ``ce``, ``weighted_ce`` (inverse class frequency) or ``focal``.
         class_counts: (2,) training windows per class, for ``weighted_ce`` (and focal weights).
         focal_gamma: focusing parameter of the focal loss.
@@ -34,13 +35,15 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
         kd_temperature, kd_alpha: T and alpha of the KD term.
     """
 
-    def __init__(self, *, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, loss: str = "ce",
+    def __init__(self, *, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, optimizer: str = "adamw",
+                 scheduler: str = "none", epochs: int = 1, loss: str = "ce",
                  class_counts: torch.Tensor | None = None, focal_gamma: float = 2.0, teacher=None,
                  kd_temperature: float = 4.0, kd_alpha: float = 0.7) -> None:
         super().__init__()
         self.net = net
         self._set_teacher(teacher)
         self.kd_temperature, self.kd_alpha = kd_temperature, kd_alpha
+        self.optimizer_name, self.scheduler_name, self.epochs = optimizer, scheduler, epochs
         self.learning_rate, self.weight_decay, self.loss_name, self.focal_gamma = learning_rate, weight_decay, loss, focal_gamma
         weight = None
         if loss in ("weighted_ce",) and class_counts is not None:
@@ -82,4 +85,5 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
         self.val_metrics.reset()
 
     def configure_optimizers(self):
-        return torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        return configure_optimizer(self.parameters(), optimizer=self.optimizer_name, learning_rate=self.learning_rate,
+                                   weight_decay=self.weight_decay, scheduler=self.scheduler_name, epochs=self.epochs)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from kdgat_schemas.pipeline_dag import PipelineStage, pipeline_stages
 
+from kdgat_train.config.field_use import reset_unused
 from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.config.settings import DistillationSettings, TrainingSettings
 from kdgat_train.pipeline.settings import PipelineSettings
 
 __all__ = ["PipelineStage", "pipeline_stages", "stage_settings"]
@@ -23,12 +25,18 @@ def stage_settings(pipeline: PipelineSettings, stage: PipelineStage, run_dirs: d
     for field_name, key in stage.needs.items():
         group, leaf = field_name.split(".")
         (training if group == "training_config" else distillation)[leaf] = run_dirs[key]
+    groups = reset_unused(  # each stage gets only the fields it uses, so its reuse depends on nothing else
+        stage.name,
+        {"training_config": pipeline.training_config.model_copy(update=training),
+         "distillation_config": pipeline.distillation_config.model_copy(update=distillation)},
+        {"training_config": TrainingSettings(), "distillation_config": DistillationSettings(mode=stage.name.distillation)},
+    )
     return RunSettings(
         experiment_name=stage.name.format(),
-        training_config=pipeline.training_config.model_copy(update=training),
+        training_config=groups["training_config"],
         dataset_config=pipeline.dataset_config,
         device=pipeline.device,
-        distillation_config=pipeline.distillation_config.model_copy(update=distillation),
+        distillation_config=groups["distillation_config"],
         model_size_config=pipeline.model_sizes[f"{stage.name.model}_{stage.name.size}"],
         runs_root=pipeline.runs_root,
     )

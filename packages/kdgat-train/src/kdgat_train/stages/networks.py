@@ -7,9 +7,6 @@ from kdgat_models.fusion import STATE_DIM, QNetwork
 
 from kdgat_train.config.run_settings import RunSettings
 
-NUM_ALPHAS = 21  # alpha in 0, 0.05, ..., 1 (DESIGN.md §3)
-
-
 CAN_FEATURE_DIMS = (10, 11)  # continuous node features, edge features of CAN window graphs
 
 
@@ -27,4 +24,5 @@ def build_network(settings: RunSettings, num_ids: int, feature_dims: tuple[int, 
     if family == "vgae":
         return GraphAutoencoderNeighborhood(num_ids=num_ids, in_channels=in_channels, edge_dim=edge_dim,
                                             add_self_loops=False, **size)
-    return QNetwork(state_dim=STATE_DIM, num_actions=NUM_ALPHAS, **size)
+    # the DQN's actions: training_config.fusion_alpha_grid alphas evenly spaced in [0, 1] (21: 0, 0.05, ..., 1)
+    return QNetwork(state_dim=STATE_DIM, num_actions=settings.training_config.fusion_alpha_grid, **size)

@@ -37,12 +37,14 @@ def _module(settings: RunSettings, net, datamodule: WindowGraphDataModule, teach
     t, kd = settings.training_config, settings.distillation_config
     if settings.name.model == "vgae":
         return AutoencoderModule(
-            net=net, learning_rate=t.learning_rate, weight_decay=t.weight_decay, id_weight=t.vgae_id_weight,
+            net=net, learning_rate=t.learning_rate, weight_decay=t.weight_decay, optimizer=t.optimizer,
+            scheduler=t.scheduler, epochs=t.epochs, id_weight=t.vgae_id_weight,
             neighbourhood_weight=t.vgae_neighbourhood_weight, kl_weight=t.vgae_kl_weight, teacher=teacher,
             kd_latent_weight=kd.latent_weight, kd_reconstruction_weight=kd.reconstruction_weight,
         )
     return GraphClassifierModule(
-        net=net, learning_rate=t.learning_rate, weight_decay=t.weight_decay, loss=t.loss,
+        net=net, learning_rate=t.learning_rate, weight_decay=t.weight_decay, optimizer=t.optimizer,
+        scheduler=t.scheduler, epochs=t.epochs, loss=t.loss,
         class_counts=datamodule.class_counts(), focal_gamma=t.focal_gamma, teacher=teacher,
         kd_temperature=kd.temperature, kd_alpha=kd.alpha,
     )
@@ -106,7 +108,8 @@ def evaluate(settings: RunSettings, stage: Stage, run_dir: Path) -> tuple[dict[s
     if settings.name.model == "dqn":
         results = evaluate_fusion(stage.module, stage.datamodule, run_dir, settings.training_config)
     else:
-        results = evaluate_stage(stage.module, stage.datamodule.prepare(), settings.name.model, run_dir)
+        results = evaluate_stage(stage.module, stage.datamodule.prepare(), settings.name.model, run_dir,
+                                 batch_size=stage.datamodule.evaluation_batch_size)
     return flat_metrics(results), [run_dir / "metrics.json", run_dir / "evaluation.png", run_dir / "comparators.json"]
 
 
