@@ -6,7 +6,7 @@ import torch
 from kdgat_data.graphs import GraphArrays
 from kdgat_models import GATWithJK, GraphAutoencoderNeighborhood
 from kdgat_train.curriculum import normal_difficulty
-from kdgat_train.evaluation.evaluate import window_scores
+from kdgat_train.evaluation.stage_evaluation import window_scores
 from kdgat_train.fusion.inputs import raw_fusion_outputs
 from kdgat_train.modules.autoencoder import AutoencoderModule
 

@@ -92,7 +92,7 @@ FUSION_FIELDS_PROVED = {
 
 
 def test_every_fusion_field_lands(project, fused, tmp_path):
-    from kdgat_train.fusion.evaluate import evaluate_fusion
+    from kdgat_train.fusion.fusion_evaluation import evaluate_fusion
 
     root, vgae, gat, _ = fused
     settings, stage = _fusion_stage(project, root, tmp_path, [

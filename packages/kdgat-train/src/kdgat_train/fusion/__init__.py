@@ -1,1 +1,1 @@
-"""Fusion stage: fusion inputs from frozen VGAE + GAT, the DQN's Lightning module data, comparators."""
+"""Fusion: inputs from the frozen VGAE + GAT, the stage builder, the DQN LightningModule and its data, evaluation, comparators."""

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from kdgat_models.fusion import MLPFusion, fused_score
 
-from kdgat_train.evaluation.evaluate import choose_threshold
 from kdgat_train.evaluation.metrics import binary_metrics
+from kdgat_train.evaluation.stage_evaluation import choose_threshold
 from kdgat_train.fusion.inputs import FusionInputs
 
 

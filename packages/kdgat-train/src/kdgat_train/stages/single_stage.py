@@ -16,14 +16,13 @@ from lightning.pytorch.loggers import MLFlowLogger
 
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.curriculum import CurriculumLogger
-from kdgat_train.data_module import WindowGraphDataModule, feature_dims, open_cache
-from kdgat_train.evaluation.evaluate import evaluate_stage, flat_metrics
-from kdgat_train.fusion.evaluate import evaluate_fusion
+from kdgat_train.evaluation.stage_evaluation import evaluate_stage, flat_metrics
+from kdgat_train.fusion.fusion_evaluation import evaluate_fusion
+from kdgat_train.fusion.fusion_stage import build_fusion
 from kdgat_train.known_warnings import quiet_known_warnings
 from kdgat_train.modules.autoencoder import AutoencoderModule
 from kdgat_train.modules.classifier import GraphClassifierModule
 from kdgat_train.provenance import process_started_at
-from kdgat_train.stages.fusion_stage import build_fusion
 from kdgat_train.stages.networks import build_network
 from kdgat_train.stages.upstream_runs import (
     find_curriculum_vgae_run,
@@ -32,6 +31,7 @@ from kdgat_train.stages.upstream_runs import (
     load_frozen_network,
 )
 from kdgat_train.tracked_run import TrackedRun, is_ddp_worker
+from kdgat_train.window_data_module import WindowGraphDataModule, feature_dims, open_cache
 
 
 def _module(settings: RunSettings, net, datamodule: WindowGraphDataModule, teacher) -> L.LightningModule:

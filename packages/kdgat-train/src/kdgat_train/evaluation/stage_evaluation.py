@@ -2,7 +2,7 @@
 
 GAT: score = P(attack), predicted attack when > 0.5. VGAE: score = feature + neighbourhood
 reconstruction error, threshold = Youden's J on validation, reused unchanged on every test
-scenario (the fusion stage, in kdgat_train.fusion.evaluate, uses the same rule on its fused score).
+scenario (the fusion stage, in kdgat_train.fusion.fusion_evaluation, uses the same rule on its fused score).
 Writes ``metrics.json`` and ``evaluation.png`` (ROC and precision-recall curves, confusion
 matrices) into the run folder, and measures parameters and inference windows/s.
 """

@@ -8,8 +8,8 @@ from kdgat_data.cache import GraphCache
 from torch.utils.data import DataLoader, TensorDataset
 
 from kdgat_train.config.settings import TrainingSettings
-from kdgat_train.data_module import WindowGraphDataModule
 from kdgat_train.fusion.inputs import AnomalyNormaliser, FusionInputs, fusion_inputs, raw_fusion_outputs
+from kdgat_train.window_data_module import WindowGraphDataModule
 
 
 class FusionDataModule(L.LightningDataModule):

@@ -8,11 +8,11 @@ import math
 from kdgat_models.fusion import EpsilonSchedule
 
 from kdgat_train.config.run_settings import RunSettings
-from kdgat_train.data_module import WindowGraphDataModule, feature_dims, open_cache
-from kdgat_train.fusion.data_module import FusionDataModule
-from kdgat_train.modules.fusion import FusionModule
+from kdgat_train.fusion.fusion_data_module import FusionDataModule
+from kdgat_train.fusion.fusion_module import FusionModule
 from kdgat_train.stages.networks import build_network
 from kdgat_train.stages.upstream_runs import find_fusion_runs, load_frozen_network
+from kdgat_train.window_data_module import WindowGraphDataModule, feature_dims, open_cache
 
 
 def build_fusion(settings: RunSettings) -> tuple[FusionDataModule, FusionModule]:

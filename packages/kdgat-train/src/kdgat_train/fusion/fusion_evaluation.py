@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kdgat_schemas import atomic_write
 
-from kdgat_train.evaluation.evaluate import (
+from kdgat_train.evaluation.stage_evaluation import (
     choose_threshold,
     evaluated_splits,
     model_stats,
