@@ -74,3 +74,27 @@ def test_bad_rows_can_be_skipped(tmp_path):
     path.write_text("ts,id.orig_h,id.resp_h,label\n1.0,a,b,Benign\nsoon,a,b,Benign\n2.0,b,a,Malicious\n")
     table, report = read_flows(path, FlowOptions(on_bad_row=OnBadRow.SKIP))
     assert len(table) == 2 and report.skipped_rows == 1
+
+
+def test_short_rows_quoted_fields_and_crlf(tmp_path):
+    path = tmp_path / "flows.csv"
+    path.write_text("ts,id.orig_h,id.resp_h,label\n1.0,a,b,Benign\n2.0,b\n")
+    with pytest.raises(DataFormatError) as error:
+        read_flows(path)
+    assert "row: expected 4 fields, got 2" in str(error.value) and error.value.line == 3
+    path.write_text('ts,id.orig_h,id.resp_h,label\r\n1.0,"host, one",b,Benign\r\n\r\n2.0,b,a,Malicious\r\n')
+    table, _ = read_flows(path)
+    assert table.hosts == ("host, one", "b", "a") and table.label.tolist() == [0, 1]
+    path.write_text("ts,id.orig_h,id.resp_h,label\r\n1.0,a,b,Benign\r\n2.0,b,a,Malicious\r\n")
+    table, _ = read_flows(path)
+    assert table.hosts == ("a", "b") and table.attack_counts() == {"Malicious": 1}
+
+
+def test_every_bad_row_is_found_at_once_and_the_first_is_named(tmp_path):
+    path = tmp_path / "flows.csv"
+    path.write_text("ts,id.orig_h,id.resp_h,orig_bytes,label\n1.0,a,b,10,Benign\n2.0,a,b,lots,Benign\nlater,a,b,1,Benign\n")
+    with pytest.raises(DataFormatError) as error:
+        read_flows(path)
+    assert error.value.line == 3 and "bytes_out 'lots'" in str(error.value)
+    table, report = read_flows(path, FlowOptions(on_bad_row=OnBadRow.SKIP))
+    assert len(table) == 1 and report.skipped_rows == 2

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from kdgat_data.flows import PROTOCOLS, FlowTable
 from kdgat_data.frames import NORMAL
-from kdgat_data.readers.errors import DataFormatError, OnBadRow, ReadReport
+from kdgat_data.readers._polars import pl
+from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
 
 FAILED_STATES = {"S0", "REJ", "RSTO", "RSTOS0", "RSTR", "RSTRH", "SH", "SHR", "OTH", "S1"}  # no full exchange
 CIC_COLUMNS = {  # our name -> accepted CIC spellings (stripped)
@@ -65,42 +65,77 @@ def flow_format(path: Path) -> str | None:
     return None
 
 
-def _zeek_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    header, rows, separator = None, [], "\t"
-    with open(path, errors="replace") as handle:
-        for number, line in enumerate(handle, 1):
-            line = line.rstrip("\n")
-            if line.startswith("#"):
-                if line.startswith("#fields"):
-                    header = line.split(separator)[1:]
-                continue
-            if line:
-                rows.append((number, line.split(separator)))
-    if header is None:
-        raise DataFormatError(path, "no #fields line: expected a Zeek conn.log header")
+def _fields(path: Path, fmt: str) -> tuple[list[str], pl.DataFrame]:
+    """``(header, rows)``: one row per data line with its 1-based ``line``, its field count ``width`` and
+    the fields as strings ``c0 .. c{len(header)-1}`` (null where a short line has none). Zeek: tab-separated,
+    ``#`` lines skipped, the header from ``#fields``; CSV: comma-separated, header on line 1."""
+    raw = path.read_bytes()
+    separator = b"\t" if fmt == "zeek" else b","
+    data = np.frombuffer(raw, np.uint8)
+    newlines = np.flatnonzero(data == 10)
+    starts = np.concatenate([[0], newlines + 1])
+    ends = np.concatenate([newlines, [len(data)]])
+    if len(raw) and raw.endswith(b"\n"):  # no line after the last newline
+        starts, ends = starts[:-1], ends[:-1]
+    ends = ends - ((ends > starts) & (data[np.maximum(ends - 1, 0)] == 13))  # CRLF
+    first = np.where(ends > starts, data[np.minimum(starts, max(len(data) - 1, 0))], 0)
+    if fmt == "zeek":
+        field_lines = [i for i in np.flatnonzero(first == ord("#")) if raw[starts[i]:starts[i] + 7] == b"#fields"]
+        if not field_lines:
+            raise DataFormatError(path, "no #fields line: expected a Zeek conn.log header")
+        header = raw[starts[field_lines[0]]:ends[field_lines[0]]].decode(errors="replace").split("\t")[1:]
+        is_data = (ends > starts) & (first != ord("#"))
+    else:
+        header = [c.strip() for c in next(csv.reader([raw[:ends[0]].decode(errors="replace")]), [])] if len(starts) else []
+        is_data = (ends > starts) & (np.arange(len(starts)) >= 1)
+    names = [f"c{i}" for i in range(len(header))]
+    if b'"' not in raw and len(header):  # the fast path: polars' CSV reader, one row per line
+        skip = int(np.argmax(is_data)) if is_data.any() else len(starts)  # header and leading # lines
+        frame = pl.read_csv(raw, has_header=False, skip_rows=skip, separator=separator.decode(), quote_char=None,
+                            infer_schema=False, schema=dict.fromkeys(names, pl.String), truncate_ragged_lines=True,
+                            encoding="utf8-lossy")
+        if frame.height == len(starts) - skip:
+            # a line can be short only where its last field came back null: count separators there alone
+            width = np.full(frame.height, len(header), np.int64)
+            for row in np.flatnonzero(frame[names[-1]].is_null().to_numpy()):
+                width[row] = raw[starts[skip + row]:ends[skip + row]].count(separator) + 1
+            rows = frame.with_columns(line=pl.Series(np.arange(skip + 1, len(starts) + 1, dtype=np.int64)),
+                                      width=pl.Series(width))
+            return header, rows.filter(pl.Series(is_data[skip:]))
+    # quoted fields (which may hold a separator) or an unexpected layout: the csv module, line by line
+    text = raw.decode(errors="replace").split("\n")
+    lines = [(number, line.rstrip("\r")) for number, line in enumerate(text, 1) if number - 1 < len(starts) and is_data[number - 1]]
+    parsed = [line.split("\t") if fmt == "zeek" else next(csv.reader([line])) for _, line in lines]
+    rows = pl.DataFrame({"line": [n for n, _ in lines], "width": [len(f) for f in parsed],
+                         **{name: [f[i] if i < len(f) else None for f in parsed] for i, name in enumerate(names)}},
+                        schema={"line": pl.Int64, "width": pl.Int64, **dict.fromkeys(names, pl.String)})
     return header, rows
 
 
-def _csv_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    with open(path, newline="", errors="replace") as handle:
-        reader = csv.reader(handle)
-        header = [c.strip() for c in next(reader, [])]
-        return header, [(number, row) for number, row in enumerate(reader, 2) if row]
+def _numbers(text: pl.Expr) -> pl.Expr:
+    """Float of each field; ``""``, ``-`` and ``(empty)`` (Zeek's unset) are 0; anything else null."""
+    stripped = text.str.strip_chars()
+    return pl.when(stripped.is_in(["", "-", "(empty)"]) | stripped.is_null()).then(0.0).otherwise(
+        stripped.cast(pl.Float64, strict=False))
 
 
-def _number(text: str) -> float:
-    text = text.strip()
-    return 0.0 if text in ("", "-", "(empty)") else float(text)
+def _cic_timestamps(text: pl.Expr) -> pl.Expr:
+    stripped = text.str.strip_chars()
+    parsed = [stripped.str.strptime(pl.Datetime("us", "UTC"), pattern, strict=False) for pattern in CIC_TIME_FORMATS]
+    return pl.coalesce(parsed).dt.epoch("us").cast(pl.Float64) / 1e6
 
 
 def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[FlowTable, ReadReport]:
-    """Read one flow log (format detected from its first line) into a time-sorted `FlowTable`."""
+    """Read one flow log (format detected from its first line) into a time-sorted `FlowTable`.
+
+    Vectorised on polars; every malformed row is found at once and reported (or skipped) through the
+    shared bad-row collector, naming the file, the line and what was expected."""
     options = options or FlowOptions()
     path = Path(path)
     fmt = flow_format(path)
     if fmt is None:
         raise DataFormatError(path, "not a flow log: expected a Zeek #fields header, a CSV with id.orig_h, or a CIC CSV with Src IP", 1)
-    header, rows = _zeek_rows(path) if fmt == "zeek" else _csv_rows(path)
+    header, rows = _fields(path, fmt)
     if fmt == "cic":
         columns = {name: next((header.index(c) for c in spellings if c in header), None) for name, spellings in CIC_COLUMNS.items()}
         needed = ("src", "dst", "timestamp", "label")
@@ -114,77 +149,92 @@ def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[Fl
     missing = [CIC_COLUMNS[n][0] if fmt == "cic" else n for n in needed if columns[n] is None]
     if missing:
         raise DataFormatError(path, f"header: missing column(s) {', '.join(missing)} (source/destination hosts and time are required)", 1)
-    normal = {v.lower() for v in options.normal_values}
-    attack = {v.lower() for v in options.attack_values}
-    background = {v.lower() for v in options.background_values}
-    any_attack = "*" in attack or fmt == "cic" and options.attack_values == FlowOptions.attack_values
-    records, skipped, hosts = [], 0, {}
-    for number, row in rows:
-        try:
-            if len(row) < len(header):
-                raise DataFormatError(path, f"row: expected {len(header)} fields, got {len(row)}", number)
-            stamp = _timestamp(row[columns["timestamp"]], fmt, path, number)
-            label_text = row[columns["label"]].strip() if columns["label"] is not None else "benign"
-            value = label_text.lower()
-            if value in background:
-                if options.background == "ignore":
-                    continue
-                value = next(iter(normal), "benign")
-            if value in normal:
-                flag, kind = 0, NORMAL
-            elif value in attack or any_attack:
-                detail = row[columns["detail"]].strip() if columns.get("detail") is not None else ""
-                flag, kind = 1, (detail if detail not in ("", "-", "(empty)") else label_text)
-            else:
-                allowed = sorted(normal | attack | background)
-                raise DataFormatError(path, f"label: expected one of {', '.join(allowed)}, got {label_text!r}", number)
-            def get(name: str, row: list[str] = row) -> str:
-                return row[columns[name]] if columns.get(name) is not None else ""
 
-            proto_text = get("proto").strip().lower()
-            proto = {"6": "tcp", "17": "udp", "1": "icmp"}.get(proto_text, proto_text)
-            duration = _number(get("duration")) / (1e6 if fmt == "cic" else 1.0)
-            port_text = get("dst_port").strip()
-            port = int(float(port_text)) if port_text not in ("", "-") else -1
-            values = [_number(get(n)) for n in ("bytes_out", "bytes_in", "packets_out", "packets_in")]
-        except ValueError as error:
-            if not isinstance(error, DataFormatError):
-                error = DataFormatError(path, f"expected numbers in the byte/packet/duration/port fields ({error})", number)
-            if options.on_bad_row == OnBadRow.ERROR:
-                raise error from None
-            skipped += 1
-            continue
-        state = get("state").strip()
-        failed = state in FAILED_STATES if fmt != "cic" else values[1] == 0 and values[3] == 0
-        src = hosts.setdefault(row[columns["src"]].strip(), len(hosts))
-        dst = hosts.setdefault(row[columns["dst"]].strip(), len(hosts))
-        records.append((stamp, src, dst, port, PROTOCOLS.index(proto) if proto in PROTOCOLS else 3, duration, *values,
-                        failed, flag, kind))
-    kinds = [NORMAL, *sorted({r[-1] for r in records if r[-2] == 1})]
-    columns_ = list(zip(*records, strict=True)) if records else [[] for _ in range(14)]
-    table = FlowTable(
-        timestamp=np.asarray(columns_[0], np.float64), src=np.asarray(columns_[1], np.int32), dst=np.asarray(columns_[2], np.int32),
-        dst_port=np.asarray(columns_[3], np.int32), proto=np.asarray(columns_[4], np.int8),
-        duration=np.asarray(columns_[5], np.float32), bytes_out=np.asarray(columns_[6], np.float32),
-        bytes_in=np.asarray(columns_[7], np.float32), packets_out=np.asarray(columns_[8], np.float32),
-        packets_in=np.asarray(columns_[9], np.float32), failed=np.asarray(columns_[10], np.uint8),
-        label=np.asarray(columns_[11], np.uint8), attack_type=np.asarray([kinds.index(k) for k in columns_[12]], np.int16),
-        hosts=tuple(hosts), attack_types=tuple(kinds), source=str(path),
+    def field(name: str) -> pl.Expr:
+        index = columns.get(name)
+        return pl.col(f"c{index}") if index is not None else pl.lit("")
+
+    number_names = ("duration", "bytes_out", "bytes_in", "packets_out", "packets_in")
+    table = rows.select(
+        "line", "width",
+        timestamp_text=field("timestamp"), label_text=field("label").str.strip_chars() if columns["label"] is not None
+        else pl.lit("benign"), detail=field("detail").str.strip_chars() if columns.get("detail") is not None else pl.lit(""),
+        src=field("src").str.strip_chars(), dst=field("dst").str.strip_chars(),
+        proto_text=field("proto").str.strip_chars().str.to_lowercase(), port_text=field("dst_port").str.strip_chars(),
+        state=field("state").str.strip_chars(),
+        **{f"{name}_text": field(name) for name in number_names},
+    ).with_columns(
+        timestamp=(_cic_timestamps(pl.col("timestamp_text")) if fmt == "cic"
+                   else pl.col("timestamp_text").str.strip_chars().cast(pl.Float64, strict=False)),
+        **{name: _numbers(pl.col(f"{name}_text")) for name in number_names},
+        port=pl.when(pl.col("port_text").is_in(["", "-"]) | pl.col("port_text").is_null()).then(-1.0)
+        .otherwise(pl.col("port_text").cast(pl.Float64, strict=False)),
+        value=pl.col("label_text").str.to_lowercase(),
     )
-    table = table.take(np.argsort(table.timestamp, kind="stable"))
-    return table, ReadReport(str(path), fmt, len(table), skipped)
+    normal = sorted({v.lower() for v in options.normal_values})
+    attack = sorted({v.lower() for v in options.attack_values})
+    background = sorted({v.lower() for v in options.background_values})
+    any_attack = "*" in attack or fmt == "cic" and options.attack_values == FlowOptions.attack_values
+    unset = ["", "-", "(empty)"]
+    table = table.with_columns(
+        short=pl.col("width") < len(header),
+        dropped=pl.col("value").is_in(background) & pl.lit(options.background == "ignore"),
+        is_normal=pl.col("value").is_in([*normal, *background]),  # background kept: normal
+    ).with_columns(
+        is_attack=~pl.col("is_normal") & (pl.col("value").is_in(attack) | pl.lit(any_attack)),
+        kind=pl.when(pl.col("detail").is_in(unset) | pl.col("detail").is_null()).then(pl.col("label_text"))
+        .otherwise(pl.col("detail")),
+    )
+    short, dropped, is_normal, is_attack = (table[name].fill_null(False).to_numpy().astype(bool)
+                                            for name in ("short", "dropped", "is_normal", "is_attack"))
+    timestamp = table["timestamp"].to_numpy().astype(np.float64)  # null (unparsable) -> nan
 
+    bad = BadRows(str(path), table["line"].to_numpy())
+    bad.add(short, lambda row: f"row: expected {len(header)} fields, got {table['width'][row]}")
+    bad.add(~short & np.isnan(timestamp),
+            (lambda row: f"Timestamp: expected a date like 03/07/2017 08:55:58, got {table['timestamp_text'][row].strip()!r}")
+            if fmt == "cic" else
+            (lambda row: f"ts: expected epoch seconds such as 1655071198.444458, got {table['timestamp_text'][row].strip()!r}"))
+    allowed = ", ".join(sorted({*normal, *attack, *background}))
+    bad.add(~short & ~dropped & ~is_normal & ~is_attack,
+            lambda row: f"label: expected one of {allowed}, got {table['label_text'][row]!r}")
+    numeric = np.column_stack([table[name].to_numpy() for name in (*number_names, "port")])
+    field_names = ("duration", "bytes_out", "bytes_in", "packets_out", "packets_in", "dst_port")
 
-def _timestamp(text: str, fmt: str, path: Path, line: int) -> float:
-    text = text.strip()
-    if fmt != "cic":
-        try:
-            return float(text)
-        except ValueError:
-            raise DataFormatError(path, f"ts: expected epoch seconds such as 1655071198.444458, got {text!r}", line) from None
-    for pattern in CIC_TIME_FORMATS:
-        try:
-            return datetime.strptime(text, pattern).replace(tzinfo=UTC).timestamp()
-        except ValueError:
-            continue
-    raise DataFormatError(path, f"Timestamp: expected a date like 03/07/2017 08:55:58, got {text!r}", line)
+    def number_problem(row: int) -> str:
+        column = int(np.flatnonzero(np.isnan(numeric[row]))[0])
+        text = table[f"{field_names[column]}_text" if column < 5 else "port_text"][row]
+        return f"expected numbers in the byte/packet/duration/port fields, got {field_names[column]} {text!r}"
+
+    bad.add(~short & ~dropped & np.isnan(numeric).any(axis=1), number_problem)
+    keep, skipped = bad.resolve(options.on_bad_row)
+    kept = table.filter(pl.Series(keep & ~dropped))
+    values = {name: kept[name].to_numpy() for name in number_names}
+    if fmt == "cic":
+        values["duration"] = values["duration"] / 1e6
+        failed = (values["bytes_in"] == 0) & (values["packets_in"] == 0)
+    else:
+        failed = kept["state"].is_in(sorted(FAILED_STATES)).to_numpy()
+    # host index in order of first appearance, source before destination of each flow
+    endpoints = kept.select(pl.concat_list("src", "dst").explode())["src"]
+    hosts = endpoints.unique(maintain_order=True)
+    codes = endpoints.replace_strict(hosts, pl.Series(np.arange(len(hosts), dtype=np.int32)), return_dtype=pl.Int32)
+    codes = codes.to_numpy().reshape(-1, 2) if len(endpoints) else np.zeros((0, 2), np.int32)
+    label = kept["is_attack"].fill_null(False).to_numpy().astype(bool)
+    kinds = [NORMAL, *sorted(kept.filter(pl.col("is_attack"))["kind"].unique().to_list())]
+    attack_type = kept.select(pl.when(pl.col("is_attack")).then(pl.col("kind").replace_strict(
+        kinds, pl.Series(np.arange(len(kinds), dtype=np.int16)), default=0, return_dtype=pl.Int16)).otherwise(0))
+    protocols = kept["proto_text"].replace({"6": "tcp", "17": "udp", "1": "icmp"}).replace_strict(
+        list(PROTOCOLS[:3]), [0, 1, 2], default=3, return_dtype=pl.Int8)
+    result = FlowTable(
+        timestamp=kept["timestamp"].to_numpy().astype(np.float64), src=codes[:, 0].astype(np.int32),
+        dst=codes[:, 1].astype(np.int32), dst_port=kept["port"].to_numpy().astype(np.int32),
+        proto=protocols.to_numpy().astype(np.int8),
+        duration=values["duration"].astype(np.float32), bytes_out=values["bytes_out"].astype(np.float32),
+        bytes_in=values["bytes_in"].astype(np.float32), packets_out=values["packets_out"].astype(np.float32),
+        packets_in=values["packets_in"].astype(np.float32), failed=failed.astype(np.uint8), label=label.astype(np.uint8),
+        attack_type=attack_type.to_series().to_numpy().astype(np.int16),
+        hosts=tuple(hosts.to_list()), attack_types=tuple(kinds), source=str(path),
+    )
+    result = result.take(np.argsort(result.timestamp, kind="stable"))
+    return result, ReadReport(str(path), fmt, len(result), skipped)
