@@ -65,10 +65,11 @@ def flow_format(path: Path) -> str | None:
     return None
 
 
-def _fields(path: Path, fmt: str) -> tuple[list[str], pl.DataFrame]:
+def _fields(path: Path, fmt: str, keep=None) -> tuple[list[str], pl.DataFrame]:
     """``(header, rows)``: one row per data line with its 1-based ``line``, its field count ``width`` and
     the fields as strings ``c0 .. c{len(header)-1}`` (null where a short line has none). Zeek: tab-separated,
-    ``#`` lines skipped, the header from ``#fields``; CSV: comma-separated, header on line 1."""
+    ``#`` lines skipped, the header from ``#fields``; CSV: comma-separated, header on line 1. ``keep(header)``
+    names the column indices to parse (default: all); the others are null."""
     raw = path.read_bytes()
     separator = b"\t" if fmt == "zeek" else b","
     data = np.frombuffer(raw, np.uint8)
@@ -91,9 +92,10 @@ def _fields(path: Path, fmt: str) -> tuple[list[str], pl.DataFrame]:
     names = [f"c{i}" for i in range(len(header))]
     if b'"' not in raw and len(header):  # the fast path: polars' CSV reader, one row per line
         skip = int(np.argmax(is_data)) if is_data.any() else len(starts)  # header and leading # lines
+        wanted = sorted({*(keep(header) if keep else range(len(names))), len(names) - 1})
         frame = pl.read_csv(raw, has_header=False, skip_rows=skip, separator=separator.decode(), quote_char=None,
                             infer_schema=False, schema=dict.fromkeys(names, pl.String), truncate_ragged_lines=True,
-                            encoding="utf8-lossy")
+                            encoding="utf8-lossy", columns=wanted)
         if frame.height == len(starts) - skip:
             # a line can be short only where its last field came back null: count separators there alone
             width = np.full(frame.height, len(header), np.int64)
@@ -110,6 +112,17 @@ def _fields(path: Path, fmt: str) -> tuple[list[str], pl.DataFrame]:
                          **{name: [f[i] if i < len(f) else None for f in parsed] for i, name in enumerate(names)}},
                         schema={"line": pl.Int64, "width": pl.Int64, **dict.fromkeys(names, pl.String)})
     return header, rows
+
+
+def _columns(header: list[str], fmt: str) -> dict[str, int | None]:
+    """Our field name -> its column index in ``header`` (None when the file has no such column)."""
+    if fmt == "cic":
+        return {name: next((header.index(c) for c in spellings if c in header), None) for name, spellings in CIC_COLUMNS.items()}
+    detail = "detailedlabel" if "detailedlabel" in header else "detailed-label"
+    names = {"timestamp": "ts", "src": "id.orig_h", "dst": "id.resp_h", "dst_port": "id.resp_p", "proto": "proto",
+             "duration": "duration", "bytes_out": "orig_bytes", "bytes_in": "resp_bytes", "packets_out": "orig_pkts",
+             "packets_in": "resp_pkts", "state": "conn_state", "label": "label", "detail": detail}
+    return {name: header.index(column) if column in header else None for name, column in names.items()}
 
 
 def _numbers(text: pl.Expr) -> pl.Expr:
@@ -135,17 +148,9 @@ def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[Fl
     fmt = flow_format(path)
     if fmt is None:
         raise DataFormatError(path, "not a flow log: expected a Zeek #fields header, a CSV with id.orig_h, or a CIC CSV with Src IP", 1)
-    header, rows = _fields(path, fmt)
-    if fmt == "cic":
-        columns = {name: next((header.index(c) for c in spellings if c in header), None) for name, spellings in CIC_COLUMNS.items()}
-        needed = ("src", "dst", "timestamp", "label")
-    else:
-        detail = "detailedlabel" if "detailedlabel" in header else "detailed-label"
-        names = {"timestamp": "ts", "src": "id.orig_h", "dst": "id.resp_h", "dst_port": "id.resp_p", "proto": "proto",
-                 "duration": "duration", "bytes_out": "orig_bytes", "bytes_in": "resp_bytes", "packets_out": "orig_pkts",
-                 "packets_in": "resp_pkts", "state": "conn_state", "label": "label", "detail": detail}
-        columns = {name: header.index(column) if column in header else None for name, column in names.items()}
-        needed = ("src", "dst", "timestamp")
+    header, rows = _fields(path, fmt, keep=lambda header: [i for i in _columns(header, fmt).values() if i is not None])
+    columns = _columns(header, fmt)
+    needed = ("src", "dst", "timestamp", "label") if fmt == "cic" else ("src", "dst", "timestamp")
     missing = [CIC_COLUMNS[n][0] if fmt == "cic" else n for n in needed if columns[n] is None]
     if missing:
         raise DataFormatError(path, f"header: missing column(s) {', '.join(missing)} (source/destination hosts and time are required)", 1)
