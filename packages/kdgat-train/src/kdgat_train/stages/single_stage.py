@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 
 from kdgat_train.config.run_settings import RunSettings
@@ -162,8 +161,6 @@ def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
                  FirstStepTimer(), CurriculumLogger()]
     if t.patience:
         callbacks.append(EarlyStopping(monitor="val/loss", patience=t.patience))
-    if sys.stderr.isatty():  # a person watching: rich bars; logs and CI keep Lightning's plain bar
-        callbacks.append(RichProgressBar())
     return L.Trainer(
         max_epochs=t.epochs, accelerator=device.accelerator, devices=device.devices, num_nodes=device.num_nodes,
         precision=device.precision, strategy="ddp" if device.devices * device.num_nodes > 1 else "auto",
