@@ -3,7 +3,6 @@ reference that bench_readers.py times and compares against; not imported by the 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,49 +10,7 @@ import numpy as np
 from kdgat_data.flows import PROTOCOLS, FlowTable
 from kdgat_data.frames import NORMAL
 from kdgat_data.readers.errors import DataFormatError, OnBadRow, ReadReport
-
-FAILED_STATES = {"S0", "REJ", "RSTO", "RSTOS0", "RSTR", "RSTRH", "SH", "SHR", "OTH", "S1"}  # no full exchange
-CIC_COLUMNS = {  # our name -> accepted CIC spellings (stripped)
-    "src": ("Src IP", "Source IP"), "dst": ("Dst IP", "Destination IP"), "timestamp": ("Timestamp",),
-    "dst_port": ("Dst Port", "Destination Port"), "proto": ("Protocol",), "duration": ("Flow Duration",),
-    "packets_out": ("Tot Fwd Pkts", "Total Fwd Packets"), "packets_in": ("Tot Bwd Pkts", "Total Backward Packets"),
-    "bytes_out": ("TotLen Fwd Pkts", "Total Length of Fwd Packets"), "bytes_in": ("TotLen Bwd Pkts", "Total Length of Bwd Packets"),
-    "label": ("Label",),
-}
-CIC_TIME_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %I:%M %p", "%Y-%m-%d %H:%M:%S")
-
-
-@dataclass(frozen=True)
-class FlowOptions:
-    """How to label flows (a catalog entry's ``flows`` block carries these); values are case-insensitive."""
-
-    normal_values: tuple[str, ...] = ("benign", "normal")
-    attack_values: tuple[str, ...] = ("malicious", "attack")
-    background_values: tuple[str, ...] = ("background",)
-    background: str = "ignore"  # or "normal"
-    on_bad_row: OnBadRow = OnBadRow.ERROR
-    window_seconds: float | None = None  # time windows of T seconds instead of W flows
-    stride_seconds: float | None = None
-
-    def fingerprint(self) -> dict[str, str]:
-        return {"format": "flows", "normal_values": ",".join(self.normal_values), "attack_values": ",".join(self.attack_values),
-                "background_values": ",".join(self.background_values), "background": self.background,
-                "on_bad_row": str(self.on_bad_row), "window_seconds": str(self.window_seconds),
-                "stride_seconds": str(self.stride_seconds)}
-
-
-def flow_format(path: Path) -> str | None:
-    """``zeek``, ``zeek_csv``, ``cic`` or None, from the first line."""
-    with open(path, errors="replace") as handle:
-        first = handle.readline()
-    if first.startswith("#separator") or first.startswith("#fields"):
-        return "zeek"
-    columns = {c.strip() for c in first.split(",")}
-    if "id.orig_h" in columns:
-        return "zeek_csv"
-    if columns & {"Src IP", "Source IP"}:
-        return "cic"
-    return None
+from kdgat_data.readers.flows import CIC_COLUMNS, CIC_TIME_FORMATS, FAILED_STATES, FlowOptions, flow_format
 
 
 def _zeek_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
