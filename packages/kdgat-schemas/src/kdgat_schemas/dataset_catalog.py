@@ -50,7 +50,8 @@ def catalog_index(path: str | Path, entries: dict[str, dict[str, Any]] | None = 
             raise CatalogFileError(f"{path}: datasets.{key}.domain: unknown domain {domain!r}; "
                                    f"expected one of {', '.join(DOMAINS)}")
         try:
-            token = dataset_token(key) if entry.get("token") is None else str(entry["token"])
+            token = dataset_token(key)  # every key must give a valid token, even when the entry names its own
+            token = token if entry.get("token") is None else str(entry["token"])
         except ExperimentNameError as error:
             raise CatalogFileError(f"{path}: datasets.{key}: {error}") from None
         if dataset_token(token) != token:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kdgat_schemas.experiment_name import ExperimentName
-from kdgat_schemas.upstream_rules import UpstreamRule, upstream_needs
+from kdgat_schemas.upstream_rules import upstream_needs
 
 VARIANTS = (("teacher", "no"), ("student", "no"), ("student", "standard"))
 VARIANT_LABELS = {("teacher", "no"): "teacher", ("student", "no"): "student", ("student", "standard"): "student+KD"}
@@ -35,12 +35,11 @@ class PipelineStage:
         return list(dict.fromkeys(self.needs.values()))
 
 
-def pipeline_stages(name: ExperimentName, vgae_mode: str = "normals_only", gat_mode: str = "all_samples",
-                    rules: tuple[UpstreamRule, ...] | None = None) -> list[PipelineStage]:
+def pipeline_stages(name: ExperimentName, vgae_mode: str = "normals_only", gat_mode: str = "all_samples") -> list[PipelineStage]:
     """The stages of pipeline ``name`` in an order where every stage follows the ones it needs.
 
-    What a stage needs comes from `kdgat_schemas.upstream_rules` (``rules``: that module's table by
-    default): each need is filled by the first of its candidate stages that this pipeline trains.
+    What a stage needs comes from `kdgat_schemas.upstream_rules`: each need is filled by the first
+    of its candidate stages that this pipeline trains.
     """
     if not name.is_pipeline:
         raise ValueError(f"{name} is not a pipeline name")
@@ -60,7 +59,7 @@ def pipeline_stages(name: ExperimentName, vgae_mode: str = "normals_only", gat_m
     stages = []
     for key, stage in names.items():
         needs = {}
-        for need in upstream_needs(stage, rules):
+        for need in upstream_needs(stage):
             filled = next((key_of[c.format()] for c in need.candidates if c.format() in key_of), None)
             if filled is None:
                 raise ValueError(f"pipeline {name}: stage {stage} needs a {need.role} "

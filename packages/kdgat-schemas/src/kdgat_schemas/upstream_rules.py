@@ -9,7 +9,7 @@ of preference. Change `UPSTREAM_RULES` and all three consumers follow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kdgat_schemas.experiment_name import LEARNING_MODELS, ExperimentName
 
@@ -65,16 +65,15 @@ class UpstreamNeed:
 
     field: str
     role: str
-    candidates: list[ExperimentName] = field(default_factory=list)
+    candidates: list[ExperimentName]
 
 
-def upstream_needs(name: ExperimentName, rules: tuple[UpstreamRule, ...] | None = None) -> list[UpstreamNeed]:
+def upstream_needs(name: ExperimentName) -> list[UpstreamNeed]:
     """Every need of stage ``name`` (none for a pipeline name or a stage that needs nothing)."""
-    return [UpstreamNeed(rule.field, rule.role, rule.candidates(name))
-            for rule in (UPSTREAM_RULES if rules is None else rules) if rule.applies_to(name)]
+    return [UpstreamNeed(rule.field, rule.role, rule.candidates(name)) for rule in UPSTREAM_RULES if rule.applies_to(name)]
 
 
-def upstream(name: ExperimentName, rules: tuple[UpstreamRule, ...] | None = None) -> list[ExperimentName]:
+def upstream(name: ExperimentName) -> list[ExperimentName]:
     """Every stage name that can fill a need of ``name``, without repeats, in rule order."""
-    found = {candidate.format(): candidate for need in upstream_needs(name, rules) for candidate in need.candidates}
+    found = {candidate.format(): candidate for need in upstream_needs(name) for candidate in need.candidates}
     return list(found.values())

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 from kdgat_schemas import ExperimentName, RunPaths, RunRecord, atomic_write
 
-from kdgat_train.provenance import git_commit, process_started_at, versions
+from kdgat_train.provenance import git_commit, versions
 from kdgat_train.tracking import finish_mlflow_run, log_metrics, reopen_mlflow_run, start_mlflow_run
 
 # the documented DDP hand-off: processes Lightning starts for ranks > 0 re-run the command and read
@@ -141,9 +141,6 @@ class TrackedRun:
         self.metrics.update(metrics or {})
         self.timings.update(timings or {})
         self.artifacts.extend(Path(path) for path in artifacts)
-
-    def seconds_since_process_start(self) -> float:
-        return time.time() - process_started_at()
 
     # --- DDP ------------------------------------------------------------------------------------
     def hand_off_to_ddp_ranks(self) -> None:

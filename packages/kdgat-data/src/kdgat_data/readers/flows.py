@@ -69,7 +69,8 @@ def _fields(path: Path, fmt: str, keep=None) -> tuple[list[str], pl.DataFrame]:
     """``(header, rows)``: one row per data line with its 1-based ``line``, its field count ``width`` and
     the fields as strings ``c0 .. c{len(header)-1}`` (null where a short line has none). Zeek: tab-separated,
     ``#`` lines skipped, the header from ``#fields``; CSV: comma-separated, header on line 1. ``keep(header)``
-    names the column indices to parse (default: all); the others are null."""
+    names the column indices to parse (default: all); the fast path leaves the others out. A file holding
+    a double quote (a quoted field may hold a separator) is parsed line by line with the csv module."""
     raw = path.read_bytes()
     separator = b"\t" if fmt == "zeek" else b","
     data = np.frombuffer(raw, np.uint8)

@@ -24,8 +24,6 @@ from kdgat_train.modules.classifier import GraphClassifierModule
 from kdgat_train.provenance import process_started_at
 from kdgat_train.stages.networks import build_network
 from kdgat_train.stages.upstream_runs import (
-    find_curriculum_vgae_run,
-    find_teacher_run,
     find_upstream_runs,
     load_frozen_network,
 )
@@ -80,13 +78,12 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
         return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
     cache = open_cache(settings.dataset_config)  # the networks need the vocabulary and feature widths
     num_ids, dims = cache.manifest.vocabulary_size, feature_dims(cache)
+    upstream = find_upstream_runs(settings)
     difficulty_vgae = teacher = None
-    if settings.name.mode == "curriculum":
-        vgae_run = find_curriculum_vgae_run(settings)
+    if (vgae_run := upstream.get("training_config.curriculum_vgae_run")) is not None:
         logging.getLogger(__name__).info("curriculum difficulty from VGAE run %s", vgae_run)
         difficulty_vgae = load_frozen_network(vgae_run, num_ids, dims)
-    if settings.distillation_config.mode == "standard":
-        teacher_run = find_teacher_run(settings)
+    if (teacher_run := upstream.get("distillation_config.teacher_run")) is not None:
         logging.getLogger(__name__).info("knowledge distillation from teacher run %s", teacher_run)
         teacher = load_frozen_network(teacher_run, num_ids, dims)
     datamodule = WindowGraphDataModule(
@@ -96,11 +93,6 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
     )
     module = _module(settings, build_network(settings, num_ids, dims), datamodule, teacher)
     return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
-
-
-def check_upstream_runs(settings: RunSettings) -> None:
-    """Fail before any run folder is allocated when a run this stage needs is missing."""
-    find_upstream_runs(settings)
 
 
 def evaluate(settings: RunSettings, stage: Stage, run_dir: Path) -> tuple[dict[str, float], list[Path]]:
@@ -118,7 +110,7 @@ def run_stage(settings: RunSettings) -> Path:
     name = settings.name
     worker = is_ddp_worker(settings.run_dir)
     if not worker:
-        check_upstream_runs(settings)  # a missing upstream run leaves nothing behind
+        find_upstream_runs(settings)  # a missing upstream run fails here, before any run folder exists
     with quiet_known_warnings(), TrackedRun(name=name, settings=settings, runs_root=settings.runs_root,
                                             seed=settings.training_config.seed, run_dir=settings.resume or settings.run_dir,
                                             worker=worker, log_file=not worker) as run:

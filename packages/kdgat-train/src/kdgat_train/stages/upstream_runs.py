@@ -59,20 +59,10 @@ def find_upstream_runs(settings: RunSettings) -> dict[str, Path]:
     return {need.field: _find_run(settings, need) for need in upstream_needs(settings.name)}
 
 
-def find_curriculum_vgae_run(settings: RunSettings) -> Path:
-    """The VGAE that scores normal windows for a curriculum GAT."""
-    return find_upstream_runs(settings)["training_config.curriculum_vgae_run"]
-
-
 def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
     """``(VGAE run, GAT run)`` fused by a DQN stage."""
     found = find_upstream_runs(settings)
     return found["training_config.fusion_vgae_run"], found["training_config.fusion_gat_run"]
-
-
-def find_teacher_run(settings: RunSettings) -> Path:
-    """The teacher of a KD student."""
-    return find_upstream_runs(settings)["distillation_config.teacher_run"]
 
 
 def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, int] = CAN_FEATURE_DIMS) -> torch.nn.Module:
