@@ -91,3 +91,36 @@ def test_manifest_file_is_readable_json(cache):
     data = json.loads((cache.path / "manifest.json").read_text())
     assert data["attack_types"][0] == "normal"
     assert GraphCache.open(cache.path).manifest == cache.manifest
+
+
+def test_windows_know_their_records_and_times(cache, tiny_synthetic):
+    """window_start/stop and start/end times point at the records each window was built from."""
+    from kdgat_data.readers import read_frames
+
+    m = cache.manifest
+    store = cache.split("test/dos")
+    index = int(store.source[0])
+    frames, _ = read_frames(tiny_synthetic / m.sources[index].path)
+    assert (store.window_stop - store.window_start == m.window).all()
+    np.testing.assert_array_equal(store.start_time, frames.timestamp[store.window_start])
+    np.testing.assert_array_equal(store.end_time, frames.timestamp[store.window_stop - 1])
+    labels = np.array([frames.label[a:b].max() for a, b in zip(store.window_start, store.window_stop, strict=True)])
+    np.testing.assert_array_equal(labels, store.y)
+
+
+def test_attack_events_are_the_runs_of_attack_records(cache, tiny_synthetic):
+    from kdgat_data.readers import read_frames
+
+    m = cache.manifest
+    events = cache.events("test/dos")
+    index = int(cache.split("test/dos").source[0])
+    frames, _ = read_frames(tiny_synthetic / m.sources[index].path)
+    runs = np.flatnonzero(np.diff(np.concatenate([[0], frames.label, [0]]).astype(int)) == 1)
+    assert len(events.events) == len(runs) > 0
+    assert [e.first_record for e in events.events] == runs.tolist()
+    for event in events.events:
+        assert frames.label[event.first_record : event.last_record + 1].all()
+        assert event.start_time == frames.timestamp[event.first_record]
+        assert m.attack_types[event.attack_type] == "dos"
+    assert 0 < events.normal_seconds <= frames.timestamp[-1] - frames.timestamp[0]
+    assert cache.events("val").normal_seconds > 0  # the validation tails carry their own events and times

@@ -24,7 +24,7 @@ def _store(graphs: int = 40, nodes: int = 4) -> GraphArrays:
         node_ptr=np.arange(graphs + 1) * nodes, edge_ptr=np.arange(graphs + 1) * nodes,
         y=(np.arange(graphs) % 4 == 0).astype(np.uint8), attack_type=np.zeros(graphs, np.int16),
         source=np.zeros(graphs, np.int32), window_start=np.arange(graphs),
-    )
+    ).with_record_span(np.arange(graphs) + 1, None)
 
 
 def test_every_consumer_sees_the_same_score():

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from kdgat_schemas import DatasetManifest, SourceFile, SplitSummary, build_cache_key
 
+from kdgat_data.attack_events import SplitEvents, find_attack_events
 from kdgat_data.catalog import Dataset
 from kdgat_data.domains import RecordTable, adapter_for
 from kdgat_data.frames import NORMAL, remap_attack_types
@@ -37,6 +38,7 @@ from kdgat_data.splits import split_train_validation
 from kdgat_data.vocabulary import Vocabulary
 
 MANIFEST = "manifest.json"
+CACHE_LAYOUT = 2  # 2: window_stop, window times and events.json per split
 DEFAULT_VALIDATION_FRACTION = 0.2
 
 
@@ -61,6 +63,11 @@ class GraphCache:
         if name not in self.manifest.splits:
             raise KeyError(f"{self.path}: no split {name!r}; splits are {', '.join(self.manifest.splits)}")
         return GraphArrays.load(self.path / name, mmap=mmap)
+
+    def events(self, name: str) -> SplitEvents:
+        """The attack events and normal seconds of split ``name`` (for event-level metrics)."""
+        self.split(name)  # a clear error for an unknown split
+        return SplitEvents.load(self.path / name)
 
     def vocabulary(self) -> Vocabulary:
         return Vocabulary(self.manifest.vocabulary)
@@ -101,7 +108,7 @@ def build_cache(
     key = build_cache_key(
         sources=[(s.path, s.sha256, s.role, s.scenario) for s in sources],
         window=window, stride=stride, validation_fraction=validation_fraction,
-        feature_version=adapter.feature_version, reader_options=options.fingerprint(),
+        feature_version=adapter.feature_version, reader_options=options.fingerprint(), cache_layout=CACHE_LAYOUT,
     )
     target = Path(cache_root or default_cache_root()) / dataset.name / key
     if (target / MANIFEST).is_file():
@@ -187,12 +194,14 @@ def _build_into(
     train_parts = {i: split_train_validation(tables[i], validation_fraction) for i, s in enumerate(sources) if s.role == "train"}
     fitted = adapter.fit([head for head, _ in train_parts.values()], options)  # training heads only: no leakage
 
-    def graphs_of(index: int, table: RecordTable, first_frame: int) -> tuple[GraphArrays, int]:
-        """Window graphs of ``table``, which starts at record ``first_frame`` of source ``index``."""
-        arrays = adapter.graphs(table, fitted, codes[index][first_frame : first_frame + len(table)], window, stride, index)
-        return replace(arrays, window_start=arrays.window_start + first_frame), len(table)
+    def graphs_of(index: int, table: RecordTable, first_frame: int) -> tuple[GraphArrays, int, SplitEvents]:
+        """Window graphs and attack events of ``table``, which starts at record ``first_frame`` of source ``index``."""
+        part_codes = codes[index][first_frame : first_frame + len(table)]
+        arrays = adapter.graphs(table, fitted, part_codes, window, stride, index)
+        events = find_attack_events(table.label, table.timestamp, part_codes, source=index, first_record=first_frame)
+        return arrays.shifted(first_frame), len(table), events
 
-    split_parts: dict[str, list[tuple[GraphArrays, int]]] = {"train": [], "val": []}
+    split_parts: dict[str, list[tuple[GraphArrays, int, SplitEvents]]] = {"train": [], "val": []}
     for index, (head, tail) in train_parts.items():
         split_parts["train"].append(graphs_of(index, head, 0))
         split_parts["val"].append(graphs_of(index, tail, len(head)))
@@ -202,11 +211,15 @@ def _build_into(
 
     summaries = {}
     for name, parts in split_parts.items():
-        arrays = GraphArrays.concatenate([p for p, _ in parts])
+        arrays = GraphArrays.concatenate([p for p, _, _ in parts])
         progress(f"{name}: {len(arrays)} windows")
         arrays.save(folder / name)
+        events = SplitEvents()
+        for _, _, part_events in parts:
+            events.extend(part_events)
+        events.save(folder / name)
         summaries[name] = SplitSummary(
-            frames=sum(n for _, n in parts), windows=len(arrays), attack_windows=int(np.asarray(arrays.y).sum()),
+            frames=sum(n for _, n, _ in parts), windows=len(arrays), attack_windows=int(np.asarray(arrays.y).sum()),
             nodes=arrays.num_nodes, edges=arrays.num_edges,
         )
     manifest = DatasetManifest(

@@ -96,8 +96,10 @@ def build_cache_key(
     validation_fraction: float,
     feature_version: str,
     reader_options: dict[str, str],
+    cache_layout: int = 1,
 ) -> str:
     payload = {
+        "cache_layout": cache_layout,
         "sources": sorted([list(s) for s in sources], key=lambda s: (s[0], s[1])),
         "window": window,
         "stride": stride,

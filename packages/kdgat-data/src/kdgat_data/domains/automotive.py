@@ -31,7 +31,7 @@ class AutomotiveAdapter:
                source: int) -> GraphArrays:
         vocabulary = Vocabulary(fitted.vocabulary)
         return build_window_graphs(table.can_id, table.payload, table.label, attack_codes, vocabulary.encode(table.can_id),
-                                   window=window, stride=stride, source=source)
+                                   window=window, stride=stride, source=source, timestamp=table.timestamp)
 
 
 ADAPTER = register_adapter(AutomotiveAdapter())

@@ -119,7 +119,8 @@ def flow_graphs(table: FlowTable, attack_codes: np.ndarray, first: np.ndarray, s
     return GraphArrays(
         x=x, node_id=np.zeros(n, np.int32), node_y=node_y, edge_index=edge_index, edge_attr=edge_attr,
         node_ptr=node_ptr, edge_ptr=edge_ptr, y=y, attack_type=attack_type, source=np.full(g, source, np.int32),
-        window_start=first,
+        window_start=first, window_stop=stop, start_time=table.timestamp[first] if g else np.zeros(0),
+        end_time=table.timestamp[stop - 1] if g else np.zeros(0),
     )
 
 

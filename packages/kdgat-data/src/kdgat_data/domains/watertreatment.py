@@ -116,6 +116,8 @@ class WaterTreatmentAdapter:
             edge_attr=edge_attr.reshape(g * e, len(EDGE_FEATURES)).astype(np.float32),
             node_ptr=np.arange(g + 1, dtype=np.int64) * s, edge_ptr=np.arange(g + 1, dtype=np.int64) * e,
             y=y, attack_type=attack_type, source=np.full(g, source, np.int32), window_start=starts,
+            window_stop=starts + window, start_time=np.asarray(table.timestamp, np.float64)[starts],
+            end_time=np.asarray(table.timestamp, np.float64)[starts + window - 1],
         )
 
 

@@ -11,13 +11,16 @@ Shapes (G graphs, n nodes, e edges in total):
     y            (G,)    uint8    1 if any frame of the window is an attack
     attack_type  (G,)    int16    dominant attack type of the window's attack frames (0 = normal)
     source       (G,)    int32    index of the source file in the manifest
-    window_start (G,)    int64    index of the window's first frame in its source file
+    window_start (G,)    int64    index of the window's first record in its source file
+    window_stop  (G,)    int64    one past the window's last record (records window_start:window_stop)
+    start_time   (G,)    float64  timestamp of the window's first record, seconds (NaN when unknown)
+    end_time     (G,)    float64  timestamp of the window's last record, seconds (NaN when unknown)
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +39,9 @@ class GraphArrays:
     attack_type: np.ndarray
     source: np.ndarray
     window_start: np.ndarray
+    window_stop: np.ndarray
+    start_time: np.ndarray
+    end_time: np.ndarray
 
     def __len__(self) -> int:
         return len(self.y)
@@ -55,8 +61,23 @@ class GraphArrays:
             node_y=np.zeros(0, np.uint8), edge_index=np.zeros((2, 0), np.int32),
             edge_attr=np.zeros((0, edge_features), np.float32), node_ptr=np.zeros(1, np.int64),
             edge_ptr=np.zeros(1, np.int64), y=np.zeros(0, np.uint8), attack_type=np.zeros(0, np.int16),
-            source=np.zeros(0, np.int32), window_start=np.zeros(0, np.int64),
+            source=np.zeros(0, np.int32), window_start=np.zeros(0, np.int64), window_stop=np.zeros(0, np.int64),
+            start_time=np.zeros(0, np.float64), end_time=np.zeros(0, np.float64),
         )
+
+    def with_record_span(self, stop: np.ndarray, timestamp: np.ndarray | None) -> GraphArrays:
+        """These graphs with ``window_stop = stop`` and the first/last record times read from
+        ``timestamp`` (the records' (N,) timestamps; ``None``: NaN)."""
+        stop = np.asarray(stop, np.int64)
+        if timestamp is None or not len(stop):
+            times = np.full(len(stop), np.nan)
+            return replace(self, window_stop=stop, start_time=times, end_time=times.copy())
+        timestamp = np.asarray(timestamp, np.float64)
+        return replace(self, window_stop=stop, start_time=timestamp[self.window_start], end_time=timestamp[stop - 1])
+
+    def shifted(self, first_record: int) -> GraphArrays:
+        """These graphs with record indices counted from ``first_record`` (a table that was a slice)."""
+        return replace(self, window_start=self.window_start + first_record, window_stop=self.window_stop + first_record)
 
     @classmethod
     def concatenate(cls, parts: list[GraphArrays]) -> GraphArrays:

@@ -44,6 +44,7 @@ def build_window_graphs(
     window: int,
     stride: int,
     source: int = 0,
+    timestamp: np.ndarray | None = None,
 ) -> GraphArrays:
     """Build every window graph of one frame sequence.
 
@@ -55,6 +56,7 @@ def build_window_graphs(
         id_index: (N,) vocabulary index per frame (0 = UNK), stored as the node's ``node_id``.
         window, stride: W and S.
         source: source-file index recorded per graph.
+        timestamp: (N,) frame timestamps, for each window's first and last time (NaN without them).
 
     Returns:
         `GraphArrays` with one graph per window, in window order.
@@ -69,7 +71,8 @@ def build_window_graphs(
         for i in range(0, len(out.window_start), chunk):
             _build_chunk(out, i, min(i + chunk, len(out.window_start)), frames, window)
         blocks.append(out.finish(source))
-    return GraphArrays.concatenate(blocks)
+    graphs = GraphArrays.concatenate(blocks)
+    return graphs.with_record_span(graphs.window_start + window, timestamp)
 
 
 class _Output:
@@ -81,7 +84,7 @@ class _Output:
 
     def __init__(self, window_start: np.ndarray, window: int) -> None:
         g = len(window_start)
-        self.window_start = window_start
+        self.window_start, self.window = window_start, window
         self.x = np.empty((g * window, 10), np.float32)
         self.node_id = np.empty(g * window, np.int32)
         self.node_y = np.empty(g * window, np.uint8)
@@ -99,6 +102,8 @@ class _Output:
             edge_index=self.edge_index[:, :e], edge_attr=self.edge_attr[:e],
             node_ptr=self.node_ptr, edge_ptr=self.edge_ptr, y=self.y, attack_type=self.attack_type,
             source=np.full(len(self.y), source, np.int32), window_start=self.window_start,
+            window_stop=self.window_start + self.window, start_time=np.full(len(self.y), np.nan),
+            end_time=np.full(len(self.y), np.nan),
         )
 
 
