@@ -23,8 +23,9 @@ def _store(graphs: int = 40, nodes: int = 4) -> GraphArrays:
         edge_attr=rng.random((graphs * nodes, 11), dtype=np.float32),
         node_ptr=np.arange(graphs + 1) * nodes, edge_ptr=np.arange(graphs + 1) * nodes,
         y=(np.arange(graphs) % 4 == 0).astype(np.uint8), attack_type=np.zeros(graphs, np.int16),
-        source=np.zeros(graphs, np.int32), window_start=np.arange(graphs),
-    ).with_record_span(np.arange(graphs) + 1, None)
+        source=np.zeros(graphs, np.int32), window_start=np.arange(graphs), window_stop=np.arange(graphs) + 1,
+        start_time=np.zeros(graphs), end_time=np.zeros(graphs),
+    )
 
 
 def test_every_consumer_sees_the_same_score():

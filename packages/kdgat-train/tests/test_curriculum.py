@@ -20,8 +20,9 @@ def _store(n_normal: int, n_attack: int) -> GraphArrays:
         edge_index=np.zeros((2, 0), np.int32), edge_attr=np.zeros((0, 11), np.float32),
         node_ptr=np.arange(g + 1), edge_ptr=np.zeros(g + 1, np.int64),
         y=np.array([0] * n_normal + [1] * n_attack, np.uint8), attack_type=np.zeros(g, np.int16),
-        source=np.zeros(g, np.int32), window_start=np.arange(g),
-    ).with_record_span(np.arange(g) + 1, None)
+        source=np.zeros(g, np.int32), window_start=np.arange(g), window_stop=np.arange(g) + 1,
+        start_time=np.zeros(g), end_time=np.zeros(g),
+    )
 
 
 def test_ratio_ramps_and_sample_changes_every_epoch():

@@ -1,7 +1,14 @@
 """Every config field reaches the object it configures (the published system had dead parameters)."""
 
 import pytest
-from kdgat_train.config.settings import DatasetSettings, DeviceSettings, GATSize, TrainingSettings, VGAESize
+from kdgat_train.config.settings import (
+    DatasetSettings,
+    DeviceSettings,
+    EvaluationSettings,
+    GATSize,
+    TrainingSettings,
+    VGAESize,
+)
 from kdgat_train.stages.single_stage import build_stage
 
 from .test_config import _compose, settings_from
@@ -54,15 +61,19 @@ FAMILY = {
 
 
 def _used_fields(preset) -> set[str]:
-    """Leaf names of the training, dataset and device fields stage ``preset`` uses."""
+    """Leaf names of the training, dataset, device and evaluation fields stage ``preset`` uses."""
     from kdgat_schemas import ExperimentName
     from kdgat_train.config.field_use import unused_fields
 
     unused = {f.split(".")[1] for f in unused_fields(ExperimentName.parse(preset)) if f.startswith("training_config.")}
-    return (set(TrainingSettings.model_fields) - unused) | set(DatasetSettings.model_fields) | set(DeviceSettings.model_fields)
+    return ((set(TrainingSettings.model_fields) - unused) | set(DatasetSettings.model_fields)
+            | set(DeviceSettings.model_fields) | set(EvaluationSettings.model_fields))
 
 
-# proved by other tests, per family: test_curriculum_fields_land, test_every_fusion_field_lands (test_fusion_stage)
+# proved by other tests, per family: test_curriculum_fields_land, test_every_fusion_field_lands (test_fusion_stage);
+# the evaluation fields by evaluation/test_stage_evaluation.py::test_the_evaluation_fields_land (every family
+# evaluates through the same threshold rule; the fusion test proves them for the DQN)
+EVALUATION = set(EvaluationSettings.model_fields)
 CURRICULUM = {"curriculum_start_ratio", "curriculum_end_ratio", "curriculum_difficulty_exponent", "curriculum_vgae_run"}
 
 
@@ -98,7 +109,7 @@ def test_every_training_dataset_and_device_field_lands(project, tmp_path, preset
                 "num_nodes": trainer.num_nodes == 1, "precision": trainer.precision == "bf16-mixed"}
     failed = [k for k, ok in reached.items() if not ok]
     assert failed == []
-    assert _used_fields(preset) <= set(reached), _used_fields(preset) - set(reached)  # every field this family uses
+    assert _used_fields(preset) <= set(reached) | EVALUATION, _used_fields(preset) - set(reached)  # every field it uses
 
 
 def test_every_family_has_its_fields_proved():

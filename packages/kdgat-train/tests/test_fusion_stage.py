@@ -33,10 +33,12 @@ def test_fusion_stage_fuses_the_same_variant_and_reports_every_method(fused):
     assert record.status == "COMPLETED"
     assert f"fusion of VGAE run {vgae} and GAT run {gat}" in (dqn / "train.log").read_text()
     results = json.loads((dqn / "metrics.json").read_text())
+    rule = results.pop("threshold_rule")
+    assert rule["configured"] == "f1" and rule["value"] == results["val"]["threshold"]
     assert set(results) == {"val", "test/dos", "test/fuzzing"}
     assert len({m["threshold"] for m in results.values()}) == 1  # chosen on validation, reused on the tests
     comparators = json.loads((dqn / "comparators.json").read_text())
-    assert set(comparators["mlp"]) == set(results) and 0 <= comparators["fixed_alpha"]["alpha"] <= 1
+    assert set(comparators["mlp"]) == {*results, "threshold_rule"} and 0 <= comparators["fixed_alpha"]["alpha"] <= 1
     for key in ("test/dos/f1", "mlp/test/dos/f1", "fixed_alpha/test/fuzzing/f1", "fixed_alpha/alpha",
                 "model/parameters", "model/inference_windows_per_s"):
         assert key in record.metrics, key
@@ -85,7 +87,7 @@ def test_predictions_come_from_the_fused_score_not_from_alpha(project, fused, tm
 # a VGAE and a GAT trained at that window)
 FUSION_FIELDS_PROVED = {
     "fusion_epsilon_start", "fusion_epsilon_end", "fusion_epsilon_decay", "fusion_gamma", "fusion_target_sync_every",
-    "fusion_replay_capacity", "fusion_vgae_run", "fusion_gat_run", "fusion_threshold", "fusion_alpha_grid",
+    "fusion_replay_capacity", "fusion_vgae_run", "fusion_gat_run", "fusion_alpha_grid", "threshold", "min_class_windows",
     "epochs", "batch_size", "learning_rate", "seed", "patience", "evaluation_batch_size",
     "name", "window", "stride", "validation_fraction", "accelerator", "precision", "devices", "num_nodes",
 }
@@ -100,7 +102,7 @@ def test_every_fusion_field_lands(project, fused, tmp_path):
         "training_config.fusion_epsilon_decay=0.5", "training_config.fusion_gamma=0.3",
         "training_config.fusion_target_sync_every=7", "training_config.fusion_replay_capacity=999",
         f"training_config.fusion_vgae_run={vgae}", f"training_config.fusion_gat_run={gat}",
-        "training_config.fusion_threshold=youden", "training_config.epochs=2", "training_config.batch_size=64",
+        "evaluation.threshold=youden", "evaluation.min_class_windows=2", "training_config.epochs=2", "training_config.batch_size=64",
         "training_config.fusion_alpha_grid=11", "training_config.learning_rate=0.02", "training_config.seed=9",
         "training_config.patience=4", "training_config.evaluation_batch_size=33", "device.precision=bf16-mixed",
     ])
@@ -117,10 +119,13 @@ def test_every_fusion_field_lands(project, fused, tmp_path):
     assert agent.epsilon.decay_steps == pytest.approx(0.5 * steps)
     assert (agent.gamma, agent.target_sync_every, agent.buffer.capacity) == (0.3, 7, 999)
     assert stage.module.source_runs == {"vgae": str(vgae), "gat": str(gat)}
-    youden = evaluate_fusion(stage.module, data, tmp_path, settings.training_config)["val"]["threshold"]
-    f1_training = settings.training_config.model_copy(update={"fusion_threshold": "f1"})
-    best_f1 = evaluate_fusion(stage.module, data, tmp_path, f1_training)["val"]["threshold"]
-    assert youden != best_f1
+    youden = evaluate_fusion(stage.module, data, tmp_path, settings.training_config, settings.evaluation)
+    assert youden.tags["threshold_rule"] == "youden" and "threshold_fallback" not in youden.tags, youden.tags
+    f1_rule = settings.evaluation.model_copy(update={"threshold": "f1"})
+    best_f1 = evaluate_fusion(stage.module, data, tmp_path, settings.training_config, f1_rule)
+    assert youden.results["val"]["threshold"] != best_f1.results["val"]["threshold"]
+    strict = settings.evaluation.model_copy(update={"min_class_windows": 10**6})  # min_class_windows lands: fallback
+    assert evaluate_fusion(stage.module, data, tmp_path, settings.training_config, strict).tags["threshold_rule"] == "fpr:0.01"
 
 
 def test_missing_vgae_or_gat_prints_the_command_that_trains_it(project, tmp_path):

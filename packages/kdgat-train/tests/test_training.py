@@ -170,6 +170,8 @@ def test_every_run_is_evaluated_on_validation_and_each_test_scenario(project, tm
     preset = "automotive_synthetic_unsupervised_vgae_student_no_all_samples"
     [run_dir] = train([f"config_store={preset}", *FAST, f"runs_root={tmp_path}"], project_root=project)
     results = json.loads((run_dir / "metrics.json").read_text())
+    rule = results.pop("threshold_rule")
+    assert rule["configured"] == "f1" and rule["value"] == results["val"]["threshold"]
     assert set(results) == {"val", "test/dos", "test/fuzzing"}
     for metrics in results.values():
         assert {"f1", "precision", "recall", "fpr", "mcc", "balanced_accuracy", "auroc", "auprc",

@@ -30,6 +30,7 @@ class RunRecord(BaseModel):
     finished_at: str | None = None
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per phase")
     metrics: dict[str, float] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict, description="how results were obtained (e.g. threshold_rule)")
     error: str | None = None
 
     def write(self, run_dir: str | os.PathLike[str]) -> Path:

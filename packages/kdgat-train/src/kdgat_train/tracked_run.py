@@ -23,7 +23,7 @@ import yaml
 from kdgat_schemas import ExperimentName, RunPaths, RunRecord, atomic_write
 
 from kdgat_train.provenance import git_commit, versions
-from kdgat_train.tracking import finish_mlflow_run, log_metrics, reopen_mlflow_run, start_mlflow_run
+from kdgat_train.tracking import finish_mlflow_run, log_metrics, reopen_mlflow_run, set_tags, start_mlflow_run
 
 # the documented DDP hand-off: processes Lightning starts for ranks > 0 re-run the command and read
 # these to join rank 0's run; they are set only while rank 0 fits, never left behind
@@ -134,6 +134,13 @@ class TrackedRun:
         """Final (non-epoch) metrics into MLflow, at ``step``."""
         if not self.worker:
             log_metrics(self.uri, self.run_id, metrics, step)
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        """Tags of the run, in run.json and MLflow (the threshold rule applied, for example)."""
+        if self.worker or not tags:
+            return
+        set_tags(self.uri, self.run_id, tags)
+        self.update(tags={**self.record.tags, **tags})
 
     def complete(self, *, metrics: dict[str, float] | None = None, timings: dict[str, float] | None = None,
                  artifacts: Iterable[Path] = ()) -> None:

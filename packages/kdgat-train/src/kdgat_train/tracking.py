@@ -89,6 +89,15 @@ def log_metrics(uri: str, run_id: str, metrics: dict[str, float], step: int = 0)
         client.log_batch(run_id, metrics=entries[start : start + 500])
 
 
+def set_tags(uri: str, run_id: str, tags: dict[str, str]) -> None:
+    """Set MLflow tags of a run (how its results were obtained, such as the threshold rule)."""
+    from mlflow.entities import RunTag
+    from mlflow.tracking import MlflowClient
+
+    if tags:
+        MlflowClient(uri).log_batch(run_id, tags=[RunTag(key, str(value)[:5000]) for key, value in sorted(tags.items())])
+
+
 def reopen_mlflow_run(uri: str, run_id: str) -> None:
     """Mark an existing run RUNNING again (a requeued or resumed job continues the same MLflow run)."""
     from mlflow.tracking import MlflowClient

@@ -33,7 +33,7 @@ FIELD_USERS: dict[str, tuple[str, ...]] = {
     "training_config.curriculum_vgae_run": ("curriculum",),
     **{f"training_config.fusion_{leaf}": ("dqn",) for leaf in (
         "vgae_run", "gat_run", "epsilon_start", "epsilon_end", "epsilon_decay", "gamma", "target_sync_every",
-        "threshold", "replay_capacity", "alpha_grid")},
+        "replay_capacity", "alpha_grid")},
     "distillation_config.teacher_run": ("kd_vgae", "kd_gat"),
     "distillation_config.temperature": ("kd_gat",),
     "distillation_config.alpha": ("kd_gat",),

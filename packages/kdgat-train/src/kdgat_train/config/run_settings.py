@@ -11,6 +11,7 @@ from kdgat_train.config.settings import (
     DatasetSettings,
     DeviceSettings,
     DistillationSettings,
+    EvaluationSettings,
     TrainingSettings,
 )
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -26,6 +27,7 @@ class SharedRunSettings(BaseModel):
     dataset_config: DatasetSettings
     device: DeviceSettings
     distillation_config: DistillationSettings
+    evaluation: EvaluationSettings = EvaluationSettings()
     runs_root: str = "experimentruns"
     resume: str | None = Field(None, description="run folder to continue from its last.ckpt")
     run_dir: str | None = Field(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Settings(BaseModel):
@@ -59,13 +59,28 @@ class TrainingSettings(_Settings):
     )
     fusion_gamma: float = Field(0.0, ge=0, lt=1, description="fusion DQN: discount (one decision per window)")
     fusion_target_sync_every: int = Field(20, gt=0, description="fusion DQN: updates between target-network copies")
-    fusion_threshold: Literal["f1", "youden"] = Field(
-        "f1", description="fusion: threshold of the fused score on validation, best F1 or Youden's J (DQN and comparators)"
-    )
     fusion_replay_capacity: int = Field(50_000, gt=0, description="fusion DQN: replay buffer size in windows")
     fusion_alpha_grid: int = Field(
         21, ge=2, description="fusion: alphas evenly spaced in [0, 1], the DQN's actions and the fixed-alpha comparator's grid"
     )
+
+
+class EvaluationSettings(_Settings):
+    """How every detector (GAT, VGAE, fusion and its comparators, baselines) is cut and scored (evaluation)."""
+
+    threshold: str = Field(
+        "f1", description="threshold rule on validation: f1 | youden | fpr:<rate> (normal-window quantile) | fixed:<value>"
+    )
+    min_class_windows: int = Field(
+        30, ge=1, description="fewest validation windows of a class a rule may read; below it: fpr:0.01 on normal windows"
+    )
+
+    @field_validator("threshold")
+    @classmethod
+    def _rule(cls, value: str) -> str:
+        from kdgat_train.evaluation.threshold_rule import ThresholdRule
+
+        return str(ThresholdRule.parse(value))
 
 
 class DatasetSettings(_Settings):

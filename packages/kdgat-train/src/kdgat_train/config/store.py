@@ -1,7 +1,7 @@
 """The hydra-zen config store: groups of DESIGN.md §5 and presets generated from the grammar.
 
 Groups: ``config_store`` (named presets), ``model_size_config``, ``training_config``,
-``dataset_config``, ``distillation_config``, ``device``. Every node is built from the real
+``dataset_config``, ``distillation_config``, ``evaluation``, ``device``. Every node is built from the real
 signature of a settings class (`builds(..., populate_full_signature=True)`); model sizes come
 from kdgat-models' packaged sizes (overridden by ``configs/model_sizes.toml``) and datasets from ``configs/datasets.yaml``.
 """
@@ -18,6 +18,7 @@ from kdgat_train.config.settings import (
     DatasetSettings,
     DeviceSettings,
     DistillationSettings,
+    EvaluationSettings,
     TrainingSettings,
 )
 from kdgat_train.pipeline.settings import PipelineOptions
@@ -98,6 +99,7 @@ def register(project_root: Path) -> None:
     sizes = size_presets(project_root)
 
     store(builds(TrainingSettings, **_full), group="training_config", name="default")
+    store(builds(EvaluationSettings, **_full), group="evaluation", name="default")
     for mode in ("no", "standard"):
         store(builds(DistillationSettings, mode=mode, **_full), group="distillation_config", name=mode)
     for name, values in DEVICES.items():
@@ -128,6 +130,7 @@ def register(project_root: Path) -> None:
                         {"/dataset_config": key},
                         {"/training_config": "default"},
                         {"/distillation_config": parsed.distillation},
+                        {"/evaluation": "default"},
                     ],
                     "experiment_name": name,
                 },
@@ -140,7 +143,7 @@ def register(project_root: Path) -> None:
         store(
             {
                 "defaults": [{"/dataset_config": key}, {"/training_config": "default"}, {"/distillation_config": "standard"},
-                             "_self_"],
+                             {"/evaluation": "default"}, "_self_"],
                 "experiment_name": pipeline_name(key, domains[key], catalog.token_of(key)),
                 "model_sizes": model_sizes_without_vocabulary if key in without_vocabulary else model_sizes,
                 "pipeline": builds(PipelineOptions, **_full),

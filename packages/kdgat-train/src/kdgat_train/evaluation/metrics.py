@@ -66,7 +66,7 @@ def detection_rate_at_fpr(scores: np.ndarray, labels: np.ndarray, max_fpr: float
 def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
     """Accuracy, precision, recall, F1, MCC, balanced accuracy, FPR, AUROC, AUPRC, detection rate at
     1 % and 0.1 % FPR, class counts and the confusion matrix, for ``prediction = score > threshold``."""
-    s = torch.as_tensor(np.asarray(scores, np.float64))
+    s = torch.as_tensor(np.array(scores, np.float64))  # a copy: polars and memory-mapped arrays are read-only
     y = torch.as_tensor(np.asarray(labels).astype(np.int64))
     predicted = (s > threshold).long()
     both_classes = bool(y.min() != y.max())

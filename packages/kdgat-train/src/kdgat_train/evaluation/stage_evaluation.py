@@ -1,9 +1,11 @@
 """Evaluate a trained stage on validation and on each test scenario separately.
 
-GAT: score = P(attack), predicted attack when > 0.5. VGAE: score = feature + neighbourhood
-reconstruction error, threshold = Youden's J on validation, reused unchanged on every test
-scenario (the fusion stage, in kdgat_train.fusion.fusion_evaluation, uses the same rule on its fused score).
-Writes ``metrics.json`` and ``evaluation.png`` (ROC and precision-recall curves, confusion
+GAT: score = P(attack); VGAE: score = feature + neighbourhood reconstruction error. Every family
+(and the fusion stage in kdgat_train.fusion.fusion_evaluation, and the baselines) gets its threshold
+from validation by the one rule ``evaluation.threshold`` (`kdgat_train.evaluation.threshold_rule`),
+reused unchanged on every test scenario; test labels are read only to report.
+Writes ``metrics.json`` (per split, plus the threshold rule applied), ``scores.parquet`` (every
+window's score and prediction) and ``evaluation.png`` (ROC and precision-recall curves, confusion
 matrices) into the run folder, and measures parameters and inference windows/s.
 """
 
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,15 +24,18 @@ from kdgat_models.self_loops import SelfLoops
 from kdgat_models.vgae import anomaly_score, batch_graph_errors
 from kdgat_schemas import atomic_write
 
-from kdgat_train.evaluation.metrics import best_f1_threshold, binary_metrics, roc_points, youden_threshold
+from kdgat_train.evaluation.event_metrics import event_metrics
+from kdgat_train.evaluation.metrics import binary_metrics, roc_points
+from kdgat_train.evaluation.threshold_rule import ChosenThreshold, choose_threshold
+from kdgat_train.evaluation.window_scores_table import SCORES_FILE, window_rows, write_scores
 
 
-def window_scores(module, arrays, family: str, batch_size: int = 256) -> np.ndarray:
-    """One attack score per window of ``arrays`` (eval mode, no gradients, on the module's device)."""
+def window_scores(module, arrays, family: str, batch_size: int = 256, indices=None) -> np.ndarray:
+    """One attack score per window of ``arrays`` (or of its ``indices``), in eval mode without gradients."""
     module.eval()
     scores = []
     with torch.no_grad():
-        for batch in WindowBatches(arrays, batch_size, transform=SelfLoops()):
+        for batch in WindowBatches(arrays, batch_size, indices=indices, transform=SelfLoops()):
             batch = batch.to(module.device)
             if family == "gat":
                 scores.append(torch.softmax(module(batch).logits.float(), -1)[:, 1].cpu())
@@ -40,42 +47,72 @@ def window_scores(module, arrays, family: str, batch_size: int = 256) -> np.ndar
 CONFUSION = ("true_negatives", "false_positives", "false_negatives", "true_positives")
 
 
-def choose_threshold(val_scores: np.ndarray, val_labels: np.ndarray, rule: str = "youden") -> float:
-    """Youden's J (or best F1, ``rule="f1"``) on validation; without attacks in validation, just
-    above every normal window."""
-    if 0 < val_labels.sum() < len(val_labels):
-        return youden_threshold(val_scores, val_labels) if rule == "youden" else best_f1_threshold(val_scores, val_labels)
-    return float(val_scores.max()) if len(val_scores) else 0.0
+@dataclass
+class Evaluation:
+    """What an evaluator hands the run: nested results, run tags and the files it wrote."""
+
+    results: dict[str, dict[str, float]]
+    tags: dict[str, str] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
 
 
-def report(scores: dict[str, np.ndarray], labels: dict[str, np.ndarray], threshold: float) -> dict[str, dict[str, float]]:
-    """``{split: binary_metrics}`` for every split that has windows, at one threshold."""
-    return {name: binary_metrics(scores[name], labels[name], threshold) for name in scores if len(labels[name])}
+def pick_threshold(scores: dict[str, np.ndarray], labels: dict[str, np.ndarray], evaluation,
+                   training_normal_scores: Callable[[], np.ndarray] | None = None) -> ChosenThreshold:
+    """The threshold of ``scores["val"]`` by the rule of ``evaluation`` (`EvaluationSettings`); only
+    the validation entries (and, for the fallback, training normals) are read."""
+    return choose_threshold(scores["val"], labels["val"], evaluation.threshold,
+                            min_class_windows=evaluation.min_class_windows, training_normal_scores=training_normal_scores)
 
 
-def write_report(results: dict, scores: dict, labels: dict, run_dir: Path) -> None:
-    """``metrics.json`` (atomically) and ``evaluation.png`` in the run folder."""
-    atomic_write(run_dir / "metrics.json", json.dumps(results, indent=2) + "\n")
+def report(scores: dict[str, np.ndarray], labels: dict[str, np.ndarray], threshold: float,
+           cache=None) -> dict[str, dict[str, float]]:
+    """``{split: binary_metrics (+ event metrics when the cache is given)}`` for every split that has windows."""
+    results = {}
+    for name in scores:
+        if not len(labels[name]):
+            continue
+        results[name] = binary_metrics(scores[name], labels[name], threshold)
+        if cache is not None:
+            predicted = np.asarray(scores[name]) > threshold
+            results[name] |= event_metrics(predicted, cache.split(name), cache.events(name))
+    return results
+
+
+def write_report(results: dict, scores: dict, labels: dict, run_dir: Path, chosen: ChosenThreshold,
+                 cache=None) -> list[Path]:
+    """``metrics.json`` (atomically), ``scores.parquet`` (with the cache) and ``evaluation.png``."""
+    written = [atomic_write(run_dir / "metrics.json",
+                            json.dumps({**results, "threshold_rule": chosen.as_dict()}, indent=2) + "\n")]
+    if cache is not None:
+        rows = [window_rows(name, cache.split(name), cache.manifest, scores[name], chosen.value) for name in results]
+        written.append(write_scores(run_dir / SCORES_FILE, rows))
     _plot(scores, labels, results, run_dir / "evaluation.png")
+    return [*written, run_dir / "evaluation.png"]
 
 
 def evaluated_splits(cache) -> list[str]:
     return ["val", *(name for name in cache.split_names if name.startswith("test/"))]
 
 
-def evaluate_stage(module, cache, family: str, run_dir: Path, batch_size: int = 256) -> dict[str, dict[str, float]]:
-    """``{"val": metrics, "test/<scenario>": metrics, "model": size and speed}``; the splits are also
-    written to ``run_dir/metrics.json``. Speed = inference windows/s over the validation split."""
+def evaluate_stage(module, cache, family: str, run_dir: Path, evaluation, batch_size: int = 256) -> Evaluation:
+    """Results ``{"val": metrics, "test/<scenario>": metrics, "model": size and speed}`` (also in
+    ``run_dir/metrics.json``), the threshold tags and the files written. Speed = inference
+    windows/s over the validation split."""
     splits = evaluated_splits(cache)
     started = time.perf_counter()
     scores = {"val": window_scores(module, cache.split("val"), family, batch_size)}
     seconds = time.perf_counter() - started  # inference speed is measured on the validation split
     scores |= {name: window_scores(module, cache.split(name), family, batch_size) for name in splits if name != "val"}
     labels = {name: np.asarray(cache.split(name).y).astype(int) for name in splits}
-    threshold = 0.5 if family == "gat" else choose_threshold(scores["val"], labels["val"])
-    results = report(scores, labels, threshold)
-    write_report(results, scores, labels, run_dir)
-    return {**results, "model": model_stats(module.net, len(scores["val"]), seconds)}
+
+    def training_normals() -> np.ndarray:
+        train = cache.split("train")
+        return window_scores(module, train, family, batch_size, indices=np.flatnonzero(np.asarray(train.y) == 0))
+
+    chosen = pick_threshold(scores, labels, evaluation, training_normals)
+    results = report(scores, labels, chosen.value, cache)
+    files = write_report(results, scores, labels, run_dir, chosen, cache)
+    return Evaluation({**results, "model": model_stats(module.net, len(scores["val"]), seconds)}, chosen.tags(), files)
 
 
 def model_stats(net, windows: int, seconds: float) -> dict[str, float]:

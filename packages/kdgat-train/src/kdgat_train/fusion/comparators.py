@@ -1,7 +1,7 @@
 """The DQN's simple comparators (DESIGN.md §3): an MLP on the same state, and the best fixed alpha.
 
 Both are fitted on the training split / chosen on validation only, then reported on every test
-scenario with the same threshold rule as the DQN (``training_config.fusion_threshold`` on validation).
+scenario with the same threshold rule as the DQN (``evaluation.threshold`` on validation).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from kdgat_models.fusion import MLPFusion, fused_score
 
 from kdgat_train.evaluation.metrics import binary_metrics
-from kdgat_train.evaluation.stage_evaluation import choose_threshold
+from kdgat_train.evaluation.threshold_rule import choose_threshold
 from kdgat_train.fusion.inputs import FusionInputs
 
 
@@ -48,14 +48,15 @@ def fixed_alpha_scores(alpha: float, inputs: FusionInputs) -> np.ndarray:
     return fused_score(torch.tensor(alpha), inputs.anomaly, inputs.p_attack).numpy()
 
 
-def best_fixed_alpha(val: FusionInputs, rule: str = "f1", grid: int = 21) -> float:
+def best_fixed_alpha(val: FusionInputs, evaluation, grid: int = 21) -> float:
     """The alpha of ``grid`` values evenly spaced in [0, 1] (21: 0, 0.05, ..., 1; the DQN's actions)
-    whose fused score has the best validation F1 at its ``rule`` threshold."""
+    whose fused score has the best validation F1 at the threshold ``evaluation`` (`EvaluationSettings`) gives it."""
     labels = val.y.numpy()
     best_alpha, best_f1 = 0.0, -1.0
     for alpha in np.linspace(0.0, 1.0, grid):
         scores = fixed_alpha_scores(float(alpha), val)
-        f1 = binary_metrics(scores, labels, choose_threshold(scores, labels, rule))["f1"]
+        threshold = choose_threshold(scores, labels, evaluation.threshold, min_class_windows=evaluation.min_class_windows)
+        f1 = binary_metrics(scores, labels, threshold.value)["f1"]
         if f1 > best_f1 + 1e-12:
             best_alpha, best_f1 = float(alpha), f1
     return best_alpha

@@ -37,6 +37,7 @@ def stage_settings(pipeline: PipelineSettings, stage: PipelineStage, run_dirs: d
         dataset_config=pipeline.dataset_config,
         device=pipeline.device,
         distillation_config=groups["distillation_config"],
+        evaluation=pipeline.evaluation,
         model_size_config=pipeline.model_sizes[f"{stage.name.model}_{stage.name.size}"],
         runs_root=pipeline.runs_root,
     )

@@ -15,7 +15,7 @@ from lightning.pytorch.loggers import MLFlowLogger
 
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.curriculum import CurriculumLogger
-from kdgat_train.evaluation.stage_evaluation import evaluate_stage, flat_metrics
+from kdgat_train.evaluation.stage_evaluation import Evaluation, evaluate_stage, flat_metrics
 from kdgat_train.fusion.fusion_evaluation import evaluate_fusion
 from kdgat_train.fusion.fusion_stage import build_fusion
 from kdgat_train.known_warnings import quiet_known_warnings
@@ -95,14 +95,12 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
     return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
 
 
-def evaluate(settings: RunSettings, stage: Stage, run_dir: Path) -> tuple[dict[str, float], list[Path]]:
-    """The stage's evaluator: flat metrics of the fitted module and the files it wrote."""
+def evaluate(settings: RunSettings, stage: Stage, run_dir: Path) -> Evaluation:
+    """The stage's evaluator: results of the fitted module, its threshold tags and the files it wrote."""
     if settings.name.model == "dqn":
-        results = evaluate_fusion(stage.module, stage.datamodule, run_dir, settings.training_config)
-    else:
-        results = evaluate_stage(stage.module, stage.datamodule.prepare(), settings.name.model, run_dir,
-                                 batch_size=stage.datamodule.evaluation_batch_size)
-    return flat_metrics(results), [run_dir / "metrics.json", run_dir / "evaluation.png", run_dir / "comparators.json"]
+        return evaluate_fusion(stage.module, stage.datamodule, run_dir, settings.training_config, settings.evaluation)
+    return evaluate_stage(stage.module, stage.datamodule.prepare(), settings.name.model, run_dir, settings.evaluation,
+                          batch_size=stage.datamodule.evaluation_batch_size)
 
 
 def run_stage(settings: RunSettings) -> Path:
@@ -134,14 +132,16 @@ def run_stage(settings: RunSettings) -> Path:
             stage.module.load_state_dict(state, strict=True)
             if checkpoint.best_model_score is not None:
                 metrics["val/loss"] = float(checkpoint.best_model_score)
-        evaluation, files = evaluate(settings, stage, run.run_dir)
-        metrics.update(evaluation)  # the evaluated best checkpoint's val/... replace the last epoch's
-        run.log_metrics(evaluation, step=stage.trainer.global_step + 1)
+        evaluation = evaluate(settings, stage, run.run_dir)
+        evaluated = flat_metrics(evaluation.results)
+        metrics.update(evaluated)  # the evaluated best checkpoint's val/... replace the last epoch's
+        run.log_metrics(evaluated, step=stage.trainer.global_step + 1)
+        run.set_tags(evaluation.tags)
         timings = {"fit_s": fit_s, "epochs": float(stage.trainer.current_epoch)}
         timer = next(c for c in stage.trainer.callbacks if isinstance(c, FirstStepTimer))
         if timer.first_step_at is not None:
             timings["start_to_first_step_s"] = timer.first_step_at - process_started_at()
-        run.complete(metrics=metrics, timings=timings, artifacts=[*files, *([Path(best)] if best else [])])
+        run.complete(metrics=metrics, timings=timings, artifacts=[*evaluation.files, *([Path(best)] if best else [])])
     return run.run_dir
 
 
