@@ -124,3 +124,23 @@ def test_attack_events_are_the_runs_of_attack_records(cache, tiny_synthetic):
         assert m.attack_types[event.attack_type] == "dos"
     assert 0 < events.normal_seconds <= frames.timestamp[-1] - frames.timestamp[0]
     assert cache.events("val").normal_seconds > 0  # the validation tails carry their own events and times
+
+
+def test_window_statistics_describe_each_windows_records(cache, tiny_synthetic):
+    from kdgat_data.readers import read_frames
+
+    m = cache.manifest
+    stats, names = cache.window_statistics("test/dos")
+    store = cache.split("test/dos")
+    assert stats.shape == (len(store), len(names)) and np.isfinite(stats).all()
+    frames, _ = read_frames(tiny_synthetic / m.sources[int(store.source[0])].path)
+    column = {name: stats[:, i] for i, name in enumerate(names)}
+    assert (column["frames"] == m.window).all()
+    assert (column["distinct_ids"] == np.diff(store.node_ptr)).all()
+    for g in (0, len(store) // 2, len(store) - 1):  # spot checks against a direct computation
+        window = slice(int(store.window_start[g]), int(store.window_stop[g]))
+        assert column["byte0_mean"][g] == pytest.approx(frames.payload[window, 0].mean() / 255, rel=1e-5)
+        assert column["gap_min"][g] == pytest.approx(np.diff(frames.timestamp[window]).min(), rel=1e-4, abs=1e-9)
+    # the DoS flood injects frames far faster than any ID's training period: its timing z-score stands out
+    attack = np.asarray(store.y) == 1
+    assert column["id_gap_z_max_abs"][attack].mean() > column["id_gap_z_max_abs"][~attack].mean()

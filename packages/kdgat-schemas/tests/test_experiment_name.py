@@ -77,3 +77,15 @@ def test_import_is_light():
     code = "import sys, kdgat_schemas; print(any(m.startswith(('torch', 'numpy', 'polars')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_baseline_names_parse_format_and_have_their_own_run_folder():
+    from kdgat_schemas import RunPaths
+
+    name = ExperimentName.parse("automotive_road_baseline_gbdt")
+    assert name.is_baseline and not name.is_pipeline and name.model == "gbdt"
+    assert name.format() == "automotive_road_baseline_gbdt" and name.experiment == "automotive_road_baseline_gbdt"
+    assert name.variant == "baseline"
+    assert RunPaths("runs").variant_dir(name).as_posix() == "runs/automotive/road/baseline/gbdt"
+    with pytest.raises(ExperimentNameError, match="baseline 'svm' is not allowed; expected one of gbdt, timing, pca, iforest"):
+        ExperimentName.parse("automotive_road_baseline_svm")

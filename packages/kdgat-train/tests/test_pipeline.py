@@ -24,7 +24,9 @@ TINY_SIZES = [
 @pytest.fixture(scope="module")
 def pipeline_runs(project, tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline_runs")
-    overrides = ["config_store=automotive_synthetic_pipeline", *FAST, *TINY_SIZES, f"runs_root={root}"]
+    # W=50, S=25: enough windows of each class per test scenario (>= 5) for the table to print metrics
+    overrides = ["config_store=automotive_synthetic_pipeline", *FAST, *TINY_SIZES, "dataset_config.window=50",
+                 "dataset_config.stride=25", f"runs_root={root}"]
     [first] = train(overrides, project_root=project)
     [second] = train(overrides, project_root=project)
     [forced] = train([*overrides, "pipeline.force=true"], project_root=project)
@@ -59,17 +61,21 @@ def test_pipeline_trains_every_stage_in_dependency_order(pipeline_runs):
 def test_comparison_table_has_a_row_per_model_and_variant(pipeline_runs):
     root, first, *_ = pipeline_runs
     rows = list(csv.DictReader((first / "comparison.csv").read_text().splitlines()))
-    assert [(r["model"].split(" 0")[0].split(" 1")[0], r["variant"]) for r in rows][:9] == [
+    assert (rows[0]["model"], rows[0]["variant"]) == ("all attack", "reference")
+    assert [(r["model"].split(" 0")[0].split(" 1")[0], r["variant"]) for r in rows][1:10] == [
         (model, variant) for model in ("VGAE", "GAT", "fusion DQN") for variant in ("teacher", "student", "student+KD")]
-    assert len(rows) == 15  # + the MLP and the fixed-alpha comparators of each fusion variant
+    assert len(rows) == 16  # + the MLP and the fixed-alpha comparators of each fusion variant
     for scenario in ("dos", "fuzzing"):
-        for metric in ("f1", "precision", "recall", "fpr", "auroc"):
-            assert all(r[f"{scenario}/{metric}"] != "" for r in rows), (scenario, metric)
+        for metric in ("f1", "precision", "recall", "fpr", "auroc", "auprc"):
+            assert all(r[f"{scenario}/{metric}"] != "" for r in rows[1:]), (scenario, metric)
+        assert int(rows[0][f"{scenario}/windows"]) > 0 and 0 < float(rows[0][f"{scenario}/attack_share"]) < 1
+    assert all(r["threshold_rule"] for r in rows)
     gat_student = next(r for r in rows if r["model"] == "GAT" and r["variant"] == "student")
     assert float(gat_student["dos/f1"]) == pytest.approx(RunRecord.read(gat_student["run"]).metrics["test/dos/f1"])
     assert float(gat_student["parameters"]) > 0 and float(gat_student["windows_per_s"]) > 0
     markdown = (first / "comparison.md").read_text()
-    assert markdown.count("\n") == 17 and "| fusion DQN | student+KD |" in markdown
+    assert sum(line.startswith("| ") for line in markdown.splitlines()) == 17 and "| fusion DQN | student+KD |" in markdown
+    assert "Test scenarios:" in markdown and "- dos: " in markdown
     client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
     run = client.get_run(RunRecord.read(first).mlflow_run_id)
     assert run.info.status == "FINISHED"
@@ -110,7 +116,7 @@ def test_the_watertreatment_pipeline_runs_on_its_synthetic_plant(project, tmp_pa
                        project_root=project)
     assert RunRecord.read(pipeline).status == "COMPLETED"
     rows = list(csv.DictReader((pipeline / "comparison.csv").read_text().splitlines()))
-    assert len(rows) == 15
+    assert len(rows) == 16
     assert {"level_spoofing/f1", "pump_manipulation/f1", "level_drift/f1"} <= set(rows[0])
     gat = next(r for r in rows if r["model"] == "GAT" and r["variant"] == "teacher")
     config = yaml.safe_load(Path(gat["run"], "config.yaml").read_text())
@@ -122,7 +128,7 @@ def test_the_internet_pipeline_runs_without_an_entity_vocabulary(project, tmp_pa
     [pipeline] = train(["config_store=internet_synthetic_pipeline", *FAST, *TINY_SIZES, f"runs_root={tmp_path}"],
                        project_root=project)
     rows = list(csv.DictReader((pipeline / "comparison.csv").read_text().splitlines()))
-    assert len(rows) == 15 and {"port_scan/f1", "ddos/f1", "c2_beacon/f1", "exfiltration/f1"} <= set(rows[0])
+    assert len(rows) == 16 and {"port_scan/f1", "ddos/f1", "c2_beacon/f1", "exfiltration/f1"} <= set(rows[0])
     vgae = next(r for r in rows if r["model"] == "VGAE" and r["variant"] == "student")
     size = yaml.safe_load(Path(vgae["run"], "config.yaml").read_text())["model_size_config"]
     assert size["id_embedding_dim"] == 0 and size["decode_ids"] is False  # hosts: no ID table, no ID decoders

@@ -36,9 +36,10 @@ from kdgat_data.layout import DatasetFiles, dedupe_sources, discover_files
 from kdgat_data.readers import OnBadRow, ReaderOptions
 from kdgat_data.splits import split_train_validation
 from kdgat_data.vocabulary import Vocabulary
+from kdgat_data.window_statistics import load_statistics, save_names, save_statistics
 
 MANIFEST = "manifest.json"
-CACHE_LAYOUT = 2  # 2: window_stop, window times and events.json per split
+CACHE_LAYOUT = 3  # 2: window_stop, window times and events.json per split; 3: window_stats.npy
 DEFAULT_VALIDATION_FRACTION = 0.2
 
 
@@ -68,6 +69,11 @@ class GraphCache:
         """The attack events and normal seconds of split ``name`` (for event-level metrics)."""
         self.split(name)  # a clear error for an unknown split
         return SplitEvents.load(self.path / name)
+
+    def window_statistics(self, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
+        """(G, F) per-window record statistics of split ``name`` and their names (the baselines' features)."""
+        self.split(name)
+        return load_statistics(self.path / name, self.path)
 
     def vocabulary(self) -> Vocabulary:
         return Vocabulary(self.manifest.vocabulary)
@@ -194,14 +200,19 @@ def _build_into(
     train_parts = {i: split_train_validation(tables[i], validation_fraction) for i, s in enumerate(sources) if s.role == "train"}
     fitted = adapter.fit([head for head, _ in train_parts.values()], options)  # training heads only: no leakage
 
-    def graphs_of(index: int, table: RecordTable, first_frame: int) -> tuple[GraphArrays, int, SplitEvents]:
-        """Window graphs and attack events of ``table``, which starts at record ``first_frame`` of source ``index``."""
+    statistic_names: list[tuple[str, ...]] = []
+
+    def graphs_of(index: int, table: RecordTable, first_frame: int):
+        """Window graphs, window statistics and attack events of ``table``, which starts at record
+        ``first_frame`` of source ``index``."""
         part_codes = codes[index][first_frame : first_frame + len(table)]
         arrays = adapter.graphs(table, fitted, part_codes, window, stride, index)
+        stats, names = adapter.window_statistics(table, fitted, arrays)
+        statistic_names.append(names)
         events = find_attack_events(table.label, table.timestamp, part_codes, source=index, first_record=first_frame)
-        return arrays.shifted(first_frame), len(table), events
+        return arrays.shifted(first_frame), len(table), events, stats
 
-    split_parts: dict[str, list[tuple[GraphArrays, int, SplitEvents]]] = {"train": [], "val": []}
+    split_parts: dict[str, list[tuple[GraphArrays, int, SplitEvents, np.ndarray]]] = {"train": [], "val": []}
     for index, (head, tail) in train_parts.items():
         split_parts["train"].append(graphs_of(index, head, 0))
         split_parts["val"].append(graphs_of(index, tail, len(head)))
@@ -211,15 +222,16 @@ def _build_into(
 
     summaries = {}
     for name, parts in split_parts.items():
-        arrays = GraphArrays.concatenate([p for p, _, _ in parts])
+        arrays = GraphArrays.concatenate([p for p, _, _, _ in parts])
         progress(f"{name}: {len(arrays)} windows")
         arrays.save(folder / name)
         events = SplitEvents()
-        for _, _, part_events in parts:
+        for _, _, part_events, _ in parts:
             events.extend(part_events)
         events.save(folder / name)
+        save_statistics(folder / name, np.concatenate([stats for *_, stats in parts]))
         summaries[name] = SplitSummary(
-            frames=sum(n for _, n, _ in parts), windows=len(arrays), attack_windows=int(np.asarray(arrays.y).sum()),
+            frames=sum(n for _, n, *_ in parts), windows=len(arrays), attack_windows=int(np.asarray(arrays.y).sum()),
             nodes=arrays.num_nodes, edges=arrays.num_edges,
         )
     manifest = DatasetManifest(
@@ -229,6 +241,9 @@ def _build_into(
         vocabulary=fitted.vocabulary, splits=summaries, attack_types=attack_types,
         reader_options=options.fingerprint(),
     )
+    if len(set(statistic_names)) > 1:
+        raise ValueError(f"{dataset.name}: the window statistics differ between source files")
+    save_names(folder, statistic_names[0] if statistic_names else ())
     (folder / MANIFEST).write_text(json.dumps(json.loads(manifest.model_dump_json()), indent=2) + "\n")
     return manifest
 

@@ -4,6 +4,7 @@ from kdgat_schemas.atomic_write import atomic_write
 from kdgat_schemas.dataset_catalog import CatalogFileError, catalog_index, read_catalog_entries
 from kdgat_schemas.dataset_manifest import DatasetManifest, SourceFile, SplitSummary, build_cache_key
 from kdgat_schemas.experiment_name import (
+    BASELINES,
     DISTILLATIONS,
     DOMAINS,
     LEARNING_MODELS,
@@ -30,6 +31,7 @@ __all__ = [
     "UpstreamRule",
     "upstream",
     "upstream_needs",
+    "BASELINES",
     "DISTILLATIONS",
     "DOMAINS",
     "LEARNING_MODELS",

@@ -1,7 +1,8 @@
 """The preset-name grammar of DESIGN.md §5: parse, validate and format experiment names.
 
-A stage preset is ``{domain}_{dataset}_{learning}_{model}_{size}_{distillation}_{mode}`` and a
-pipeline preset is ``{domain}_{dataset}_pipeline``. Every token is lower case; the dataset token is
+A stage preset is ``{domain}_{dataset}_{learning}_{model}_{size}_{distillation}_{mode}``, a
+pipeline preset is ``{domain}_{dataset}_pipeline`` and a baseline run is
+``{domain}_{dataset}_baseline_{method}`` (method: one of `BASELINES`). Every token is lower case; the dataset token is
 the catalog key without underscores (``hcrl_ch`` -> ``hcrlch``).
 """
 
@@ -19,6 +20,8 @@ SIZES = ("teacher", "student")
 DISTILLATIONS = ("no", "standard")
 MODES = {"vgae": ("all_samples", "normals_only"), "gat": ("all_samples", "curriculum"), "dqn": ("all_samples",)}
 PIPELINE = "pipeline"
+BASELINE = "baseline"
+BASELINES = ("gbdt", "timing", "pca", "iforest")
 
 _DATASET_TOKEN = re.compile(r"^[a-z0-9]+$")
 
@@ -67,7 +70,8 @@ def _nearest_stage_name(domain: str, dataset: str, learning: str, model: str, si
 class ExperimentName(BaseModel):
     """One validated experiment (preset) name.
 
-    ``learning``, ``model``, ``size``, ``distillation`` and ``mode`` are ``None`` for a pipeline name.
+    ``learning``, ``model``, ``size``, ``distillation`` and ``mode`` are ``None`` for a pipeline name;
+    a baseline name has ``learning="baseline"``, ``model`` = the method and no size, distillation or mode.
 
     Example:
         >>> name = ExperimentName.parse("automotive_hcrlch_unsupervised_vgae_student_no_all_samples")
@@ -79,8 +83,8 @@ class ExperimentName(BaseModel):
 
     domain: str
     dataset: str
-    learning: Literal["unsupervised", "supervised", "fusion"] | None = None
-    model: Literal["vgae", "gat", "dqn"] | None = None
+    learning: Literal["unsupervised", "supervised", "fusion", "baseline"] | None = None
+    model: Literal["vgae", "gat", "dqn", "gbdt", "timing", "pca", "iforest"] | None = None
     size: Literal["teacher", "student"] | None = None
     distillation: Literal["no", "standard"] | None = None
     mode: str | None = None
@@ -93,6 +97,11 @@ class ExperimentName(BaseModel):
         stage_fields = (self.learning, self.model, self.size, self.distillation, self.mode)
         if all(value is None for value in stage_fields):
             return self
+        if self.learning == BASELINE:
+            _check("baseline", str(self.model), BASELINES, name)
+            if any(value is not None for value in (self.size, self.distillation, self.mode)):
+                raise ExperimentNameError(f"experiment name {name!r}: a baseline has no size, distillation or mode")
+            return self
         if any(value is None for value in stage_fields):
             raise ExperimentNameError(f"experiment name {name!r}: a stage name needs all seven tokens")
         _check("model", self.model, LEARNING_MODELS[self.learning], name)
@@ -104,22 +113,30 @@ class ExperimentName(BaseModel):
         return self.learning is None
 
     @property
+    def is_baseline(self) -> bool:
+        return self.learning == BASELINE
+
+    @property
     def experiment(self) -> str:
         """MLflow experiment name ``{domain}_{dataset}_{learning}_{model}`` (DESIGN §6)."""
         if self.is_pipeline:
             return f"{self.domain}_{self.dataset}_{PIPELINE}"
-        return f"{self.domain}_{self.dataset}_{self.learning}_{self.model}"
+        return f"{self.domain}_{self.dataset}_{self.learning}_{self.model}"  # a baseline: {domain}_{dataset}_baseline_{method}
 
     @property
     def variant(self) -> str:
         """``{size}_{distillation}_{mode}``, the run-name prefix inside an experiment."""
         if self.is_pipeline:
             return PIPELINE
+        if self.is_baseline:
+            return BASELINE
         return f"{self.size}_{self.distillation}_{self.mode}"
 
     def format(self) -> str:
         if self.learning is None:
             return f"{self.domain}_{self.dataset}_{PIPELINE}"
+        if self.is_baseline:
+            return f"{self.domain}_{self.dataset}_{BASELINE}_{self.model}"
         return "_".join(
             [self.domain, self.dataset, self.learning, self.model, self.size, self.distillation, self.mode]
         )
@@ -138,11 +155,17 @@ class ExperimentName(BaseModel):
             _check("domain", domain, DOMAINS, name, f"{_closest(domain, DOMAINS)}_{dataset}_{PIPELINE}")
             _check_dataset(dataset, name)
             return cls(domain=domain, dataset=dataset)
+        if len(tokens) == 4 and tokens[2] == BASELINE:
+            domain, dataset, method = tokens[0], tokens[1], tokens[3]
+            _check("domain", domain, DOMAINS, name, f"{_closest(domain, DOMAINS)}_{dataset}_{BASELINE}_{method}")
+            _check_dataset(dataset, name)
+            _check("baseline", method, BASELINES, name)
+            return cls(domain=domain, dataset=dataset, learning=BASELINE, model=method)
         if len(tokens) < 7:
             raise ExperimentNameError(
                 f"experiment name {name!r} has {len(tokens)} tokens; expected "
-                "{domain}_{dataset}_{learning}_{model}_{size}_{distillation}_{mode} "
-                "or {domain}_{dataset}_pipeline"
+                "{domain}_{dataset}_{learning}_{model}_{size}_{distillation}_{mode}, "
+                "{domain}_{dataset}_pipeline or {domain}_{dataset}_baseline_{method}"
             )
         domain, dataset, learning, model, size, distillation = tokens[:6]
         mode = "_".join(tokens[6:])

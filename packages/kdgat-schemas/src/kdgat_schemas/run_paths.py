@@ -35,9 +35,12 @@ class RunPaths:
         return self.root / "mlartifacts"
 
     def variant_dir(self, name: ExperimentName) -> Path:
-        """``{domain}/{dataset}/{learning}/{model}/{size}/{distillation}/{mode}`` (or ``.../pipeline``)."""
+        """``{domain}/{dataset}/{learning}/{model}/{size}/{distillation}/{mode}`` (or ``.../pipeline``,
+        ``.../baseline/{method}``)."""
         if name.is_pipeline:
             return self.root / name.domain / name.dataset / "pipeline"
+        if name.is_baseline:
+            return self.root / name.domain / name.dataset / "baseline" / name.model
         return (
             self.root / name.domain / name.dataset / name.learning / name.model
             / name.size / name.distillation / name.mode

@@ -65,6 +65,10 @@ class DomainAdapter(Protocol):
                source: int) -> GraphArrays:
         """Window graphs of ``table`` (``attack_codes``: per-record attack type in the dataset's shared list)."""
 
+    def window_statistics(self, table: RecordTable, fitted: FittedDomain, arrays: GraphArrays) -> tuple[np.ndarray, tuple[str, ...]]:
+        """(G, F) statistics of the records of each window of ``arrays`` (its graphs of ``table``) and
+        their F names: the features of the baselines (`kdgat_data.window_statistics`)."""
+
 
 _ADAPTERS: dict[str, DomainAdapter] = {}
 

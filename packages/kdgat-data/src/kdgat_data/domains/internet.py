@@ -124,6 +124,51 @@ def flow_graphs(table: FlowTable, attack_codes: np.ndarray, first: np.ndarray, s
     )
 
 
+FLOW_STATISTICS = ("flows", "hosts", "host_pairs", "distinct_ports", "max_fan_out", "port_entropy",
+                   "log_bytes_mean", "log_bytes_std", "log_packets_mean", "log_packets_std", "log_duration_mean",
+                   "log_duration_std", "tcp_share", "udp_share", "icmp_share", "failed_share", "log_span_s")
+
+
+def flow_window_statistics(table: FlowTable, arrays: GraphArrays) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(G, F) statistics of each window's flows: counts, hosts, ports and fan-out, byte / packet /
+    duration statistics, protocol and failed shares (vectorised over all windows)."""
+    from kdgat_data.window_statistics import range_means, range_stds
+
+    first, stop = np.asarray(arrays.window_start, np.int64), np.asarray(arrays.window_stop, np.int64)
+    g = len(first)
+    if not g:
+        return np.zeros((0, len(FLOW_STATISTICS)), np.float32), FLOW_STATISTICS
+    lengths = stop - first
+    window_of = np.repeat(np.arange(g, dtype=np.int64), lengths)
+    flow = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(first, lengths)
+    h = max(len(table.hosts), 1)
+    port = table.dst_port[flow].astype(np.int64) + 1  # -1 (unknown) -> 0
+    window_ports = np.unique(window_of * 65_537 + port)
+    distinct_ports = np.bincount(window_ports // 65_537, minlength=g)
+    pairs = np.unique((window_of * h + table.src[flow]) * h + table.dst[flow])
+    sources, destinations = np.unique(pairs // h, return_counts=True)  # distinct destinations per (window, source)
+    fan_out = np.zeros(g)
+    np.maximum.at(fan_out, sources // h, destinations)
+    port_counts_keys, port_counts = np.unique(window_of * 65_537 + port, return_counts=True)
+    owner = port_counts_keys // 65_537
+    share = port_counts / lengths[owner]
+    entropy = np.bincount(owner, -share * np.log(share), minlength=g)
+    total_bytes = np.log1p(table.bytes_out + table.bytes_in).astype(np.float64)
+    packets = np.log1p(table.packets_out + table.packets_in).astype(np.float64)
+    duration = np.log1p(np.maximum(table.duration, 0)).astype(np.float64)
+    proto = np.asarray(table.proto)
+    stats = np.column_stack([
+        lengths.astype(np.float64), np.diff(np.asarray(arrays.node_ptr)), np.bincount(pairs // (h * h), minlength=g),
+        distinct_ports, fan_out, entropy,
+        range_means(total_bytes, first, stop), range_stds(total_bytes, first, stop),
+        range_means(packets, first, stop), range_stds(packets, first, stop),
+        range_means(duration, first, stop), range_stds(duration, first, stop),
+        range_means(proto == 0, first, stop), range_means(proto == 1, first, stop), range_means(proto == 2, first, stop),
+        range_means(table.failed, first, stop), np.log1p(np.maximum(arrays.end_time - arrays.start_time, 0)),
+    ])
+    return stats.astype(np.float32), FLOW_STATISTICS
+
+
 class InternetAdapter:
     domain = "internet"
     feature_version = FEATURE_VERSION
@@ -141,6 +186,9 @@ class InternetAdapter:
         """Nothing to learn (hosts have no fixed vocabulary, features need no scale); keeps the time windows."""
         options = options or FlowOptions()
         return FittedDomain(state={"window_seconds": options.window_seconds, "stride_seconds": options.stride_seconds})
+
+    def window_statistics(self, table: FlowTable, fitted: FittedDomain, arrays: GraphArrays):
+        return flow_window_statistics(table, arrays)
 
     def graphs(self, table: FlowTable, fitted: FittedDomain, attack_codes: np.ndarray, window: int, stride: int,
                source: int) -> GraphArrays:

@@ -80,6 +80,9 @@ class WaterTreatmentAdapter:
             "edge_index": edge_index.tolist(), "correlation": correlation.tolist(),
         })
 
+    def window_statistics(self, table: SensorTable, fitted: FittedDomain, arrays: GraphArrays):
+        return plant_window_statistics(table, fitted, arrays)
+
     def graphs(self, table: SensorTable, fitted: FittedDomain, attack_codes: np.ndarray, window: int, stride: int,
                source: int) -> GraphArrays:
         state = fitted.state
@@ -90,10 +93,7 @@ class WaterTreatmentAdapter:
         e = edge_index.shape[1]
         starts = np.arange(0, len(table) - window + 1, stride, dtype=np.int64) if len(table) >= window else np.zeros(0, np.int64)
         g = len(starts)
-        z = ((table.values - np.asarray(state["mean"])) / np.asarray(state["std"])).astype(np.float32)  # (N, S)
-        views = np.lib.stride_tricks.sliding_window_view(z, window, axis=0)[starts]  # (G, S, W)
-        stats = np.stack([views.mean(-1), views.std(-1), views.min(-1), views.max(-1), views[..., -1],
-                          views[..., -1] - views[..., 0]], axis=-1)  # (G, S, 6)
+        views, stats = _tag_statistics(table, state, starts, window)  # (G, S, W), (G, S, 6)
         x = _squash(stats).reshape(g * s, len(NODE_FEATURES) - 1).astype(np.float32)
         centred = views - views.mean(-1, keepdims=True)  # (G, S, W)
         a, b = centred[:, edge_index[0]], centred[:, edge_index[1]]  # (G, E, W)
@@ -119,6 +119,30 @@ class WaterTreatmentAdapter:
             window_stop=starts + window, start_time=np.asarray(table.timestamp, np.float64)[starts],
             end_time=np.asarray(table.timestamp, np.float64)[starts + window - 1],
         )
+
+
+TAG_STATISTICS = ("mean", "std", "min", "max", "last", "change")
+
+
+def _tag_statistics(table: SensorTable, state: dict, starts: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """The z-scored readings of each window (G, S, W) and six statistics per tag (G, S, 6)."""
+    z = ((table.values - np.asarray(state["mean"])) / np.asarray(state["std"])).astype(np.float32)  # (N, S)
+    views = np.lib.stride_tricks.sliding_window_view(z, window, axis=0)[starts]  # (G, S, W)
+    stats = np.stack([views.mean(-1), views.std(-1), views.min(-1), views.max(-1), views[..., -1],
+                      views[..., -1] - views[..., 0]], axis=-1)  # (G, S, 6)
+    return views, stats
+
+
+def plant_window_statistics(table: SensorTable, fitted: FittedDomain, arrays: GraphArrays) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(G, S * 6) per-tag window statistics of the z-scored readings (the baselines' features)."""
+    starts = np.asarray(arrays.window_start, np.int64)
+    window = int(arrays.window_stop[0] - arrays.window_start[0]) if len(starts) else 2
+    sensors = fitted.state["sensors"]
+    names = tuple(f"{tag}_{stat}" for tag in sensors for stat in TAG_STATISTICS)
+    if not len(starts):
+        return np.zeros((0, len(names)), np.float32), names
+    _, stats = _tag_statistics(table, fitted.state, starts, window)
+    return stats.reshape(len(starts), -1).astype(np.float32), names
 
 
 ADAPTER = register_adapter(WaterTreatmentAdapter())

@@ -1,8 +1,14 @@
-"""The pipeline's comparison table: one row per model x variant, columns per test scenario.
+"""The pipeline's comparison table: one row per model x variant and baseline, columns per test scenario.
 
-Rows: VGAE, GAT and the DQN fusion (with its MLP and best-fixed-alpha comparators) for teacher,
-student and student+KD. Columns: parameters, measured inference windows/s, then F1, precision,
-recall, FPR and AUROC on each test scenario. Read from each stage's run.json metrics.
+Rows: the "all attack" reference (flag every window: what a detector must beat), the baselines,
+then VGAE, GAT and the DQN fusion (with its MLP and best-fixed-alpha comparators) for teacher,
+student and student+KD. Per row: parameters, measured inference windows/s and the threshold rule
+applied; per scenario: F1, precision, recall, FPR, AUROC, AUPRC and the median detection delay.
+The header gives every scenario's window count and attack share. Read from each run's run.json.
+
+Nothing here can mislead quietly: a scenario with fewer than `MIN_CLASS_WINDOWS` windows of a class
+(or a single class) prints every metric as a dash with a footnote, never 1.000 or 0.000, and an F1
+that does not beat the all-attack row by `MARGIN` is marked.
 """
 
 from __future__ import annotations
@@ -10,46 +16,117 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kdgat_schemas import RunRecord, atomic_write
 
-from kdgat_train.pipeline.dag import PipelineStage
-
-METRICS = ("f1", "precision", "recall", "fpr", "auroc")
+METRICS = ("f1", "precision", "recall", "fpr", "auroc", "auprc", "detection_delay_s_median")
+METRIC_LABELS = {"f1": "F1", "precision": "precision", "recall": "recall", "fpr": "FPR", "auroc": "AUROC",
+                 "auprc": "AUPRC", "detection_delay_s_median": "delay s"}
 MODEL_LABELS = {"vgae": "VGAE", "gat": "GAT", "dqn": "fusion DQN"}
 COMPARATORS = (("mlp", "fusion MLP"), ("fixed_alpha", "fusion fixed alpha"))
+MIN_CLASS_WINDOWS = 5
+MARGIN = 0.01
+ALL_ATTACK = "all attack"
+NO_GAIN_MARK = "‡"
+DEGENERATE_MARK = "—"
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    """One run that gives rows: ``model`` its family label, ``variant`` its variant, ``prefixes`` the
+    metric prefixes (and labels) of its rows ("" = the run's own detector)."""
+
+    model: str
+    variant: str
+    run_dir: str
+    prefixes: tuple[tuple[str, str], ...] = (("", ""),)
 
 
 @dataclass
 class ComparisonTable:
     scenarios: list[str]
     rows: list[dict]
+    windows: dict[str, tuple[int, int]] = field(default_factory=dict)  # scenario -> (attack, normal) windows
+
+    def degenerate(self, scenario: str) -> bool:
+        attack, normal = self.windows.get(scenario, (0, 0))
+        return min(attack, normal) < MIN_CLASS_WINDOWS
+
+    def all_attack_f1(self, scenario: str) -> float | None:
+        attack, normal = self.windows.get(scenario, (0, 0))
+        return 2 * attack / (2 * attack + normal) if attack + normal else None
 
     @property
     def columns(self) -> list[str]:
-        return ["model", "variant", "parameters", "windows_per_s",
-                *(f"{scenario}/{metric}" for scenario in self.scenarios for metric in METRICS), "run"]
+        per_scenario = [f"{s}/{m}" for s in self.scenarios for m in (*METRICS, "windows", "attack_share", "no_gain")]
+        return ["model", "variant", "parameters", "windows_per_s", "threshold_rule", *per_scenario, "run"]
+
+    def value(self, row: dict, scenario: str, metric: str):
+        """The printed value of a cell: ``None`` for a degenerate scenario (printed as a dash)."""
+        if self.degenerate(scenario):
+            return None
+        return row.get(f"{scenario}/{metric}")
+
+    def no_gain(self, row: dict, scenario: str) -> bool:
+        """F1 within `MARGIN` of flagging every window (or below it): the detector adds nothing."""
+        f1, reference = self.value(row, scenario, "f1"), self.all_attack_f1(scenario)
+        return row["model"] != ALL_ATTACK and f1 is not None and reference is not None and f1 < reference + MARGIN
 
     def to_csv(self) -> str:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
         writer.writeheader()
         for row in self.rows:
-            writer.writerow({key: _csv_value(row.get(key)) for key in self.columns})
+            cells = {key: row.get(key) for key in ("model", "variant", "parameters", "windows_per_s", "threshold_rule", "run")}
+            for scenario in self.scenarios:
+                attack, normal = self.windows.get(scenario, (0, 0))
+                cells |= {f"{scenario}/{m}": self.value(row, scenario, m) for m in METRICS}
+                cells |= {f"{scenario}/windows": attack + normal,
+                          f"{scenario}/attack_share": attack / (attack + normal) if attack + normal else None,
+                          f"{scenario}/no_gain": int(self.no_gain(row, scenario))}
+            writer.writerow({key: _csv_value(cells.get(key)) for key in self.columns})
         return buffer.getvalue()
 
+    def header_lines(self) -> list[str]:
+        lines = []
+        for scenario in self.scenarios:
+            attack, normal = self.windows.get(scenario, (0, 0))
+            share = f"{100 * attack / (attack + normal):.1f} %" if attack + normal else "—"
+            lines.append(f"- {scenario}: {attack + normal} windows ({attack} attack, {normal} normal; attack share {share})")
+        return lines
+
+    def footnotes(self) -> list[str]:
+        notes = [f"{NO_GAIN_MARK} F1 not above the all-attack row + {MARGIN} (flagging every window does as well): "
+                 "not a detection."]
+        degenerate = [s for s in self.scenarios if self.degenerate(s)]
+        if degenerate:
+            notes.append(f"{DEGENERATE_MARK} {', '.join(degenerate)}: fewer than {MIN_CLASS_WINDOWS} windows of a class, "
+                         "so every metric is undefined or degenerate and is not printed.")
+        fallbacks = sorted({row["threshold_rule"] for row in self.rows if "fallback" in str(row.get("threshold_rule"))})
+        if fallbacks:
+            notes.append("(fallback): validation had too few windows of a class for the configured rule; the threshold is "
+                         "the normal-window quantile shown (see each run's metrics.json).")
+        return notes
+
     def to_markdown(self, metrics: tuple[str, ...] = METRICS) -> str:
-        """The table as Markdown; ``metrics`` picks the per-scenario columns (all of them by default)."""
-        header = ["model", "variant", "params", "windows/s",
-                  *(f"{scenario} {metric}" for scenario in self.scenarios for metric in metrics)]
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        """The table as Markdown with its scenario header and footnotes; ``metrics`` picks the per-scenario columns."""
+        header = ["model", "variant", "params", "windows/s", "threshold",
+                  *(f"{scenario} {METRIC_LABELS[m]}" for scenario in self.scenarios for m in metrics)]
+        lines = ["Test scenarios:", *self.header_lines(), "",
+                 "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in self.rows:
-            cells = [row["model"], row["variant"], _count(row.get("parameters")), _count(row.get("windows_per_s"))]
-            cells += [_score(row.get(f"{scenario}/{metric}")) for scenario in self.scenarios for metric in metrics]
+            cells = [row["model"], row["variant"], _count(row.get("parameters")), _count(row.get("windows_per_s")),
+                     str(row.get("threshold_rule") or "—")]
+            for scenario in self.scenarios:
+                for metric in metrics:
+                    text = _score(self.value(row, scenario, metric), metric)
+                    if metric == "f1" and self.no_gain(row, scenario):
+                        text += f" {NO_GAIN_MARK}"
+                    cells.append(text)
             lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines) + "\n"
+        return "\n".join([*lines, "", *self.footnotes()]) + "\n"
 
     def write(self, folder: Path) -> tuple[Path, Path]:
         """``comparison.md`` and ``comparison.csv`` in ``folder`` (each written to a temporary name, then renamed)."""
@@ -59,22 +136,40 @@ class ComparisonTable:
         return written[0], written[1]
 
 
-def comparison_table(stages: list[PipelineStage], run_dirs: dict[str, str]) -> ComparisonTable:
-    """The table of the pipeline's stages, from the run.json of each stage's run folder."""
-    metrics = {stage.key: RunRecord.read(Path(run_dirs[stage.key])).metrics for stage in stages}
+def stage_entries(stages, run_dirs: dict[str, str]) -> list[TableEntry]:
+    """The table entries of the pipeline's graph-model stages (the fusion stage with its comparators)."""
+    entries = []
+    for stage in stages:
+        model = stage.name.model
+        prefixes = (("", MODEL_LABELS[model]),)
+        if model == "dqn":
+            prefixes += tuple((f"{prefix}/", label) for prefix, label in COMPARATORS)
+        entries.append(TableEntry(MODEL_LABELS[model], stage.variant_label, run_dirs[stage.key], prefixes))
+    return entries
+
+
+def comparison_table(entries: list[TableEntry]) -> ComparisonTable:
+    """The table of these runs, from each run folder's run.json; the all-attack row comes first."""
+    records = {entry.run_dir: RunRecord.read(Path(entry.run_dir)) for entry in entries}
+    metrics = {run: record.metrics for run, record in records.items()}
     scenarios = sorted({key.split("/")[1] for values in metrics.values() for key in values
                         if key.startswith("test/") and key.endswith("/f1")})
-    rows = []
-    for stage in stages:
-        values = metrics[stage.key]
-        model = stage.name.model
-        methods = [("", MODEL_LABELS[model])]
-        if model == "dqn":
-            methods += [(f"{prefix}/", label) for prefix, label in COMPARATORS]
-        for prefix, label in methods:
+    windows = {}
+    for scenario in scenarios:  # every run is evaluated on the same windows; take the first that has them
+        for values in metrics.values():
+            if f"test/{scenario}/attack_windows" in values:
+                windows[scenario] = (int(values[f"test/{scenario}/attack_windows"]), int(values[f"test/{scenario}/normal_windows"]))
+                break
+    rows = [_all_attack_row(scenarios, windows)]
+    for entry in entries:
+        values, tags = metrics[entry.run_dir], records[entry.run_dir].tags
+        for prefix, label in entry.prefixes:
             if prefix == "fixed_alpha/" and "fixed_alpha/alpha" in values:
                 label = f"{label} {values['fixed_alpha/alpha']:.2f}"
-            row = {"model": label, "variant": stage.variant_label, "run": run_dirs[stage.key],
+            rule = tags.get(f"{prefix}threshold_rule")
+            if rule and tags.get(f"{prefix}threshold_fallback"):
+                rule += " (fallback)"
+            row = {"model": label or entry.model, "variant": entry.variant, "run": entry.run_dir, "threshold_rule": rule,
                    "parameters": values.get("model/parameters"), "windows_per_s": values.get("model/inference_windows_per_s")}
             if prefix == "mlp/":
                 row["parameters"] = None  # the comparator's own size is not the detector's
@@ -82,17 +177,32 @@ def comparison_table(stages: list[PipelineStage], run_dirs: dict[str, str]) -> C
                 for metric in METRICS:
                     row[f"{scenario}/{metric}"] = values.get(f"{prefix}test/{scenario}/{metric}")
             rows.append(row)
-    order = {label: index for index, label in enumerate(["VGAE", "GAT", "fusion DQN", "fusion MLP"])}
-    rows.sort(key=lambda row: order.get(row["model"], len(order)))  # stable: variants stay in DAG order
-    return ComparisonTable(scenarios, rows)
+    order = {label: index for index, label in enumerate([ALL_ATTACK, "baseline", "VGAE", "GAT", "fusion DQN", "fusion MLP"])}
+    rows.sort(key=lambda row: order.get(row["model"].split(" ")[0] if row["model"].startswith("baseline") else row["model"],
+                                        len(order)))  # stable: variants stay in DAG order
+    return ComparisonTable(scenarios, rows, windows)
+
+
+def _all_attack_row(scenarios: list[str], windows: dict[str, tuple[int, int]]) -> dict:
+    """Flag every window: precision = attack share, recall 1, FPR 1, no ranking (AUROC undefined)."""
+    row = {"model": ALL_ATTACK, "variant": "reference", "run": "", "threshold_rule": "flag all", "parameters": 0.0}
+    for scenario in scenarios:
+        attack, normal = windows.get(scenario, (0, 0))
+        total = attack + normal
+        row |= {f"{scenario}/f1": 2 * attack / (2 * attack + normal) if total else None,
+                f"{scenario}/precision": attack / total if total else None, f"{scenario}/recall": 1.0 if attack else None,
+                f"{scenario}/fpr": 1.0 if normal else None}
+    return row
 
 
 def _csv_value(value):
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def _score(value) -> str:
-    return "—" if value is None or math.isnan(value) else f"{value:.3f}"
+def _score(value, metric: str = "f1") -> str:
+    if value is None or math.isnan(value):
+        return DEGENERATE_MARK
+    return f"{value:.2f}" if metric == "detection_delay_s_median" else f"{value:.3f}"
 
 
 def _count(value) -> str:

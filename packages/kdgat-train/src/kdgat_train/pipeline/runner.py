@@ -17,7 +17,7 @@ import yaml
 from kdgat_schemas import RunPaths, RunRecord, atomic_write
 
 from kdgat_train.config.run_settings import RunSettings
-from kdgat_train.pipeline.comparison import METRICS, comparison_table
+from kdgat_train.pipeline.comparison import ALL_ATTACK, METRICS, comparison_table, stage_entries
 from kdgat_train.pipeline.dag import pipeline_stages, stage_settings
 from kdgat_train.pipeline.settings import PipelineSettings
 from kdgat_train.tracked_run import TrackedRun
@@ -124,20 +124,22 @@ def _run_pipeline(settings: PipelineSettings, say, run_stage) -> Path:
             run_dirs[stage.key] = str(stage_dir)
             log.append({"stage": stage.key, "name": stage.name.format(), "run_dir": str(stage_dir), "reused": reused is not None})
             atomic_write(run.run_dir / "pipeline.json", json.dumps({"stages": log}, indent=2) + "\n")
-        table = comparison_table(stages, run_dirs)
+        table = comparison_table(stage_entries(stages, run_dirs))
         markdown, csv_path = table.write(run.run_dir)
         metrics = {}
         for row in table.rows:
+            if row["model"] == ALL_ATTACK:
+                continue
             label = f"{row['model']}_{row['variant']}".replace(" ", "_").replace("+", "_")
-            metrics.update({f"{label}/{scenario}/{metric}": row[f"{scenario}/{metric}"] for scenario in table.scenarios
-                            for metric in METRICS if row.get(f"{scenario}/{metric}") is not None})
+            metrics.update({f"{label}/{scenario}/{metric}": value for scenario in table.scenarios for metric in METRICS
+                            if (value := table.value(row, scenario, metric)) is not None and value == value})
         run.log_metrics(metrics)
         timings = {"total_s": time.perf_counter() - started, "stages_trained": float(sum(not s["reused"] for s in log)),
                    "stages_reused": float(sum(s["reused"] for s in log))}
         run.complete(timings=timings, artifacts=[run.run_dir / "pipeline.json", markdown, csv_path])
     run_dir = run.run_dir
-    say("\nF1 per test scenario (precision, recall, FPR and AUROC too in comparison.md / .csv):\n")
-    say(table.to_markdown(metrics=("f1",)))
+    say("\nF1 and FPR per test scenario (precision, recall, AUROC, AUPRC and delay too in comparison.md / .csv):\n")
+    say(table.to_markdown(metrics=("f1", "fpr")))
     minutes = (time.perf_counter() - started) / 60
     say(f"Pipeline {name} finished in {minutes:.1f} min "
         f"({int(timings['stages_trained'])} stages trained, {int(timings['stages_reused'])} reused).")
