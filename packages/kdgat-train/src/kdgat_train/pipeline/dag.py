@@ -41,3 +41,18 @@ def stage_settings(pipeline: PipelineSettings, stage: PipelineStage, run_dirs: d
         model_size_config=pipeline.model_sizes[f"{stage.name.model}_{stage.name.size}"],
         runs_root=pipeline.runs_root,
     )
+
+
+def baseline_settings(pipeline: PipelineSettings, method: str):
+    """The `BaselineSettings` of baseline ``method`` in this pipeline: its dataset, seed, threshold rule
+    and runs root (every other group at its default, so its reuse depends on nothing it does not use)."""
+    from kdgat_train.baselines.baseline_settings import BaselineSettings
+    from kdgat_train.config.settings import DeviceSettings
+
+    name = pipeline.name
+    return BaselineSettings(
+        experiment_name=f"{name.domain}_{name.dataset}_baseline_{method}",
+        training_config=TrainingSettings(seed=pipeline.training_config.seed), dataset_config=pipeline.dataset_config,
+        device=DeviceSettings(), distillation_config=DistillationSettings(), evaluation=pipeline.evaluation,
+        runs_root=pipeline.runs_root,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -17,8 +18,8 @@ import yaml
 from kdgat_schemas import RunPaths, RunRecord, atomic_write
 
 from kdgat_train.config.run_settings import RunSettings
-from kdgat_train.pipeline.comparison import ALL_ATTACK, METRICS, comparison_table, stage_entries
-from kdgat_train.pipeline.dag import pipeline_stages, stage_settings
+from kdgat_train.pipeline.comparison import ALL_ATTACK, METRICS, TableEntry, comparison_table, stage_entries
+from kdgat_train.pipeline.dag import baseline_settings, pipeline_stages, stage_settings
 from kdgat_train.pipeline.settings import PipelineSettings
 from kdgat_train.tracked_run import TrackedRun
 
@@ -50,8 +51,14 @@ def run_one_stage(settings: PipelineSettings, say=print) -> Path:
 
     stages = {s.key: s for s in pipeline_stages(settings.name, settings.pipeline.vgae_mode, settings.pipeline.gat_mode)}
     key = settings.pipeline.only
+    baselines = {f"baseline_{method}": method for method in settings.baseline_methods()}
+    if key in baselines:
+        baseline_dir, _ = _baseline_run(settings, baselines[key], say, f"{key}")
+        if baseline_dir is None:
+            raise ValueError(f"pipeline.only={key}: this baseline does not apply to {settings.name} (see above)")
+        return baseline_dir
     if key not in stages:
-        raise ValueError(f"pipeline.only={key!r}: expected one of {', '.join(stages)}")
+        raise ValueError(f"pipeline.only={key!r}: expected one of {', '.join([*stages, *baselines])}")
     run_dirs: dict[str, str] = {}
     for stage in stages.values():  # in DAG order, so a stage's own needs are resolved before it
         if stage.key == key:
@@ -94,6 +101,27 @@ def run_pipeline(settings: PipelineSettings, say=print) -> Path:
             handler.removeFilter(quiet)
 
 
+def _baseline_run(settings: PipelineSettings, method: str, say, label: str) -> tuple[Path | None, bool]:
+    """Fit (or reuse) baseline ``method``: its run folder (``None`` when it does not apply to this
+    dataset, said why) and whether it was reused."""
+    from kdgat_train.baselines.baseline_detectors import BaselineNotApplicable
+    from kdgat_train.baselines.baseline_stage import run_baseline
+
+    config = baseline_settings(settings, method)
+    if settings.run_dir and settings.pipeline.only:
+        config = config.model_copy(update={"run_dir": settings.run_dir})
+    reused = None if settings.pipeline.force else identical_completed_run(config)
+    if reused is not None:
+        say(f"{label} {config.name}: reusing {reused} (completed with an identical config)")
+        return reused, True
+    say(f"{label} {config.name}: fitting")
+    try:
+        return run_baseline(config), False
+    except BaselineNotApplicable as reason:
+        say(f"{label} {config.name}: skipped ({reason})")
+        return None, False
+
+
 class _QuietConsole(logging.Filter):
     """Drops Lightning's per-stage INFO lines ("Seed set", "GPU available", tips) from the console
     during a pipeline; each stage's train.log still gets them."""
@@ -124,13 +152,22 @@ def _run_pipeline(settings: PipelineSettings, say, run_stage) -> Path:
             run_dirs[stage.key] = str(stage_dir)
             log.append({"stage": stage.key, "name": stage.name.format(), "run_dir": str(stage_dir), "reused": reused is not None})
             atomic_write(run.run_dir / "pipeline.json", json.dumps({"stages": log}, indent=2) + "\n")
-        table = comparison_table(stage_entries(stages, run_dirs))
+        entries = stage_entries(stages, run_dirs)
+        for number, method in enumerate(settings.baseline_methods(), len(stages) + 1):
+            baseline_dir, reused = _baseline_run(settings, method, say, f"[{number}/{len(stages) + len(settings.baseline_methods())}]")
+            if baseline_dir is not None:
+                log.append({"stage": f"baseline_{method}", "name": baseline_settings(settings, method).experiment_name,
+                            "run_dir": str(baseline_dir), "reused": reused})
+                entries.append(TableEntry(f"baseline {method}", "baseline", str(baseline_dir), (("", f"baseline {method}"),)))
+        atomic_write(run.run_dir / "pipeline.json", json.dumps({"stages": log}, indent=2) + "\n")
+        table = comparison_table(entries)
         markdown, csv_path = table.write(run.run_dir)
         metrics = {}
         for row in table.rows:
             if row["model"] == ALL_ATTACK:
                 continue
-            label = f"{row['model']}_{row['variant']}".replace(" ", "_").replace("+", "_")
+            label = row["model"] if row["variant"] == "baseline" else f"{row['model']}_{row['variant']}"
+            label = re.sub(r"[^A-Za-z0-9_.-]", "_", label)  # MLflow metric names
             metrics.update({f"{label}/{scenario}/{metric}": value for scenario in table.scenarios for metric in METRICS
                             if (value := table.value(row, scenario, metric)) is not None and value == value})
         run.log_metrics(metrics)

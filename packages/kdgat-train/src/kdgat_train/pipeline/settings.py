@@ -28,10 +28,25 @@ class PipelineOptions(BaseModel):
         "all_samples", description="GAT stages train on all windows or with the VGAE-guided curriculum"
     )
     force: bool = Field(False, description="retrain every stage even when an identical completed run exists")
+    baselines: list[str] | None = Field(
+        None, description="baseline stages beside the graph models (gbdt, timing, pca, iforest); default: the domain's "
+        "(automotive: gbdt, timing, iforest; internet: gbdt, iforest; watertreatment: gbdt, pca, iforest); [] for none"
+    )
     only: str | None = Field(
         None, description="run just this stage (a key such as gat_student_standard); the stages it needs must have "
         "completed with identical configs (the cluster runs a pipeline as one job per stage this way)"
     )
+
+
+    @field_validator("baselines")
+    @classmethod
+    def _known_baselines(cls, value: list[str] | None) -> list[str] | None:
+        from kdgat_schemas import BASELINES
+
+        for method in value or []:
+            if method not in BASELINES:
+                raise ValueError(f"pipeline.baselines: {method!r} is not a baseline; expected some of {', '.join(BASELINES)}")
+        return value
 
 
 class PipelineSettings(SharedRunSettings):
@@ -64,3 +79,10 @@ class PipelineSettings(SharedRunSettings):
     @property
     def name(self) -> ExperimentName:
         return ExperimentName.parse(self.experiment_name)
+
+    def baseline_methods(self) -> list[str]:
+        """``pipeline.baselines``, or the domain's default baselines."""
+        from kdgat_train.baselines.baseline_detectors import DEFAULT_BASELINES
+
+        chosen = self.pipeline.baselines
+        return list(DEFAULT_BASELINES.get(self.name.domain, ())) if chosen is None else list(chosen)

@@ -1,0 +1,62 @@
+"""Baselines run as stages on the graph models' windows, thresholds and evaluation, and detect something."""
+
+import json
+
+import numpy as np
+import pytest
+from kdgat_schemas import RunRecord
+from kdgat_train.baselines.baseline_detectors import BaselineDetector, BaselineNotApplicable
+from kdgat_train.baselines.baseline_stage import run_baseline
+from kdgat_train.pipeline.dag import baseline_settings
+from kdgat_train.task import settings_from
+
+
+def _pipeline(project, overrides=()):
+    from hydra import compose, initialize
+    from kdgat_train.config.store import PRIMARY, register
+
+    register(project)
+    with initialize(version_base="1.3", config_path=None):
+        config = compose(config_name=PRIMARY, overrides=["config_store=automotive_synthetic_pipeline", "device=cpu",
+                                                          *overrides])
+    return settings_from(config)
+
+
+@pytest.fixture(scope="module")
+def runs_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("baseline_runs")  # one MLflow database for every baseline run here
+
+
+@pytest.mark.parametrize("method", ["timing", "gbdt", "iforest", "pca"])
+def test_a_baseline_stage_records_a_run_like_every_stage(project, runs_root, method):
+    pipeline = _pipeline(project, [f"runs_root={runs_root}", "evaluation.min_class_windows=2"])
+    run_dir = run_baseline(baseline_settings(pipeline, method))
+    assert run_dir.parent.as_posix().endswith(f"automotive/synthetic/baseline/{method}")
+    record = RunRecord.read(run_dir)
+    assert record.status == "COMPLETED" and record.tags["baseline"] == method and record.tags["threshold_rule"]
+    assert record.metrics["model/parameters"] > 0 and record.metrics["model/inference_windows_per_s"] > 0
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert {"val", "test/dos", "test/fuzzing"} <= set(metrics) and (run_dir / "scores.parquet").is_file()
+    if method == "timing":  # a DoS flood breaks every ID's period: the timing rule ranks it first
+        assert metrics["test/dos"]["auroc"] > 0.9
+
+
+def test_baselines_are_not_constant_and_unsupervised_ones_never_see_attacks():
+    rng = np.random.default_rng(0)
+    normal = rng.normal(0, 1, (300, 4))
+    attack = rng.normal(3, 1, (60, 4))
+    stats = np.concatenate([normal, attack]).astype(np.float32)
+    labels = np.array([0] * 300 + [1] * 60)
+    names = ("a", "b", "c", "d")
+    for method in ("gbdt", "iforest", "pca"):
+        detector = BaselineDetector(method=method, names=names, seed=1).fit(stats, labels)
+        scores = detector.score(stats)
+        assert scores[labels == 1].mean() > scores[labels == 0].mean(), method  # it separates the classes
+    # the unsupervised fits ignore attack windows: fitting on normals only gives the same model
+    fitted = BaselineDetector(method="pca", names=names).fit(stats, labels).score(stats)
+    normals_only = BaselineDetector(method="pca", names=names).fit(normal.astype(np.float32), np.zeros(300)).score(stats)
+    np.testing.assert_allclose(fitted, normals_only)
+    with pytest.raises(BaselineNotApplicable, match="attack and normal"):
+        BaselineDetector(method="gbdt", names=names).fit(normal.astype(np.float32), np.zeros(300))
+    with pytest.raises(BaselineNotApplicable, match="CAN frames"):
+        BaselineDetector(method="timing", names=names).fit(stats, labels)
