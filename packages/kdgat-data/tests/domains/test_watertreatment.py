@@ -19,7 +19,7 @@ def test_features_of_a_tiny_window_by_hand():
     train = _table([[0, 0, 5], [2, 4, 5], [4, 8, 5], [2, 4, 5]])  # A and B perfectly correlated, C constant
     adapter = adapter_for("watertreatment")
     fitted = adapter.fit([train])
-    mean, std = np.array([2.0, 4.0, 5.0]), np.array([np.sqrt(2.0), np.sqrt(8.0), 1.0])  # C: constant -> std 1
+    mean, std = np.array([2.0, 4.0, 5.0]), np.array([np.sqrt(2.0), np.sqrt(8.0), 0.05])  # C constant: 1 % of its magnitude
     assert fitted.state["mean"] == pytest.approx(mean.tolist()) and fitted.state["std"] == pytest.approx(std.tolist())
     assert fitted.vocabulary == [0, 1, 2]
     window = _table([[2, 4, 5], [4, 4, 5], [6, 4, 5]], labels=[0, 1, 0])
@@ -73,6 +73,30 @@ def test_inspect_and_build_the_shared_batadal_folder(tmp_path):
     assert [f.frames for f in summary.files] == [8761, 4177]  # the attack-window table is not read as data
     assert [f.attack_frames for f in summary.files] == [0, 219] and summary.files[0].distinct_ids == 43
     cache = build_cache(dataset, window=24, stride=6, cache_root=tmp_path)
-    assert cache.manifest.feature_version == "water-v1" and cache.manifest.vocabulary_size == 44
+    assert cache.manifest.feature_version == "water-v2" and cache.manifest.vocabulary_size == 44
     train = cache.split("train")
     assert train.x.shape[1] == 6 and train.edge_attr.shape[1] == 3 and np.all((train.x >= 0) & (train.x <= 1))
+
+
+def test_near_constant_training_tags_do_not_overflow_or_explode():
+    """A tag that barely moves in training (std 1e-7) and then changes in test gives finite,
+    unsaturated-below-1 features and no overflow warning (BATADAL printed one on every build)."""
+    import warnings
+
+    from kdgat_data.domains.watertreatment import WaterTreatmentAdapter
+    from kdgat_data.sensors import SensorTable
+
+    n = 200
+    values = np.column_stack([np.sin(np.arange(n) / 5), 1.0 + 1e-7 * np.random.default_rng(0).normal(size=n)])
+    train = SensorTable(timestamp=np.arange(n, dtype=np.float64), values=values, sensors=("wave", "pump"),
+                        label=np.zeros(n, np.uint8), attack_type=np.zeros(n, np.int16))
+    adapter = WaterTreatmentAdapter()
+    fitted = adapter.fit([train])
+    shifted = values.copy()
+    shifted[:, 1] = -200.0  # the pump reading jumps far outside anything seen in training
+    test = SensorTable(timestamp=train.timestamp, values=shifted, sensors=train.sensors, label=train.label,
+                       attack_type=train.attack_type)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        graphs = adapter.graphs(test, fitted, np.zeros(n, np.int16), 20, 20, 0)
+    assert np.isfinite(graphs.x).all() and fitted.state["std"][1] >= 0.01

@@ -49,6 +49,20 @@ def test_column_mapped_user_csv_with_hex_payload_column(tmp_path, write):
     assert table.attack_counts() == {"evil": 1}
 
 
+def test_boolean_labels_are_read_as_labels_and_unknown_values_are_errors(tmp_path, write):
+    """A mapping that leaves the labels to the defaults: False/True is normal/attack; any value it
+    does not know is an error naming the file, line and value, never a guessed attack."""
+    from kdgat_data.readers.errors import DataFormatError
+
+    mapping = ColumnMapping(timestamp="t", id="id", payload="data", label="ANOMALY")
+    booleans = write(tmp_path / "daga.csv", "t,id,data,ANOMALY\n0.1,123,0102,False\n0.2,124,0102,True\n0.3,123,01,False\n")
+    table, _ = read_frames(booleans, ReaderOptions(format="column_mapped", mapping=mapping))
+    assert table.label.tolist() == [0, 1, 0]
+    unknown = write(tmp_path / "odd.csv", "t,id,data,ANOMALY\n0.1,123,0102,False\n0.2,124,0102,Suspicious\n")
+    with pytest.raises(DataFormatError, match=r"odd.csv:3: ANOMALY: .*got 'Suspicious'.*normal_values"):
+        read_frames(unknown, ReaderOptions(format="column_mapped", mapping=mapping))
+
+
 def test_candump_screen_and_log_are_detected(tmp_path, write):
     screen = write(tmp_path / "s.log", " (000.000000)  can0  18FCF200   [2]  E1 FF\n")
     log = write(tmp_path / "l.log", "(1676937898.314919) can0 08FE6E0B#FFFE\n")

@@ -21,7 +21,7 @@ from kdgat_data.graphs.arrays import GraphArrays
 from kdgat_data.readers.sensor_csv import SensorCsvOptions, read_sensor_csv
 from kdgat_data.sensors import SensorTable
 
-FEATURE_VERSION = "water-v1"
+FEATURE_VERSION = "water-v2"  # v2: overflow-free squash, std floored at 1 % of each tag's scale
 NODE_FEATURES = ("tag_index", "mean", "std", "min", "max", "last", "slope")
 EDGE_FEATURES = ("training_correlation", "window_correlation", "mean_difference")
 CORRELATION_THRESHOLD = 0.5
@@ -29,7 +29,8 @@ MIN_NEIGHBOURS = 2
 
 
 def _squash(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    """The logistic, written with tanh so that no z overflows (``exp(-z)`` does beyond about -88)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, np.float64)))
 
 
 def learn_topology(z: np.ndarray, threshold: float = CORRELATION_THRESHOLD, min_neighbours: int = MIN_NEIGHBOURS):
@@ -73,7 +74,10 @@ class WaterTreatmentAdapter:
         if len(normal) < 2:
             raise ValueError("the training split has fewer than 2 normal rows to normalise on")
         mean, std = normal.mean(0), normal.std(0)
-        std = np.where(std > 1e-9, std, 1.0)  # constant tags: z = 0
+        # a near-constant training tag (a pump that never switched) must not turn a tiny change into a
+        # z-score of millions: its scale is at least 1 % of the tag's magnitude or range (1.0 when all zero)
+        magnitude = np.maximum(np.abs(mean), normal.max(0) - normal.min(0))
+        std = np.maximum(std, 0.01 * np.where(magnitude > 0, magnitude, 100.0))
         edge_index, correlation = learn_topology((normal - mean) / std)
         return FittedDomain(vocabulary=list(range(len(sensors))), state={
             "sensors": list(sensors), "mean": mean.tolist(), "std": std.tolist(),

@@ -76,15 +76,17 @@ def read_column_mapped(
             [get(ref) for ref in mapping.bytes], bad, [_name(ref) for ref in mapping.bytes], dlc=dlc
         )
     label = names = None
+    names_open = "normal_values" in mapping.model_fields_set
     if mapping.label is not None:
         label, names = columns.labels(
-            get(mapping.label), bad, _name(mapping.label), mapping.normal_values, mapping.attack_values
+            get(mapping.label), bad, _name(mapping.label), mapping.normal_values, mapping.attack_values,
+            attack_names_open=names_open,
         )
     keep, skipped = bad.resolve(on_bad_row)
     table = FrameTable.build(
         timestamp=timestamp[keep], can_id=can_id[keep], dlc=dlc[keep], payload=payload[keep],
         label=None if label is None else label[keep],
-        attack_names=None if names is None or _binary(mapping) else names[keep],
+        attack_names=None if names is None or _binary(mapping) or not names_open else names[keep],
         attack_type=attack_type, source=str(path),
     )
     return table, ReadReport(str(path), FORMAT, n_rows, skipped)

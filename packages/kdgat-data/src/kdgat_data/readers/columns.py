@@ -100,25 +100,36 @@ def dlc_values(series: pl.Series, bad: BadRows, field: str) -> np.ndarray:
     return np.clip(values, 0, 8)
 
 
+DEFAULT_ATTACK_VALUES = ["1", "Attack", "T", "True", "true", "TRUE"]
+BOOLEAN_NORMAL_VALUES = ["False", "false", "FALSE"]
+
+
 def labels(
-    series: pl.Series, bad: BadRows, field: str, normal_values: list[str], attack_values: list[str] | None
+    series: pl.Series, bad: BadRows, field: str, normal_values: list[str], attack_values: list[str] | None,
+    *, attack_names_open: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Label column -> ``(label 0/1, attack name per row)``.
 
     Values in ``normal_values`` are normal; with ``attack_values`` given, only those are attacks and
-    anything else is a bad row; without it every other non-empty value is an attack whose name is
-    the value itself (lower case).
+    anything else is a bad row. Without it, and with ``attack_names_open`` (the mapping named its
+    normal values), every other non-empty value is an attack whose name is the value itself (lower
+    case). With neither (a mapping that left the labels to the defaults), only the default normal
+    values, ``False`` and `DEFAULT_ATTACK_VALUES` are accepted: any other value is a bad row naming
+    the line and the value, never a guessed attack.
     """
     text = series.str.strip_chars()
+    if attack_values is None and not attack_names_open:
+        normal_values, attack_values = [*normal_values, *BOOLEAN_NORMAL_VALUES], DEFAULT_ATTACK_VALUES
     is_normal = text.is_in(normal_values).fill_null(False).to_numpy()
     if attack_values is None:
         is_attack = (~is_normal) & text.is_not_null().to_numpy() & (text.fill_null("").str.len_bytes().to_numpy() > 0)
     else:
         is_attack = text.is_in(attack_values).fill_null(False).to_numpy()
     allowed = normal_values + (attack_values or ["any other value for an attack"])
+    hint = "" if attack_names_open else " (name the label values in the mapping: normal_values, attack_values)"
     bad.add(
         ~(is_normal | is_attack),
-        lambda r: f"{field}: expected one of {', '.join(map(str, allowed))}, got {_quote(series, r)}",
+        lambda r: f"{field}: expected one of {', '.join(map(str, allowed))}, got {_quote(series, r)}{hint}",
     )
     names = text.fill_null("").str.to_lowercase().to_numpy()
     return is_attack.astype(np.uint8), names
