@@ -56,6 +56,10 @@ def test_baselines_are_not_constant_and_unsupervised_ones_never_see_attacks():
     fitted = BaselineDetector(method="pca", names=names).fit(stats, labels).score(stats)
     normals_only = BaselineDetector(method="pca", names=names).fit(normal.astype(np.float32), np.zeros(300)).score(stats)
     np.testing.assert_allclose(fitted, normals_only)
+    # plant windows far outside training (BATADAL): float32 statistics whose squares overflow float32
+    far = np.concatenate([normal, normal[:5] * 1e20]).astype(np.float32)
+    far_scores = BaselineDetector(method="pca", names=names).fit(normal.astype(np.float32), np.zeros(300)).score(far)
+    assert np.isfinite(far_scores).all() and far_scores[-5:].min() > far_scores[:-5].max()
     with pytest.raises(BaselineNotApplicable, match="attack and normal"):
         BaselineDetector(method="gbdt", names=names).fit(normal.astype(np.float32), np.zeros(300))
     with pytest.raises(BaselineNotApplicable, match="CAN frames"):

@@ -47,6 +47,7 @@ class BaselineDetector:
         self.parameters = 0.0
 
     def fit(self, stats: np.ndarray, labels: np.ndarray) -> BaselineDetector:
+        stats = np.asarray(stats, np.float64)  # float32 squares overflow on far-out plant windows
         labels = np.asarray(labels).astype(int)
         normal = stats[labels == 0]
         if self.method == "gbdt":
@@ -82,6 +83,7 @@ class BaselineDetector:
         """(G,) attack scores, higher = more attack-like."""
         if not len(stats):
             return np.zeros(0)
+        stats = np.asarray(stats, np.float64)
         if self.method == "gbdt":
             return self.model.predict_proba(stats)[:, 1].astype(np.float64)
         if self.method == "timing":
