@@ -144,3 +144,25 @@ def test_window_statistics_describe_each_windows_records(cache, tiny_synthetic):
     # the DoS flood injects frames far faster than any ID's training period: its timing z-score stands out
     attack = np.asarray(store.y) == 1
     assert column["id_gap_z_max_abs"][attack].mean() > column["id_gap_z_max_abs"][~attack].mean()
+
+
+def test_catalog_validation_files_and_per_file_tails(tiny_synthetic, tmp_path, cache):
+    from kdgat_data.catalog import Dataset, DatasetEntry
+
+    entry = DatasetEntry(path=str(tiny_synthetic), validation=["train_02_with_attacks/dos-1.csv"],
+                         validation_fractions={"train_01_attack_free/*": 0.5})
+    chosen = build_cache(Dataset("tiny", "automotive", tiny_synthetic, entry), window=50, stride=50, cache_root=tmp_path)
+    m = chosen.manifest
+    roles = {s.path: (i, s) for i, s in enumerate(m.sources)}
+    dos_index, dos = roles["train_02_with_attacks/dos-1.csv"]
+    normal_index, normal = roles["train_01_attack_free/normal-1.csv"]
+    assert dos.role == "validation"
+    train, val = chosen.split("train"), chosen.split("val")
+    assert not (train.source == dos_index).any()  # never trained on
+    assert (val.source == dos_index).sum() == dos.frames // 50  # the whole file validates
+    assert m.validation_fractions["train_01_attack_free/normal-1.csv"] == 0.5
+    assert m.validation_fractions["train_02_with_attacks/fuzzing-1.csv"] == 0.2
+    tail = val.window_start[val.source == normal_index]
+    assert tail.min() >= normal.frames // 2 and len(tail) == (normal.frames - round(normal.frames * 0.5)) // 50
+    assert m.splits["val"].attack_windows > cache.manifest.splits["val"].attack_windows
+    assert chosen.path.name != cache.path.name  # a different validation plan is a different cache

@@ -55,3 +55,29 @@ def test_cli_start_up_imports_neither_torch_nor_polars():
     code = "import sys; from kdgat_data.cli import main; print('torch' in sys.modules, 'polars' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_inspect_counts_the_validation_windows_the_cache_builds(tiny_synthetic, tmp_path):
+    import re
+
+    from kdgat_data.cache import build_cache
+    from kdgat_data.catalog import resolve_dataset
+
+    runner = CliRunner()
+    result = runner.invoke(main, ["inspect", str(tiny_synthetic), "--window", "50", "--stride", "50"])
+    assert result.exit_code == 0, result.output
+    normal, attack = map(int, re.search(r"validation: (\d+) normal and (\d+) attack windows", result.output).groups())
+    val = build_cache(resolve_dataset(str(tiny_synthetic)), window=50, stride=50, cache_root=tmp_path).manifest.splits["val"]
+    assert (normal, attack) == (val.normal_windows, val.attack_windows)
+    assert attack < 30 and "warning: validation has" in result.output and "fewer than 30 attack" in result.output
+
+    catalog = tmp_path / "configs" / "datasets.yaml"  # the whole DoS capture validates: attacks in validation
+    catalog.parent.mkdir()
+    catalog.write_text(f"datasets:\n  tiny:\n    path: {tiny_synthetic}\n"
+                       f"    validation: [train_02_with_attacks/dos-1.csv]\n")
+    result = runner.invoke(main, ["inspect", "tiny", "--catalog", str(catalog), "--window", "50", "--stride", "50",
+                                  "--min-class-windows", "5"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"dos-1.csv\s+validation ", result.output)
+    normal, attack = map(int, re.search(r"validation: (\d+) normal and (\d+) attack windows", result.output).groups())
+    assert attack >= 5 and "warning" not in result.output

@@ -47,3 +47,17 @@ def test_byte_identical_files_are_kept_once_and_test_copies_of_training_files_dr
     kept = next(s.path for s in copies if s.role == "train")
     assert sources["test_09_leak/normal.csv"].role == "duplicate"
     assert sources["test_09_leak/normal.csv"].duplicate_of == kept
+
+
+def test_named_validation_files_leave_the_training_files(tiny_synthetic):
+    files = discover_files(tiny_synthetic, validation=["train_02_with_attacks/dos-1.csv"])
+    names = [p.name for p in files.train]
+    assert "dos-1.csv" not in names and "normal-1.csv" in names
+    assert [p.name for p in files.validation] == ["dos-1.csv"]
+    roles = {s.path: s.role for s in dedupe_sources(files)}
+    assert roles["train_02_with_attacks/dos-1.csv"] == "validation"
+
+
+def test_a_validation_file_that_is_also_a_test_file_is_refused(tiny_synthetic):
+    with pytest.raises(ValueError, match="both a validation file and a file of test scenario 'dos'"):
+        discover_files(tiny_synthetic, validation=["test_01_dos/*.csv"])

@@ -19,3 +19,19 @@ def test_validation_is_the_time_contiguous_tail():
 def test_bad_fraction_is_refused():
     with pytest.raises(ValueError, match="validation_fraction"):
         split_train_validation(_table(10), 1.0)
+
+
+def test_tail_fractions_per_file_first_matching_pattern_wins():
+    from kdgat_data.splits import tail_fractions
+
+    files = ["train_01/normal-1.csv", "train_02/dos-1.csv", "train_02/fuzzing-1.csv"]
+    fractions = tail_fractions(files, 0.2, {"train_02/dos-*": 0.5, "train_02/*": 0.0})
+    assert fractions == {"train_01/normal-1.csv": 0.2, "train_02/dos-1.csv": 0.5, "train_02/fuzzing-1.csv": 0.0}
+    assert tail_fractions(files, 0.3, None) == dict.fromkeys(files, 0.3)
+
+
+def test_tail_fraction_pattern_matching_nothing_is_an_error():
+    from kdgat_data.splits import tail_fractions
+
+    with pytest.raises(ValueError, match="'train_03/\\*' matches no training file"):
+        tail_fractions(["train_01/a.csv"], 0.2, {"train_03/*": 0.5})

@@ -4,7 +4,8 @@ Layout of one cache folder ``<cache_root>/<dataset>/<cache_key>/``::
 
     manifest.json             kdgat-schemas DatasetManifest
     train/*.npy               GraphArrays of the training windows
-    val/*.npy                 the validation windows (tails of the training files)
+    val/*.npy                 the validation windows (tails of the training files, plus any named
+                              validation files)
     test/<scenario>/*.npy     one store per test scenario
 
 The key hashes the source files' sha256, W, S, the validation fraction, the feature version and
@@ -34,7 +35,7 @@ from kdgat_data.frames import NORMAL, remap_attack_types
 from kdgat_data.graphs import GraphArrays
 from kdgat_data.layout import DatasetFiles, dedupe_sources, discover_files
 from kdgat_data.readers import OnBadRow, ReaderOptions
-from kdgat_data.splits import split_train_validation
+from kdgat_data.splits import split_train_validation, tail_fractions
 from kdgat_data.vocabulary import Vocabulary
 from kdgat_data.window_statistics import load_statistics, save_names, save_statistics
 
@@ -107,14 +108,19 @@ def build_cache(
     ensure_generated(dataset, progress)
     options = dataset.entry.reader_options(on_bad_row, dataset.root)
     adapter = adapter_for(dataset.domain)
-    files = _accepted(discover_files(dataset.root, dataset.entry.train, dataset.entry.test), adapter)
+    entry = dataset.entry
+    files = _accepted(discover_files(dataset.root, entry.train, entry.test, entry.validation), adapter)
     if not files.train:
         raise FileNotFoundError(f"{dataset.root}: no training capture files found")
     sources = dedupe_sources(files)
+    fractions = tail_fractions([s.path for s in sources if s.role == "train"], validation_fraction,
+                               entry.validation_fractions)
+    recorded_fractions = fractions if entry.validation_fractions else {}
     key = build_cache_key(
         sources=[(s.path, s.sha256, s.role, s.scenario) for s in sources],
         window=window, stride=stride, validation_fraction=validation_fraction,
         feature_version=adapter.feature_version, reader_options=options.fingerprint(), cache_layout=CACHE_LAYOUT,
+        validation_fractions=recorded_fractions,
     )
     target = Path(cache_root or default_cache_root()) / dataset.name / key
     if (target / MANIFEST).is_file():
@@ -124,7 +130,8 @@ def build_cache(
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=target.parent))
     try:
-        manifest = _build_into(staging, dataset, files.root, sources, options, window, stride, validation_fraction, progress)
+        manifest = _build_into(staging, dataset, files.root, sources, options, window, stride, validation_fraction,
+                               recorded_fractions, progress)
         try:
             os.replace(staging, target)
         except OSError:  # another process finished the same cache first: keep theirs
@@ -140,6 +147,7 @@ def _accepted(files: DatasetFiles, adapter) -> DatasetFiles:
     """Drop files the domain does not read as records (an attack-window table next to plant CSVs)."""
     accepts = getattr(adapter, "accepts", lambda _: True)
     return replace(files, train=[p for p in files.train if accepts(p)],
+                   validation=[p for p in files.validation if accepts(p)],
                    test={s: [p for p in ps if accepts(p)] for s, ps in files.test.items()})
 
 
@@ -177,6 +185,7 @@ def _build_into(
     window: int,
     stride: int,
     validation_fraction: float,
+    validation_fractions: dict[str, float],
     progress: Callable[[str], None],
 ) -> DatasetManifest:
     adapter = adapter_for(dataset.domain)
@@ -197,7 +206,8 @@ def _build_into(
         codes[index] = remap_attack_types(table, attack_types)
         counted.append(source.model_copy(update={"frames": len(table), "attack_frames": table.attack_frames}))
 
-    train_parts = {i: split_train_validation(tables[i], validation_fraction) for i, s in enumerate(sources) if s.role == "train"}
+    train_parts = {i: split_train_validation(tables[i], validation_fractions.get(s.path, validation_fraction))
+                   for i, s in enumerate(sources) if s.role == "train"}
     fitted = adapter.fit([head for head, _ in train_parts.values()], options)  # training heads only: no leakage
 
     statistic_names: list[tuple[str, ...]] = []
@@ -217,7 +227,9 @@ def _build_into(
         split_parts["train"].append(graphs_of(index, head, 0))
         split_parts["val"].append(graphs_of(index, tail, len(head)))
     for index, source in enumerate(sources):
-        if source.role == "test":
+        if source.role == "validation":  # a whole named validation file
+            split_parts["val"].append(graphs_of(index, tables[index], 0))
+        elif source.role == "test":
             split_parts.setdefault(f"test/{source.scenario}", []).append(graphs_of(index, tables[index], 0))
 
     summaries = {}
@@ -239,7 +251,7 @@ def _build_into(
         validation_fraction=validation_fraction, feature_version=adapter.feature_version,
         node_features=list(adapter.node_features), edge_features=list(adapter.edge_features), sources=counted,
         vocabulary=fitted.vocabulary, splits=summaries, attack_types=attack_types,
-        reader_options=options.fingerprint(),
+        reader_options=options.fingerprint(), validation_fractions=validation_fractions,
     )
     if len(set(statistic_names)) > 1:
         raise ValueError(f"{dataset.name}: the window statistics differ between source files")

@@ -67,6 +67,10 @@ class DatasetEntry(BaseModel):
     attack_ids: list[int | str] | None = Field(None, description="label rule for unlabelled logs (hex IDs)")
     train: list[str] | None = Field(None, description="glob patterns of training files (else discovered)")
     test: dict[str, list[str]] | None = Field(None, description="scenario -> glob patterns (else discovered)")
+    validation: list[str] | None = Field(None, description="glob patterns of whole validation files (never trained on)")
+    validation_fractions: dict[str, float] | None = Field(
+        None, description="glob pattern -> validation tail fraction of the training files it matches "
+                          "(others: the run's dataset_config.validation_fraction); 0 = no tail")
     synthetic: SyntheticSpec | None = None
     token: str | None = Field(None, description="dataset token in experiment names (default: the key without "
                                                 "underscores); lets two domains both have e.g. a 'synthetic' dataset")
@@ -74,6 +78,14 @@ class DatasetEntry(BaseModel):
     flows: FlowSettings | None = Field(None, description="flow labels and time windows (internet)")
     window: int | None = Field(None, ge=2, description="default window W for this dataset (else 100)")
     stride: int | None = Field(None, ge=1, description="default stride S for this dataset (else 100)")
+
+    @field_validator("validation_fractions")
+    @classmethod
+    def _fractions_in_range(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for pattern, fraction in (value or {}).items():
+            if not 0.0 <= fraction < 1.0:
+                raise ValueError(f"fraction of {pattern!r} must be in [0, 1), got {fraction}")
+        return value
 
     @field_validator("domain", mode="before")
     @classmethod

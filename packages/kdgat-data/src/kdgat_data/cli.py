@@ -77,18 +77,27 @@ def synth(out_dir: Path, frames: int, seed: int, attacks: str | None, attack_sha
 @click.option("--format", "fmt", default=None, help="Reader format (detected per file when omitted).")
 @click.option("--window", type=int, default=None, help="Records per window W (default: the catalog entry's, else 100).")
 @click.option("--stride", type=int, default=None, help="Records between window starts S (default: the entry's, else 100).")
+@click.option("--validation-fraction", default=0.2, show_default=True,
+              help="Tail share of each training file used for validation (the catalog's validation_fractions override it).")
+@click.option("--min-class-windows", default=None, type=int,
+              help="Warn when validation has fewer windows of a class (default: evaluation.min_class_windows, 30).")
 @click.option("--on-bad-row", default="error", type=ON_BAD_ROW, show_default=True)
 @click.option("--catalog", default=None, type=click.Path(dir_okay=False), help="Catalog file (default configs/datasets.yaml).")
 @_friendly_errors
-def inspect(dataset: str, fmt: str | None, window: int, stride: int, on_bad_row: str, catalog: str | None) -> None:
-    """Frames, IDs, attack share, windows and graph sizes per file of DATASET (catalog key or path)."""
+def inspect(dataset: str, fmt: str | None, window: int, stride: int, validation_fraction: float,
+            min_class_windows: int | None, on_bad_row: str, catalog: str | None) -> None:
+    """Frames, IDs, attack share, windows, graph sizes and validation windows per file of DATASET
+    (catalog key or path)."""
+    from kdgat_schemas import DEFAULT_MIN_CLASS_WINDOWS, class_shortfall
+
     from kdgat_data.cache import ensure_generated
     from kdgat_data.inspection import inspect_dataset
 
     resolved = _dataset(dataset, catalog, fmt)
     window, stride = window or resolved.entry.window or 100, stride or resolved.entry.stride or 100
     ensure_generated(resolved, click.echo)
-    summary = inspect_dataset(resolved, resolved.entry.reader_options(on_bad_row, resolved.root), window, stride)
+    summary = inspect_dataset(resolved, resolved.entry.reader_options(on_bad_row, resolved.root), window, stride,
+                              validation_fraction)
     click.echo(f"{summary.name}: {summary.root}  (W={window}, S={stride})")
     header = f"{'file':<48} {'role':<22} {'format':<15} {'frames':>8} {'IDs':>5} {'attack':>8} {'share':>7} {'windows':>8} {'atk win':>8} {'nodes/g':>8} {'edges/g':>8}"
     click.echo(header)
@@ -104,10 +113,19 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, on_bad_row:
         if f.skipped_rows:
             details.append(f"{f.skipped_rows} bad rows skipped")
         details.append(f"nodes {f.nodes_per_graph[1]}-{f.nodes_per_graph[2]}, edges {f.edges_per_graph[1]}-{f.edges_per_graph[2]}")
+        if f.role in ("train", "validation"):
+            details.append(f"validation {f.validation_windows - f.validation_attack_windows} normal / "
+                           f"{f.validation_attack_windows} attack windows")
         click.echo(f"{'':<4}{'; '.join(details)}")
     share = summary.attack_windows / summary.windows if summary.windows else 0.0
     click.echo(f"total: {len(summary.files)} files, {summary.frames} frames, {summary.windows} windows, "
                f"{summary.attack_windows} attack windows ({share:.2%}), {summary.windows - summary.attack_windows} normal")
+    normal, attack = summary.validation_windows
+    click.echo(f"validation: {normal} normal and {attack} attack windows")
+    shortfall = class_shortfall(normal, attack, min_class_windows or DEFAULT_MIN_CLASS_WINDOWS)
+    if shortfall:
+        click.echo(f"warning: validation has {shortfall}; name validation files or set validation_fractions in "
+                   f"the catalog entry", err=True)
 
 
 @main.command()

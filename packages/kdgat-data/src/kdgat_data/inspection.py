@@ -10,6 +10,7 @@ import numpy as np
 from kdgat_data.catalog import Dataset
 from kdgat_data.domains import adapter_for
 from kdgat_data.layout import discover_files, relative_path
+from kdgat_data.splits import split_train_validation, tail_fractions
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class FileSummary:
     attack_windows: int
     nodes_per_graph: tuple[float, int, int]  # mean, min, max
     edges_per_graph: tuple[float, int, int]
+    validation_windows: int = 0  # windows this file gives the validation split (a training file's tail)
+    validation_attack_windows: int = 0
 
     @property
     def attack_share(self) -> float:
@@ -53,19 +56,40 @@ class DatasetSummary:
     def attack_windows(self) -> int:
         return sum(f.attack_windows for f in self.files)
 
+    @property
+    def validation_windows(self) -> tuple[int, int]:
+        """(normal, attack) windows of the validation split the cache would build."""
+        windows = sum(f.validation_windows for f in self.files)
+        attacks = sum(f.validation_attack_windows for f in self.files)
+        return windows - attacks, attacks
 
-def inspect_dataset(dataset: Dataset, options, window: int = 100, stride: int = 100) -> DatasetSummary:
-    """Per file: records, entities (CAN IDs or plant tags), attacks, and the graphs W and S would give
-    (each file fitted on itself: this looks at the data, it does not train)."""
+
+def inspect_dataset(dataset: Dataset, options, window: int = 100, stride: int = 100,
+                    validation_fraction: float = 0.2) -> DatasetSummary:
+    """Per file: records, entities (CAN IDs or plant tags), attacks, the graphs W and S would give
+    (each file fitted on itself: this looks at the data, it does not train) and the validation
+    windows it would give: a training file's tail, or all of a named validation file."""
     adapter = adapter_for(dataset.domain)
-    files = discover_files(dataset.root, dataset.entry.train, dataset.entry.test)
+    entry = dataset.entry
+    files = discover_files(dataset.root, entry.train, entry.test, entry.validation)
     summary = DatasetSummary(dataset.name, dataset.root, window, stride)
-    roles = [(p, "train") for p in files.train] + [(p, f"test:{s}") for s, ps in files.test.items() for p in ps]
+    accepts = getattr(adapter, "accepts", lambda _: True)  # e.g. not an attack-window table next to plant CSVs
+    train = [p for p in files.train if accepts(p)]
+    fractions = tail_fractions([relative_path(p, files.root) for p in train], validation_fraction, entry.validation_fractions)
+    roles = ([(p, "train") for p in train] + [(p, "validation") for p in files.validation]
+             + [(p, f"test:{s}") for s, ps in files.test.items() for p in ps])
     for path, role in roles:
-        if not getattr(adapter, "accepts", lambda _: True)(path):
-            continue  # e.g. an attack-window table next to plant CSVs
+        if not accepts(path):
+            continue
         table, report = adapter.read(path, options)
         graphs = adapter.graphs(table, adapter.fit([table], options), table.attack_type, window, stride, 0)
+        validation = (0, 0)
+        if role == "validation":
+            validation = (len(graphs), int(graphs.y.sum()))
+        elif role == "train":
+            head, tail = split_train_validation(table, fractions[relative_path(path, files.root)])
+            tail_graphs = adapter.graphs(tail, adapter.fit([head], options), tail.attack_type, window, stride, 0)
+            validation = (len(tail_graphs), int(tail_graphs.y.sum()))
         nodes, edges = np.diff(graphs.node_ptr), np.diff(graphs.edge_ptr)
         entities = (len(np.unique(table.can_id)) if hasattr(table, "can_id")
                     else len(getattr(table, "sensors", None) or getattr(table, "hosts", ())))
@@ -77,6 +101,7 @@ def inspect_dataset(dataset: Dataset, options, window: int = 100, stride: int = 
                 duration_s=float(table.timestamp[-1] - table.timestamp[0]) if len(table) else 0.0,
                 windows=len(graphs), attack_windows=int(graphs.y.sum()),
                 nodes_per_graph=_stats(nodes), edges_per_graph=_stats(edges),
+                validation_windows=validation[0], validation_attack_windows=validation[1],
             )
         )
     return summary

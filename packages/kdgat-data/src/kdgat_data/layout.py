@@ -2,7 +2,9 @@
 
 - ``train_*`` folders (``train_01_attack_free``, ``train_02_with_attacks``) hold training files;
 - each ``test_NN_<scenario>`` folder is one test scenario, reported on its own;
-- a folder with neither holds training files only; explicit globs override discovery.
+- a folder with neither holds training files only; explicit globs override discovery;
+- files named as validation (catalog ``validation``) are whole validation sources, never trained
+  on; they leave the training files whatever the training patterns say.
 
 Byte-identical files are loaded once (the published datasets ship duplicated attack-free
 files); a test file identical to a training file is dropped from the test set, since testing on
@@ -12,7 +14,7 @@ training data is leakage.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kdgat_schemas import SourceFile
@@ -28,6 +30,7 @@ class DatasetFiles:
     root: Path
     train: list[Path]
     test: dict[str, list[Path]] = field(default_factory=dict)
+    validation: list[Path] = field(default_factory=list)
 
 
 def capture_files(folder: Path) -> list[Path]:
@@ -44,15 +47,29 @@ def scenario_name(folder_name: str) -> str:
 
 
 def discover_files(
-    root: str | Path, train: list[str] | None = None, test: dict[str, list[str]] | None = None
+    root: str | Path, train: list[str] | None = None, test: dict[str, list[str]] | None = None,
+    validation: list[str] | None = None,
 ) -> DatasetFiles:
     """Find the files of a dataset.
 
     Args:
         root: a dataset folder or a single capture file (which then is the only training file).
         train, test: glob patterns relative to ``root`` that override discovery.
+        validation: glob patterns of whole validation files (taken out of the training files).
     """
-    root = Path(root)
+    found = _discover(Path(root), train, test)
+    if not validation:
+        return found
+    chosen = _glob(found.root, validation)
+    for scenario, paths in found.test.items():
+        both = sorted(set(paths) & set(chosen))
+        if both:
+            raise ValueError(f"{found.root}: {relative_path(both[0], found.root)} is both a validation file and a "
+                             f"file of test scenario {scenario!r}; validation must not see test data")
+    return replace(found, train=[p for p in found.train if p not in set(chosen)], validation=chosen)
+
+
+def _discover(root: Path, train: list[str] | None, test: dict[str, list[str]] | None) -> DatasetFiles:
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such dataset file or folder")
     if root.is_file():
@@ -96,11 +113,12 @@ def sha256_file(path: Path) -> str:
 def dedupe_sources(files: DatasetFiles) -> list[SourceFile]:
     """One `SourceFile` per file; repeats of earlier content get role ``duplicate``.
 
-    Training files come first, so a test file identical to a training file is the duplicate.
+    Training files come first, then validation files, so a validation or test file identical to a
+    training file is the duplicate.
     """
     sources: list[SourceFile] = []
     first_with: dict[str, str] = {}
-    ordered = [(p, "train", None) for p in files.train]
+    ordered = [(p, "train", None) for p in files.train] + [(p, "validation", None) for p in files.validation]
     ordered += [(p, "test", scenario) for scenario, paths in sorted(files.test.items()) for p in paths]
     for path, role, scenario in ordered:
         digest = sha256_file(path)

@@ -3,9 +3,14 @@
 Random window splits leak (overlapping windows and duplicated files put the same frames on both
 sides); a tail block per file keeps every validation frame later in time than, and disjoint
 from, the training frames of that file. Windows are built separately on each side.
+
+A catalog entry may set the tail per file (``validation_fractions: {pattern: fraction}``, for a
+file whose attacks all sit in its last fifth, say) or name whole validation files.
 """
 
 from __future__ import annotations
+
+from fnmatch import fnmatchcase
 
 from kdgat_data.domains.base import RecordTable
 
@@ -17,3 +22,25 @@ def split_train_validation(frames: RecordTable, validation_fraction: float) -> t
     n = len(frames)
     n_validation = round(n * validation_fraction)
     return frames.slice(0, n - n_validation), frames.slice(n - n_validation, n)
+
+
+def tail_fractions(training_files: list[str], default: float, overrides: dict[str, float] | None) -> dict[str, float]:
+    """The validation tail fraction of each training file (paths relative to the dataset folder).
+
+    Args:
+        training_files: relative POSIX paths of the training files.
+        default: the run's ``validation_fraction``.
+        overrides: glob pattern -> fraction; the first pattern that matches a file wins.
+
+    Raises:
+        ValueError: a pattern that matches no training file (a typo would silently keep the default).
+    """
+    overrides = overrides or {}
+    unused = [pattern for pattern in overrides if not any(fnmatchcase(f, pattern) for f in training_files)]
+    if unused:
+        raise ValueError(f"validation_fractions pattern {unused[0]!r} matches no training file; training files: "
+                         f"{', '.join(training_files)}")
+    fractions = {}
+    for file in training_files:
+        fractions[file] = next((f for pattern, f in overrides.items() if fnmatchcase(file, pattern)), default)
+    return fractions

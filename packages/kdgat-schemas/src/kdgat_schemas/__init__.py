@@ -2,7 +2,14 @@
 
 from kdgat_schemas.atomic_write import atomic_write
 from kdgat_schemas.dataset_catalog import CatalogFileError, catalog_index, read_catalog_entries
-from kdgat_schemas.dataset_manifest import DatasetManifest, SourceFile, SplitSummary, build_cache_key
+from kdgat_schemas.dataset_manifest import (
+    DEFAULT_MIN_CLASS_WINDOWS,
+    DatasetManifest,
+    SourceFile,
+    SplitSummary,
+    build_cache_key,
+    class_shortfall,
+)
 from kdgat_schemas.experiment_name import (
     BASELINES,
     DISTILLATIONS,
@@ -37,7 +44,9 @@ __all__ = [
     "LEARNING_MODELS",
     "MODES",
     "SIZES",
+    "DEFAULT_MIN_CLASS_WINDOWS",
     "DatasetManifest",
+    "class_shortfall",
     "JobResources",
     "JobSpec",
     "PipelineStage",

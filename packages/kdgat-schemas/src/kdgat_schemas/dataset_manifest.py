@@ -17,8 +17,8 @@ class SourceFile(BaseModel):
     path: str
     sha256: str
     size_bytes: int
-    role: Literal["train", "test", "duplicate"]
-    scenario: str | None = Field(None, description="test scenario name; None for training files")
+    role: Literal["train", "validation", "test", "duplicate"]
+    scenario: str | None = Field(None, description="test scenario name; None for training and validation files")
     duplicate_of: str | None = Field(None, description="path of the byte-identical file that was kept")
     frames: int = 0
     attack_frames: int = 0
@@ -43,6 +43,24 @@ class SplitSummary(BaseModel):
     def attack_share(self) -> float:
         return self.attack_windows / self.windows if self.windows else 0.0
 
+    def class_shortfall(self, minimum: int) -> str | None:
+        """Why a threshold rule that needs ``minimum`` windows of each class cannot read this split
+        (``None`` when both classes have enough)."""
+        return class_shortfall(self.normal_windows, self.attack_windows, minimum)
+
+
+DEFAULT_MIN_CLASS_WINDOWS = 30  # evaluation.min_class_windows: fewest windows of a class a threshold rule reads
+
+
+def class_shortfall(normal_windows: int, attack_windows: int, minimum: int = DEFAULT_MIN_CLASS_WINDOWS) -> str | None:
+    """A sentence saying which class of a validation split has fewer than ``minimum`` windows, or
+    ``None`` when both have enough (then f1 / youden thresholds can be chosen on it)."""
+    short = [name for name, count in (("normal", normal_windows), ("attack", attack_windows)) if count < minimum]
+    if not short:
+        return None
+    return (f"{normal_windows} normal and {attack_windows} attack windows, fewer than {minimum} {' and '.join(short)}: "
+            f"f1/youden thresholds fall back to fpr:0.01 on normal windows")
+
 
 class DatasetManifest(BaseModel):
     """Describes a built graph cache; two caches with equal `cache_key` are interchangeable.
@@ -66,6 +84,8 @@ class DatasetManifest(BaseModel):
     splits: dict[str, SplitSummary]
     attack_types: list[str] = Field(description="attack-type names by code; code 0 is 'normal'")
     reader_options: dict[str, str] = Field(default_factory=dict)
+    validation_fractions: dict[str, float] = Field(
+        default_factory=dict, description="tail fraction per training file where the catalog overrides validation_fraction")
 
     def cache_key(self) -> str:
         """Hash of everything that determines the cache contents (not the derived counts)."""
@@ -76,6 +96,7 @@ class DatasetManifest(BaseModel):
             validation_fraction=self.validation_fraction,
             feature_version=self.feature_version,
             reader_options=self.reader_options,
+            validation_fractions=self.validation_fractions,
         )
 
     def content_hash(self) -> str:
@@ -97,6 +118,7 @@ def build_cache_key(
     feature_version: str,
     reader_options: dict[str, str],
     cache_layout: int = 1,
+    validation_fractions: dict[str, float] | None = None,
 ) -> str:
     payload = {
         "cache_layout": cache_layout,
@@ -107,4 +129,6 @@ def build_cache_key(
         "feature_version": feature_version,
         "reader_options": dict(sorted(reader_options.items())),
     }
+    if validation_fractions:  # only when the catalog sets them, so other keys stay as they were
+        payload["validation_fractions"] = dict(sorted(validation_fractions.items()))
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import lightning as L
 import numpy as np
 import torch
@@ -10,6 +12,7 @@ from kdgat_data.cache import GraphCache, build_cache
 from kdgat_data.catalog import resolve_dataset
 from kdgat_data.id_dropout import RandomIdDropout
 from kdgat_models.self_loops import SelfLoops
+from kdgat_schemas import DEFAULT_MIN_CLASS_WINDOWS
 from torch.utils.data import DataLoader
 from torch_geometric.transforms import Compose
 
@@ -17,10 +20,22 @@ from kdgat_train.config.settings import DatasetSettings, TrainingSettings
 from kdgat_train.curriculum import CurriculumBatches, normal_difficulty
 
 
-def open_cache(dataset: DatasetSettings) -> GraphCache:
-    """Build or reuse the graph cache of ``dataset`` (the vocabulary and feature widths networks need)."""
-    return build_cache(resolve_dataset(dataset.name), window=dataset.window, stride=dataset.stride,
-                       validation_fraction=dataset.validation_fraction)
+def open_cache(dataset: DatasetSettings, min_class_windows: int = DEFAULT_MIN_CLASS_WINDOWS) -> GraphCache:
+    """Build or reuse the graph cache of ``dataset`` (the vocabulary and feature widths networks need)
+    and say how many validation windows of each class the thresholds will be chosen on (a warning
+    below ``min_class_windows``, where f1 / youden thresholds fall back)."""
+    cache = build_cache(resolve_dataset(dataset.name), window=dataset.window, stride=dataset.stride,
+                        validation_fraction=dataset.validation_fraction)
+    validation = cache.manifest.splits["val"]
+    shortfall = validation.class_shortfall(min_class_windows)
+    log = logging.getLogger(__name__)
+    if shortfall:
+        log.warning("%s validation: %s (see dataset validation / validation_fractions in configs/datasets.yaml)",
+                    cache.manifest.dataset, shortfall)
+    else:
+        log.info("%s validation: %d normal and %d attack windows", cache.manifest.dataset,
+                 validation.normal_windows, validation.attack_windows)
+    return cache
 
 
 def feature_dims(cache: GraphCache) -> tuple[int, int]:

@@ -58,7 +58,7 @@ def run_baseline(settings: BaselineSettings) -> Path:
     """Fit and evaluate one baseline; returns its run folder (COMPLETED, or FAILED with the error)."""
     from kdgat_train.window_data_module import open_cache
 
-    cache = open_cache(settings.dataset_config)
+    cache = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)
     check_applicable(settings, cache)
     with TrackedRun(name=settings.name, settings=settings, runs_root=settings.runs_root,
                     seed=settings.training_config.seed, run_dir=settings.run_dir) as run:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from kdgat_schemas import DEFAULT_MIN_CLASS_WINDOWS
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
@@ -72,7 +73,7 @@ class EvaluationSettings(_Settings):
         "f1", description="threshold rule on validation: f1 | youden | fpr:<rate> (normal-window quantile) | fixed:<value>"
     )
     min_class_windows: int = Field(
-        30, ge=1, description="fewest validation windows of a class a rule may read; below it: fpr:0.01 on normal windows"
+        DEFAULT_MIN_CLASS_WINDOWS, ge=1, description="fewest validation windows of a class a rule may read; below it: fpr:0.01 on normal windows"
     )
 
     @field_validator("threshold")

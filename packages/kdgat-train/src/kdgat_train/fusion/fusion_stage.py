@@ -20,7 +20,7 @@ def build_fusion(settings: RunSettings) -> tuple[FusionDataModule, FusionModule]
     t = settings.training_config
     vgae_run, gat_run = find_fusion_runs(settings)
     logging.getLogger(__name__).info("fusion of VGAE run %s and GAT run %s", vgae_run, gat_run)
-    cache = open_cache(settings.dataset_config)
+    cache = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)
     num_ids, dims = cache.manifest.vocabulary_size, feature_dims(cache)
     data = FusionDataModule(
         windows=WindowGraphDataModule(dataset=settings.dataset_config, training=t, cache=cache), training=t,

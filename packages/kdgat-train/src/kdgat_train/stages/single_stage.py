@@ -76,7 +76,7 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
     if settings.name.model == "dqn":
         datamodule, module = build_fusion(settings)
         return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
-    cache = open_cache(settings.dataset_config)  # the networks need the vocabulary and feature widths
+    cache = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)  # the networks need the vocabulary and feature widths
     num_ids, dims = cache.manifest.vocabulary_size, feature_dims(cache)
     upstream = find_upstream_runs(settings)
     difficulty_vgae = teacher = None

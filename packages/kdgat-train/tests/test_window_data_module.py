@@ -1,0 +1,28 @@
+"""The data module's cache opening: the validation windows per class are said at the start of training."""
+
+import logging
+
+from kdgat_train.config.settings import DatasetSettings
+from kdgat_train.window_data_module import open_cache
+
+
+def _validation_messages(caplog, settings, minimum):
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="kdgat_train.window_data_module"):
+        cache = open_cache(settings, min_class_windows=minimum)
+    return cache, [r for r in caplog.records if "validation:" in r.getMessage()]
+
+
+def test_training_start_warns_when_validation_is_short_of_a_class(project, caplog):
+    settings = DatasetSettings(name="synthetic", window=50, stride=50)
+    cache, _ = _validation_messages(caplog, settings, 1)
+    val = cache.manifest.splits["val"]
+    assert min(val.normal_windows, val.attack_windows) >= 1, "the tiny synthetic validation should hold both classes"
+
+    _, said = _validation_messages(caplog, settings, val.attack_windows + 1)
+    assert len(said) == 1 and said[0].levelno == logging.WARNING
+    assert f"{val.normal_windows} normal and {val.attack_windows} attack windows" in said[0].getMessage()
+    assert "fewer than" in said[0].getMessage() and "attack" in said[0].getMessage()
+
+    _, said = _validation_messages(caplog, settings, min(val.normal_windows, val.attack_windows))
+    assert len(said) == 1 and said[0].levelno == logging.INFO
