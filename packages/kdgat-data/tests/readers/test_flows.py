@@ -52,12 +52,50 @@ def test_cic_flow_csv(tmp_path):
     assert table.duration.tolist() == pytest.approx([1e-5, 2.0]) and table.failed.tolist() == [1, 0]
 
 
+ZEEK_CSV = "ts,id.orig_h,id.resp_h,id.resp_p,proto,duration,orig_bytes,resp_bytes,conn_state,orig_pkts,resp_pkts,label\n"
+
+
+def zeek(ts, src, dst, label, orig_bytes="10", sep=","):
+    """One IoT-23-style CSV flow line with every counter the reader needs."""
+    return sep.join([str(ts), src, dst, "80", "tcp", "1.0", orig_bytes, "20", "SF", "1", "1", label]) + "\n"
+
+
+def test_cic_improved_relabel_spellings_and_microsecond_timestamps(tmp_path):
+    """CIC-IDS2017 "improved" (Engelen et al.): other counter spellings, timestamps with microseconds."""
+    path = tmp_path / "improved.csv"
+    path.write_text("id,Flow ID,Src IP,Src Port,Dst IP,Dst Port,Protocol,Timestamp,Flow Duration,Total Fwd Packet,"
+                    "Total Bwd packets,Total Length of Fwd Packet,Total Length of Bwd Packet,Label,Attempted Category\n"
+                    "1,f1,10.0.0.1,5000,10.0.0.2,80,6,2017-07-07 13:39:36.267908,2000000,3,2,300,800,BENIGN,-1\n"
+                    "2,f2,10.0.0.3,5001,10.0.0.2,80,6,2017-07-07 13:39:36.5,10,4,0,160,0,DoS Hulk,0\n")
+    table, report = read_flows(path)
+    assert report.format == "cic"
+    assert table.timestamp.tolist() == pytest.approx([1499434776.267908, 1499434776.5])
+    assert table.packets_out.tolist() == [3, 4] and table.packets_in.tolist() == [2, 0]
+    assert table.bytes_out.tolist() == [300, 160] and table.bytes_in.tolist() == [800, 0]
+    assert table.failed.tolist() == [0, 1] and table.attack_counts() == {"DoS Hulk": 1}
+
+
+@pytest.mark.parametrize(("header", "missing"), [
+    (CIC.replace(" Tot Bwd Pkts,", ""), "'Tot Bwd Pkts' or 'Total Backward Packets' or 'Total Bwd Packets'"),
+    (CIC.replace(" TotLen Fwd Pkts,", ""), "'TotLen Fwd Pkts'"),
+    (ZEEK_CSV.replace("orig_pkts,", ""), "'orig_pkts'"),
+    (ZEEK_CSV.replace(",label", ""), "'label'"),
+    (ZEEK_CSV.replace("conn_state,", ""), "'conn_state'"),
+])
+def test_a_missing_counter_or_label_column_is_an_error_not_zeros(tmp_path, header, missing):
+    path = tmp_path / "flows.csv"
+    path.write_text(header)
+    with pytest.raises(DataFormatError) as error:
+        read_flows(path)
+    assert "missing column(s)" in str(error.value) and missing in str(error.value) and error.value.line == 1
+
+
 @pytest.mark.parametrize(("text", "message", "line"), [
     (CIC.replace("Src IP", "Source Host") + "f,a,1,b,80,6,03/07/2017 08:55:58,1,1,1,1,1,BENIGN\n",
      "not a flow log", 1),
-    ("ts,id.orig_h,id.orig_p,id.resp_p,proto,label\n1.0,10.0.0.1,5,80,tcp,Benign\n", "missing column(s) dst", 1),
-    ("ts,id.orig_h,id.resp_h,label\nyesterday,10.0.0.1,10.0.0.2,Benign\n", "ts: expected epoch seconds", 2),
-    ("ts,id.orig_h,id.resp_h,label\n1.0,10.0.0.1,10.0.0.2,Suspicious\n",
+    (ZEEK_CSV.replace("id.resp_h,", "") + "1.0,10.0.0.1,80,tcp,1,1,1,SF,1,1,Benign\n", "missing column(s) 'id.resp_h'", 1),
+    (ZEEK_CSV + zeek("yesterday", "10.0.0.1", "10.0.0.2", "Benign"), "ts: expected epoch seconds", 2),
+    (ZEEK_CSV + zeek(1.0, "10.0.0.1", "10.0.0.2", "Suspicious"),
      "label: expected one of attack, background, benign, malicious, normal, got 'Suspicious'", 2),
     (CIC + "f,a,1,b,80,6,2017-13-45,1,1,1,1,1,BENIGN\n", "Timestamp: expected a date", 2),
 ])
@@ -71,28 +109,30 @@ def test_bad_input_names_file_line_and_what_was_expected(tmp_path, text, message
 
 def test_bad_rows_can_be_skipped(tmp_path):
     path = tmp_path / "flows.csv"
-    path.write_text("ts,id.orig_h,id.resp_h,label\n1.0,a,b,Benign\nsoon,a,b,Benign\n2.0,b,a,Malicious\n")
+    path.write_text(ZEEK_CSV + zeek(1.0, "a", "b", "Benign") + zeek("soon", "a", "b", "Benign") + zeek(2.0, "b", "a", "Malicious"))
     table, report = read_flows(path, FlowOptions(on_bad_row=OnBadRow.SKIP))
     assert len(table) == 2 and report.skipped_rows == 1
 
 
 def test_short_rows_quoted_fields_and_crlf(tmp_path):
     path = tmp_path / "flows.csv"
-    path.write_text("ts,id.orig_h,id.resp_h,label\n1.0,a,b,Benign\n2.0,b\n")
+    path.write_text(ZEEK_CSV + zeek(1.0, "a", "b", "Benign") + "2.0,b\n")
     with pytest.raises(DataFormatError) as error:
         read_flows(path)
-    assert "row: expected 4 fields, got 2" in str(error.value) and error.value.line == 3
-    path.write_text('ts,id.orig_h,id.resp_h,label\r\n1.0,"host, one",b,Benign\r\n\r\n2.0,b,a,Malicious\r\n')
+    assert "row: expected 12 fields, got 2" in str(error.value) and error.value.line == 3
+    crlf = lambda text: text.replace("\n", "\r\n")  # noqa: E731
+    path.write_text(crlf(ZEEK_CSV + zeek(1.0, '"host, one"', "b", "Benign") + "\n" + zeek(2.0, "b", "a", "Malicious")))
     table, _ = read_flows(path)
     assert table.hosts == ("host, one", "b", "a") and table.label.tolist() == [0, 1]
-    path.write_text("ts,id.orig_h,id.resp_h,label\r\n1.0,a,b,Benign\r\n2.0,b,a,Malicious\r\n")
+    path.write_text(crlf(ZEEK_CSV + zeek(1.0, "a", "b", "Benign") + zeek(2.0, "b", "a", "Malicious")))
     table, _ = read_flows(path)
     assert table.hosts == ("a", "b") and table.attack_counts() == {"Malicious": 1}
 
 
 def test_every_bad_row_is_found_at_once_and_the_first_is_named(tmp_path):
     path = tmp_path / "flows.csv"
-    path.write_text("ts,id.orig_h,id.resp_h,orig_bytes,label\n1.0,a,b,10,Benign\n2.0,a,b,lots,Benign\nlater,a,b,1,Benign\n")
+    path.write_text(ZEEK_CSV + zeek(1.0, "a", "b", "Benign") + zeek(2.0, "a", "b", "Benign", orig_bytes="lots")
+                    + zeek("later", "a", "b", "Benign", orig_bytes="1"))
     with pytest.raises(DataFormatError) as error:
         read_flows(path)
     assert error.value.line == 3 and "bytes_out 'lots'" in str(error.value)

@@ -6,6 +6,11 @@ are normal, in ``attack_values`` attacks (named by the detailed label when there
 makes every other value an attack named by itself, the CIC convention), in ``background_values``
 either dropped (``background="ignore"``) or normal; any other value is an error naming the file
 and line. Flows are sorted by time (Zeek writes a flow when it ends).
+
+Every column the graphs read (hosts, time, port, protocol, duration, byte and packet counters,
+Zeek's conn_state, the label) must be in the header: a missing one is an error, never zeros. CIC
+headers are matched case-insensitively in the spellings of CICFlowMeter, CIC-IDS2017 and its
+"improved" relabel; CIC timestamps may carry fractional seconds.
 """
 
 from __future__ import annotations
@@ -22,14 +27,24 @@ from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
 
 FAILED_STATES = {"S0", "REJ", "RSTO", "RSTOS0", "RSTR", "RSTRH", "SH", "SHR", "OTH", "S1"}  # no full exchange
-CIC_COLUMNS = {  # our name -> accepted CIC spellings (stripped)
+CIC_COLUMNS = {  # our name -> accepted CIC spellings (matched stripped and case-insensitively)
     "src": ("Src IP", "Source IP"), "dst": ("Dst IP", "Destination IP"), "timestamp": ("Timestamp",),
     "dst_port": ("Dst Port", "Destination Port"), "proto": ("Protocol",), "duration": ("Flow Duration",),
-    "packets_out": ("Tot Fwd Pkts", "Total Fwd Packets"), "packets_in": ("Tot Bwd Pkts", "Total Backward Packets"),
-    "bytes_out": ("TotLen Fwd Pkts", "Total Length of Fwd Packets"), "bytes_in": ("TotLen Bwd Pkts", "Total Length of Bwd Packets"),
+    # CICFlowMeter 4 / CSE-CIC-IDS2018, CIC-IDS2017, and the "improved" CIC-IDS2017 relabel (Engelen et al.)
+    "packets_out": ("Tot Fwd Pkts", "Total Fwd Packets", "Total Fwd Packet"),
+    "packets_in": ("Tot Bwd Pkts", "Total Backward Packets", "Total Bwd Packets"),
+    "bytes_out": ("TotLen Fwd Pkts", "Total Length of Fwd Packets", "Total Length of Fwd Packet"),
+    "bytes_in": ("TotLen Bwd Pkts", "Total Length of Bwd Packets", "Total Length of Bwd Packet"),
     "label": ("Label",),
 }
-CIC_TIME_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %I:%M %p", "%Y-%m-%d %H:%M:%S")
+ZEEK_COLUMNS = {"timestamp": "ts", "src": "id.orig_h", "dst": "id.resp_h", "dst_port": "id.resp_p", "proto": "proto",
+                "duration": "duration", "bytes_out": "orig_bytes", "bytes_in": "resp_bytes", "packets_out": "orig_pkts",
+                "packets_in": "resp_pkts", "state": "conn_state", "label": "label"}
+# every field the graphs read: a missing one is an error, never a column of zeros (failed flows, no bytes)
+REQUIRED = ("src", "dst", "timestamp", "dst_port", "proto", "duration", "bytes_out", "bytes_in", "packets_out",
+            "packets_in", "label")
+CIC_TIME_FORMATS = ("%d/%m/%Y %H:%M:%S%.f", "%d/%m/%Y %H:%M", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %I:%M %p",
+                    "%Y-%m-%d %H:%M:%S%.f")  # %.f: optional fractional seconds (2017-07-07 13:39:36.267908)
 
 
 @dataclass(frozen=True)
@@ -57,10 +72,10 @@ def flow_format(path: Path) -> str | None:
         first = handle.readline()
     if first.startswith("#separator") or first.startswith("#fields"):
         return "zeek"
-    columns = {c.strip() for c in first.split(",")}
+    columns = {c.strip().lower() for c in first.split(",")}
     if "id.orig_h" in columns:
         return "zeek_csv"
-    if columns & {"Src IP", "Source IP"}:
+    if columns & {"src ip", "source ip"}:
         return "cic"
     return None
 
@@ -118,11 +133,11 @@ def _fields(path: Path, fmt: str, keep=None) -> tuple[list[str], pl.DataFrame]:
 def _columns(header: list[str], fmt: str) -> dict[str, int | None]:
     """Our field name -> its column index in ``header`` (None when the file has no such column)."""
     if fmt == "cic":
-        return {name: next((header.index(c) for c in spellings if c in header), None) for name, spellings in CIC_COLUMNS.items()}
+        lowered = [c.strip().lower() for c in header]
+        return {name: next((lowered.index(c.lower()) for c in spellings if c.lower() in lowered), None)
+                for name, spellings in CIC_COLUMNS.items()}
     detail = "detailedlabel" if "detailedlabel" in header else "detailed-label"
-    names = {"timestamp": "ts", "src": "id.orig_h", "dst": "id.resp_h", "dst_port": "id.resp_p", "proto": "proto",
-             "duration": "duration", "bytes_out": "orig_bytes", "bytes_in": "resp_bytes", "packets_out": "orig_pkts",
-             "packets_in": "resp_pkts", "state": "conn_state", "label": "label", "detail": detail}
+    names = {**ZEEK_COLUMNS, "detail": detail}
     return {name: header.index(column) if column in header else None for name, column in names.items()}
 
 
@@ -151,10 +166,12 @@ def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[Fl
         raise DataFormatError(path, "not a flow log: expected a Zeek #fields header, a CSV with id.orig_h, or a CIC CSV with Src IP", 1)
     header, rows = _fields(path, fmt, keep=lambda header: [i for i in _columns(header, fmt).values() if i is not None])
     columns = _columns(header, fmt)
-    needed = ("src", "dst", "timestamp", "label") if fmt == "cic" else ("src", "dst", "timestamp")
-    missing = [CIC_COLUMNS[n][0] if fmt == "cic" else n for n in needed if columns[n] is None]
+    needed = REQUIRED if fmt == "cic" else (*REQUIRED, "state")
+    missing = [" or ".join(repr(c) for c in CIC_COLUMNS[n]) if fmt == "cic" else repr(ZEEK_COLUMNS[n])
+               for n in needed if columns[n] is None]
     if missing:
-        raise DataFormatError(path, f"header: missing column(s) {', '.join(missing)} (source/destination hosts and time are required)", 1)
+        raise DataFormatError(path, f"header: missing column(s) {'; '.join(missing)} (hosts, time, port, protocol, "
+                                    f"duration, byte and packet counters and the label are all read; none is assumed)", 1)
 
     def field(name: str) -> pl.Expr:
         index = columns.get(name)
@@ -163,8 +180,7 @@ def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[Fl
     number_names = ("duration", "bytes_out", "bytes_in", "packets_out", "packets_in")
     table = rows.select(
         "line", "width",
-        timestamp_text=field("timestamp"), label_text=field("label").str.strip_chars() if columns["label"] is not None
-        else pl.lit("benign"), detail=field("detail").str.strip_chars() if columns.get("detail") is not None else pl.lit(""),
+        timestamp_text=field("timestamp"), label_text=field("label").str.strip_chars(), detail=field("detail").str.strip_chars() if columns.get("detail") is not None else pl.lit(""),
         src=field("src").str.strip_chars(), dst=field("dst").str.strip_chars(),
         proto_text=field("proto").str.strip_chars().str.to_lowercase(), port_text=field("dst_port").str.strip_chars(),
         state=field("state").str.strip_chars(),
@@ -198,7 +214,8 @@ def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[Fl
     bad = BadRows(str(path), table["line"].to_numpy())
     bad.add(short, lambda row: f"row: expected {len(header)} fields, got {table['width'][row]}")
     bad.add(~short & np.isnan(timestamp),
-            (lambda row: f"Timestamp: expected a date like 03/07/2017 08:55:58, got {table['timestamp_text'][row].strip()!r}")
+            (lambda row: f"Timestamp: expected a date like 03/07/2017 08:55:58 or 2017-07-07 13:39:36.267908, "
+                         f"got {table['timestamp_text'][row].strip()!r}")
             if fmt == "cic" else
             (lambda row: f"ts: expected epoch seconds such as 1655071198.444458, got {table['timestamp_text'][row].strip()!r}"))
     allowed = ", ".join(sorted({*normal, *attack, *background}))
