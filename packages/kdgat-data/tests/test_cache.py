@@ -166,3 +166,37 @@ def test_catalog_validation_files_and_per_file_tails(tiny_synthetic, tmp_path, c
     assert tail.min() >= normal.frames // 2 and len(tail) == (normal.frames - round(normal.frames * 0.5)) // 50
     assert m.splits["val"].attack_windows > cache.manifest.splits["val"].attack_windows
     assert chosen.path.name != cache.path.name  # a different validation plan is a different cache
+
+
+def test_a_catalog_entry_mixing_formats_tests_on_another_vehicles_files(tiny_synthetic, tmp_path):
+    """Train on can-train-and-test captures, test on the same traffic written DAGA-style (DLC in bits,
+    True/False ANOMALY) by a per-file reader in the catalog: one pipeline, two formats."""
+    from kdgat_data.catalog import Catalog
+    from kdgat_data.readers import read_frames
+
+    root = tmp_path / "mixed"
+    shutil.copytree(tiny_synthetic / "train_01_attack_free", root / "train_01_attack_free")
+    frames, _ = read_frames(tiny_synthetic / "test_02_fuzzing" / "fuzzing-2.csv")
+    lines = ["time,can_id,dlc_bits,data,ANOMALY"] + [
+        f"{t:.6f},{i:03X},{8 * d},{bytes(p[:d]).hex().upper()},{bool(y)}"
+        for t, i, d, p, y in zip(frames.timestamp, frames.can_id, frames.dlc, frames.payload, frames.label, strict=True)]
+    (root / "other_car").mkdir()
+    (root / "other_car" / "fuzzing_drive.csv").write_text("\n".join(lines) + "\n")
+    catalog = tmp_path / "configs" / "datasets.yaml"
+    catalog.parent.mkdir()
+    catalog.write_text(f"""datasets:
+  mixed:
+    path: {root}
+    format: can_train_test
+    train: [train_01_attack_free/*.csv]
+    test: {{other_car: [other_car/*.csv]}}
+    readers:
+      - files: [other_car/*.csv]
+        format: column_mapped
+        mapping: {{timestamp: time, id: can_id, dlc: dlc_bits, dlc_unit: bits, payload: data, label: ANOMALY}}
+""")
+    mixed = build_cache(Catalog.load(catalog).get("mixed"), window=50, stride=50, cache_root=tmp_path / "cache")
+    test = mixed.split("test/other_car")
+    assert mixed.manifest.attack_types == ["normal", "fuzzing"]  # named from the file, not "true"
+    reference = build_cache(resolve_dataset(str(tiny_synthetic)), window=50, stride=50, cache_root=tmp_path / "ref")
+    assert len(test) == len(frames) // 50 and int(test.y.sum()) == int(reference.split("test/fuzzing").y.sum())

@@ -24,6 +24,15 @@ def test_bad_catalog_names_the_field(tmp_path):
     path.write_text("datasets:\n  mine:\n    domain: space\n    path: x\n")
     with pytest.raises(CatalogError, match="unknown domain 'space'"):
         Catalog.load(path)
+    path.write_text("datasets:\n  mine:\n    domain: internet\n    path: x\n    readers: [{files: [a.csv], format: road}]\n")
+    with pytest.raises(CatalogError, match="readers: per-file CAN reader settings apply to automotive datasets"):
+        Catalog.load(path)
+    path.write_text("datasets:\n  mine:\n    path: x\n    readers: [{files: [a.csv], format: roadd}]\n")
+    with pytest.raises(CatalogError, match=r"datasets\.mine\.readers\.0\.format"):
+        Catalog.load(path)
+    path.write_text("datasets:\n  mine:\n    path: x\n    validation_fractions: {'train/*': 1.5}\n")
+    with pytest.raises(CatalogError, match=r"validation_fractions.*must be in \[0, 1\)"):
+        Catalog.load(path)
 
 
 def test_unknown_dataset_lists_known_ones():

@@ -13,9 +13,10 @@ from typing import Literal
 
 from kdgat_schemas import DOMAINS, CatalogFileError, catalog_index, dataset_token, read_catalog_entries
 from kdgat_schemas.project import CATALOG_RELATIVE_PATH, ROOT_ENVIRONMENT_VARIABLE, find_project_root
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kdgat_data.readers import ColumnMapping, OnBadRow, ReaderOptions
+from kdgat_data.readers.file_reader import FileReader
 
 
 class SyntheticSpec(BaseModel):
@@ -65,6 +66,9 @@ class DatasetEntry(BaseModel):
     format: str | None = Field(None, description="reader format; detected per file when absent")
     mapping: ColumnMapping | None = None
     attack_ids: list[int | str] | None = Field(None, description="label rule for unlabelled logs (hex IDs)")
+    readers: list[FileReader] | None = Field(
+        None, description="per-file-pattern format / mapping for a dataset that mixes formats (automotive); "
+                          "the first matching entry reads a file, others use format / mapping above")
     train: list[str] | None = Field(None, description="glob patterns of training files (else discovered)")
     test: dict[str, list[str]] | None = Field(None, description="scenario -> glob patterns (else discovered)")
     validation: list[str] | None = Field(None, description="glob patterns of whole validation files (never trained on)")
@@ -86,6 +90,12 @@ class DatasetEntry(BaseModel):
             if not 0.0 <= fraction < 1.0:
                 raise ValueError(f"fraction of {pattern!r} must be in [0, 1), got {fraction}")
         return value
+
+    @model_validator(mode="after")
+    def _readers_are_automotive(self) -> DatasetEntry:
+        if self.readers and self.domain != "automotive":
+            raise ValueError(f"readers: per-file CAN reader settings apply to automotive datasets, not {self.domain}")
+        return self
 
     @field_validator("domain", mode="before")
     @classmethod
@@ -111,7 +121,8 @@ class DatasetEntry(BaseModel):
             f = self.flows or FlowSettings()
             return FlowOptions(tuple(f.normal_values), tuple(f.attack_values), tuple(f.background_values), f.background,
                                on_bad_row, f.window_seconds, f.stride_seconds)
-        return ReaderOptions(format=self.format, mapping=self.mapping, attack_ids=self.attack_ids, on_bad_row=on_bad_row)
+        return ReaderOptions(format=self.format, mapping=self.mapping, attack_ids=self.attack_ids, on_bad_row=on_bad_row,
+                             files=self.readers)
 
 
 @dataclass(frozen=True)

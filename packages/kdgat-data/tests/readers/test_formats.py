@@ -63,6 +63,54 @@ def test_boolean_labels_are_read_as_labels_and_unknown_values_are_errors(tmp_pat
         read_frames(unknown, ReaderOptions(format="column_mapped", mapping=mapping))
 
 
+DAGA = ("Timestamp,ID,DLC,Payload,ANOMALY\n"
+        "0.001,0C1,64,0102030405060708,False\n"
+        "0.002,0C5,32,0A0B0C0D,True\n"
+        "0.003,0C1,64,0102030405060709,False\n")
+DAGA_MAPPING = dict(timestamp="Timestamp", id="ID", dlc="DLC", payload="Payload", label="ANOMALY")
+
+
+@pytest.mark.parametrize("labels", [{}, {"normal_values": ["False"], "attack_values": ["True"]}, {"normal_values": ["False"]}])
+def test_daga_dlc_in_bits_and_anomaly_flags_name_the_attack_from_the_scenario(tmp_path, write, labels):
+    """DAGA-style CSVs: the DLC in bits, True/False ANOMALY flags; the attack is named by the
+    scenario folder (or file), never "true", whether or not the mapping names the flag values."""
+    path = write(tmp_path / "test_02_fuzzing" / "capture.csv", DAGA)
+    mapping = ColumnMapping(**DAGA_MAPPING, dlc_unit="bits", **labels)
+    table, _ = read_frames(path, ReaderOptions(format="column_mapped", mapping=mapping))
+    assert table.dlc.tolist() == [8, 4, 8]
+    assert table.payload[1].tolist() == [0x0A, 0x0B, 0x0C, 0x0D, 0, 0, 0, 0]
+    assert table.label.tolist() == [0, 1, 0] and table.attack_counts() == {"fuzzing": 1}
+
+
+def test_a_dlc_in_bits_read_as_bytes_is_an_error_with_the_hint(tmp_path, write):
+    from kdgat_data.readers.errors import DataFormatError
+
+    path = write(tmp_path / "daga.csv", DAGA)
+    with pytest.raises(DataFormatError, match=r"daga.csv:2: DLC: expected a DLC from 0 to 8, got '64' .*dlc_unit: bits"):
+        read_frames(path, ReaderOptions(format="column_mapped", mapping=ColumnMapping(**DAGA_MAPPING)))
+    bad = write(tmp_path / "odd_bits.csv", DAGA.replace(",32,", ",30,"))
+    with pytest.raises(DataFormatError, match=r"odd_bits.csv:3: DLC: expected a DLC in bits"):
+        read_frames(bad, ReaderOptions(format="column_mapped", mapping=ColumnMapping(**DAGA_MAPPING, dlc_unit="bits")))
+
+
+def test_per_file_readers_mix_formats_in_one_dataset(tmp_path, write):
+    from kdgat_data.readers.file_reader import FileReader
+
+    road = write(tmp_path / "vehicle_a" / "fuzzing_attack_1.csv",
+                 "Time,Id,Byte1,Byte2,Byte3,Byte4,Byte5,Byte6,Byte7,Byte8,Label\n"
+                 "0.1,1A0,01,02,03,04,05,06,07,08,Benign\n0.2,FFF,01,02,03,04,05,06,07,08,fuzzing\n")
+    daga = write(tmp_path / "vehicle_b" / "dos_run.csv", DAGA)
+    options = ReaderOptions(format="road", files=[
+        FileReader(files=["vehicle_b/*.csv"], format="column_mapped",
+                   mapping=ColumnMapping(**DAGA_MAPPING, dlc_unit="bits"), attack_type="dos_flood")])
+    road_table, _ = read_frames(road, options)
+    daga_table, _ = read_frames(daga, options)
+    assert road_table.can_id.tolist() == [0x1A0, 0xFFF] and road_table.attack_counts() == {"fuzzing": 1}
+    assert daga_table.dlc.tolist() == [8, 4, 8]
+    assert daga_table.attack_counts() == {"dos_flood": 1}
+    assert options.fingerprint() != ReaderOptions(format="road").fingerprint()  # a new cache key
+
+
 def test_candump_screen_and_log_are_detected(tmp_path, write):
     screen = write(tmp_path / "s.log", " (000.000000)  can0  18FCF200   [2]  E1 FF\n")
     log = write(tmp_path / "l.log", "(1676937898.314919) can0 08FE6E0B#FFFE\n")

@@ -8,6 +8,7 @@ dataset catalog.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,6 +39,7 @@ class ColumnMapping(BaseModel):
     payload: ColumnRef | None = None
     bytes: list[ColumnRef] | None = Field(None, max_length=8)
     dlc: ColumnRef | None = None
+    dlc_unit: Literal["bytes", "bits"] = Field("bytes", description="what the dlc column counts: bytes (0-8) or bits (0-64)")
     label: ColumnRef | None = None
     normal_values: list[str] = Field(default_factory=lambda: ["0", "Benign", "Normal", "R"])
     attack_values: list[str] | None = Field(
@@ -67,7 +69,7 @@ def read_column_mapped(
     bad = BadRows(str(path), line_numbers)
     timestamp = columns.timestamps(get(mapping.timestamp), bad, _name(mapping.timestamp))
     can_id = columns.hex_ids(get(mapping.id), bad, _name(mapping.id))
-    dlc = columns.dlc_values(get(mapping.dlc), bad, _name(mapping.dlc)) if mapping.dlc is not None else None
+    dlc = columns.dlc_values(get(mapping.dlc), bad, _name(mapping.dlc), mapping.dlc_unit) if mapping.dlc is not None else None
     if mapping.payload is not None:
         payload, parsed_dlc = columns.hex_payload(get(mapping.payload), bad, _name(mapping.payload))
         dlc = parsed_dlc if dlc is None else dlc
@@ -92,10 +94,16 @@ def read_column_mapped(
     return table, ReadReport(str(path), FORMAT, n_rows, skipped)
 
 
+BOOLEAN_WORDS = {"true", "false", "t", "f", "yes", "no", "y", "n"}
+
+
 def _binary(mapping: ColumnMapping) -> bool:
-    """Labels like 0/1 carry no attack-type name: the name then comes from the file."""
-    values = (mapping.attack_values or []) + mapping.normal_values
-    return all(v.isdigit() for v in values) and bool(mapping.attack_values)
+    """Labels like 0/1 or True/False (an ``ANOMALY`` flag) carry no attack-type name: the name then
+    comes from the file or its scenario folder, never "true"."""
+    def flag(value: str) -> bool:
+        return value.strip().isdigit() or value.strip().lower() in BOOLEAN_WORDS
+
+    return all(flag(v) for v in mapping.normal_values) and (mapping.attack_values is None or all(map(flag, mapping.attack_values)))
 
 
 def _name(ref: ColumnRef) -> str:

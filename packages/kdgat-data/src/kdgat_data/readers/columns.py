@@ -93,10 +93,18 @@ def hex_byte_columns(
     return payload, np.asarray(dlc, np.uint8)
 
 
-def dlc_values(series: pl.Series, bad: BadRows, field: str) -> np.ndarray:
-    """A decimal DLC column, 0..8."""
+def dlc_values(series: pl.Series, bad: BadRows, field: str, unit: str = "bytes") -> np.ndarray:
+    """A decimal DLC column -> bytes 0..8. ``unit="bits"``: the column counts payload bits (0, 8, .., 64,
+    as DAGA-style captures write it); a value that is not a whole number of bytes is a bad row."""
     values = series.str.strip_chars().cast(pl.Int64, strict=False).fill_null(-1).to_numpy()
-    bad.add((values < 0) | (values > 8), lambda r: f"{field}: expected a DLC from 0 to 8, got {_quote(series, r)}")
+    if unit == "bits":
+        bad.add((values < 0) | (values > 64) | (values % 8 != 0),
+                lambda r: f"{field}: expected a DLC in bits (0, 8, 16, .., 64: dlc_unit is bits), got {_quote(series, r)}")
+        return np.clip(values // 8, 0, 8)
+    hint = " (a DLC in bits? set dlc_unit: bits in the mapping)" if unit == "bytes" else ""
+    bad.add((values < 0) | (values > 8),
+            lambda r: f"{field}: expected a DLC from 0 to 8, got {_quote(series, r)}"
+                      + (hint if series[r] is not None and series[r].strip() in {"16", "24", "32", "40", "48", "56", "64"} else ""))
     return np.clip(values, 0, 8)
 
 

@@ -14,6 +14,7 @@ from kdgat_data.readers.candump import read_candump_screen, read_python_can_log
 from kdgat_data.readers.car_hacking import read_car_hacking
 from kdgat_data.readers.column_mapped import CRYSYS, ROAD, ColumnMapping, read_column_mapped
 from kdgat_data.readers.errors import DataFormatError, OnBadRow, ReadReport
+from kdgat_data.readers.file_reader import FileReader
 from kdgat_data.readers.text import check_not_empty, first_line
 
 FORMATS = ("can_train_test", "car_hacking", "column_mapped", "road", "crysys", "candump_screen", "python_can")
@@ -30,6 +31,8 @@ class ReaderOptions(BaseModel):
         attack_ids: label rule for unlabelled logs: frames with these IDs are attacks.
         attack_type: name for attack frames of 0/1-labelled files; ``None`` derives it from the path.
         on_bad_row: ``error`` stops at the first malformed row, ``skip`` drops and counts them.
+        files: per-file-pattern readers for a dataset that mixes formats; the first that matches a
+            file replaces ``format``, ``mapping``, ``attack_ids`` and ``attack_type`` for it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -39,6 +42,7 @@ class ReaderOptions(BaseModel):
     attack_ids: list[int] | None = None
     attack_type: str | None = None
     on_bad_row: OnBadRow = OnBadRow.ERROR
+    files: list[FileReader] | None = None
 
     @field_validator("format")
     @classmethod
@@ -53,6 +57,14 @@ class ReaderOptions(BaseModel):
         if value is None:
             return None
         return [int(v, 16) if isinstance(v, str) else int(v) for v in value]
+
+    def for_file(self, path: str | Path) -> ReaderOptions:
+        """The options that read ``path``: the first matching per-file reader, else these."""
+        for reader in self.files or []:
+            if reader.matches(path):
+                return ReaderOptions(format=reader.format, mapping=reader.mapping, attack_ids=reader.attack_ids,
+                                     attack_type=reader.attack_type, on_bad_row=self.on_bad_row)
+        return self.model_copy(update={"files": None})
 
     def fingerprint(self) -> dict[str, str]:
         """The options that change what is read, for the cache key."""
@@ -90,8 +102,8 @@ def detect_format(path: str | Path) -> str:
 
 def read_frames(path: str | Path, options: ReaderOptions | None = None) -> tuple[FrameTable, ReadReport]:
     """Read one capture file into a `FrameTable`, detecting the format unless ``options`` names it."""
-    options = options or ReaderOptions()
     path = Path(path)
+    options = (options or ReaderOptions()).for_file(path)
     fmt = options.format or detect_format(path)
     attack_type = options.attack_type or attack_type_from_path(path)
     common = {"on_bad_row": options.on_bad_row, "attack_type": attack_type}
