@@ -141,9 +141,35 @@ def test_window_statistics_describe_each_windows_records(cache, tiny_synthetic):
         window = slice(int(store.window_start[g]), int(store.window_stop[g]))
         assert column["byte0_mean"][g] == pytest.approx(frames.payload[window, 0].mean() / 255, rel=1e-5)
         assert column["gap_min"][g] == pytest.approx(np.diff(frames.timestamp[window]).min(), rel=1e-4, abs=1e-9)
+        _, id_counts = np.unique(frames.can_id[window], return_counts=True)
+        shares = id_counts / id_counts.sum()
+        assert column["id_entropy"][g] == pytest.approx(-(shares * np.log(shares)).sum(), rel=1e-5)
     # the DoS flood injects frames far faster than any ID's training period: its timing z-score stands out
     attack = np.asarray(store.y) == 1
     assert column["id_gap_z_max_abs"][attack].mean() > column["id_gap_z_max_abs"][~attack].mean()
+
+
+def test_fuzzing_windows_carry_random_payloads_and_many_ids(cache):
+    """The payload- and ID-entropy statistics separate fuzzing (random IDs and bytes) from normal windows."""
+    stats, names = cache.window_statistics("test/fuzzing")
+    attack = np.asarray(cache.split("test/fuzzing").y) == 1
+    column = {name: stats[:, i] for i, name in enumerate(names)}
+    assert column["payload_entropy_mean"][attack].mean() > column["payload_entropy_mean"][~attack].mean()
+    assert column["payload_entropy_max"].max() <= np.log(8) + 1e-6
+    assert column["id_entropy"][attack].mean() > column["id_entropy"][~attack].mean()
+
+
+def test_payload_entropy_by_hand():
+    from kdgat_data.domains.automotive import payload_entropy
+
+    payload = np.array([[1, 2, 3, 4, 5, 6, 7, 8], [7, 7, 7, 7, 0, 0, 0, 0], [1, 1, 2, 2, 9, 9, 9, 9], [5] * 8], np.uint8)
+    entropy = payload_entropy(payload, np.array([8, 4, 4, 0]))
+    assert entropy.tolist() == pytest.approx([np.log(8), 0.0, np.log(2), 0.0])
+
+
+def test_the_fitted_state_is_saved_with_the_cache(cache):
+    state = cache.fitted_state()
+    assert len(state["id_gap_mean"]) == len(cache.manifest.vocabulary) + 1 and state["top_ids"]
 
 
 def test_catalog_validation_files_and_per_file_tails(tiny_synthetic, tmp_path, cache):

@@ -15,3 +15,20 @@ def test_range_reductions_match_slices():
         np.testing.assert_allclose(reduce(values, start, stop), expected, atol=1e-6)  # prefix sums: float64 rounding
     matrix = rng.normal(size=(200, 3))
     np.testing.assert_allclose(range_means(matrix, start, stop), [matrix[a:b].mean(0) for a, b in zip(start, stop, strict=True)])
+
+
+def test_range_entropy_matches_scipy_on_overlapping_ranges_and_chunks():
+    from kdgat_data.window_statistics import range_entropy
+
+    def entropy(counts):
+        p = counts / counts.sum()
+        return float(-(p * np.log(p)).sum())
+
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 7, 500) * 1000 + 3  # sparse raw codes (CAN IDs)
+    start = np.arange(0, 450, 3)
+    stop = np.minimum(start + rng.integers(0, 50, len(start)), 500)
+    expected = [entropy(np.unique(codes[a:b], return_counts=True)[1]) if b > a else 0.0 for a, b in zip(start, stop)]
+    for chunk in (10_000_000, 60):  # one chunk, and many
+        assert np.allclose(range_entropy(codes, start, stop, chunk_records=chunk), expected)
+    assert range_entropy(np.full(10, 5), np.array([0]), np.array([10]))[0] == 0.0

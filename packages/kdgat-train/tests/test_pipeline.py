@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kdgat_schemas import RunRecord
+from kdgat_schemas import RunPaths, RunRecord
 from kdgat_train.api import train
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.pipeline.runner import identical_completed_run
@@ -103,6 +103,17 @@ def test_reuse_needs_an_identical_config(pipeline_runs):
     assert found is not None and (found / "config.yaml").read_text() == Path(run_dir, "config.yaml").read_text()
     changed = settings.model_copy(update={"training_config": settings.training_config.model_copy(update={"seed": 7})})
     assert identical_completed_run(changed) is None
+    # the same config trained on other data (an edited capture, an older cache layout) is stale
+    record_files = [p / "run.json" for p in RunPaths(settings.runs_root).existing_runs(settings.name)]
+    saved = {path: path.read_text() for path in record_files}
+    try:
+        for path in record_files:
+            RunRecord.read(path.parent).model_copy(update={"data_manifest_hash": "other-data"}).write(path.parent)
+        assert identical_completed_run(settings) is None
+    finally:
+        for path, text in saved.items():
+            path.write_text(text)
+    assert identical_completed_run(settings) == found
 
 
 @pytest.mark.slow

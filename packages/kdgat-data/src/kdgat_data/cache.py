@@ -3,6 +3,8 @@
 Layout of one cache folder ``<cache_root>/<dataset>/<cache_key>/``::
 
     manifest.json             kdgat-schemas DatasetManifest
+    fitted.json               what the domain adapter fitted on the training heads (normalisation,
+                              per-ID periods, PCA axes): what scoring new records needs
     train/*.npy               GraphArrays of the training windows
     val/*.npy                 the validation windows (tails of the training files, plus any named
                               validation files)
@@ -40,7 +42,9 @@ from kdgat_data.vocabulary import Vocabulary
 from kdgat_data.window_statistics import load_statistics, save_names, save_statistics
 
 MANIFEST = "manifest.json"
-CACHE_LAYOUT = 3  # 2: window_stop, window times and events.json per split; 3: window_stats.npy
+CACHE_LAYOUT = 4  # 2: window_stop, window times and events.json per split; 3: window_stats.npy;
+# 4: CAN ID and payload entropies, plant PCA residuals in the statistics, fitted.json
+FITTED_STATE = "fitted.json"
 DEFAULT_VALIDATION_FRACTION = 0.2
 
 
@@ -75,6 +79,10 @@ class GraphCache:
         """(G, F) per-window record statistics of split ``name`` and their names (the baselines' features)."""
         self.split(name)
         return load_statistics(self.path / name, self.path)
+
+    def fitted_state(self) -> dict:
+        """The adapter's fit on the training heads (`FittedDomain.state`), as saved with the cache."""
+        return json.loads((self.path / FITTED_STATE).read_text())
 
     def vocabulary(self) -> Vocabulary:
         return Vocabulary(self.manifest.vocabulary)
@@ -141,6 +149,13 @@ def build_cache(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return GraphCache(target, manifest)
+
+
+def _plain(value):
+    """numpy scalars and arrays in a fitted state, as JSON numbers and lists."""
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    raise TypeError(f"fitted state value {value!r} is not JSON")
 
 
 def _accepted(files: DatasetFiles, adapter) -> DatasetFiles:
@@ -256,6 +271,7 @@ def _build_into(
     if len(set(statistic_names)) > 1:
         raise ValueError(f"{dataset.name}: the window statistics differ between source files")
     save_names(folder, statistic_names[0] if statistic_names else ())
+    (folder / FITTED_STATE).write_text(json.dumps(fitted.state, default=_plain) + "\n")
     (folder / MANIFEST).write_text(json.dumps(json.loads(manifest.model_dump_json()), indent=2) + "\n")
     return manifest
 

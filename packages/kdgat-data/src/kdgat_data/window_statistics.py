@@ -55,6 +55,35 @@ def range_min(values: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.nda
     return _reduce(np.minimum, values, start, stop, np.inf)
 
 
+def range_entropy(codes: np.ndarray, start: np.ndarray, stop: np.ndarray, chunk_records: int = 10_000_000) -> np.ndarray:
+    """Shannon entropy (nats) of the categorical values ``codes[start[g]:stop[g]]`` per range (0 for
+    an empty range). Overlapping ranges (S < W) are expanded a chunk of about ``chunk_records``
+    records at a time, so memory stays bounded at S=1."""
+    _, dense = np.unique(np.asarray(codes), return_inverse=True)
+    dense = dense.astype(np.int64).ravel()
+    kinds = int(dense.max()) + 1 if len(dense) else 1
+    start, stop = np.asarray(start, np.int64), np.asarray(stop, np.int64)
+    lengths = stop - start
+    entropy = np.zeros(len(start))
+    first = 0
+    while first < len(start):
+        last = first + 1
+        budget = lengths[first]
+        while last < len(start) and budget + lengths[last] <= chunk_records:
+            budget += lengths[last]
+            last += 1
+        part = lengths[first:last]
+        offsets = np.concatenate([[0], np.cumsum(part)])
+        window = np.repeat(np.arange(last - first), part)
+        position = np.repeat(start[first:last], part) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], part))
+        keys, counts = np.unique(window * kinds + dense[position], return_counts=True)
+        owner = keys // kinds
+        share = counts / part[owner]
+        entropy[first:last] = np.bincount(owner, -share * np.log(share), minlength=last - first)
+        first = last
+    return entropy
+
+
 def save_statistics(folder: Path, stats: np.ndarray) -> None:
     np.save(folder / STATS_FILE, np.ascontiguousarray(stats, np.float32))
 

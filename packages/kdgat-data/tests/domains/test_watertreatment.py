@@ -100,3 +100,30 @@ def test_near_constant_training_tags_do_not_overflow_or_explode():
         warnings.simplefilter("error")
         graphs = adapter.graphs(test, fitted, np.zeros(n, np.int16), 20, 20, 0)
     assert np.isfinite(graphs.x).all() and fitted.state["std"][1] >= 0.01
+
+
+def test_reading_residual_is_zero_on_the_normal_subspace_and_large_off_it():
+    """The pca baseline's statistic: two tags that move together in training keep 95 % of the
+    variance on one axis; a window where they move apart has a large residual, one that follows
+    the training relation has none."""
+    from kdgat_data.domains.watertreatment import WaterTreatmentAdapter, principal_components, reading_residuals
+
+    n = 240
+    wave = np.sin(np.arange(n) / 7)
+    train = SensorTable(np.arange(n, dtype=np.float64), np.column_stack([wave, 2 * wave + 1]), ("level", "flow"),
+                        np.zeros(n, np.uint8), np.zeros(n, np.int16))
+    adapter = WaterTreatmentAdapter()
+    fitted = adapter.fit([train])
+    assert np.asarray(fitted.state["reading_components"]).shape == (1, 2)
+    apart = np.column_stack([wave, -2 * wave + 1])  # the flow now runs against the level
+    test = SensorTable(train.timestamp, apart, train.sensors, train.label, train.attack_type)
+    names = None
+    for table, expect_large in ((train, False), (test, True)):
+        arrays = adapter.graphs(table, fitted, np.zeros(n, np.int16), 24, 24, 0)
+        stats, names = adapter.window_statistics(table, fitted, arrays)
+        residual = stats[:, names.index("reading_pca_residual_mean")]
+        assert (residual.mean() > 0.1) == expect_large, residual
+        assert (stats[:, names.index("reading_pca_residual_max")] >= residual - 1e-6).all()
+    z = np.random.default_rng(0).normal(size=(50, 4))
+    axes = principal_components(z, variance=1.0)
+    assert np.allclose(reading_residuals(z - z.mean(0), axes), 0, atol=1e-12)

@@ -11,13 +11,13 @@ from kdgat_train.pipeline.dag import baseline_settings
 from kdgat_train.task import settings_from
 
 
-def _pipeline(project, overrides=()):
+def _pipeline(project, overrides=(), store="automotive_synthetic_pipeline"):
     from hydra import compose, initialize
     from kdgat_train.config.store import PRIMARY, register
 
     register(project)
     with initialize(version_base="1.3", config_path=None):
-        config = compose(config_name=PRIMARY, overrides=["config_store=automotive_synthetic_pipeline", "device=cpu",
+        config = compose(config_name=PRIMARY, overrides=[f"config_store={store}", "device=cpu",
                                                           *overrides])
     return settings_from(config)
 
@@ -64,3 +64,22 @@ def test_baselines_are_not_constant_and_unsupervised_ones_never_see_attacks():
         BaselineDetector(method="gbdt", names=names).fit(normal.astype(np.float32), np.zeros(300))
     with pytest.raises(BaselineNotApplicable, match="CAN frames"):
         BaselineDetector(method="timing", names=names).fit(stats, labels)
+
+
+def test_the_plant_pca_baseline_scores_the_residual_of_the_z_scored_readings(project, runs_root):
+    """On plant data pca is the residual of the readings (rows) against the normal training axes
+    fitted with the cache, not a PCA of window statistics: its scores are that statistic."""
+    import polars as pl
+    from kdgat_train.window_data_module import open_cache
+
+    pipeline = _pipeline(project, [f"runs_root={runs_root}", "evaluation.min_class_windows=2"],
+                         store="watertreatment_synthetic_pipeline")
+    settings = baseline_settings(pipeline, "pca")
+    run_dir = run_baseline(settings)
+    cache = open_cache(settings.dataset_config)
+    stats, names = cache.window_statistics("val")
+    state = cache.fitted_state()
+    record = RunRecord.read(run_dir)
+    assert record.metrics["model/parameters"] == np.size(state["reading_components"]) + 2 * len(state["sensors"])
+    scores = pl.read_parquet(run_dir / "scores.parquet").filter(pl.col("split") == "val").sort("window")["score"]
+    np.testing.assert_allclose(scores.to_numpy(), stats[:, names.index("reading_pca_residual_mean")], rtol=1e-6)

@@ -60,9 +60,20 @@ class AutomotiveAdapter:
 
 TOP_IDS = 32  # per-window shares of the most frequent training IDs
 STATISTICS = ("frames", "distinct_ids", "unseen_share", "gap_mean", "gap_std", "gap_min", "id_gap_z_mean",
-              "id_gap_z_min", "id_gap_z_max_abs", "id_gap_ratio_mean",
-              *(f"byte{i}_mean" for i in range(8)), *(f"byte{i}_std" for i in range(8)))
+              "id_gap_z_min", "id_gap_z_max_abs", "id_gap_ratio_mean", "id_entropy", "payload_entropy_mean",
+              "payload_entropy_max", *(f"byte{i}_mean" for i in range(8)), *(f"byte{i}_std" for i in range(8)))
 TIMING_STATISTIC = "id_gap_z_max_abs"  # the timing baseline's score
+
+
+def payload_entropy(payload: np.ndarray, dlc: np.ndarray) -> np.ndarray:
+    """(N,) Shannon entropy (nats) of the byte values of each frame's first DLC bytes (0 for DLC <= 1);
+    random fuzzing payloads reach log(8), counters and signals stay low."""
+    payload, dlc = np.asarray(payload, np.int64), np.asarray(dlc, np.int64)
+    rows, positions = np.nonzero(np.arange(8)[None, :] < dlc[:, None])
+    keys, counts = np.unique(rows * 256 + payload[rows, positions], return_counts=True)
+    owner = keys // 256
+    share = counts / dlc[owner]
+    return np.bincount(owner, -share * np.log(share), minlength=len(dlc))
 
 
 def same_id_gaps(can_id: np.ndarray, timestamp: np.ndarray) -> np.ndarray:
@@ -77,9 +88,10 @@ def same_id_gaps(can_id: np.ndarray, timestamp: np.ndarray) -> np.ndarray:
 
 def can_window_statistics(table: FrameTable, fitted: FittedDomain, arrays: GraphArrays) -> tuple[np.ndarray, tuple[str, ...]]:
     """Frame counts, distinct and unseen IDs, inter-arrival times overall and per ID relative to the ID's
-    training period (z-scores), payload byte means and spreads, and the shares of the most frequent
+    training period (z-scores), the entropy of the window's IDs and of its frames' payload bytes,
+    payload byte means and spreads, and the shares of the most frequent
     training IDs relative to their training shares, per window (vectorised over all windows)."""
-    from kdgat_data.window_statistics import range_max, range_means, range_min, range_stds
+    from kdgat_data.window_statistics import range_entropy, range_max, range_means, range_min, range_stds
 
     state = fitted.state
     start, stop = np.asarray(arrays.window_start, np.int64), np.asarray(arrays.window_stop, np.int64)
@@ -101,8 +113,10 @@ def can_window_statistics(table: FrameTable, fitted: FittedDomain, arrays: Graph
         (stop - start).astype(np.float64), np.diff(np.asarray(arrays.node_ptr)).astype(np.float64),
         range_means(index == 0, start, stop), range_means(gap, inner, stop), range_stds(gap, inner, stop),
         np.where(stop > inner, range_min(gap, inner, stop), 0.0), range_means(z, start, stop), range_min(z, start, stop),
-        range_max(np.abs(z), start, stop), range_means(ratio, start, stop),
+        range_max(np.abs(z), start, stop), range_means(ratio, start, stop), range_entropy(table.can_id, start, stop),
     ]
+    entropy = payload_entropy(table.payload, table.dlc)
+    columns += [range_means(entropy, start, stop), np.where(stop > start, range_max(entropy, start, stop), 0.0)]
     stats = np.column_stack([*columns, range_means(payload, start, stop), range_stds(payload, start, stop),
                              range_means(one_hot, start, stop) - top_share[None, :]]) if len(start) else \
         np.zeros((0, len(STATISTICS) + len(top)))

@@ -48,6 +48,27 @@ def learn_topology(z: np.ndarray, threshold: float = CORRELATION_THRESHOLD, min_
     return np.stack([src, dst]).astype(np.int32), corr[src, dst].astype(np.float32)
 
 
+READING_VARIANCE = 0.95  # share of the normal readings' variance the PCA residual statistic keeps
+
+
+def principal_components(z: np.ndarray, variance: float = READING_VARIANCE) -> np.ndarray:
+    """(K, S) principal axes of z-scored normal rows ``(M, S)`` keeping ``variance`` of their variance
+    (about their mean, which is 0 by construction)."""
+    centred = z - z.mean(0)
+    _, singular, axes = np.linalg.svd(centred, full_matrices=False)
+    share = np.cumsum(singular**2) / max(float((singular**2).sum()), 1e-12)
+    keep = int(np.searchsorted(share, variance) + 1)
+    return axes[:min(keep, len(axes))]
+
+
+def reading_residuals(z: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """(N,) mean squared residual of each z-scored row ``(N, S)`` outside the normal readings' principal axes."""
+    components = np.asarray(components, np.float64).reshape(-1, z.shape[1])
+    z = np.asarray(z, np.float64)
+    residual = z - (z @ components.T) @ components
+    return (residual**2).mean(1)
+
+
 class WaterTreatmentAdapter:
     domain = "watertreatment"
     feature_version = FEATURE_VERSION
@@ -78,10 +99,12 @@ class WaterTreatmentAdapter:
         # z-score of millions: its scale is at least 1 % of the tag's magnitude or range (1.0 when all zero)
         magnitude = np.maximum(np.abs(mean), normal.max(0) - normal.min(0))
         std = np.maximum(std, 0.01 * np.where(magnitude > 0, magnitude, 100.0))
-        edge_index, correlation = learn_topology((normal - mean) / std)
+        z = (normal - mean) / std
+        edge_index, correlation = learn_topology(z)
         return FittedDomain(vocabulary=list(range(len(sensors))), state={
             "sensors": list(sensors), "mean": mean.tolist(), "std": std.tolist(),
             "edge_index": edge_index.tolist(), "correlation": correlation.tolist(),
+            "reading_components": principal_components(z).tolist(),
         })
 
     def window_statistics(self, table: SensorTable, fitted: FittedDomain, arrays: GraphArrays):
@@ -137,16 +160,27 @@ def _tag_statistics(table: SensorTable, state: dict, starts: np.ndarray, window:
     return views, stats
 
 
+READING_RESIDUAL_STATISTICS = ("reading_pca_residual_mean", "reading_pca_residual_max")
+
+
 def plant_window_statistics(table: SensorTable, fitted: FittedDomain, arrays: GraphArrays) -> tuple[np.ndarray, tuple[str, ...]]:
-    """(G, S * 6) per-tag window statistics of the z-scored readings (the baselines' features)."""
+    """(G, S * 6 + 2) per-tag window statistics of the z-scored readings, then the mean and max over
+    the window's rows of their PCA residual against the normal training readings (the pca baseline's
+    score; `principal_components`): the baselines' features."""
+    from kdgat_data.window_statistics import range_max, range_means
+
     starts = np.asarray(arrays.window_start, np.int64)
-    window = int(arrays.window_stop[0] - arrays.window_start[0]) if len(starts) else 2
-    sensors = fitted.state["sensors"]
-    names = tuple(f"{tag}_{stat}" for tag in sensors for stat in TAG_STATISTICS)
+    stops = np.asarray(arrays.window_stop, np.int64)
+    window = int(stops[0] - starts[0]) if len(starts) else 2
+    state = fitted.state
+    names = (*(f"{tag}_{stat}" for tag in state["sensors"] for stat in TAG_STATISTICS), *READING_RESIDUAL_STATISTICS)
     if not len(starts):
         return np.zeros((0, len(names)), np.float32), names
-    _, stats = _tag_statistics(table, fitted.state, starts, window)
-    return stats.reshape(len(starts), -1).astype(np.float32), names
+    _, stats = _tag_statistics(table, state, starts, window)
+    residual = reading_residuals((table.values - np.asarray(state["mean"])) / np.asarray(state["std"]),
+                                 state["reading_components"])
+    return np.column_stack([stats.reshape(len(starts), -1), range_means(residual, starts, stops),
+                            range_max(residual, starts, stops)]).astype(np.float32), names
 
 
 ADAPTER = register_adapter(WaterTreatmentAdapter())

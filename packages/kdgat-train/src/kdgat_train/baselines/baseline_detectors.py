@@ -4,8 +4,11 @@
   score = P(attack).
 - ``timing`` (CAN only, unsupervised): the window's largest per-ID inter-arrival z-score against the
   ID's period on normal training frames (the statistic ``id_gap_z_max_abs``; nothing else to fit).
-- ``pca`` (unsupervised): PCA keeping 95 % of the variance of the z-scored statistics of normal
-  training windows; score = squared reconstruction residual.
+- ``pca`` (unsupervised): on plant data, the PCA residual of the z-scored readings: the cache fits
+  the principal axes keeping 95 % of the variance of the normal training rows and stores each
+  window's mean squared row residual (the statistic ``reading_pca_residual_mean``); elsewhere PCA
+  keeping 95 % of the variance of the standardised statistics of normal training windows, score =
+  squared reconstruction residual.
 - ``iforest`` (unsupervised): `IsolationForest` on the statistics of normal training windows;
   score = the negated sample score (higher = more anomalous).
 
@@ -21,6 +24,7 @@ APPLICABLE = {"gbdt": None, "timing": ("automotive",), "pca": None, "iforest": N
 DEFAULT_BASELINES = {"automotive": ("gbdt", "timing", "iforest"), "internet": ("gbdt", "iforest"),
                      "watertreatment": ("gbdt", "pca", "iforest")}
 TIMING_STATISTIC = "id_gap_z_max_abs"
+READING_RESIDUAL_STATISTIC = "reading_pca_residual_mean"
 
 
 class BaselineNotApplicable(ValueError):
@@ -61,6 +65,8 @@ class BaselineDetector:
             if TIMING_STATISTIC not in self.names:
                 raise BaselineNotApplicable("timing needs CAN frames (per-ID inter-arrival statistics)")
             self.parameters = 0.0  # the per-ID periods were fitted with the cache; counted by the caller
+        elif self.method == "pca" and READING_RESIDUAL_STATISTIC in self.names:
+            self.parameters = 0.0  # the principal axes were fitted with the cache; counted by the caller
         elif self.method == "pca":
             from sklearn.decomposition import PCA
             from sklearn.pipeline import make_pipeline
@@ -88,6 +94,8 @@ class BaselineDetector:
             return self.model.predict_proba(stats)[:, 1].astype(np.float64)
         if self.method == "timing":
             return stats[:, self.names.index(TIMING_STATISTIC)].astype(np.float64)
+        if self.method == "pca" and READING_RESIDUAL_STATISTIC in self.names:
+            return stats[:, self.names.index(READING_RESIDUAL_STATISTIC)].astype(np.float64)
         if self.method == "pca":
             scaled = self.model[0].transform(stats)
             pca = self.model[-1]

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from kdgat_train.baselines.baseline_detectors import APPLICABLE, BaselineDetector, BaselineNotApplicable
+from kdgat_train.baselines.baseline_detectors import (
+    APPLICABLE,
+    READING_RESIDUAL_STATISTIC,
+    BaselineDetector,
+    BaselineNotApplicable,
+)
 from kdgat_train.baselines.baseline_settings import BaselineSettings
 from kdgat_train.evaluation.stage_evaluation import (
     Evaluation,
@@ -38,6 +43,9 @@ def evaluate_baseline(settings: BaselineSettings, cache, run_dir: Path) -> Evalu
     detector.fit(np.asarray(train_stats), train_y)
     if settings.method == "timing":  # the fitted per-ID inter-arrival mean and std
         detector.parameters = 2.0 * len(cache.manifest.vocabulary)
+    elif settings.method == "pca" and READING_RESIDUAL_STATISTIC in names:  # the axes, means and scales
+        state = cache.fitted_state()
+        detector.parameters = float(np.size(state["reading_components"]) + len(state["mean"]) + len(state["std"]))
     splits = evaluated_splits(cache)
     stats = {name: np.asarray(cache.window_statistics(name)[0]) for name in splits}
     started = time.perf_counter()

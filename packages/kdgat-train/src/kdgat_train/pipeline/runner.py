@@ -34,14 +34,38 @@ def _identity(config: dict) -> dict:
 
 def identical_completed_run(settings: RunSettings) -> Path | None:
     """The latest COMPLETED run of ``settings.name`` whose saved config equals ``settings`` (apart
-    from where it ran: ``resume``, ``run_dir``, ``device``)."""
+    from where it ran: ``resume``, ``run_dir``, ``device``) and that trained on the data the config
+    gives today: its run.json's data manifest hash equals that of the dataset's cache now (an edited
+    capture, a new reader option or cache layout makes every earlier run stale, not reusable)."""
     wanted = _identity(settings.model_dump(mode="json"))
+    data_hash = None
     for run_dir in reversed(RunPaths(settings.runs_root).existing_runs(settings.name)):
-        if not (run_dir / "run.json").is_file() or RunRecord.read(run_dir).status != "COMPLETED":
+        if not (run_dir / "run.json").is_file():
             continue
-        if _identity(yaml.safe_load((run_dir / "config.yaml").read_text())) == wanted:
+        record = RunRecord.read(run_dir)
+        if record.status != "COMPLETED" or _identity(yaml.safe_load((run_dir / "config.yaml").read_text())) != wanted:
+            continue
+        data_hash = data_hash or current_manifest_hash(settings.dataset_config)
+        if record.data_manifest_hash == data_hash:
             return run_dir
     return None
+
+
+_MANIFEST_HASHES: dict[str, str] = {}
+
+
+def current_manifest_hash(dataset) -> str:
+    """The manifest hash of the cache ``dataset`` (`DatasetSettings`) gives now, built or reused
+    (once per process and dataset settings: the sources are hashed once)."""
+    key = dataset.model_dump_json()
+    if key not in _MANIFEST_HASHES:
+        from kdgat_data.cache import build_cache
+        from kdgat_data.catalog import resolve_dataset
+
+        cache = build_cache(resolve_dataset(dataset.name), window=dataset.window, stride=dataset.stride,
+                            validation_fraction=dataset.validation_fraction)
+        _MANIFEST_HASHES[key] = cache.manifest.content_hash()
+    return _MANIFEST_HASHES[key]
 
 
 def run_one_stage(settings: PipelineSettings, say=print) -> Path:
