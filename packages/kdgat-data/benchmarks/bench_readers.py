@@ -1,7 +1,8 @@
-"""Flow-reader speed: the polars reader against the per-row loop it replaced, on a generated IoT-23-style
-CSV (default 1 M flows) and, when present, the shared captures; both must give identical tables.
+"""Flow- and plant-reader speed: the polars readers against the per-row loops they replaced, on a
+generated IoT-23-style CSV (default 1 M flows), a generated BATADAL-style plant CSV (default 1 M
+hourly rows of 12 tags) and, when present, the shared captures; both must give identical tables.
 
-    uv run python packages/kdgat-data/benchmarks/bench_readers.py [--flows 1000000]
+    uv run python packages/kdgat-data/benchmarks/bench_readers.py [--flows 1000000] [--plant-rows 1000000]
 
 Prints rows/s of each reader, the speed-up, and whether the tables are identical (target: >= 20x).
 """
@@ -19,7 +20,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from kdgat_data.readers.flows import read_flows  # noqa: E402
+from kdgat_data.readers.sensor_csv import read_sensor_csv  # noqa: E402
 from row_loop_flow_reader import read_flows_row_by_row  # noqa: E402
+from row_loop_sensor_reader import read_sensor_csv_row_by_row  # noqa: E402
 
 HEADER = ("ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,service,duration,orig_bytes,resp_bytes,conn_state,"
           "local_orig,local_resp,missed_bytes,history,orig_pkts,orig_ip_bytes,resp_pkts,resp_ip_bytes,tunnel_parents,"
@@ -52,20 +55,36 @@ def generate(path: Path, flows: int, seed: int = 0) -> None:
     path.write_text(HEADER + "\n" + "\n".join(lines.tolist()) + "\n")
 
 
+def generate_plant(path: Path, rows: int, tags: int = 12, seed: int = 0) -> None:
+    """A plant CSV with one row per second (SWaT-like ``YYYY-mm-dd HH:MM:SS`` times), ``tags``
+    readings and BATADAL's ATT_FLAG values 0 / -999 / 1."""
+    rng = np.random.default_rng(seed)
+    seconds = np.datetime64("2016-07-04T00:00:00") + np.arange(rows).astype("timedelta64[s]")
+    lines = np.char.replace(np.datetime_as_string(seconds, unit="s"), "T", " ")
+    for k in range(tags):
+        lines = np.char.add(np.char.add(lines, ","), np.char.mod("%.4f", rng.normal(3 + k, 1, rows)))
+    flags = np.where(rng.random(rows) < 0.05, "1", np.where(rng.random(rows) < 0.5, "0", "-999"))
+    lines = np.char.add(np.char.add(lines, ","), flags)
+    header = "DATETIME," + ",".join(f"T{k}" for k in range(tags)) + ",ATT_FLAG"
+    path.write_text(header + "\n" + "\n".join(lines.tolist()) + "\n")
+
+
 def identical(a, b) -> bool:
     same = all(np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a) if f.name not in ("source",))
-    return same and a.hosts == b.hosts and a.attack_types == b.attack_types
+    entities = ("hosts", "sensors")
+    return same and all(getattr(a, e, None) == getattr(b, e, None) for e in entities) and a.attack_types == b.attack_types
 
 
-def compare(path: Path, label: str) -> float:
+def compare(path: Path, label: str, new_reader=read_flows, old_reader=read_flows_row_by_row, unit="flows") -> float:
+    new_reader(path)  # polars' first call on a layout (its parser set-up) is not the reader's speed
     started = time.perf_counter()
-    new, _ = read_flows(path)
+    new, _ = new_reader(path)
     new_s = time.perf_counter() - started
     started = time.perf_counter()
-    old, _ = read_flows_row_by_row(path)
+    old, _ = old_reader(path)
     old_s = time.perf_counter() - started
     rows = len(new)
-    print(f"{label:<46} {rows:>9,} flows  polars {rows / new_s:>12,.0f}/s  per-row {rows / old_s:>10,.0f}/s  "
+    print(f"{label:<46} {rows:>9,} {unit}  polars {rows / new_s:>12,.0f}/s  per-row {rows / old_s:>10,.0f}/s  "
           f"speed-up {old_s / new_s:5.1f}x  identical: {'yes' if identical(new, old) else 'NO'}")
     return old_s / new_s
 
@@ -73,17 +92,23 @@ def compare(path: Path, label: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=1_000_000)
+    parser.add_argument("--plant-rows", type=int, default=1_000_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "flows.csv"
-        generate(path, 1000)
-        read_flows(path)  # polars' import and first-call set-up are not the reader's speed
         generate(path, args.flows)
         compare(path, f"generated IoT-23-style CSV ({args.flows:,} rows)")
+        plant = Path(folder) / "plant.csv"
+        generate_plant(plant, args.plant_rows)
+        compare(plant, f"generated BATADAL-style CSV ({args.plant_rows:,} rows)", read_sensor_csv,
+                read_sensor_csv_row_by_row, "rows")
     shared = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "internet"
     for relative in ("iot23/CTU-Malware-Capture-34-1-labeled.csv", "stratosphere-008/conn.log.labeled"):
         if (shared / relative).is_file():
             compare(shared / relative, relative)
+    batadal = shared.parent / "watertreatment" / "batadal" / "BATADAL_train_dataset_1.csv"
+    if batadal.is_file():
+        compare(batadal, "batadal/BATADAL_train_dataset_1.csv", read_sensor_csv, read_sensor_csv_row_by_row, "rows")
 
 
 if __name__ == "__main__":

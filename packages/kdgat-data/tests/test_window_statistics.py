@@ -28,7 +28,8 @@ def test_range_entropy_matches_scipy_on_overlapping_ranges_and_chunks():
     codes = rng.integers(0, 7, 500) * 1000 + 3  # sparse raw codes (CAN IDs)
     start = np.arange(0, 450, 3)
     stop = np.minimum(start + rng.integers(0, 50, len(start)), 500)
-    expected = [entropy(np.unique(codes[a:b], return_counts=True)[1]) if b > a else 0.0 for a, b in zip(start, stop)]
+    expected = [entropy(np.unique(codes[a:b], return_counts=True)[1]) if b > a else 0.0
+                for a, b in zip(start, stop, strict=True)]
     for chunk in (10_000_000, 60):  # one chunk, and many
         assert np.allclose(range_entropy(codes, start, stop, chunk_records=chunk), expected)
     assert range_entropy(np.full(10, 5), np.array([0]), np.array([10]))[0] == 0.0

@@ -106,7 +106,11 @@ def test_reading_residual_is_zero_on_the_normal_subspace_and_large_off_it():
     """The pca baseline's statistic: two tags that move together in training keep 95 % of the
     variance on one axis; a window where they move apart has a large residual, one that follows
     the training relation has none."""
-    from kdgat_data.domains.watertreatment import WaterTreatmentAdapter, principal_components, reading_residuals
+    from kdgat_data.domains.watertreatment import (
+        WaterTreatmentAdapter,
+        principal_components,
+        reading_residuals,
+    )
 
     n = 240
     wave = np.sin(np.arange(n) / 7)

@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from kdgat_data.frames import NORMAL
-from kdgat_data.readers.errors import DataFormatError, OnBadRow, ReadReport
+from kdgat_data.readers._polars import pl
+from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
+from kdgat_data.readers.text import delimited_fields
 from kdgat_data.sensors import SensorTable
 
 TIMESTAMP_FORMATS = ("%d/%m/%y %H", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
@@ -85,15 +87,55 @@ def read_attack_windows(path: str | Path) -> list[tuple[float, float, str]]:
     return windows
 
 
+def _time_expression(text: pl.Expr, fmt: str) -> pl.Expr:
+    """Epoch seconds of ``text`` in Python-style ``fmt`` (null where it does not fit). BATADAL's
+    hour-only ``%d/%m/%y %H`` gets ``:00`` appended (polars needs minutes with hours)."""
+    if fmt == "%d/%m/%y %H":
+        text = pl.when(text.str.contains(r"^\d{1,2}/\d{1,2}/\d{2} \d{1,2}$")).then(text + ":00").otherwise(None)
+        fmt = "%d/%m/%y %H:%M"
+    return text.str.strptime(pl.Datetime("us", "UTC"), fmt, strict=False).dt.epoch("us").cast(pl.Float64) / 1e6
+
+
+def plant_times(text: pl.Series) -> np.ndarray:
+    """(N,) epoch seconds of timestamps in any of `TIMESTAMP_FORMATS` (NaN where none fits). The
+    format of the first timestamp parses every row at once; only rows it misses try the others."""
+    frame = pl.DataFrame({"t": text})
+    first = pl.DataFrame({"t": [next((v for v in text.head(1000).to_list() if v), "")]})
+    fits = [fmt for fmt in TIMESTAMP_FORMATS if first.select(_time_expression(pl.col("t"), fmt)).item() is not None]
+    formats = [*fits[:1], *(fmt for fmt in TIMESTAMP_FORMATS if fmt not in fits[:1])]
+    seconds = frame.select(_time_expression(pl.col("t"), formats[0])).to_series().to_numpy().astype(np.float64)
+    missing = np.flatnonzero(np.isnan(seconds))
+    if len(missing):
+        rest = frame[missing].select(pl.coalesce([_time_expression(pl.col("t"), f) for f in formats[1:]]))
+        seconds[missing] = rest.to_series().to_numpy().astype(np.float64)
+    return seconds
+
+
+def _numbers(rows: pl.DataFrame, cells: list[str]) -> np.ndarray:
+    """(N, len(cells)) floats of the text columns ``cells`` (NaN where a field is not a number);
+    a column is stripped of blanks only when it has fields the plain cast refused."""
+    plain = rows.select([pl.col(c).cast(pl.Float64, strict=False) for c in cells])
+    stripped = [c for c, name in zip(cells, plain.columns, strict=True)
+                if plain[name].null_count() > rows[c].null_count()]
+    if stripped:
+        plain = plain.with_columns(rows.select([pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in stripped]))
+    return plain.to_numpy().astype(np.float64).reshape(len(rows), len(cells))
+
+
 def read_sensor_csv(path: str | Path, options: SensorCsvOptions | None = None) -> tuple[SensorTable, ReadReport]:
-    """Read one plant CSV into a time-sorted `SensorTable`."""
+    """Read one plant CSV into a time-sorted `SensorTable`.
+
+    Vectorised on polars: every malformed row (short, a bad time, a non-number reading, an unknown
+    label) is found at once and reported or skipped through the shared bad-row collector, naming
+    the file, the line and the field."""
     options = options or SensorCsvOptions()
     path = Path(path)
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle, skipinitialspace=True))
-    if not rows:
+    if not path.is_file() or path.stat().st_size == 0:
+        raise DataFormatError(path, "empty file: expected a header row" if path.is_file() else "no such file")
+    header, rows = delimited_fields(path, "csv")
+    header = [name.strip() for name in header]
+    if not header or not any(header):
         raise DataFormatError(path, "empty file: expected a header row")
-    header = [name.strip() for name in rows[0]]
     time_column = options.timestamp_column or header[0]
     if time_column not in header:
         raise DataFormatError(path, f"header: no timestamp column {time_column!r} (columns: {', '.join(header)})", 1)
@@ -101,42 +143,43 @@ def read_sensor_csv(path: str | Path, options: SensorCsvOptions | None = None) -
     sensors = [c for c in header if c not in (time_column, label_column) and c]
     if not sensors:
         raise DataFormatError(path, "header: expected sensor/actuator columns besides the timestamp and label", 1)
-    time_index, sensor_index = header.index(time_column), [header.index(c) for c in sensors]
-    label_index = header.index(label_column) if label_column else None
-    timestamps, values, labels, keep = [], [], [], []
-    skipped = 0
-    for line, row in enumerate(rows[1:], 2):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        try:
-            if len(row) < len(header):
-                raise DataFormatError(path, f"row: expected {len(header)} columns, got {len(row)}", line)
-            stamp = _parse_time(row[time_index].strip(), path, line)
-            try:
-                reading = [float(row[i]) for i in sensor_index]
-            except ValueError:
-                bad = next(c for c, i in zip(sensors, sensor_index, strict=True) if not _is_float(row[i]))
-                raise DataFormatError(path, f"{bad}: expected a number, got {row[header.index(bad)]!r}", line) from None
-            flag = 0
-            if label_index is not None:
-                text = row[label_index].strip()
-                if text in options.attack_values:
-                    flag = 1
-                elif text not in options.normal_values:
-                    raise DataFormatError(path, f"{label_column}: expected one of "
-                                                f"{', '.join(options.attack_values + options.normal_values)}, got {text!r}", line)
-        except DataFormatError:
-            if options.on_bad_row == OnBadRow.ERROR:
-                raise
-            skipped += 1
-            continue
-        timestamps.append(stamp)
-        values.append(reading)
-        labels.append(flag)
-        keep.append(line)
-    timestamp = np.asarray(timestamps, np.float64)
+    cells = [f"c{i}" for i in range(len(header))]
+    cell = {name: cells[header.index(name)] for name in header if name}
+    table = rows.select("line", "width", time_text=pl.col(cell[time_column]).str.strip_chars(),
+                        label_text=pl.col(cell[label_column]).str.strip_chars() if label_column else pl.lit(None, pl.String))
+    values = _numbers(rows, [cell[name] for name in sensors])
+    time_text = table["time_text"]
+    blank = (time_text.fill_null("") == "").to_numpy() & np.isnan(values).all(1)
+    if label_column:
+        blank &= (table["label_text"].fill_null("") == "").to_numpy()
+    if blank.any():  # a line of empty fields (",,,,") is no row
+        keep_rows = pl.Series(~blank)
+        rows, table, values, time_text = rows.filter(keep_rows), table.filter(keep_rows), values[~blank], time_text.filter(keep_rows)
+    timestamp = plant_times(time_text)
+    short = table["width"].to_numpy() < len(header)
+    bad = BadRows(str(path), table["line"].to_numpy())
+    bad.add(short, lambda row: f"row: expected {len(header)} columns, got {table['width'][row]}")
+    bad.add(~short & np.isnan(timestamp), lambda row: "timestamp: expected a date like 04/07/16 00 (dd/mm/yy HH), "
+            f"28/12/2015 10:00:00 AM or 2016-07-04 00:00:00, got {table['time_text'][row]!r}")
+
+    def number_problem(row: int) -> str:
+        name = sensors[int(np.flatnonzero(np.isnan(values[row]))[0])]
+        return f"{name}: expected a number, got {rows[cells[header.index(name)]][row]!r}"
+
+    bad.add(~short & np.isnan(values).any(axis=1), number_problem)
+    label = np.zeros(len(table), np.uint8)
+    if label_column is not None:
+        text = table["label_text"]
+        is_attack = text.is_in(list(options.attack_values)).fill_null(False).to_numpy()
+        is_normal = text.is_in(list(options.normal_values)).fill_null(False).to_numpy()
+        allowed = ", ".join(options.attack_values + options.normal_values)
+        bad.add(~short & ~is_attack & ~is_normal,
+                lambda row: f"{label_column}: expected one of {allowed}, got {text[row]!r}")
+        label = is_attack.astype(np.uint8)
+    keep, skipped = bad.resolve(options.on_bad_row)
+    timestamp, values, label = timestamp[keep], values[keep], label[keep]
     order = np.argsort(timestamp, kind="stable")
-    label = np.asarray(labels, np.uint8)[order]
+    timestamp, values, label = timestamp[order], values[order], label[order]
     names = [NORMAL]
     codes = np.zeros(len(label), np.int16)
     if label.any():
@@ -144,15 +187,14 @@ def read_sensor_csv(path: str | Path, options: SensorCsvOptions | None = None) -
         codes[label == 1] = 1
     if options.attack_windows:
         for start, end, name in read_attack_windows(options.attack_windows):
-            inside = (timestamp[order] >= start) & (timestamp[order] <= end)
+            inside = (timestamp >= start) & (timestamp <= end)
             if inside.any():
                 if name not in names:
                     names.append(name)
                 label[inside] = 1
                 codes[inside] = names.index(name)
-    table = SensorTable(timestamp[order], np.asarray(values, np.float32).reshape(-1, len(sensors))[order], tuple(sensors),
-                        label, codes, tuple(names), str(path))
-    return table, ReadReport(str(path), "sensor_csv", len(table), skipped)
+    result = SensorTable(timestamp, values.astype(np.float32), tuple(sensors), label, codes, tuple(names), str(path))
+    return result, ReadReport(str(path), "sensor_csv", len(result), skipped)
 
 
 def _file_digest(path: str | None) -> str:
@@ -162,11 +204,3 @@ def _file_digest(path: str | None) -> str:
     import hashlib
 
     return f"{path}:{hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]}" if Path(path).is_file() else path
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +70,53 @@ def _drop_blank_rows(frame: pl.DataFrame, first_data_line: int) -> tuple[pl.Data
         frame = frame.filter(~blank)
         line_numbers = line_numbers[keep]
     return frame, line_numbers
+
+
+def delimited_fields(path: Path, fmt: str, keep=None) -> tuple[list[str], pl.DataFrame]:
+    """``(header, rows)``: one row per data line with its 1-based ``line``, its field count ``width`` and
+    the fields as strings ``c0 .. c{len(header)-1}`` (null where a short line has none). Zeek: tab-separated,
+    ``#`` lines skipped, the header from ``#fields``; CSV: comma-separated, header on line 1. ``keep(header)``
+    names the column indices to parse (default: all); the fast path leaves the others out. A file holding
+    a double quote (a quoted field may hold a separator) is parsed line by line with the csv module."""
+    raw = path.read_bytes()
+    separator = b"\t" if fmt == "zeek" else b","
+    data = np.frombuffer(raw, np.uint8)
+    newlines = np.flatnonzero(data == 10)
+    starts = np.concatenate([[0], newlines + 1])
+    ends = np.concatenate([newlines, [len(data)]])
+    if len(raw) and raw.endswith(b"\n"):  # no line after the last newline
+        starts, ends = starts[:-1], ends[:-1]
+    ends = ends - ((ends > starts) & (data[np.maximum(ends - 1, 0)] == 13))  # CRLF
+    first = np.where(ends > starts, data[np.minimum(starts, max(len(data) - 1, 0))], 0)
+    if fmt == "zeek":
+        field_lines = [i for i in np.flatnonzero(first == ord("#")) if raw[starts[i]:starts[i] + 7] == b"#fields"]
+        if not field_lines:
+            raise DataFormatError(path, "no #fields line: expected a Zeek conn.log header")
+        header = raw[starts[field_lines[0]]:ends[field_lines[0]]].decode(errors="replace").split("\t")[1:]
+        is_data = (ends > starts) & (first != ord("#"))
+    else:
+        header = [c.strip() for c in next(csv.reader([raw[:ends[0]].decode(errors="replace")]), [])] if len(starts) else []
+        is_data = (ends > starts) & (np.arange(len(starts)) >= 1)
+    names = [f"c{i}" for i in range(len(header))]
+    if b'"' not in raw and len(header):  # the fast path: polars' CSV reader, one row per line
+        skip = int(np.argmax(is_data)) if is_data.any() else len(starts)  # header and leading # lines
+        wanted = sorted({*(keep(header) if keep else range(len(names))), len(names) - 1})
+        frame = pl.read_csv(raw, has_header=False, skip_rows=skip, separator=separator.decode(), quote_char=None,
+                            infer_schema=False, schema=dict.fromkeys(names, pl.String), truncate_ragged_lines=True,
+                            encoding="utf8-lossy", columns=wanted)
+        if frame.height == len(starts) - skip:
+            # a line can be short only where its last field came back null: count separators there alone
+            width = np.full(frame.height, len(header), np.int64)
+            for row in np.flatnonzero(frame[names[-1]].is_null().to_numpy()):
+                width[row] = raw[starts[skip + row]:ends[skip + row]].count(separator) + 1
+            rows = frame.with_columns(line=pl.Series(np.arange(skip + 1, len(starts) + 1, dtype=np.int64)),
+                                      width=pl.Series(width))
+            return header, rows.filter(pl.Series(is_data[skip:]))
+    # quoted fields (which may hold a separator) or an unexpected layout: the csv module, line by line
+    text = raw.decode(errors="replace").split("\n")
+    lines = [(number, line.rstrip("\r")) for number, line in enumerate(text, 1) if number - 1 < len(starts) and is_data[number - 1]]
+    parsed = [line.split("\t") if fmt == "zeek" else next(csv.reader([line])) for _, line in lines]
+    rows = pl.DataFrame({"line": [n for n, _ in lines], "width": [len(f) for f in parsed],
+                         **{name: [f[i] if i < len(f) else None for f in parsed] for i, name in enumerate(names)}},
+                        schema={"line": pl.Int64, "width": pl.Int64, **dict.fromkeys(names, pl.String)})
+    return header, rows
