@@ -113,3 +113,36 @@ def test_every_distillation_field_lands(project, kd_runs, tmp_path):
     assert set(DistillationSettings.model_fields) == set(reached)
     assert isinstance(vgae_module.kd_loss.projection, torch.nn.Linear)  # 16 -> 12 latent: a learned projection
     assert any(name.startswith("kd_loss.projection") for name, _ in vgae_module.named_parameters())
+
+
+class _Payload:
+    """Unpickling this runs ``Path(marker).touch()``: what a crafted checkpoint would do."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        from pathlib import Path
+
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_a_crafted_teacher_checkpoint_is_refused_and_runs_nothing(kd_runs, tmp_path):
+    """A teacher is picked automatically from a shared run tree: a checkpoint that holds anything
+    but tensors must be refused before its pickle can run (weights_only loading everywhere)."""
+    from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
+
+    _, _, gat_teacher, _ = kd_runs
+    crafted = tmp_path / "crafted_teacher"
+    shutil.copytree(gat_teacher, crafted)
+    marker = tmp_path / "payload_ran"
+    state = torch.load(crafted / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=True)
+    state["hyper_parameters"] = _Payload(marker)
+    torch.save(state, crafted / "checkpoints" / "best.ckpt")
+    with pytest.raises(TeacherError, match="refused to load: it holds objects other than tensors"):
+        load_frozen_network(crafted, num_ids=_num_ids(gat_teacher))
+    assert not marker.exists()
+    (crafted / "checkpoints" / "best.ckpt").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load_checkpoint_state(crafted / "checkpoints" / "best.ckpt")
+    assert load_checkpoint_state(gat_teacher / "checkpoints" / "best.ckpt")  # a real one loads

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
-import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 
+from kdgat_train.checkpoint_state import load_checkpoint_state
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.curriculum import CurriculumLogger
 from kdgat_train.evaluation.stage_evaluation import Evaluation, evaluate_stage, flat_metrics
@@ -117,18 +117,20 @@ def run_stage(settings: RunSettings) -> Path:
         run.interrupted = lambda: stage.trainer.interrupted
         last = run.run_dir / "checkpoints" / "last.ckpt"
         if worker:  # one more DDP rank of rank 0's run: it fits and reports nothing
-            stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None)
+            stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None,
+                              weights_only=True)
             return run.run_dir
         run.update(data_manifest_hash=stage.datamodule.prepare().manifest.content_hash())
         run.hand_off_to_ddp_ranks()
         fit_started = time.perf_counter()
-        stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None)
+        stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None,
+                              weights_only=True)
         fit_s = time.perf_counter() - fit_started
         metrics = {k: float(v) for k, v in stage.trainer.callback_metrics.items()}
         checkpoint = stage.trainer.checkpoint_callback
         best = checkpoint.best_model_path
         if best:  # evaluate the best weights, not the last
-            state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]
+            state = load_checkpoint_state(best)  # tensors only, like every checkpoint this project loads
             stage.module.load_state_dict(state, strict=True)
             if checkpoint.best_model_score is not None:
                 metrics["val/loss"] = float(checkpoint.best_model_score)

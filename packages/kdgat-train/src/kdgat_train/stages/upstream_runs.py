@@ -13,6 +13,7 @@ import torch
 import yaml
 from kdgat_schemas import ExperimentName, RunPaths, RunRecord, UpstreamNeed, upstream_needs
 
+from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.stages.networks import CAN_FEATURE_DIMS, build_network
 
@@ -74,7 +75,10 @@ def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, in
     checkpoint = run_dir / "checkpoints" / "best.ckpt"
     if not checkpoint.is_file():
         raise TeacherError(f"teacher run {run_dir} has no checkpoints/best.ckpt")
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
+    try:
+        state = load_checkpoint_state(checkpoint)  # tensors only: a crafted checkpoint runs nothing
+    except CheckpointError as error:
+        raise TeacherError(str(error)) from None
     weights = {key.removeprefix("net."): value for key, value in state.items() if key.startswith("net.")}
     try:
         net.load_state_dict(weights, strict=True)
