@@ -196,3 +196,32 @@ def test_every_run_is_evaluated_on_validation_and_each_test_scenario(project, tm
 
     listing = CliRunner().invoke(main, ["list", "--root", str(tmp_path)]).output
     assert f"{results['val']['f1']:.4f}" in listing and f"{results['val']['fpr']:.4f}" in listing
+    broken = tmp_path / "automotive" / "synthetic" / "supervised" / "gat" / "student" / "no" / "all_samples" / "run_999"
+    broken.mkdir(parents=True)
+    (broken / "run.json").write_text('{"status": "COMPLETED", "trunc')  # a crash mid-copy, a disk full
+    listed = CliRunner().invoke(main, ["list", "--root", str(tmp_path)])
+    assert listed.exit_code == 0 and f"{results['val']['f1']:.4f}" in listed.output  # the others still show
+    assert f"warning: skipping {broken / 'run.json'}: not a readable run record" in listed.output
+
+
+def test_sigterm_marks_the_run_killed_and_exits_143(project, monkeypatch):
+    """Slurm's scancel and a shell's kill send SIGTERM: the run is KILLED and the process must not
+    exit 0 (Lightning raises a SystemExit without a code)."""
+    import signal
+
+    from kdgat_train.modules.classifier import GraphClassifierModule
+
+    original = GraphClassifierModule.training_step
+
+    def terminate(self, batch, batch_index):
+        os.kill(os.getpid(), signal.SIGTERM)  # Lightning's handler notes it; the loop stops at its next check
+        return original(self, batch, batch_index)
+
+    monkeypatch.setattr(GraphClassifierModule, "training_step", terminate)
+    before = set((project / "experimentruns").glob("**/run_*"))
+    with pytest.raises(SystemExit) as stop:
+        train(["config_store=automotive_synthetic_supervised_gat_student_no_all_samples", *FAST,
+               "training_config.epochs=3"], project_root=project)
+    assert stop.value.code == 143
+    [run_dir] = set((project / "experimentruns").glob("**/run_*")) - before
+    assert RunRecord.read(run_dir).status == "KILLED"

@@ -34,9 +34,16 @@ def list_runs(tokens: tuple[str, ...], root: str | None) -> None:
     """Runs with status and key metrics; TOKENS filter by name tokens (e.g. gat student)."""
     from kdgat_schemas import RunRecord
 
+    from pydantic import ValidationError
+
     rows = []
     for run_json in sorted(_runs_root(root).glob("**/run_*/run.json")):
-        record = RunRecord.read(run_json.parent)
+        try:
+            record = RunRecord.read(run_json.parent)
+        except (ValidationError, ValueError, OSError) as error:  # one broken record must not hide the others
+            reason = str(error).splitlines()[0][:160]
+            click.echo(f"warning: skipping {run_json}: not a readable run record ({reason})", err=True)
+            continue
         if all(token in record.name.split("_") or token in record.name for token in tokens):
             rows.append(record)
     click.echo(f"{'run':<78} {'status':<10} " + " ".join(f"{m:>18}" for m in KEY_METRICS))

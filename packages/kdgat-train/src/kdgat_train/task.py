@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from omegaconf import DictConfig, OmegaConf
@@ -47,3 +48,10 @@ def train_task(zen_cfg: DictConfig) -> str:
         return str(run_stage(settings))
     except TeacherError as error:
         sys.exit(f"kdgat-train: {error}")
+    except SystemExit as stop:
+        from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+        if isinstance(stop, SIGTERMException):  # a SystemExit(None): the shell and Slurm would see success
+            print("kdgat-train: stopped by SIGTERM; the run is recorded KILLED", file=sys.stderr)
+            sys.exit(128 + signal.SIGTERM)
+        raise

@@ -42,7 +42,11 @@ def identical_completed_run(settings: RunSettings) -> Path | None:
     for run_dir in reversed(RunPaths(settings.runs_root).existing_runs(settings.name)):
         if not (run_dir / "run.json").is_file():
             continue
-        record = RunRecord.read(run_dir)
+        try:
+            record = RunRecord.read(run_dir)
+        except ValueError:  # a corrupt run.json (pydantic's ValidationError is one): not a reusable run
+            logging.getLogger(__name__).warning("skipping %s: its run.json is not a readable run record", run_dir)
+            continue
         if record.status != "COMPLETED" or _identity(yaml.safe_load((run_dir / "config.yaml").read_text())) != wanted:
             continue
         data_hash = data_hash or current_manifest_hash(settings.dataset_config)
