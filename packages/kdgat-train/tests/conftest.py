@@ -20,6 +20,9 @@ datasets:
     format: road
     train: [fuzzing_attack_3.csv]
     test: {fuzzing_attack_2: [fuzzing_attack_2.csv]}
+  missing_set:
+    domain: automotive
+    path: data/automotive/missing_set
   water_synthetic:
     domain: watertreatment
     token: synthetic

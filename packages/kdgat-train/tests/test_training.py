@@ -74,16 +74,28 @@ def test_replay_reproduces_the_metrics_exactly(project):
     assert f"--backend-store-uri sqlite:///{(project / 'experimentruns').resolve()}/mlflow.db --host 127.0.0.1" in ui.output
 
 
-def test_a_crashing_run_is_marked_failed(project):
-    with pytest.raises(Exception, match="no_such_dataset"):
-        train(["config_store=automotive_synthetic_supervised_gat_student_no_all_samples", *FAST,
-               "dataset_config.name=no_such_dataset"], project_root=project)
-    failed = [d for d in (project / "experimentruns").glob("**/run_*") if RunRecord.read(d).status == "FAILED"]
-    assert len(failed) == 1
-    record = RunRecord.read(failed[0])
-    assert "no_such_dataset" in record.error
+def test_a_crashing_run_is_marked_failed(project, monkeypatch):
+    from kdgat_train.modules.classifier import GraphClassifierModule
+
+    def crash(self, batch, batch_index):
+        raise RuntimeError("simulated crash in training_step")
+
+    monkeypatch.setattr(GraphClassifierModule, "training_step", crash)
+    before = set((project / "experimentruns").glob("**/run_*"))
+    with pytest.raises(Exception, match="simulated crash"):
+        train(["config_store=automotive_synthetic_supervised_gat_student_no_all_samples", *FAST], project_root=project)
+    [failed] = set((project / "experimentruns").glob("**/run_*")) - before
+    record = RunRecord.read(failed)
+    assert record.status == "FAILED" and "simulated crash" in record.error
     _, runs = _mlflow_runs(project, "automotive_synthetic_supervised_gat")
     assert any(r.info.run_id == record.mlflow_run_id and r.info.status == "FAILED" for r in runs)
+
+
+def test_an_unknown_dataset_is_one_line_before_any_run_folder(project, tmp_path):
+    with pytest.raises(SystemExit) as stop:
+        train(["config_store=automotive_synthetic_supervised_gat_student_no_all_samples", *FAST,
+               "dataset_config.name=no_such_dataset", f"runs_root={tmp_path}"], project_root=project)
+    assert "dataset 'no_such_dataset' is not in" in str(stop.value.code) and not list(tmp_path.glob("**/run_*"))
 
 
 def test_relaunching_a_run_resumes_from_last_checkpoint(project):
@@ -225,3 +237,14 @@ def test_sigterm_marks_the_run_killed_and_exits_143(project, monkeypatch):
     assert stop.value.code == 143
     [run_dir] = set((project / "experimentruns").glob("**/run_*")) - before
     assert RunRecord.read(run_dir).status == "KILLED"
+
+
+@pytest.mark.parametrize("preset", ["automotive_missingset_unsupervised_vgae_student_no_all_samples",
+                                    "automotive_missingset_pipeline"])
+def test_a_dataset_not_on_this_machine_is_one_line_and_leaves_no_run(project, tmp_path, preset):
+    with pytest.raises(SystemExit) as stop:
+        train([f"config_store={preset}", *FAST, f"runs_root={tmp_path}"], project_root=project)
+    message = str(stop.value.code)
+    assert message.startswith("kdgat-train: dataset 'missing_set' (configs/datasets.yaml): its folder ")
+    assert "data/automotive/missing_set does not exist" in message and "\n" not in message
+    assert not list(tmp_path.glob("**/run_*"))

@@ -94,6 +94,24 @@ class GraphCache:
         return cls(path, manifest, reused=True)
 
 
+class DatasetNotFoundError(FileNotFoundError):
+    """A catalog dataset whose folder is not on this machine (and that is not generated)."""
+
+
+def check_dataset_present(dataset: Dataset) -> None:
+    """Raise `DatasetNotFoundError` with one line saying which catalog entry, which folder, and where
+    to get it, when ``dataset`` is neither on disk nor generated on first use."""
+    if dataset.root.exists() or dataset.entry.synthetic is not None:
+        return
+    from kdgat_data.catalog import find_project_root
+
+    project = find_project_root()
+    readme = (project / "data" / dataset.domain / "README.md") if project is not None else None
+    where = f"; {readme.relative_to(project)} says where to get it" if readme is not None and readme.is_file() else ""
+    raise DatasetNotFoundError(f"dataset {dataset.name!r} (configs/datasets.yaml): its folder {dataset.root} does not "
+                               f"exist{where}, then copy it there (or set the entry's path)")
+
+
 def default_cache_root() -> Path:
     """``data/cache`` of the project found from the working folder (else of the working folder)."""
     from kdgat_data.catalog import find_project_root
@@ -113,6 +131,7 @@ def build_cache(
     progress: Callable[[str], None] = lambda message: None,
 ) -> GraphCache:
     """Build the graph cache of ``dataset``, or reuse the one built from identical inputs."""
+    check_dataset_present(dataset)
     ensure_generated(dataset, progress)
     options = dataset.entry.reader_options(on_bad_row, dataset.root)
     adapter = adapter_for(dataset.domain)

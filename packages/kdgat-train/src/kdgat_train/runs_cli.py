@@ -33,7 +33,6 @@ def main() -> None:
 def list_runs(tokens: tuple[str, ...], root: str | None) -> None:
     """Runs with status and key metrics; TOKENS filter by name tokens (e.g. gat student)."""
     from kdgat_schemas import RunRecord
-
     from pydantic import ValidationError
 
     rows = []

@@ -37,16 +37,20 @@ def settings_from(config: DictConfig | dict) -> RunSettings | PipelineSettings:
 def train_task(zen_cfg: DictConfig) -> str:
     """Entry point of every Hydra job (single run or one job of a sweep); returns the run folder."""
     settings = settings_from(zen_cfg)
+    from kdgat_data.cache import DatasetNotFoundError, check_dataset_present
+    from kdgat_data.catalog import CatalogError, resolve_dataset
+
     from kdgat_train.stages.single_stage import run_stage
     from kdgat_train.stages.upstream_runs import TeacherError
 
     try:
+        check_dataset_present(resolve_dataset(settings.dataset_config.name))  # before any run folder exists
         if isinstance(settings, PipelineSettings):
             from kdgat_train.pipeline.runner import run_pipeline
 
             return str(run_pipeline(settings))
         return str(run_stage(settings))
-    except TeacherError as error:
+    except (TeacherError, DatasetNotFoundError, CatalogError) as error:
         sys.exit(f"kdgat-train: {error}")
     except SystemExit as stop:
         from lightning.pytorch.utilities.exceptions import SIGTERMException

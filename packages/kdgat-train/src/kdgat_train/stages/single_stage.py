@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
+from kdgat_data.cache import check_dataset_present
+from kdgat_data.catalog import resolve_dataset
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 
@@ -107,8 +109,9 @@ def run_stage(settings: RunSettings) -> Path:
     """Train and evaluate one stage; returns its run folder. The run is COMPLETED, FAILED or KILLED afterwards."""
     name = settings.name
     worker = is_ddp_worker(settings.run_dir)
-    if not worker:
-        find_upstream_runs(settings)  # a missing upstream run fails here, before any run folder exists
+    if not worker:  # a missing dataset or upstream run fails here, before any run folder exists
+        check_dataset_present(resolve_dataset(settings.dataset_config.name))
+        find_upstream_runs(settings)
     with quiet_known_warnings(), TrackedRun(name=name, settings=settings, runs_root=settings.runs_root,
                                             seed=settings.training_config.seed, run_dir=settings.resume or settings.run_dir,
                                             worker=worker, log_file=not worker) as run:
