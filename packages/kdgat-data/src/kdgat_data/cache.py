@@ -20,6 +20,7 @@ one complete cache.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -31,6 +32,7 @@ import numpy as np
 from kdgat_schemas import DatasetManifest, SourceFile, SplitSummary, build_cache_key
 
 from kdgat_data.attack_events import SplitEvents, find_attack_events
+from kdgat_data.cache_integrity import cache_checksums, cache_damage, staging_prefix, sweep_stale_staging
 from kdgat_data.catalog import Dataset
 from kdgat_data.domains import RecordTable, adapter_for
 from kdgat_data.frames import NORMAL, remap_attack_types
@@ -42,8 +44,8 @@ from kdgat_data.vocabulary import Vocabulary
 from kdgat_data.window_statistics import load_statistics, save_names, save_statistics
 
 MANIFEST = "manifest.json"
-CACHE_LAYOUT = 4  # 2: window_stop, window times and events.json per split; 3: window_stats.npy;
-# 4: CAN ID and payload entropies, plant PCA residuals in the statistics, fitted.json
+CACHE_LAYOUT = 5  # 2: window_stop, window times and events.json per split; 3: window_stats.npy;
+# 4: CAN ID and payload entropies, plant PCA residuals in the statistics, fitted.json; 5: checksums
 FITTED_STATE = "fitted.json"
 DEFAULT_VALIDATION_FRACTION = 0.2
 
@@ -151,11 +153,20 @@ def build_cache(
     )
     target = Path(cache_root or default_cache_root()) / dataset.name / key
     if (target / MANIFEST).is_file():
-        progress(f"reusing cache {target}")
-        return GraphCache.open(target)
+        cache = GraphCache.open(target)
+        damage = cache_damage(target, cache.manifest.checksums)
+        if damage is None:
+            progress(f"reusing cache {target}")
+            return cache
+        message = f"cache {target} is damaged ({damage}): rebuilding it"
+        progress(message)
+        logging.getLogger(__name__).warning(message)
+        _discard(target)
     progress(f"building cache {target}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=target.parent))
+    for swept in sweep_stale_staging(target.parent):
+        progress(f"removed {swept}, left by a cache build that did not finish")
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(key), dir=target.parent))
     try:
         manifest = _build_into(staging, dataset, files.root, sources, options, window, stride, validation_fraction,
                                recorded_fractions, progress)
@@ -168,6 +179,16 @@ def build_cache(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return GraphCache(target, manifest)
+
+
+def _discard(target: Path) -> None:
+    """Move a damaged cache out of the way (atomically, so no reader sees half of it), then delete it."""
+    aside = target.with_name(f"{staging_prefix(target.name)}damaged")
+    try:
+        os.replace(target, aside)
+    except FileNotFoundError:  # another process discarded it first
+        return
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _plain(value):
@@ -291,6 +312,7 @@ def _build_into(
         raise ValueError(f"{dataset.name}: the window statistics differ between source files")
     save_names(folder, statistic_names[0] if statistic_names else ())
     (folder / FITTED_STATE).write_text(json.dumps(fitted.state, default=_plain) + "\n")
+    manifest = manifest.model_copy(update={"checksums": cache_checksums(folder)})  # every file but the manifest
     (folder / MANIFEST).write_text(json.dumps(json.loads(manifest.model_dump_json()), indent=2) + "\n")
     return manifest
 

@@ -86,6 +86,8 @@ class DatasetManifest(BaseModel):
     reader_options: dict[str, str] = Field(default_factory=dict)
     validation_fractions: dict[str, float] = Field(
         default_factory=dict, description="tail fraction per training file where the catalog overrides validation_fraction")
+    checksums: dict[str, str] = Field(
+        default_factory=dict, description="sha256 of every file of the cache but the manifest (checked before reuse)")
 
     def cache_key(self) -> str:
         """Hash of everything that determines the cache contents (not the derived counts)."""
