@@ -85,3 +85,44 @@ def test_a_worker_joins_rank_zero_and_writes_nothing(tmp_path, monkeypatch):
         assert (rank_zero.run_dir / "run.json").read_text() == before  # rank 0 decides the status
         monkeypatch.setenv("LOCAL_RANK", "0")
     assert RunRecord.read(rank_zero.run_dir).status == "COMPLETED"
+
+
+def test_a_folder_that_is_not_this_runs_is_refused_before_anything_is_written(tmp_path):
+    from kdgat_train.tracked_run import NotARunFolderError
+
+    notes = tmp_path / "my_notes"
+    notes.mkdir()
+    (notes / "config.yaml").write_text("precious: true\n")
+    with pytest.raises(ValueError, match="not a run folder"):
+        _run(tmp_path, run_dir=notes).__enter__()
+    looks_like_one = tmp_path / "run_007"
+    looks_like_one.mkdir()
+    (looks_like_one / "config.yaml").write_text("precious: true\n")
+    with pytest.raises(NotARunFolderError, match="no run.json; it holds config.yaml"):
+        _run(tmp_path, run_dir=looks_like_one).__enter__()
+    assert (looks_like_one / "config.yaml").read_text() == "precious: true\n"  # untouched
+    assert sorted(p.name for p in looks_like_one.iterdir()) == ["config.yaml"]  # no checkpoints/ either
+    cluster_job = tmp_path / "run_008"
+    (cluster_job / "slurm").mkdir(parents=True)  # kdgat-cluster's pre-allocated job folder is adoptable
+    with _run(tmp_path, run_dir=cluster_job) as run:
+        assert run.run_dir == cluster_job
+
+
+def test_resume_refuses_a_run_with_another_config_or_experiment(tmp_path):
+    from kdgat_train.tracked_run import NotARunFolderError
+
+    with _run(tmp_path) as first:
+        pass
+
+    class OtherRate(_Settings):
+        learning_rate: float = 0.5
+
+    def settings_run(settings):
+        return TrackedRun(name=NAME, settings=settings, runs_root=tmp_path, seed=7, run_dir=first.run_dir)
+
+    with pytest.raises(NotARunFolderError, match="differs from this command's in learning_rate"):
+        settings_run(OtherRate()).__enter__()
+    assert yaml.safe_load((first.run_dir / "config.yaml").read_text())["learning_rate"] == 0.01
+    other = ExperimentName.parse("automotive_synthetic_supervised_gat_teacher_no_all_samples")
+    with pytest.raises(NotARunFolderError, match="is a run of automotive_synthetic_supervised_gat_student"):
+        TrackedRun(name=other, settings=_Settings(), runs_root=tmp_path, seed=7, run_dir=first.run_dir).__enter__()

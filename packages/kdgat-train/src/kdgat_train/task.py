@@ -42,6 +42,7 @@ def train_task(zen_cfg: DictConfig) -> str:
 
     from kdgat_train.stages.single_stage import run_stage
     from kdgat_train.stages.upstream_runs import TeacherError
+    from kdgat_train.tracked_run import NotARunFolderError
 
     try:
         check_dataset_present(resolve_dataset(settings.dataset_config.name))  # before any run folder exists
@@ -50,7 +51,7 @@ def train_task(zen_cfg: DictConfig) -> str:
 
             return str(run_pipeline(settings))
         return str(run_stage(settings))
-    except (TeacherError, DatasetNotFoundError, CatalogError) as error:
+    except (TeacherError, DatasetNotFoundError, CatalogError, NotARunFolderError) as error:
         sys.exit(f"kdgat-train: {error}")
     except SystemExit as stop:
         from lightning.pytorch.utilities.exceptions import SIGTERMException

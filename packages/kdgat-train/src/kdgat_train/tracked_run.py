@@ -37,6 +37,56 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class NotARunFolderError(ValueError):
+    """``resume=`` / ``run_dir=`` names a folder this run must not write into."""
+
+
+# what may change when a run is resumed: where it runs and how long it trains
+RESUMABLE_DIFFERENCES = {("device",), ("resume",), ("run_dir",), ("training_config", "epochs")}
+CLUSTER_JOB_FILES = {"slurm"}  # what kdgat-cluster puts into a run folder it allocates for a job
+
+
+def check_adoptable(run_dir: Path, name: ExperimentName, settings) -> None:
+    """Refuse, before anything is written, to adopt ``run_dir`` for run ``name``: a folder not named
+    ``run_NNN``, a non-empty folder that is not a run of ``name`` (no run.json, another experiment),
+    or a run whose saved config differs from ``settings`` in more than the device or epoch budget."""
+    RunPaths.run_number(run_dir)  # "not a run folder (expected a name like run_001)"
+    if not run_dir.exists():
+        return
+    if not run_dir.is_dir():
+        raise NotARunFolderError(f"{run_dir}: not a folder")
+    record_file = run_dir / "run.json"
+    if not record_file.is_file():
+        others = sorted(p.name for p in run_dir.iterdir() if p.name not in CLUSTER_JOB_FILES)
+        if others:
+            raise NotARunFolderError(f"{run_dir}: not a run folder of {name.format()} (no run.json; it holds "
+                                     f"{', '.join(others[:5])}): refusing to write into it")
+        return
+    try:
+        record = RunRecord.read(run_dir)
+    except ValueError:
+        raise NotARunFolderError(f"{record_file}: not a readable run record: refusing to write into {run_dir}") from None
+    if record.name != name.format():
+        raise NotARunFolderError(f"{run_dir} is a run of {record.name}, not of {name.format()}")
+    saved_file = run_dir / "config.yaml"
+    if saved_file.is_file():
+        saved = yaml.safe_load(saved_file.read_text()) or {}
+        differing = sorted(".".join(key) for key in _differences(saved, settings.model_dump(mode="json"))
+                           if key[:1] not in RESUMABLE_DIFFERENCES and key[:2] not in RESUMABLE_DIFFERENCES)
+        if differing:
+            raise NotARunFolderError(f"{run_dir}: its saved config differs from this command's in {', '.join(differing[:6])}; "
+                                     "only the device and training_config.epochs may change when a run continues "
+                                     "(start a new run instead)")
+
+
+def _differences(saved, wanted, prefix: tuple = ()) -> list[tuple]:
+    """Key paths where two nested config dicts differ."""
+    if isinstance(saved, dict) and isinstance(wanted, dict):
+        return [d for key in sorted(set(saved) | set(wanted), key=str)
+                for d in _differences(saved.get(key), wanted.get(key), (*prefix, key))]
+    return [] if saved == wanted else [prefix]
+
+
 class TrackedRun:
     """Context manager around one run; ``with TrackedRun(...) as run:`` then ``run.complete(...)``.
 
@@ -79,6 +129,8 @@ class TrackedRun:
         if self.worker:
             self.run_dir, self.run_id = self._join_rank_zero()
             return self
+        if self._requested_dir is not None:
+            check_adoptable(self._requested_dir, self.name, self.settings)  # before anything is written there
         self.run_dir = self._requested_dir or self._requeued_run() or self.paths.allocate_run_dir(self.name)
         (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         previous = RunRecord.read(self.run_dir) if (self.run_dir / "run.json").is_file() else None
