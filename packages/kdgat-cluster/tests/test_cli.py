@@ -42,3 +42,20 @@ def test_alias_and_no_heavy_imports():
     assert done.stdout.strip() == "[]"
     alias = subprocess.run(["oscjobmanager", "--help"], capture_output=True, text=True)
     assert alias.returncode == 0 and "pipeline" in alias.stdout
+
+
+def test_submit_without_slurm_says_so_at_once_and_creates_nothing(project, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch, no squeue (and no kdgat-runs) on this machine
+    result = CliRunner().invoke(main, ["submit", GAT, "training_config.epochs=1"])
+    assert result.exit_code != 0 and "sbatch, squeue not found" in result.output and "--dry-run" in result.output
+    assert not (project / "experimentruns").exists()  # refused before the MLflow database set-up, not after it
+
+
+def test_the_root_oscjobmanager_script_runs_the_cluster_cli(project):
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[3] / "oscjobmanager.py"
+    done = subprocess.run([sys.executable, str(script), "submit", GAT, "--dry-run"], capture_output=True, text=True,
+                          cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "#!/bin/bash" in done.stdout and f"srun kdgat-train config_store={GAT}" in done.stdout

@@ -21,6 +21,14 @@ def _run(arguments: list[str], timeout: float = 60.0) -> subprocess.CompletedPro
     return subprocess.run(arguments, capture_output=True, text=True, timeout=timeout)
 
 
+def require_slurm(commands: tuple[str, ...] = ("sbatch", "squeue")) -> None:
+    """Fail at once, before anything is prepared, where the Slurm client is not installed."""
+    missing = [command for command in commands if shutil.which(command) is None]
+    if missing:
+        raise SlurmError(f"{', '.join(missing)} not found: run on a machine with the Slurm client (a login node); "
+                         "--dry-run prints the scripts anywhere")
+
+
 def sbatch(script: Path) -> int:
     """Submit ``script``; returns the job id."""
     done = _run(["sbatch", "--parsable", str(script)])

@@ -14,7 +14,7 @@ from kdgat_cluster.plan import PlannedJob
 from kdgat_cluster.profile import ClusterProfile
 from kdgat_cluster.records import JobRecord, write_record
 from kdgat_cluster.render import log_pattern, render, script_path
-from kdgat_cluster.slurm import SlurmError, sbatch
+from kdgat_cluster.slurm import SlurmError, require_slurm, sbatch
 
 
 def runs_root_of(project_root: Path, overrides: list[str]) -> Path:
@@ -80,6 +80,7 @@ def init_tracking(project_root: Path, profile: ClusterProfile, runs_root: Path, 
 def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, runs_root: Path,
                 say=print) -> list[JobRecord]:
     """Submit every job in order; returns their records (job ids in plan order)."""
+    require_slurm()  # before the MLflow database and any run folder are made
     init_tracking(project_root, profile, runs_root, sorted({job.run_name.format() for job in plan}))
     paths, ids, records = RunPaths(runs_root), {}, []
     for job in plan:
