@@ -176,11 +176,13 @@ def test_ddp_on_two_cpu_processes_records_one_run(project, tmp_path):
     assert [r.info.status for r in client.search_runs([experiment.experiment_id])] == ["FINISHED"]
 
 
-def test_every_run_is_evaluated_on_validation_and_each_test_scenario(project, tmp_path):
+def test_every_run_is_evaluated_on_validation_and_each_test_scenario(project, tmp_path, capsys):
     import json
 
     preset = "automotive_synthetic_unsupervised_vgae_student_no_all_samples"
     [run_dir] = train([f"config_store={preset}", *FAST, f"runs_root={tmp_path}"], project_root=project)
+    said = capsys.readouterr().out  # a single run ends with its folder and headline numbers
+    assert f"{preset}: COMPLETED -> {run_dir}" in said
     results = json.loads((run_dir / "metrics.json").read_text())
     rule = results.pop("threshold_rule")
     assert rule["configured"] == "f1" and rule["value"] == results["val"]["threshold"]
@@ -199,6 +201,7 @@ def test_every_run_is_evaluated_on_validation_and_each_test_scenario(project, tm
     assert {a.path for a in client.list_artifacts(record.mlflow_run_id)} >= {"metrics.json", "evaluation.png"}
     # one grammar: the evaluated best checkpoint's validation numbers are the run's val/... everywhere
     assert record.metrics["val/f1"] == results["val"]["f1"] and record.metrics["val/fpr"] == results["val"]["fpr"]
+    assert "test/fuzzing" in said and f"auroc {results['test/fuzzing']['auroc']:.3f}" in said
     assert logged["val/f1"] == pytest.approx(results["val"]["f1"])  # MLflow's latest value is the evaluated one
     best = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=False)
     score = next(state for key, state in best["callbacks"].items() if key.startswith("ModelCheckpoint"))["best_model_score"]

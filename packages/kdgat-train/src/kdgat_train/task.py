@@ -34,6 +34,23 @@ def settings_from(config: DictConfig | dict) -> RunSettings | PipelineSettings:
         sys.exit(f"kdgat-train: {error}")
 
 
+HEADLINE = ("f1", "fpr", "auroc")
+
+
+def run_summary(run_dir) -> str:
+    """The lines a finished stage ends with: its folder, status and headline metrics per split."""
+    from kdgat_schemas import RunRecord
+
+    record = RunRecord.read(run_dir)
+    splits = sorted({key.rsplit("/", 1)[0] for key in record.metrics if key.rsplit("/", 1)[-1] in HEADLINE
+                     and (key.startswith("val/") or key.startswith("test/"))}, key=lambda s: (s != "val", s))
+    lines = [f"{record.name}: {record.status} -> {run_dir}"]
+    for split in splits:
+        values = "  ".join(f"{m} {record.metrics[f'{split}/{m}']:.3f}" for m in HEADLINE if f"{split}/{m}" in record.metrics)
+        lines.append(f"  {split:<32} {values}")
+    return "\n".join(lines)
+
+
 def train_task(zen_cfg: DictConfig) -> str:
     """Entry point of every Hydra job (single run or one job of a sweep); returns the run folder."""
     settings = settings_from(zen_cfg)
@@ -42,7 +59,7 @@ def train_task(zen_cfg: DictConfig) -> str:
 
     from kdgat_train.stages.single_stage import run_stage
     from kdgat_train.stages.upstream_runs import TeacherError
-    from kdgat_train.tracked_run import NotARunFolderError
+    from kdgat_train.tracked_run import NotARunFolderError, is_ddp_worker
 
     try:
         check_dataset_present(resolve_dataset(settings.dataset_config.name))  # before any run folder exists
@@ -50,7 +67,10 @@ def train_task(zen_cfg: DictConfig) -> str:
             from kdgat_train.pipeline.runner import run_pipeline
 
             return str(run_pipeline(settings))
-        return str(run_stage(settings))
+        run_dir = run_stage(settings)
+        if not is_ddp_worker(settings.run_dir):  # rank 0 speaks for a DDP run
+            print(run_summary(run_dir))
+        return str(run_dir)
     except (TeacherError, DatasetNotFoundError, CatalogError, NotARunFolderError) as error:
         sys.exit(f"kdgat-train: {error}")
     except SystemExit as stop:
