@@ -43,3 +43,11 @@ def test_unknown_dataset_lists_known_ones():
 def test_paths_resolve_without_catalog(tiny_synthetic):
     dataset = resolve_dataset(str(tiny_synthetic))
     assert dataset.root == tiny_synthetic and dataset.entry.format is None
+
+
+def test_a_missing_path_says_the_path_does_not_exist(tmp_path):
+    for missing in (tmp_path / "nope", tmp_path / "capture.csv"):
+        with pytest.raises(FileNotFoundError, match=f"{missing}: no such file or folder"):
+            resolve_dataset(str(missing), PROJECT_CATALOG)
+    with pytest.raises(CatalogError, match="'nope' is not in"):  # a bare word is still a catalog key
+        resolve_dataset("nope", PROJECT_CATALOG)

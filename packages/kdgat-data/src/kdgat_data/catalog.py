@@ -201,6 +201,8 @@ def resolve_dataset(name_or_path: str, catalog_path: str | Path | None = None) -
         name = path.stem if path.is_file() else path.resolve().name
         domain = detect_domain(path)
         return Dataset(name.lower().replace("-", "_"), domain, path, DatasetEntry(path=str(path), domain=domain))
+    if (os.sep in name_or_path or path.suffix) and not _in_catalog(name_or_path, catalog_path):
+        raise FileNotFoundError(f"{name_or_path}: no such file or folder (and not a dataset key in the catalog)")
     return Catalog.load(catalog_path).get(name_or_path)
 
 
