@@ -81,3 +81,14 @@ def test_inspect_counts_the_validation_windows_the_cache_builds(tiny_synthetic, 
     assert re.search(r"dos-1.csv\s+validation ", result.output)
     normal, attack = map(int, re.search(r"validation: (\d+) normal and (\d+) attack windows", result.output).groups())
     assert attack >= 5 and "warning" not in result.output
+
+
+def test_inspect_names_records_and_entities_per_domain(tmp_path):
+    from kdgat_data.synthetic.flows import generate_flow_dataset
+
+    generate_flow_dataset(tmp_path / "office", flows=2000, seed=1)
+    result = CliRunner().invoke(main, ["inspect", str(tmp_path / "office"), "--window", "50", "--stride", "50"])
+    assert result.exit_code == 0, result.output
+    header = result.output.splitlines()[1].split()
+    assert "flows" in header and "hosts" in header and "frames" not in header and "IDs" not in header
+    assert "(internet; W=50 flows" in result.output

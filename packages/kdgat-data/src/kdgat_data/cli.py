@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 ON_BAD_ROW = click.Choice(["error", "skip"])
+RECORD_WORDS = {"automotive": ("frames", "IDs"), "internet": ("flows", "hosts"), "watertreatment": ("rows", "tags")}
 
 
 def _dataset(name_or_path: str, catalog: str | None, fmt: str | None):
@@ -98,8 +99,10 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, validation_
     ensure_generated(resolved, click.echo)
     summary = inspect_dataset(resolved, resolved.entry.reader_options(on_bad_row, resolved.root), window, stride,
                               validation_fraction)
-    click.echo(f"{summary.name}: {summary.root}  (W={window}, S={stride})")
-    header = f"{'file':<48} {'role':<22} {'format':<15} {'frames':>8} {'IDs':>5} {'attack':>8} {'share':>7} {'windows':>8} {'atk win':>8} {'nodes/g':>8} {'edges/g':>8}"
+    records, entities = RECORD_WORDS.get(resolved.domain, ("records", "nodes"))
+    click.echo(f"{summary.name}: {summary.root}  ({resolved.domain}; W={window} {records}, S={stride})")
+    header = (f"{'file':<48} {'role':<22} {'format':<15} {records:>8} {entities:>5} {'attack':>8} {'share':>7} "
+              f"{'windows':>8} {'atk win':>8} {'nodes/g':>8} {'edges/g':>8}")
     click.echo(header)
     click.echo("-" * len(header))
     for f in summary.files:
@@ -118,7 +121,7 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, validation_
                            f"{f.validation_attack_windows} attack windows")
         click.echo(f"{'':<4}{'; '.join(details)}")
     share = summary.attack_windows / summary.windows if summary.windows else 0.0
-    click.echo(f"total: {len(summary.files)} files, {summary.frames} frames, {summary.windows} windows, "
+    click.echo(f"total: {len(summary.files)} files, {summary.frames} {records}, {summary.windows} windows, "
                f"{summary.attack_windows} attack windows ({share:.2%}), {summary.windows - summary.attack_windows} normal")
     normal, attack = summary.validation_windows
     click.echo(f"validation: {normal} normal and {attack} attack windows")

@@ -66,9 +66,11 @@ class DatasetSummary:
 
 def inspect_dataset(dataset: Dataset, options, window: int = 100, stride: int = 100,
                     validation_fraction: float = 0.2) -> DatasetSummary:
-    """Per file: records, entities (CAN IDs or plant tags), attacks, the graphs W and S would give
-    (each file fitted on itself: this looks at the data, it does not train) and the validation
-    windows it would give: a training file's tail, or all of a named validation file."""
+    """Per file: records, entities (CAN IDs, hosts or plant tags), attacks, the graphs W and S would
+    give and the validation windows it would give (a training file's tail, or all of a named
+    validation file). The graphs use one fit on the training files' heads, as training does (the
+    CAN vocabulary, the plant normalisation and learned topology), so what it shows is what a
+    model would see."""
     adapter = adapter_for(dataset.domain)
     entry = dataset.entry
     files = discover_files(dataset.root, entry.train, entry.test, entry.validation)
@@ -76,19 +78,21 @@ def inspect_dataset(dataset: Dataset, options, window: int = 100, stride: int = 
     accepts = getattr(adapter, "accepts", lambda _: True)  # e.g. not an attack-window table next to plant CSVs
     train = [p for p in files.train if accepts(p)]
     fractions = tail_fractions([relative_path(p, files.root) for p in train], validation_fraction, entry.validation_fractions)
-    roles = ([(p, "train") for p in train] + [(p, "validation") for p in files.validation]
-             + [(p, f"test:{s}") for s, ps in files.test.items() for p in ps])
+    roles = ([(p, "train") for p in train] + [(p, "validation") for p in files.validation if accepts(p)]
+             + [(p, f"test:{s}") for s, ps in files.test.items() for p in ps if accepts(p)])
+    tables = {path: adapter.read(path, options) for path, _ in roles}
+    parts = {path: split_train_validation(tables[path][0], fractions[relative_path(path, files.root)]) for path in train}
+    fitted = adapter.fit([head for head, _ in parts.values()], options) if parts else None
     for path, role in roles:
-        if not accepts(path):
-            continue
-        table, report = adapter.read(path, options)
-        graphs = adapter.graphs(table, adapter.fit([table], options), table.attack_type, window, stride, 0)
+        table, report = tables[path]
+        fit = fitted or adapter.fit([table], options)  # no training file: the file on itself
+        graphs = adapter.graphs(table, fit, table.attack_type, window, stride, 0)
         validation = (0, 0)
         if role == "validation":
             validation = (len(graphs), int(graphs.y.sum()))
         elif role == "train":
-            head, tail = split_train_validation(table, fractions[relative_path(path, files.root)])
-            tail_graphs = adapter.graphs(tail, adapter.fit([head], options), tail.attack_type, window, stride, 0)
+            tail = parts[path][1]
+            tail_graphs = adapter.graphs(tail, fit, tail.attack_type, window, stride, 0)
             validation = (len(tail_graphs), int(tail_graphs.y.sum()))
         nodes, edges = np.diff(graphs.node_ptr), np.diff(graphs.edge_ptr)
         entities = (len(np.unique(table.can_id)) if hasattr(table, "can_id")

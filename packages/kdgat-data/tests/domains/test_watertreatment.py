@@ -76,6 +76,9 @@ def test_inspect_and_build_the_shared_batadal_folder(tmp_path):
     assert cache.manifest.feature_version == "water-v2" and cache.manifest.vocabulary_size == 44
     train = cache.split("train")
     assert train.x.shape[1] == 6 and train.edge_attr.shape[1] == 3 and np.all((train.x >= 0) & (train.x <= 1))
+    # inspect uses the training fit, as the cache does: one learned topology for every file
+    per_graph = train.num_edges / len(train)
+    assert [f.edges_per_graph for f in summary.files] == [(per_graph, per_graph, per_graph)] * 2
 
 
 def test_near_constant_training_tags_do_not_overflow_or_explode():
