@@ -12,24 +12,17 @@ file.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import socket
 import time
 from pathlib import Path
 
+from kdgat_data.layout import sha256_file
+
 MANIFEST = "manifest.json"
 STALE_STAGING_S = 24 * 3600  # a staging folder of unknown owner older than this is abandoned
 _VERIFIED: dict[str, tuple] = {}  # cache folder -> the (file, size, mtime) tuple last verified
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _files(folder: Path) -> list[Path]:
@@ -38,7 +31,7 @@ def _files(folder: Path) -> list[Path]:
 
 def cache_checksums(folder: Path) -> dict[str, str]:
     """sha256 of every file under ``folder`` but the manifest, by POSIX path relative to it."""
-    return {p.relative_to(folder).as_posix(): file_sha256(p) for p in _files(folder)}
+    return {p.relative_to(folder).as_posix(): sha256_file(p) for p in _files(folder)}
 
 
 def cache_damage(folder: Path, recorded: dict[str, str]) -> str | None:
@@ -58,7 +51,7 @@ def cache_damage(folder: Path, recorded: dict[str, str]) -> str | None:
     if extra:
         return f"{extra[0]} is not part of it"
     for name in sorted(recorded):
-        if file_sha256(folder / name) != recorded[name]:
+        if sha256_file(folder / name) != recorded[name]:
             return f"{name} does not match its checksum"
     _VERIFIED[str(folder)] = state
     return None

@@ -14,10 +14,9 @@ from kdgat_data.readers.candump import read_candump_screen, read_python_can_log
 from kdgat_data.readers.car_hacking import read_car_hacking
 from kdgat_data.readers.column_mapped import CRYSYS, ROAD, ColumnMapping, read_column_mapped
 from kdgat_data.readers.errors import DataFormatError, OnBadRow, ReadReport
-from kdgat_data.readers.file_reader import FileReader
+from kdgat_data.readers.file_reader import FORMATS, FileReader, known_format
 from kdgat_data.readers.text import check_not_empty, first_line
 
-FORMATS = ("can_train_test", "car_hacking", "column_mapped", "road", "crysys", "candump_screen", "python_can")
 BUILTIN_MAPPINGS = {"road": ROAD, "crysys": CRYSYS}
 CAPTURE_SUFFIXES = {".csv", ".log", ".asc", ".blf", ".txt", ".trc", ".labeled"}  # .labeled: Zeek conn.log.labeled
 
@@ -44,12 +43,7 @@ class ReaderOptions(BaseModel):
     on_bad_row: OnBadRow = OnBadRow.ERROR
     files: list[FileReader] | None = None
 
-    @field_validator("format")
-    @classmethod
-    def _known_format(cls, value: str | None) -> str | None:
-        if value is not None and value not in FORMATS:
-            raise ValueError(f"unknown format {value!r}; expected one of {', '.join(FORMATS)}")
-        return value
+    _known_format = field_validator("format")(classmethod(lambda cls, value: known_format(value)))
 
     @field_validator("attack_ids", mode="before")
     @classmethod

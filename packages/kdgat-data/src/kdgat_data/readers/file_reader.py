@@ -15,6 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kdgat_data.readers.column_mapped import ColumnMapping
 
+FORMATS = ("can_train_test", "car_hacking", "column_mapped", "road", "crysys", "candump_screen", "python_can")
+
+
+def known_format(value: str | None) -> str | None:
+    """``value`` when it is one of `FORMATS` (or ``None``: detect per file); else a ValueError naming them."""
+    if value is not None and value not in FORMATS:
+        raise ValueError(f"unknown format {value!r}; expected one of {', '.join(FORMATS)}")
+    return value
+
 
 class FileReader(BaseModel):
     """Reader settings of the files matching ``files`` (glob patterns relative to the dataset folder)."""
@@ -28,14 +37,7 @@ class FileReader(BaseModel):
     attack_type: str | None = Field(None, description="attack name of 0/1 or True/False labelled files "
                                                       "(default: from the file or its scenario folder)")
 
-    @field_validator("format")
-    @classmethod
-    def _known_format(cls, value: str | None) -> str | None:
-        from kdgat_data.readers.dispatch import FORMATS  # dispatch imports this module
-
-        if value is not None and value not in FORMATS:
-            raise ValueError(f"unknown format {value!r}; expected one of {', '.join(FORMATS)}")
-        return value
+    _known_format = field_validator("format")(classmethod(lambda cls, value: known_format(value)))
 
     def matches(self, path: str | Path) -> bool:
         """Whether ``path`` (absolute, or relative to the dataset folder) matches one of the patterns."""
