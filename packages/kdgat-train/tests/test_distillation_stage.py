@@ -146,3 +146,14 @@ def test_a_crafted_teacher_checkpoint_is_refused_and_runs_nothing(kd_runs, tmp_p
     with pytest.raises(CheckpointError, match="not a readable checkpoint"):
         load_checkpoint_state(crafted / "checkpoints" / "best.ckpt")
     assert load_checkpoint_state(gat_teacher / "checkpoints" / "best.ckpt")  # a real one loads
+
+
+def test_a_broken_teacher_config_is_one_line(kd_runs, tmp_path):
+    _, _, gat_teacher, _ = kd_runs
+    broken = tmp_path / "broken_config"
+    shutil.copytree(gat_teacher, broken)
+    for text in ("experiment_name: [unclosed\n", "- just\n- a list\n", "{}\n"):
+        (broken / "config.yaml").write_text(text)
+        with pytest.raises(TeacherError, match=r"its config.yaml cannot be read \(.+\); retrain that run") as error:
+            load_frozen_network(broken, num_ids=_num_ids(gat_teacher))
+        assert "\n" not in str(error.value)

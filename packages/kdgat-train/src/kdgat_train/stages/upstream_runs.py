@@ -69,8 +69,13 @@ def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
 def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, int] = CAN_FEATURE_DIMS) -> torch.nn.Module:
     """The network of ``run_dir`` (a KD teacher, or the curriculum's VGAE) rebuilt from its own
     ``config.yaml``, best weights loaded strictly, frozen in eval mode."""
-    config = yaml.safe_load((run_dir / "config.yaml").read_text())
-    teacher_settings = RunSettings.model_validate({**config, "resume": None})
+    try:
+        config = yaml.safe_load((run_dir / "config.yaml").read_text())
+        teacher_settings = RunSettings.model_validate({**config, "resume": None})
+    except (OSError, yaml.YAMLError, TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
+        reason = str(error).splitlines()[0][:200]
+        raise TeacherError(f"run {run_dir}: its config.yaml cannot be read ({reason}); retrain that run "
+                           "or name another one") from None
     net = build_network(teacher_settings, num_ids, feature_dims)
     checkpoint = run_dir / "checkpoints" / "best.ckpt"
     if not checkpoint.is_file():
