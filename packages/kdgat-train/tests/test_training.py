@@ -46,7 +46,12 @@ def test_each_preset_family_trains_and_logs(project, preset):
     assert "KDGAT_RUN_DIR" not in os.environ and "KDGAT_MLFLOW_RUN_ID" not in os.environ  # no hand-off left behind
 
 
-def test_three_value_sweep_gives_three_runs(project):
+def test_three_value_sweep_gives_three_runs(project, tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+    from kdgat_train.runs_cli import main
+
     preset = "automotive_synthetic_supervised_gat_student_no_all_samples"
     run_dirs = train([f"config_store={preset}", *FAST, "model_size_config.hidden_dim=8,12,16"], multirun=True, project_root=project)
     assert len(set(run_dirs)) == 3
@@ -55,6 +60,11 @@ def test_three_value_sweep_gives_three_runs(project):
     _, runs = _mlflow_runs(project, "automotive_synthetic_supervised_gat")
     ids = {RunRecord.read(d).mlflow_run_id for d in run_dirs}
     assert ids <= {r.info.run_id for r in runs if r.info.status == "FINISHED"}
+    for run_dir in run_dirs:  # the sweep alone, as kdgat-runs list shows it
+        shutil.copytree(run_dir, tmp_path / run_dir.relative_to(project / "experimentruns"))
+    listing = CliRunner().invoke(main, ["list", "--root", str(tmp_path)]).output.splitlines()
+    assert listing[0].split()[-1] == "model_size_config.hidden_dim"  # the one setting the runs differ in
+    assert sorted(int(line.split()[-1]) for line in listing[1:4]) == [8, 12, 16]
 
 
 def test_replay_reproduces_the_metrics_exactly(project):

@@ -45,12 +45,51 @@ def list_runs(tokens: tuple[str, ...], root: str | None) -> None:
             continue
         if all(token in record.name.split("_") or token in record.name for token in tokens):
             rows.append(record)
-    click.echo(f"{'run':<78} {'status':<10} " + " ".join(f"{m:>18}" for m in KEY_METRICS))
-    for record in rows:
+    configs = [_flat_config(Path(record.run_dir)) for record in rows]
+    differing = differing_fields(configs)
+    click.echo(f"{'run':<78} {'status':<10} " + " ".join(f"{m:>18}" for m in KEY_METRICS)
+               + "".join(f"  {field}" for field in differing))
+    for record, config in zip(rows, configs, strict=True):
         relative = os.path.relpath(record.run_dir, _runs_root(root))
         values = " ".join(f"{record.metrics[m]:>18.4f}" if m in record.metrics else f"{'-':>18}" for m in KEY_METRICS)
-        click.echo(f"{relative:<78} {record.status:<10} {values}")
+        settings = "".join(f"  {config.get(field, '-')!s:>{len(field)}}" for field in differing)
+        click.echo(f"{relative:<78} {record.status:<10} {values}{settings}")
     click.echo(f"{len(rows)} runs")
+
+
+# where a run lived, not what it computed: never shown as a difference
+NOT_SETTINGS = ("experiment_name", "run_dir", "resume", "runs_root")
+
+
+def _flat_config(run_dir: Path) -> dict[str, object]:
+    """The run's config.yaml as ``group.field -> value`` (empty when it is missing or broken)."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    flat: dict[str, object] = {}
+
+    def walk(value, prefix: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{prefix}.{key}" if prefix else str(key))
+        else:
+            flat[prefix] = value
+
+    walk(config if isinstance(config, dict) else {}, "")
+    return flat
+
+
+def differing_fields(configs: list[dict[str, object]]) -> list[str]:
+    """The config fields whose values differ between the listed runs
+    (a ``hidden_dim`` sweep shows its values), at most 6; where a run is, is not a setting."""
+    if len(configs) < 2:
+        return []
+    fields = sorted({key for config in configs for key in config})
+    return [f for f in fields if not f.startswith(NOT_SETTINGS) and not f.startswith("device.")
+            and len({repr(config.get(f)) for config in configs}) > 1][:6]
 
 
 @main.command()
