@@ -24,11 +24,11 @@ def open_cache(dataset: DatasetSettings, min_class_windows: int = DEFAULT_MIN_CL
     """Build or reuse the graph cache of ``dataset`` (the vocabulary and feature widths networks need)
     and say how many validation windows of each class the thresholds will be chosen on (a warning
     below ``min_class_windows``, where f1 / youden thresholds fall back)."""
+    log = logging.getLogger(__name__)
     cache = build_cache(resolve_dataset(dataset.name), window=dataset.window, stride=dataset.stride,
-                        validation_fraction=dataset.validation_fraction)
+                        validation_fraction=dataset.validation_fraction, progress=_cache_progress(log))
     validation = cache.manifest.splits["val"]
     shortfall = validation.class_shortfall(min_class_windows)
-    log = logging.getLogger(__name__)
     if shortfall:
         log.warning("%s validation: %s (see dataset validation / validation_fractions in configs/datasets.yaml)",
                     cache.manifest.dataset, shortfall)
@@ -36,6 +36,12 @@ def open_cache(dataset: DatasetSettings, min_class_windows: int = DEFAULT_MIN_CL
         log.info("%s validation: %d normal and %d attack windows", cache.manifest.dataset,
                  validation.normal_windows, validation.attack_windows)
     return cache
+
+
+def _cache_progress(log: logging.Logger):
+    """A cache build's steps (reading each file, each split's windows) on the console: a first build
+    of a large capture takes minutes and must not look stuck; a reused cache says so in one line."""
+    return lambda message: log.info("cache: %s", message)
 
 
 def feature_dims(cache: GraphCache) -> tuple[int, int]:
