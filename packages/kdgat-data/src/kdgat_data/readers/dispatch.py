@@ -43,7 +43,10 @@ class ReaderOptions(BaseModel):
     on_bad_row: OnBadRow = OnBadRow.ERROR
     files: list[FileReader] | None = None
 
-    _known_format = field_validator("format")(classmethod(lambda cls, value: known_format(value)))
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str | None) -> str | None:
+        return known_format(value)
 
     @field_validator("attack_ids", mode="before")
     @classmethod

@@ -37,7 +37,10 @@ class FileReader(BaseModel):
     attack_type: str | None = Field(None, description="attack name of 0/1 or True/False labelled files "
                                                       "(default: from the file or its scenario folder)")
 
-    _known_format = field_validator("format")(classmethod(lambda cls, value: known_format(value)))
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str | None) -> str | None:
+        return known_format(value)
 
     def matches(self, path: str | Path) -> bool:
         """Whether ``path`` (absolute, or relative to the dataset folder) matches one of the patterns."""

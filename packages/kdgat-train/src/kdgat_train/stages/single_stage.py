@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
-from kdgat_data.cache import check_dataset_present
-from kdgat_data.catalog import resolve_dataset
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 
@@ -109,9 +107,8 @@ def run_stage(settings: RunSettings) -> Path:
     """Train and evaluate one stage; returns its run folder. The run is COMPLETED, FAILED or KILLED afterwards."""
     name = settings.name
     worker = is_ddp_worker(settings.run_dir)
-    if not worker:  # a missing dataset or upstream run fails here, before any run folder exists
-        check_dataset_present(resolve_dataset(settings.dataset_config.name))
-        find_upstream_runs(settings)
+    if not worker:  # a missing upstream run fails here, before any run folder exists (a missing dataset
+        find_upstream_runs(settings)  # already failed in the Hydra task, for a stage and a pipeline alike)
     with quiet_known_warnings(), TrackedRun(name=name, settings=settings, runs_root=settings.runs_root,
                                             seed=settings.training_config.seed, run_dir=settings.resume or settings.run_dir,
                                             worker=worker, log_file=not worker) as run:
