@@ -44,8 +44,9 @@ from kdgat_data.vocabulary import Vocabulary
 from kdgat_data.window_statistics import load_statistics, save_names, save_statistics
 
 MANIFEST = "manifest.json"
-CACHE_LAYOUT = 5  # 2: window_stop, window times and events.json per split; 3: window_stats.npy;
-# 4: CAN ID and payload entropies, plant PCA residuals in the statistics, fitted.json; 5: checksums
+CACHE_LAYOUT = 6  # 2: window_stop, window times and events.json per split; 3: window_stats.npy;
+# 4: CAN ID and payload entropies, plant PCA residuals in the statistics, fitted.json; 5: checksums;
+# 6: CAN frames sorted by time on reading, negative timestamps refused
 FITTED_STATE = "fitted.json"
 DEFAULT_VALIDATION_FRACTION = 0.2
 
@@ -257,6 +258,8 @@ def _build_into(
         table, report = adapter.read(path, options)
         if report.skipped_rows:
             progress(f"skipped {report.skipped_rows} bad rows in {source.path}")
+        if report.reordered_frames:
+            progress(f"sorted {report.reordered_frames} frames out of time order in {source.path}")
         tables[index] = table
         codes[index] = remap_attack_types(table, attack_types)
         counted.append(source.model_copy(update={"frames": len(table), "attack_frames": table.attack_frames}))

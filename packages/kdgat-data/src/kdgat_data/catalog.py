@@ -66,6 +66,9 @@ class DatasetEntry(BaseModel):
     format: str | None = Field(None, description="reader format; detected per file when absent")
     mapping: ColumnMapping | None = None
     attack_ids: list[int | str] | None = Field(None, description="label rule for unlabelled logs (hex IDs)")
+    time_order: Literal["sort", "error"] = Field(
+        "sort", description="CAN frames out of time order: sorted stably with a logged count, or an error naming "
+                            "the file line (automotive)")
     readers: list[FileReader] | None = Field(
         None, description="per-file-pattern format / mapping for a dataset that mixes formats (automotive); "
                           "the first matching entry reads a file, others use format / mapping above")
@@ -122,7 +125,7 @@ class DatasetEntry(BaseModel):
             return FlowOptions(tuple(f.normal_values), tuple(f.attack_values), tuple(f.background_values), f.background,
                                on_bad_row, f.window_seconds, f.stride_seconds)
         return ReaderOptions(format=self.format, mapping=self.mapping, attack_ids=self.attack_ids, on_bad_row=on_bad_row,
-                             files=self.readers)
+                             time_order=self.time_order, files=self.readers)
 
 
 @dataclass(frozen=True)
@@ -221,10 +224,11 @@ def detect_domain(path: Path) -> str:
 
     files = [path] if path.is_file() else capture_files(path)
     for file in files[:3]:
+        from kdgat_data.readers.text import first_line
+
         try:
-            with open(file, errors="replace") as handle:
-                header = handle.readline()
-        except OSError:
+            header = first_line(file)
+        except (OSError, ValueError):  # unreadable or a broken gzip: the reader names it later
             continue
         columns = {c.strip() for c in header.split(",")}
         if columns & {"ATT_FLAG", "Normal/Attack"}:

@@ -115,6 +115,8 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, validation_
             details.append("attacks " + ", ".join(f"{k}={v}" for k, v in f.attack_types.items()))
         if f.skipped_rows:
             details.append(f"{f.skipped_rows} bad rows skipped")
+        if f.reordered_frames:
+            details.append(f"{f.reordered_frames} frames out of time order, sorted")
         details.append(f"nodes {f.nodes_per_graph[1]}-{f.nodes_per_graph[2]}, edges {f.edges_per_graph[1]}-{f.edges_per_graph[2]}")
         if f.role in ("train", "validation"):
             details.append(f"validation {f.validation_windows - f.validation_attack_windows} normal / "

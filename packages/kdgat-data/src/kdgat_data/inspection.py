@@ -30,6 +30,7 @@ class FileSummary:
     edges_per_graph: tuple[float, int, int]
     validation_windows: int = 0  # windows this file gives the validation split (a training file's tail)
     validation_attack_windows: int = 0
+    reordered_frames: int = 0  # frames moved by sorting a capture that went back in time
 
     @property
     def attack_share(self) -> float:
@@ -106,6 +107,7 @@ def inspect_dataset(dataset: Dataset, options, window: int = 100, stride: int = 
                 windows=len(graphs), attack_windows=int(graphs.y.sum()),
                 nodes_per_graph=_stats(nodes), edges_per_graph=_stats(edges),
                 validation_windows=validation[0], validation_attack_windows=validation[1],
+                reordered_frames=report.reordered_frames,
             )
         )
     return summary

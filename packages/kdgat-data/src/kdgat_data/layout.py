@@ -21,6 +21,7 @@ from kdgat_schemas import SourceFile
 
 from kdgat_data.readers import CAPTURE_SUFFIXES
 from kdgat_data.readers.attack_names import scenario_of_folder
+from kdgat_data.readers.text import capture_suffix
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def capture_files(folder: Path) -> list[Path]:
     """Capture files under ``folder`` (recursive, sorted), skipping READMEs and hidden files."""
     return sorted(
         p for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in CAPTURE_SUFFIXES and not p.name.startswith(".")
+        if p.is_file() and capture_suffix(p) in CAPTURE_SUFFIXES and not p.name.startswith(".")
     )
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from kdgat_data.domains.base import FittedDomain, register_adapter
 from kdgat_data.graphs.arrays import GraphArrays
 from kdgat_data.readers.sensor_csv import SensorCsvOptions, read_sensor_csv
+from kdgat_data.readers.text import first_line
 from kdgat_data.sensors import SensorTable
 
 FEATURE_VERSION = "water-v2"  # v2: overflow-free squash, std floored at 1 % of each tag's scale
@@ -77,8 +78,7 @@ class WaterTreatmentAdapter:
 
     def accepts(self, path: Path) -> bool:
         """Plant CSVs only: an attack-window table next to them (``#`` comments, start/end columns) is not one."""
-        with open(path, errors="replace") as handle:
-            first = next((line for line in handle if line.strip()), "")
+        first = first_line(path)
         return not first.lstrip().startswith("#") and not {"start", "end"} <= {c.strip() for c in first.split(",")}
 
     def read(self, path: Path, options: SensorCsvOptions) -> tuple[SensorTable, object]:

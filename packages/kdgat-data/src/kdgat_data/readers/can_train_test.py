@@ -45,4 +45,4 @@ def read_can_train_test(
         timestamp=timestamp[keep], can_id=can_id[keep], dlc=dlc[keep], payload=payload[keep],
         label=label[keep], attack_type=attack_type, source=str(path),
     )
-    return table, ReadReport(str(path), FORMAT, frame.height, skipped)
+    return table, ReadReport(str(path), FORMAT, frame.height, skipped, lines=line_numbers[keep])

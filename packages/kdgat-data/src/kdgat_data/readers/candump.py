@@ -57,7 +57,7 @@ def read_candump_screen(
         timestamp=timestamp[keep], can_id=can_id[keep], dlc=parsed_dlc[keep], payload=payload[keep],
         label=None if label is None else label[keep], attack_type=attack_type, source=str(path),
     )
-    return table, ReadReport(str(path), SCREEN_FORMAT, lines.len(), skipped)
+    return table, ReadReport(str(path), SCREEN_FORMAT, lines.len(), skipped, lines=line_numbers[keep])
 
 
 def read_python_can_log(
@@ -86,12 +86,22 @@ def read_python_can_log(
                     raise DataFormatError(path, f"frame {rows} has {len(data)} data bytes; expected at most 8 (CAN FD is not supported)")
                 skipped += 1
                 continue
+            if message.timestamp < 0:
+                if OnBadRow(on_bad_row) is OnBadRow.ERROR:
+                    raise DataFormatError(path, f"frame {rows} has timestamp {message.timestamp}; expected 0 or more seconds")
+                skipped += 1
+                continue
             timestamps.append(message.timestamp)
             ids.append(message.arbitration_id)
             dlcs.append(len(data))
             payloads.append(data.ljust(8, b"\0"))
-    except (ValueError, IndexError) as error:
-        raise DataFormatError(path, f"python-can could not parse the log: {error}") from None
+    except DataFormatError:
+        raise
+    except Exception as error:  # noqa: BLE001 - python-can's parsers raise many types on a damaged file
+        raise DataFormatError(
+            path, f"python-can could not parse the log ({type(error).__name__}: {error}); expected a candump -l, ASC "
+            "or BLF log, whole (a truncated or foreign file cannot be read)"
+        ) from None
     if not timestamps:
         raise DataFormatError(path, "no CAN frames found; expected a candump -l, ASC or BLF log")
     can_id = np.asarray(ids, np.int64)

@@ -51,4 +51,4 @@ def read_car_hacking(
         timestamp=timestamp[keep], can_id=can_id[keep], dlc=dlc[keep], payload=payload[keep],
         label=label[keep], attack_type=attack_type, source=str(path),
     )
-    return table, ReadReport(str(path), FORMAT, lines.len(), skipped)
+    return table, ReadReport(str(path), FORMAT, lines.len(), skipped, lines=line_numbers[keep])

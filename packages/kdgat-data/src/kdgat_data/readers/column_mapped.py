@@ -91,7 +91,7 @@ def read_column_mapped(
         attack_names=None if names is None or _binary(mapping) or not names_open else names[keep],
         attack_type=attack_type, source=str(path),
     )
-    return table, ReadReport(str(path), FORMAT, n_rows, skipped)
+    return table, ReadReport(str(path), FORMAT, n_rows, skipped, lines=line_numbers[keep])
 
 
 BOOLEAN_WORDS = {"true", "false", "t", "f", "yes", "no", "y", "n"}

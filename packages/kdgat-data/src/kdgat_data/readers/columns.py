@@ -20,9 +20,11 @@ def _quote(series: pl.Series, row: int) -> str:
 
 
 def timestamps(series: pl.Series, bad: BadRows, field: str) -> np.ndarray:
-    """Seconds as float64; null, NaN, infinite or non-numeric values are bad rows."""
+    """Seconds as float64; null, NaN, infinite, negative or non-numeric values are bad rows."""
     values = series.cast(pl.Float64, strict=False).to_numpy()
-    bad.add(~np.isfinite(values), lambda r: f"{field}: expected a numeric timestamp, got {_quote(series, r)}")
+    finite = np.isfinite(values)
+    bad.add(~finite, lambda r: f"{field}: expected a numeric timestamp, got {_quote(series, r)}")
+    bad.add(finite & (values < 0), lambda r: f"{field}: expected a timestamp of 0 or more seconds, got {_quote(series, r)}")
     return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
 
 

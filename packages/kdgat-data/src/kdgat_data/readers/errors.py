@@ -8,9 +8,22 @@ from pathlib import Path
 
 import numpy as np
 
+MAX_MESSAGE_CHARS = 600  # a 10 MB bad field must not become a 10 MB error line
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut in the middle to at most about ``limit`` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    head, tail = text[: limit * 2 // 3], text[-(limit // 3):]
+    return f"{head}...[{len(text) - len(head) - len(tail)} characters cut]...{tail}"
+
 
 class DataFormatError(ValueError):
     """Bad input, with the file, the line and what was expected.
+
+    Long messages (a huge quoted field) are cut in the middle, keeping the start and the advice at
+    the end.
 
     Attributes:
         path: the file.
@@ -21,7 +34,7 @@ class DataFormatError(ValueError):
         self.path = str(path)
         self.line = line
         where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{where}: {shorten(message)}")
 
 
 class OnBadRow(StrEnum):
@@ -74,9 +87,16 @@ class BadRows:
 
 @dataclass(frozen=True)
 class ReadReport:
-    """What a reader did besides returning frames."""
+    """What a reader did besides returning frames.
+
+    Attributes:
+        lines: the 1-based file line of each returned record (text formats), for messages.
+        reordered_frames: records moved by sorting a capture that went back in time.
+    """
 
     path: str
     format: str
     rows: int
     skipped_rows: int = 0
+    lines: np.ndarray | None = field(default=None, compare=False, repr=False)
+    reordered_frames: int = 0

@@ -24,7 +24,7 @@ from kdgat_data.flows import PROTOCOLS, FlowTable
 from kdgat_data.frames import NORMAL
 from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
-from kdgat_data.readers.text import delimited_fields
+from kdgat_data.readers.text import delimited_fields, first_line
 
 FAILED_STATES = {"S0", "REJ", "RSTO", "RSTOS0", "RSTR", "RSTRH", "SH", "SHR", "OTH", "S1"}  # no full exchange
 CIC_COLUMNS = {  # our name -> accepted CIC spellings (matched stripped and case-insensitively)
@@ -68,8 +68,7 @@ class FlowOptions:
 
 def flow_format(path: Path) -> str | None:
     """``zeek``, ``zeek_csv``, ``cic`` or None, from the first line."""
-    with open(path, errors="replace") as handle:
-        first = handle.readline()
+    first = first_line(path)
     if first.startswith("#separator") or first.startswith("#fields"):
         return "zeek"
     columns = {c.strip().lower() for c in first.split(",")}

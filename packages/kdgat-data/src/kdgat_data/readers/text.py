@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,20 @@ from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import DataFormatError
 
 _LINE_SEPARATOR = "\x1f"  # a byte that never occurs in a capture: each line becomes one field
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"  # UTF-8 BOM, written by spreadsheet exports
+COMPRESSED_SUFFIX = ".gz"  # any capture may be gzip-compressed: ``capture.csv.gz``
+
+
+def capture_suffix(path: str | Path) -> str:
+    """The capture's own suffix, looking through a ``.gz``: ``a.csv.gz`` -> ``.csv``."""
+    path = Path(path)
+    if path.suffix.lower() == COMPRESSED_SUFFIX:
+        path = path.with_suffix("")
+    return path.suffix.lower()
+
+
+def is_compressed(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == COMPRESSED_SUFFIX
 
 
 def check_not_empty(path: Path) -> None:
@@ -20,13 +36,41 @@ def check_not_empty(path: Path) -> None:
         raise DataFormatError(path, "the file is empty; expected CAN frames")
 
 
+def capture_bytes(path: Path) -> bytes:
+    """The whole content of a capture, decompressed when it ends in ``.gz``, without a UTF-8 BOM.
+
+    Raises:
+        DataFormatError: the file is missing or empty, or its gzip stream is truncated or corrupt.
+    """
+    path = Path(path)
+    check_not_empty(path)
+    raw = path.read_bytes()
+    if is_compressed(path):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as error:
+            raise DataFormatError(path, f"not a complete gzip file ({error}): re-download or re-compress it") from None
+        if not raw:
+            raise DataFormatError(path, "the file is empty once decompressed")
+    return raw.removeprefix(BYTE_ORDER_MARK)
+
+
+def capture_source(path: Path) -> Path | bytes:
+    """What polars should read: the path itself, or the decompressed bytes of a ``.gz`` capture."""
+    return capture_bytes(path) if is_compressed(path) else path
+
+
 def first_line(path: Path) -> str:
-    """The first non-blank line of a text file ('' if none)."""
-    with path.open("rb") as handle:
-        for raw in handle:
-            text = raw.decode("utf-8", errors="replace").strip()
-            if text:
-                return text
+    """The first non-blank line of a text capture ('' if none), through gzip and without a BOM."""
+    path = Path(path)
+    try:
+        with (gzip.open(path, "rb") if is_compressed(path) else path.open("rb")) as handle:
+            for raw in handle:
+                text = raw.removeprefix(BYTE_ORDER_MARK).decode("utf-8", errors="replace").strip()
+                if text:
+                    return text
+    except (OSError, EOFError, zlib.error) as error:
+        raise DataFormatError(path, f"not a complete gzip file ({error}): re-download or re-compress it") from None
     return ""
 
 
@@ -38,7 +82,7 @@ def read_header_csv(path: Path, separator: str = ",") -> tuple[pl.DataFrame, np.
     """
     check_not_empty(path)
     try:
-        frame = pl.read_csv(path, separator=separator, infer_schema=False, quote_char=None)
+        frame = pl.read_csv(capture_source(path), separator=separator, infer_schema=False, quote_char=None)
     except pl.exceptions.PolarsError as error:
         raise DataFormatError(path, f"not a well-formed CSV: {error}".splitlines()[0]) from None
     return _drop_blank_rows(frame, first_data_line=2)
@@ -48,7 +92,7 @@ def read_lines(path: Path) -> tuple[pl.Series, np.ndarray]:
     """Each non-blank line as a string, and its 1-based line number."""
     check_not_empty(path)
     frame = pl.read_csv(
-        path, has_header=False, separator=_LINE_SEPARATOR, quote_char=None,
+        capture_source(path), has_header=False, separator=_LINE_SEPARATOR, quote_char=None,
         infer_schema=False, new_columns=["line"],
     )
     frame, lines = _drop_blank_rows(frame, first_data_line=1)
@@ -78,7 +122,7 @@ def delimited_fields(path: Path, fmt: str, keep=None) -> tuple[list[str], pl.Dat
     ``#`` lines skipped, the header from ``#fields``; CSV: comma-separated, header on line 1. ``keep(header)``
     names the column indices to parse (default: all); the fast path leaves the others out. A file holding
     a double quote (a quoted field may hold a separator) is parsed line by line with the csv module."""
-    raw = path.read_bytes()
+    raw = capture_bytes(path)
     separator = b"\t" if fmt == "zeek" else b","
     data = np.frombuffer(raw, np.uint8)
     newlines = np.flatnonzero(data == 10)
