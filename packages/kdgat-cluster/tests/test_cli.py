@@ -59,3 +59,33 @@ def test_the_root_oscjobmanager_script_runs_the_cluster_cli(project):
                           cwd=project)
     assert done.returncode == 0, done.stderr
     assert "#!/bin/bash" in done.stdout and f"srun kdgat-train config_store={GAT}" in done.stdout
+
+
+@pytest.mark.parametrize(("override", "expected"), [
+    ("training_config.epochs=abc", "training_config.epochs"),
+    ("training_config.nosuchfield=1", "nosuchfield"),
+])
+def test_a_bad_override_is_refused_before_any_script_or_job(project, override, expected):
+    for arguments in (["submit", GAT, override, "--dry-run"], ["submit", GAT, override]):
+        result = CliRunner().invoke(main, arguments)
+        assert result.exit_code != 0, result.output
+        assert "invalid configuration, nothing submitted" in result.output and expected in result.output
+        assert GAT.split("_")[-4] in result.output  # names the job
+        assert "#!/bin/bash" not in result.output and "Traceback" not in result.output
+    assert not (project / "experimentruns").exists()
+
+
+def test_a_dataset_missing_here_is_a_warning_not_an_error(project, tmp_path, monkeypatch):
+    import shutil as shell
+
+    other = tmp_path / "project"
+    shell.copytree(project / "configs", other / "configs")
+    with (other / "configs" / "datasets.yaml").open("a") as catalog:
+        catalog.write("  faraway:\n    domain: automotive\n    path: data/automotive/faraway\n")
+    monkeypatch.setenv("KDGAT_PROJECT_ROOT", str(other))
+    monkeypatch.chdir(other)
+    name = "automotive_faraway_supervised_gat_student_no_all_samples"
+    result = CliRunner().invoke(main, ["submit", name, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output and "data/automotive/faraway" in result.output
+    assert f"srun kdgat-train config_store={name}" in result.output

@@ -101,8 +101,10 @@ def test_pipeline_runs_stages_in_dependency_order_and_builds_the_table(project, 
 
 def test_failed_upstream_cancels_its_dependents(project, slurm):
     runs = project / "runs_failing"
-    # the VGAE teacher's size is invalid for every stage, so its job fails at once; its dependents never start
-    jobs = _submitted(_cli("pipeline", "synthetic", *FAST, "model_sizes.vgae_teacher.latent_dim=0", f"runs_root={runs}"))
+    # 3 heads do not divide the VGAE teacher's encoder widths: a config that passes validation on the login node
+    # (a field out of range is refused before submission, see test_cli) but fails when the job builds the model;
+    # its dependents never start
+    jobs = _submitted(_cli("pipeline", "synthetic", *FAST, "model_sizes.vgae_teacher.heads=3", f"runs_root={runs}"))
     dependents = [jobs[key] for key in ("vgae_student_standard", "dqn_teacher_no", "comparison_table")]
     states = wait_for([jobs["vgae_teacher_no"], *dependents], timeout_s=300)
     assert states[jobs["vgae_teacher_no"]] == "FAILED"
@@ -172,3 +174,10 @@ def test_requeue_mid_training_resumes_from_last_checkpoint(project, slurm):
     assert run.status == "COMPLETED" and run.timings["epochs"] == epochs
     history = _mlflow(runs).get_metric_history(run.mlflow_run_id, "val/loss")
     assert len({m.step for m in history}) == epochs  # one validation per epoch: none lost, none repeated
+
+
+def test_a_job_sbatch_refuses_leaves_no_run_folder(project, slurm):
+    runs = project / "runs_refused"
+    result = CliRunner().invoke(main, ["submit", GAT, *FAST, "--partition", "nosuchpartition", f"runs_root={runs}"])
+    assert result.exit_code != 0 and "sbatch" in result.output
+    assert not list(runs.glob("**/run_*"))  # no orphan run_NNN/slurm/ shifting later run numbers

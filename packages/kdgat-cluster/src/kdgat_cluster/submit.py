@@ -3,6 +3,7 @@ write its script into the run tree, sbatch it with afterok on the jobs it waits 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from kdgat_schemas import JobSpec, RunPaths, atomic_write
 
-from kdgat_cluster.plan import PlannedJob
+from kdgat_cluster.plan import PlanError, PlannedJob
 from kdgat_cluster.profile import ClusterProfile
 from kdgat_cluster.records import JobRecord, write_record
 from kdgat_cluster.render import log_pattern, render, script_path
@@ -51,6 +52,10 @@ def _next_run_dir(paths: RunPaths, job: PlannedJob, taken: dict[Path, int]) -> P
 
 def dry_run(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, runs_root: Path, say=print) -> list[str]:
     """Print every script of ``plan`` (job ids shown as placeholders); submit and create nothing."""
+    if _kdgat_runs(project_root, profile) is not None:
+        check_jobs(plan, project_root, profile, say)
+    else:
+        say("# warning: kdgat-runs is not installed here, so the job configs were not checked")
     paths, taken, scripts = RunPaths(runs_root), {}, []
     ids = {job.key: 1000001 + index for index, job in enumerate(plan)}  # placeholders for afterok lines
     for job in plan:
@@ -63,24 +68,52 @@ def dry_run(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile,
     return scripts
 
 
-def init_tracking(project_root: Path, profile: ClusterProfile, runs_root: Path, names: list[str]) -> None:
-    """Create the MLflow database and the experiments before any job starts (jobs never race to)."""
+def _kdgat_runs(project_root: Path, profile: ClusterProfile) -> str | None:
+    """The ``kdgat-runs`` of the jobs' environment (the profile's venv), else of this one."""
     venv = _venv(project_root, profile)
     candidates = [Path(venv) / "bin" / "kdgat-runs"] if venv else []
-    found = next((str(c) for c in candidates if c.is_file()), None) or shutil.which("kdgat-runs")
+    return next((str(c) for c in candidates if c.is_file()), None) or shutil.which("kdgat-runs")
+
+
+def _run_kdgat_runs(project_root: Path, profile: ClusterProfile, arguments: list[str], purpose: str,
+                    stdin: str | None = None) -> str:
+    found = _kdgat_runs(project_root, profile)
     if found is None:
-        raise SlurmError("cannot create the MLflow database before submitting: kdgat-runs (package kdgat-train) is not "
-                         f"installed in {venv or 'this environment'}; install the project there first (uv sync)")
-    done = subprocess.run([found, "init-tracking", "--root", str(runs_root), *names], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "KDGAT_PROJECT_ROOT": str(project_root)})
+        raise SlurmError(f"cannot {purpose}: kdgat-runs (package kdgat-train) is not installed in "
+                         f"{_venv(project_root, profile) or 'this environment'}; install the project there first (uv sync)")
+    done = subprocess.run([found, *arguments], capture_output=True, text=True, timeout=300, input=stdin,
+                          env={**os.environ, "KDGAT_PROJECT_ROOT": str(project_root)}, cwd=project_root)
     if done.returncode != 0:
-        raise SlurmError(f"kdgat-runs init-tracking failed: {done.stderr.strip()[-2000:]}")
+        raise SlurmError(f"kdgat-runs {arguments[0]} failed: {done.stderr.strip()[-2000:]}")
+    return done.stdout
+
+
+def init_tracking(project_root: Path, profile: ClusterProfile, runs_root: Path, names: list[str]) -> None:
+    """Create the MLflow database and the experiments before any job starts (jobs never race to)."""
+    _run_kdgat_runs(project_root, profile, ["init-tracking", "--root", str(runs_root), *names],
+                    "create the MLflow database before submitting")
+
+
+def check_jobs(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, say=print) -> None:
+    """Compose and validate every job's kdgat-train command as the job would (torch-free, on this node)
+    before anything is written: an unknown key or a wrong type is a `PlanError` naming the job; a
+    dataset folder missing here is a warning (the data may live on the cluster only)."""
+    commands = [job.command for job in plan]
+    verdicts = json.loads(_run_kdgat_runs(project_root, profile, ["check-jobs"], "check the job configs",
+                                          stdin=json.dumps(commands)))
+    errors = [f"{job.key}: {verdict['error']}" for job, verdict in zip(plan, verdicts, strict=True) if verdict["error"]]
+    if errors:
+        raise PlanError("invalid configuration, nothing submitted:\n  " + "\n  ".join(errors[:10])
+                        + (f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""))
+    for warning in dict.fromkeys(w for verdict in verdicts for w in verdict["warnings"]):
+        say(f"warning: {warning}")
 
 
 def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, runs_root: Path,
                 say=print) -> list[JobRecord]:
     """Submit every job in order; returns their records (job ids in plan order)."""
     require_slurm()  # before the MLflow database and any run folder are made
+    check_jobs(plan, project_root, profile, say)
     init_tracking(project_root, profile, runs_root, sorted({job.run_name.format() for job in plan}))
     paths, ids, records = RunPaths(runs_root), {}, []
     for job in plan:
@@ -89,7 +122,11 @@ def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProf
         script = script_path(spec)
         script.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(script, render(spec))
-        ids[job.key] = sbatch(script)
+        try:
+            ids[job.key] = sbatch(script)
+        except BaseException:  # no job holds this folder: remove it, so it never shifts later run numbers
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
         record = JobRecord(job_id=ids[job.key], job_name=spec.job_name, config_name=job.run_name.format(),
                            command=spec.command, run_dir=str(run_dir), script=str(script),
                            log_pattern=str(log_pattern(spec)), dependencies=spec.dependencies)

@@ -26,6 +26,10 @@ class RunRecord(BaseModel):
     data_manifest_hash: str | None = None
     mlflow_run_id: str | None = None
     slurm_job_id: str | None = None
+    host: str | None = Field(None, description="the machine whose process writes this run (rank 0)")
+    pid: int | None = Field(None, description="that process, so a run killed with -9 can be told from a live one")
+    process_start: int | None = Field(None, description="the process's start time in clock ticks since boot "
+                                                        "(Linux), so a reused PID is not taken for the run")
     started_at: str
     finished_at: str | None = None
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per phase")

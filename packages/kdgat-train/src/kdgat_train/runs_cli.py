@@ -32,19 +32,10 @@ def main() -> None:
 @click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
 def list_runs(tokens: tuple[str, ...], root: str | None) -> None:
     """Runs with status and key metrics; TOKENS filter by name tokens (e.g. gat student)."""
-    from kdgat_schemas import RunRecord
-    from pydantic import ValidationError
+    from kdgat_train.run_liveness import shown_status
 
-    rows = []
-    for run_json in sorted(_runs_root(root).glob("**/run_*/run.json")):
-        try:
-            record = RunRecord.read(run_json.parent)
-        except (ValidationError, ValueError, OSError) as error:  # one broken record must not hide the others
-            reason = str(error).splitlines()[0][:160]
-            click.echo(f"warning: skipping {run_json}: not a readable run record ({reason})", err=True)
-            continue
-        if all(token in record.name.split("_") or token in record.name for token in tokens):
-            rows.append(record)
+    rows = [record for record in _records(_runs_root(root))
+            if all(token in record.name.split("_") or token in record.name for token in tokens)]
     configs = [_flat_config(Path(record.run_dir)) for record in rows]
     differing = differing_fields(configs)
     click.echo(f"{'run':<78} {'status':<10} " + " ".join(f"{m:>18}" for m in KEY_METRICS)
@@ -53,8 +44,51 @@ def list_runs(tokens: tuple[str, ...], root: str | None) -> None:
         relative = os.path.relpath(record.run_dir, _runs_root(root))
         values = " ".join(f"{record.metrics[m]:>18.4f}" if m in record.metrics else f"{'-':>18}" for m in KEY_METRICS)
         settings = "".join(f"  {config.get(field, '-')!s:>{len(field)}}" for field in differing)
-        click.echo(f"{relative:<78} {record.status:<10} {values}{settings}")
+        click.echo(f"{relative:<78} {shown_status(record):<10} {values}{settings}")
     click.echo(f"{len(rows)} runs")
+
+
+def _records(runs_root: Path):
+    """Every readable run record under ``runs_root``; a broken one is skipped with a one-line warning."""
+    from kdgat_schemas import RunRecord
+    from pydantic import ValidationError
+
+    for run_json in sorted(runs_root.glob("**/run_*/run.json")):
+        try:
+            yield RunRecord.read(run_json.parent)
+        except (ValidationError, ValueError, OSError) as error:  # one broken record must not hide the others
+            reason = str(error).splitlines()[0][:160]
+            click.echo(f"warning: skipping {run_json}: not a readable run record ({reason})", err=True)
+
+
+@main.command()
+@click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
+@click.option("--dry-run", is_flag=True, help="list the stale runs without changing them")
+def reconcile(root: str | None, dry_run: bool) -> None:
+    """Mark FAILED, in run.json and MLflow, every RUNNING run whose process is gone (killed with -9, a
+    node that died): the runs `kdgat-runs list` shows as STALE."""
+    from datetime import UTC, datetime
+
+    from kdgat_train.run_liveness import Liveness, liveness
+
+    runs_root = _runs_root(root)
+    stale = [record for record in _records(runs_root) if record.status == "RUNNING" and liveness(record) is Liveness.GONE]
+    for record in stale:
+        where = f"host {record.host} pid {record.pid}" + (f", Slurm job {record.slurm_job_id}" if record.slurm_job_id else "")
+        click.echo(f"{'would mark' if dry_run else 'marking'} FAILED: {os.path.relpath(record.run_dir, runs_root)} ({where})")
+        if dry_run:
+            continue
+        updated = record.model_copy(update={
+            "status": "FAILED", "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "error": f"process gone ({where}) without recording its end; marked by kdgat-runs reconcile"})
+        updated.write(record.run_dir)
+        if record.mlflow_run_id and (runs_root / "mlflow.db").is_file():
+            from kdgat_schemas import RunPaths
+
+            from kdgat_train.tracking import finish_mlflow_run
+
+            finish_mlflow_run(RunPaths(runs_root).mlflow_uri, record.mlflow_run_id, "FAILED")
+    click.echo(f"{len(stale)} stale runs" + (" (nothing changed: --dry-run)" if dry_run and stale else ""))
 
 
 # where a run lived, not what it computed: never shown as a difference
@@ -147,6 +181,31 @@ def init_tracking(names: tuple[str, ...], root: str | None) -> None:
     paths = RunPaths(_runs_root(root))
     ensure_experiments(paths, sorted(experiments))
     click.echo(f"{paths.mlflow_uri}: experiments {', '.join(sorted(experiments))}")
+
+
+@main.command("check-jobs")
+@click.argument("commands_file", type=click.File("r"), default="-")
+def check_jobs(commands_file) -> None:
+    """Validate kdgat-train command lines without running them (torch-free): COMMANDS_FILE (default
+    stdin) holds a JSON list of argument lists; prints a JSON list of {"error", "warnings"}, one per
+    command. kdgat-cluster runs this before it writes or submits anything."""
+    from dataclasses import asdict
+
+    from kdgat_data.catalog import find_project_root
+
+    from kdgat_train.config.command_check import check_commands
+
+    try:
+        commands = json.load(commands_file)
+        if not isinstance(commands, list) or not all(isinstance(c, list) and all(isinstance(a, str) for a in c)
+                                                      for c in commands):
+            raise ValueError("expected a JSON list of lists of strings")
+    except ValueError as error:
+        raise click.UsageError(f"{commands_file.name}: {error}") from None
+    project = find_project_root()
+    if project is None:
+        raise click.ClickException("no configs/datasets.yaml in this folder or its parents; run from the kdgat project")
+    click.echo(json.dumps([asdict(result) for result in check_commands(project, commands)]))
 
 
 @main.command()

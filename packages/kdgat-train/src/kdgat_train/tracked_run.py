@@ -23,6 +23,7 @@ import yaml
 from kdgat_schemas import ExperimentName, RunPaths, RunRecord, atomic_write
 
 from kdgat_train.provenance import git_commit, versions
+from kdgat_train.run_liveness import this_process
 from kdgat_train.tracking import finish_mlflow_run, log_metrics, reopen_mlflow_run, set_tags, start_mlflow_run
 
 # the documented DDP hand-off: processes Lightning starts for ranks > 0 re-run the command and read
@@ -135,18 +136,25 @@ class TrackedRun:
         (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         previous = RunRecord.read(self.run_dir) if (self.run_dir / "run.json").is_file() else None
         atomic_write(self.run_dir / "config.yaml", yaml.safe_dump(self.settings.model_dump(mode="json"), sort_keys=False))
-        if previous is not None and previous.mlflow_run_id:  # resumed or requeued: the same MLflow run continues
-            self.run_id = previous.mlflow_run_id
-            reopen_mlflow_run(self.uri, self.run_id)
-        else:
-            run_name = f"{self._variant_label}_run{RunPaths.run_number(self.run_dir):03d}"
-            self.uri, self.run_id = start_mlflow_run(self.paths, self.name, run_name, self.settings.flat())
+        # run.json (RUNNING, with this host and PID) before any slow step: a run interrupted from here on is listed
         self.record = RunRecord(
             name=self.name.format(), run_dir=str(self.run_dir), seed=self.seed, git_commit=git_commit(),
-            versions=versions(), mlflow_run_id=self.run_id, slurm_job_id=os.environ.get("SLURM_JOB_ID"),
-            started_at=_now(),
+            versions=versions(), mlflow_run_id=previous.mlflow_run_id if previous else None,
+            slurm_job_id=os.environ.get("SLURM_JOB_ID"), started_at=_now(), **this_process(),
         )
         self.record.write(self.run_dir)
+        try:
+            if previous is not None and previous.mlflow_run_id:  # resumed or requeued: the same MLflow run continues
+                self.run_id = previous.mlflow_run_id
+                reopen_mlflow_run(self.uri, self.run_id)
+            else:
+                run_name = f"{self._variant_label}_run{RunPaths.run_number(self.run_dir):03d}"
+                self.uri, self.run_id = start_mlflow_run(self.paths, self.name, run_name, self.settings.flat())
+        except BaseException as error:
+            status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+            self.update(status=status, finished_at=_now(), error=f"MLflow: {type(error).__name__}: {error}"[:2000])
+            raise
+        self.update(mlflow_run_id=self.run_id)
         if self._log_file:
             self._handler = _log_to(self.run_dir / "train.log")
         return self
@@ -159,14 +167,15 @@ class TrackedRun:
             if error is None:
                 self.timings.setdefault("total_s", time.perf_counter() - self._started)
                 self.update(status="COMPLETED", finished_at=_now(), metrics=self.metrics, timings=self.timings)
-                finish_mlflow_run(self.uri, self.run_id, "FINISHED",
-                                  [self.run_dir / "config.yaml", self.run_dir / "run.json", *self.artifacts])
+                self._tracking("mark the run finished", lambda: finish_mlflow_run(
+                    self.uri, self.run_id, "FINISHED",
+                    [self.run_dir / "config.yaml", self.run_dir / "run.json", *self.artifacts]))
             else:
                 # Lightning turns Ctrl-C into SystemExit(1) after a graceful shutdown; it marks the trainer interrupted
                 killed = isinstance(error, KeyboardInterrupt) or (isinstance(error, SystemExit) and self.interrupted())
                 status = "KILLED" if killed else "FAILED"
                 self.update(status=status, finished_at=_now(), error=f"{type(error).__name__}: {error}")
-                finish_mlflow_run(self.uri, self.run_id, status)
+                self._tracking("mark the run " + status, lambda: finish_mlflow_run(self.uri, self.run_id, status))
         finally:
             if self._handler is not None:
                 for logger_name in _LOGGERS:
@@ -185,14 +194,25 @@ class TrackedRun:
     def log_metrics(self, metrics: dict[str, float], step: int = 0) -> None:
         """Final (non-epoch) metrics into MLflow, at ``step``."""
         if not self.worker:
-            log_metrics(self.uri, self.run_id, metrics, step)
+            self._tracking("log the final metrics", lambda: log_metrics(self.uri, self.run_id, metrics, step))
 
     def set_tags(self, tags: dict[str, str]) -> None:
         """Tags of the run, in run.json and MLflow (the threshold rule applied, for example)."""
         if self.worker or not tags:
             return
-        set_tags(self.uri, self.run_id, tags)
         self.update(tags={**self.record.tags, **tags})
+        self._tracking("set tags", lambda: set_tags(self.uri, self.run_id, tags))
+
+    def _tracking(self, what: str, call: Callable[[], None]) -> None:
+        """A call to MLflow once the run's own results exist: run.json is the record, so a tracking failure
+        (after the bounded retry) is logged and tagged ``tracking: incomplete``, never a change of status."""
+        try:
+            call()
+        except Exception as error:  # noqa: BLE001 - whatever MLflow raises, the run's outcome stands
+            logging.getLogger(__name__).warning(
+                "MLflow could not %s for %s (%s: %s); run.json holds the results", what, self.run_dir,
+                type(error).__name__, str(error).splitlines()[0][:300] if str(error) else "")
+            self.update(tags={**self.record.tags, "tracking": "incomplete"})
 
     def complete(self, *, metrics: dict[str, float] | None = None, timings: dict[str, float] | None = None,
                  artifacts: Iterable[Path] = ()) -> None:

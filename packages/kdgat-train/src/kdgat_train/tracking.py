@@ -1,7 +1,9 @@
 """MLflow on SQLite (DESIGN.md §6): database and experiment created under a lock, then one run per job.
 
 Concurrent jobs on a fresh tree would race to create ``mlflow.db`` and its tables (the published
-system's failure 9); an exclusive file lock around creation makes them take turns.
+system's failure 9); an exclusive file lock around creation makes them take turns, and the database
+itself is built whole beside and renamed in (`tracking_database`). Every call retries, bounded and
+logged, while another process holds SQLite's write lock.
 """
 
 from __future__ import annotations
@@ -12,23 +14,29 @@ from pathlib import Path
 
 from kdgat_schemas import ExperimentName, RunPaths
 
+from kdgat_train.tracking_database import ensure_database, with_retry
+
 
 @contextmanager
 def _locked(root: Path):
+    """The tracking lock of a run tree, with its database complete (built or repaired) inside it."""
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".mlflow.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
+            ensure_database(RunPaths(root).root / "mlflow.db")
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _experiment_id(client, paths: RunPaths, experiment_name: str) -> str:
-    experiment = client.get_experiment_by_name(experiment_name)
+    experiment = with_retry(lambda: client.get_experiment_by_name(experiment_name), "look up an experiment")
     if experiment is not None:
         return experiment.experiment_id
-    return client.create_experiment(experiment_name, artifact_location=paths.artifacts_dir.resolve().as_uri())
+    location = paths.artifacts_dir.resolve().as_uri()
+    return with_retry(lambda: client.create_experiment(experiment_name, artifact_location=location),
+                      "create an experiment")
 
 
 def ensure_experiments(paths: RunPaths, experiment_names: list[str]) -> None:
@@ -52,8 +60,8 @@ def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, param
         tags = {"domain": name.domain, "dataset": name.dataset, "learning": name.learning, "model": name.model,
                 "size": name.size, "distillation": name.distillation, "mode": name.mode, "config_store": name.format()}
         tags = {key: value for key, value in tags.items() if value is not None}  # a pipeline has no stage tokens
-        run = client.create_run(experiment_id, run_name=run_name, tags=tags)
-    client.log_batch(run.info.run_id, params=_params(params))
+        run = with_retry(lambda: client.create_run(experiment_id, run_name=run_name, tags=tags), "create a run")
+    with_retry(lambda: client.log_batch(run.info.run_id, params=_params(params)), "log the parameters")
     return uri, run.info.run_id
 
 
@@ -71,7 +79,7 @@ def finish_mlflow_run(uri: str, run_id: str, status: str, artifacts: list[Path] 
     for path in artifacts:
         if Path(path).exists():
             client.log_artifact(run_id, str(path))
-    client.set_terminated(run_id, status=status)
+    with_retry(lambda: client.set_terminated(run_id, status=status), "mark the run finished")
 
 
 def log_metrics(uri: str, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
@@ -86,7 +94,8 @@ def log_metrics(uri: str, run_id: str, metrics: dict[str, float], step: int = 0)
     entries = [Metric(key, float(value), stamp, step) for key, value in sorted(metrics.items())]
     client = MlflowClient(uri)
     for start in range(0, len(entries), 500):
-        client.log_batch(run_id, metrics=entries[start : start + 500])
+        batch = entries[start : start + 500]
+        with_retry(lambda batch=batch: client.log_batch(run_id, metrics=batch), "log metrics")
 
 
 def set_tags(uri: str, run_id: str, tags: dict[str, str]) -> None:
@@ -95,11 +104,12 @@ def set_tags(uri: str, run_id: str, tags: dict[str, str]) -> None:
     from mlflow.tracking import MlflowClient
 
     if tags:
-        MlflowClient(uri).log_batch(run_id, tags=[RunTag(key, str(value)[:5000]) for key, value in sorted(tags.items())])
+        entries = [RunTag(key, str(value)[:5000]) for key, value in sorted(tags.items())]
+        with_retry(lambda: MlflowClient(uri).log_batch(run_id, tags=entries), "set tags")
 
 
 def reopen_mlflow_run(uri: str, run_id: str) -> None:
     """Mark an existing run RUNNING again (a requeued or resumed job continues the same MLflow run)."""
     from mlflow.tracking import MlflowClient
 
-    MlflowClient(uri).update_run(run_id, status="RUNNING")
+    with_retry(lambda: MlflowClient(uri).update_run(run_id, status="RUNNING"), "reopen the run")

@@ -1,0 +1,58 @@
+"""Check ``kdgat-train`` command lines without running them: compose each with Hydra and validate it
+like a run would, torch-free. kdgat-cluster calls this (``kdgat-runs check-jobs``) on the login
+node before it writes or submits anything, so a misspelt key or a wrong type is an error at once,
+not after the queue wait."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class CommandCheck:
+    """The verdict on one command: ``error`` (None when it is valid) and warnings that do not stop it."""
+
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_commands(project_root: Path, commands: list[list[str]]) -> list[CommandCheck]:
+    """One `CommandCheck` per command (its overrides, without the leading ``kdgat-train``)."""
+    from hydra import compose, initialize
+    from hydra.errors import HydraException
+    from kdgat_train.config.store import PRIMARY, register
+    from kdgat_train.task import settings_from
+    from omegaconf.errors import OmegaConfBaseException
+
+    register(project_root)
+    results = []
+    with initialize(version_base="1.3", config_path=None):
+        for command in commands:
+            overrides = [argument for argument in command if argument != "kdgat-train"]
+            try:
+                settings = settings_from(compose(config_name=PRIMARY, overrides=overrides))
+            except (HydraException, OmegaConfBaseException) as error:
+                results.append(CommandCheck(error=_first_lines(error)))
+                continue
+            except SystemExit as stop:  # settings_from's one message per bad field
+                results.append(CommandCheck(error=str(stop.code).removeprefix("kdgat-train: ")))
+                continue
+            results.append(CommandCheck(warnings=_dataset_warnings(settings)))
+    return results
+
+
+def _first_lines(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return "; ".join(lines[:3]) or type(error).__name__
+
+
+def _dataset_warnings(settings) -> list[str]:
+    from kdgat_data.cache import DatasetNotFoundError, check_dataset_present
+    from kdgat_data.catalog import CatalogError, resolve_dataset
+
+    try:
+        check_dataset_present(resolve_dataset(settings.dataset_config.name))
+    except (DatasetNotFoundError, CatalogError) as error:
+        return [f"{error} (fine if the data lives only on the cluster)"]
+    return []
