@@ -51,3 +51,20 @@ def test_a_missing_path_says_the_path_does_not_exist(tmp_path):
             resolve_dataset(str(missing), PROJECT_CATALOG)
     with pytest.raises(CatalogError, match="'nope' is not in"):  # a bare word is still a catalog key
         resolve_dataset("nope", PROJECT_CATALOG)
+
+
+def test_a_catalog_entrys_folder_resolves_to_that_entry(tmp_path):
+    """`kdgat-data build data/automotive/mine` must use the entry training uses (its readers, splits and
+    cache key), not a second, path-named dataset read with detected formats."""
+    catalog = tmp_path / "configs" / "datasets.yaml"
+    catalog.parent.mkdir()
+    catalog.write_text("datasets:\n  mine:\n    path: data/mine\n    format: can_train_test\n    time_order: error\n")
+    folder = tmp_path / "data" / "mine"
+    folder.mkdir(parents=True)
+    (folder / "a.csv").write_text("timestamp,arbitration_id,data_field,attack\n1.0,100,00,0\n")
+    dataset = resolve_dataset(str(folder), catalog)
+    assert dataset.name == "mine" and dataset.entry.time_order == "error"
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "a.csv").write_text("timestamp,arbitration_id,data_field,attack\n1.0,100,00,0\n")
+    assert resolve_dataset(str(other), catalog).name == "elsewhere"  # not an entry's folder: read as a path

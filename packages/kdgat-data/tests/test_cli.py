@@ -27,7 +27,9 @@ def test_synth_inspect_build(tmp_path):
 
 
 @pytest.mark.real_data
-def test_inspect_and_build_real_captures(shared_can, tmp_path):
+def test_inspect_and_build_real_captures(shared_can, tmp_path, monkeypatch):
+    monkeypatch.delenv("KDGAT_PROJECT_ROOT", raising=False)  # read as a plain folder, not as another test project's entry
+    monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     result = runner.invoke(main, ["inspect", str(shared_can / "road")])
     assert result.exit_code == 0, result.output

@@ -41,7 +41,8 @@ def test_kd_student_trains_with_a_live_kd_term(project, kd_runs, preset, teacher
 def test_missing_teacher_prints_the_command_that_trains_it(project, tmp_path):
     with pytest.raises(SystemExit) as error:
         train([f"config_store={GAT_KD}", *FAST, f"runs_root={tmp_path}"], project_root=project)
-    assert f"uv run kdgat-train config_store={GAT_TEACHER} dataset_config.name=synthetic" in str(error.value)
+    assert f"uv run kdgat-train config_store={GAT_TEACHER} dataset_config.name=synthetic runs_root={tmp_path}\n" \
+        in str(error.value)  # the user's own run tree, so the hint trains the teacher where the student looks
     assert not list(tmp_path.glob("**/run_*"))  # nothing allocated for a run that cannot start
 
 

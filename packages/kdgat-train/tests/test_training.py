@@ -1,6 +1,7 @@
 """End-to-end runs on tiny synthetic data: every preset family, sweeps, replay, failures, resume, concurrency."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -191,8 +192,12 @@ def test_every_run_is_evaluated_on_validation_and_each_test_scenario(project, tm
 
     preset = "automotive_synthetic_unsupervised_vgae_student_no_all_samples"
     [run_dir] = train([f"config_store={preset}", *FAST, f"runs_root={tmp_path}"], project_root=project)
-    said = capsys.readouterr().out  # a single run ends with its folder and headline numbers
+    captured = capsys.readouterr()
+    said = captured.out  # a single run ends with its folder and headline numbers
     assert f"{preset}: COMPLETED -> {run_dir}" in said
+    # not a terminal: one line per epoch with the validation loss and the time left, no progress bar
+    assert re.search(r"student_no_all_samples epoch 1/\d+: val/loss [0-9.]+ .*ETA \d+ s\)", captured.err)
+    assert "\r" not in captured.err
     results = json.loads((run_dir / "metrics.json").read_text())
     rule = results.pop("threshold_rule")
     assert rule["configured"] == "f1" and rule["value"] == results["val"]["threshold"]
@@ -203,8 +208,13 @@ def test_every_run_is_evaluated_on_validation_and_each_test_scenario(project, tm
     thresholds = {m["threshold"] for m in results.values()}
     assert len(thresholds) == 1  # chosen once, on validation, reused on every test scenario
     assert (run_dir / "evaluation.png").stat().st_size > 10_000
+    from PIL import Image
+
+    assert Image.open(run_dir / "evaluation.png").info["Title"] == f"{preset} {run_dir.name}"  # names its run
     record = RunRecord.read(run_dir)
     assert record.metrics["test/dos/f1"] == results["test/dos"]["f1"]
+    # timed from this stage's own start, not from when the (long-lived) process started
+    assert 0 < record.timings["start_to_first_step_s"] < record.timings["process_start_to_first_step_s"]
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     logged = client.get_run(record.mlflow_run_id).data.metrics
     assert logged["test/fuzzing/auroc"] == pytest.approx(results["test/fuzzing"]["auroc"])

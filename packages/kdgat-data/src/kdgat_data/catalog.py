@@ -198,15 +198,29 @@ class Catalog:
 
 
 def resolve_dataset(name_or_path: str, catalog_path: str | Path | None = None) -> Dataset:
-    """A catalog key, or a file/folder path read with detected formats (not in the catalog)."""
+    """A catalog key, or a file/folder path: the catalog entry whose folder it is (so inspect and build
+    use the entry's readers, splits and cache, the ones training uses), else read with detected formats."""
     path = Path(name_or_path)
     if path.exists() and (os.sep in name_or_path or path.suffix or not _in_catalog(name_or_path, catalog_path)):
+        entry = _entry_at(path, catalog_path)
+        if entry is not None:
+            return entry
         name = path.stem if path.is_file() else path.resolve().name
         domain = detect_domain(path)
         return Dataset(name.lower().replace("-", "_"), domain, path, DatasetEntry(path=str(path), domain=domain))
     if (os.sep in name_or_path or path.suffix) and not _in_catalog(name_or_path, catalog_path):
         raise FileNotFoundError(f"{name_or_path}: no such file or folder (and not a dataset key in the catalog)")
     return Catalog.load(catalog_path).get(name_or_path)
+
+
+def _entry_at(path: Path, catalog_path: str | Path | None) -> Dataset | None:
+    """The catalog dataset whose folder is ``path`` (None when no entry points there)."""
+    try:
+        catalog = Catalog.load(catalog_path)
+    except CatalogError:
+        return None
+    target = path.resolve()
+    return next((catalog.get(key) for key in sorted(catalog.entries) if catalog.get(key).root.resolve() == target), None)
 
 
 def _in_catalog(name: str, catalog_path: str | Path | None) -> bool:

@@ -36,6 +36,7 @@ def _check_preset_names(argv: list[str]) -> None:
 
 
 HELP = """usage: kdgat-train [-m] [config_store=PRESET] [GROUP=OPTION ...] [KEY=VALUE ...] [--cfg job] [--hydra-help]
+       kdgat-train --list-presets [FILTER ...]
 
 Train one preset, or with -m a sweep (comma-separated values: model_size_config.hidden_dim=32,64,128).
 Presets follow {domain}_{dataset}_{learning}_{model}_{size}_{distillation}_{mode}; runs land in
@@ -61,9 +62,18 @@ def _print_help(store) -> None:
     print("config groups (GROUP=OPTION):")
     for group in ("config_store", "model_size_config", "training_config", "dataset_config", "distillation_config", "device"):
         options = sorted(groups.get(group, []))
-        shown = options if group != "config_store" else options[:6] + [f"... {len(options)} presets in all"]
+        shown = options if group != "config_store" else options[:6] + [
+            f"... {len(options)} presets in all: kdgat-train --list-presets [FILTER ...]"]
         print(f"  {group}: " + ", ".join(shown))
     print("\nfields of each group: kdgat-train --cfg job [config_store=...]; Hydra's own help: --hydra-help")
+
+
+def _list_presets(store, tokens: list[str]) -> None:
+    """Every preset name, or those holding every one of ``tokens`` (``gat student hcrlch``)."""
+    names = sorted(entry["name"] for entry in store if entry["group"] == "config_store")
+    shown = [name for name in names if all(token in name for token in tokens)]
+    print("\n".join(shown))
+    print(f"{len(shown)} of {len(names)} presets" + (f" matching {' '.join(tokens)}" if tokens else ""), file=sys.stderr)
 
 
 def main() -> None:
@@ -74,6 +84,9 @@ def main() -> None:
 
     _check_preset_names(sys.argv[1:])
     register(_project_root())
+    if "--list-presets" in sys.argv[1:]:
+        _list_presets(store, sys.argv[sys.argv.index("--list-presets") + 1:])
+        return
     if {"-h", "--help"} & set(sys.argv[1:]):
         _print_help(store)  # Hydra's own --help lists every option of every group and takes seconds
         return

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+import time
 
 import lightning as L
 import numpy as np
@@ -39,9 +41,17 @@ def open_cache(dataset: DatasetSettings, min_class_windows: int = DEFAULT_MIN_CL
 
 
 def _cache_progress(log: logging.Logger):
-    """A cache build's steps (reading each file, each split's windows) on the console: a first build
-    of a large capture takes minutes and must not look stuck; a reused cache says so in one line."""
-    return lambda message: log.info("cache: %s", message)
+    """A cache build's steps (reading each file, each split's windows) on the console (stderr) with the
+    seconds since the build started, and in train.log: a first build of a large capture takes minutes
+    and must not look stuck. A reused cache is one line in train.log only."""
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        log.info("cache: %s", message)
+        if not message.startswith("reusing cache"):
+            print(f"  cache: {message} [{time.perf_counter() - started:.0f} s]", file=sys.stderr, flush=True)
+
+    return progress
 
 
 def feature_dims(cache: GraphCache) -> tuple[int, int]:

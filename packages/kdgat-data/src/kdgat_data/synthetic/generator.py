@@ -109,7 +109,8 @@ def generate_dataset(
         raise ValueError(f"frames must be at least 1000, got {frames}")
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out_dir} exists and is not empty (use --force to replace it)")
+        raise FileExistsError(f"{out_dir} exists and is not empty: inspect or build it as it is, write to a new folder, "
+                              "or replace it with --force")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:

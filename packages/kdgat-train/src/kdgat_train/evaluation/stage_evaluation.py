@@ -128,7 +128,9 @@ def _plot(scores: dict, labels: dict, results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (roc_axis, pr_axis, matrix_axis) = plt.subplots(1, 3, figsize=(16, 4.5))
+    title = plot_title(path.parent)
+    figure, (roc_axis, pr_axis, matrix_axis) = plt.subplots(1, 3, figsize=(16, 5.5))
+    figure.suptitle(title, fontsize=11)
     for name in scores:
         if not 0 < labels[name].sum() < len(labels[name]):
             continue
@@ -139,7 +141,9 @@ def _plot(scores: dict, labels: dict, results: dict, path: Path) -> None:
         pr_axis.plot(hits / labels[name].sum(), hits / np.arange(1, len(order) + 1), label=name)
     roc_axis.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC", xscale="log", xlim=(1e-4, 1))
     pr_axis.set(xlabel="recall", ylabel="precision", title="precision-recall")
-    roc_axis.legend(fontsize=7)
+    handles, names = roc_axis.get_legend_handles_labels()
+    if handles:  # below the plots, never over the curves
+        figure.legend(handles, names, loc="lower center", ncol=min(len(names), 6), fontsize=9, frameon=False)
     # the confusion matrix of every split at the validation-chosen threshold
     cells = [[name, *(f"{int(results[name][key])}" for key in CONFUSION)] for name in results]
     matrix_axis.axis("off")
@@ -148,10 +152,21 @@ def _plot(scores: dict, labels: dict, results: dict, path: Path) -> None:
     if cells:
         table = matrix_axis.table(cellText=cells, colLabels=["split", "TN", "FP", "FN", "TP"], loc="center")
         table.auto_set_font_size(False)
-        table.set_fontsize(7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+        table.set_fontsize(10)
+        table.scale(1.0, 1.5)
+    figure.tight_layout(rect=(0, 0.08, 1, 0.95))
+    figure.savefig(path, dpi=100, metadata={"Title": title})
     plt.close(figure)
+
+
+def plot_title(run_dir: Path) -> str:
+    """``{preset} run_NNN``: which run a plot belongs to, once it is copied out of its folder."""
+    from kdgat_schemas import RunRecord
+
+    try:
+        return f"{RunRecord.read(run_dir).name} {run_dir.name}"
+    except (OSError, ValueError):
+        return run_dir.name
 
 
 def flat_metrics(results: dict[str, dict[str, float]]) -> dict[str, float]:

@@ -99,7 +99,10 @@ class ComparisonTable:
 
     def footnotes(self) -> list[str]:
         notes = [f"{NO_GAIN_MARK} F1 not above the all-attack row + {MARGIN} (flagging every window does as well): "
-                 "not a detection."]
+                 "not a detection.",
+                 "params: of the detector; a fusion (dqn) row counts the VGAE + GAT + DQN it runs. windows/s: validation "
+                 "windows scored per second in the run's own evaluation, one measurement taken while the machine did "
+                 "whatever else it did (not comparable across rows; docs/benchmarks.md has pinned, warmed-up figures)."]
         degenerate = [s for s in self.scenarios if self.degenerate(s)]
         if degenerate:
             notes.append(f"{DEGENERATE_MARK} {', '.join(degenerate)}: fewer than {MIN_CLASS_WINDOWS} windows of a class, "

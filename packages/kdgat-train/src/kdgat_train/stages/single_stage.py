@@ -15,6 +15,7 @@ from lightning.pytorch.loggers import MLFlowLogger
 from kdgat_train.checkpoint_state import load_checkpoint_state
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.curriculum import CurriculumLogger
+from kdgat_train.epoch_summary_line import EpochSummaryLine, interactive
 from kdgat_train.evaluation.stage_evaluation import Evaluation, evaluate_stage, flat_metrics
 from kdgat_train.fusion.fusion_evaluation import evaluate_fusion
 from kdgat_train.fusion.fusion_stage import build_fusion
@@ -106,6 +107,7 @@ def evaluate(settings: RunSettings, stage: Stage, run_dir: Path) -> Evaluation:
 def run_stage(settings: RunSettings) -> Path:
     """Train and evaluate one stage; returns its run folder. The run is COMPLETED, FAILED or KILLED afterwards."""
     name = settings.name
+    stage_started = time.time()
     worker = is_ddp_worker(settings.run_dir)
     if not worker:  # a missing upstream run fails here, before any run folder exists (a missing dataset
         find_upstream_runs(settings)  # already failed in the Hydra task, for a stage and a pipeline alike)
@@ -142,7 +144,8 @@ def run_stage(settings: RunSettings) -> Path:
         timings = {"fit_s": fit_s, "epochs": float(stage.trainer.current_epoch)}
         timer = next(c for c in stage.trainer.callbacks if isinstance(c, FirstStepTimer))
         if timer.first_step_at is not None:
-            timings["start_to_first_step_s"] = timer.first_step_at - process_started_at()
+            timings["start_to_first_step_s"] = timer.first_step_at - stage_started  # this stage's own start
+            timings["process_start_to_first_step_s"] = timer.first_step_at - process_started_at()  # the command's
         run.complete(metrics=metrics, timings=timings, artifacts=[*evaluation.files, *([Path(best)] if best else [])])
     return run.run_dir
 
@@ -153,6 +156,9 @@ def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
         device = device.model_copy(update={"devices": 1, "num_nodes": 1})
     callbacks = [ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val/loss", save_last=True),
                  FirstStepTimer(), CurriculumLogger()]
+    show_bar = interactive()
+    if not show_bar:  # a log file: one line per epoch instead of a progress bar
+        callbacks.append(EpochSummaryLine(label=settings.name.variant))
     if t.patience:
         callbacks.append(EarlyStopping(monitor="val/loss", patience=t.patience))
     return L.Trainer(
@@ -161,6 +167,7 @@ def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
         deterministic=True if device.accelerator == "cpu" else "warn",
         gradient_clip_val=(t.gradient_clip or None) if settings.name.model != "dqn" else None,
         callbacks=callbacks, logger=logger, default_root_dir=run_dir, log_every_n_steps=1, enable_model_summary=False,
+        enable_progress_bar=show_bar,
     )
 
 

@@ -46,12 +46,21 @@ def _find_run(settings: RunSettings, need: UpstreamNeed) -> Path:
         if (found := latest_completed_run(RunPaths(settings.runs_root), candidate)) is not None:
             return found
     alternatives = "".join(f" (or {c.mode})" for c in need.candidates[1:])
+    runs_root = "" if _is_default_runs_root(settings.runs_root) else f" runs_root={settings.runs_root}"
     raise TeacherError(
         f"{settings.name} needs a completed {need.role} run of {need.candidates[0]}{alternatives} under "
         f"{settings.runs_root}; train it first:\n"
-        f"  uv run kdgat-train config_store={need.candidates[0]} dataset_config.name={settings.dataset_config.name}\n"
+        f"  uv run kdgat-train config_store={need.candidates[0]} dataset_config.name={settings.dataset_config.name}{runs_root}\n"
         f"or name one with {need.field}=RUN_DIR"
     )
+
+
+def _is_default_runs_root(runs_root: str) -> bool:
+    """Whether ``runs_root`` is the project's experimentruns/ (a command without runs_root= uses it)."""
+    from kdgat_data.catalog import find_project_root
+
+    project = find_project_root()
+    return project is not None and Path(runs_root).resolve() == (project / "experimentruns").resolve()
 
 
 def find_upstream_runs(settings: RunSettings) -> dict[str, Path]:
