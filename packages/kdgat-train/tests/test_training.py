@@ -271,3 +271,19 @@ def test_a_dataset_not_on_this_machine_is_one_line_and_leaves_no_run(project, tm
     assert message.startswith("kdgat-train: dataset 'missing_set' (configs/datasets.yaml): its folder ")
     assert "data/automotive/missing_set does not exist" in message and "\n" not in message
     assert not list(tmp_path.glob("**/run_*"))
+
+
+def test_ctrl_c_in_a_pipeline_stage_kills_stage_and_pipeline_and_exits_130(project, monkeypatch, tmp_path):
+    """Lightning turns Ctrl-C into SystemExit(1) after its graceful shutdown; the pipeline must see the
+    interrupt (KILLED, not FAILED) and the command exit 130 like any interrupted program."""
+    from kdgat_train.modules.autoencoder import AutoencoderModule
+
+    def interrupt(self, batch, batch_index):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AutoencoderModule, "training_step", interrupt)
+    with pytest.raises(SystemExit) as stop:
+        train(["config_store=automotive_synthetic_pipeline", *FAST, f"runs_root={tmp_path}"], project_root=project)
+    assert stop.value.code == 130
+    statuses = {d.relative_to(tmp_path).parts[2]: RunRecord.read(d).status for d in tmp_path.glob("**/run_*")}
+    assert statuses == {"unsupervised": "KILLED", "pipeline": "KILLED"}  # the first stage and the pipeline itself

@@ -9,6 +9,9 @@ Nothing heavy is imported until the config has been composed and validated, so `
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -90,7 +93,26 @@ def main() -> None:
     if {"-h", "--help"} & set(sys.argv[1:]):
         _print_help(store)  # Hydra's own --help lists every option of every group and takes seconds
         return
-    zen(train_task).hydra_main(config_name=PRIMARY, version_base="1.3", config_path=None)
+    try:
+        zen(train_task).hydra_main(config_name=PRIMARY, version_base="1.3", config_path=None)
+    except SystemExit as stop:
+        _exit_now(stop.code)
+    except KeyboardInterrupt:  # Ctrl-C outside a run (a run records KILLED and exits 130 itself)
+        _exit_now(128 + signal.SIGINT)
+    _exit_now(0)
+
+
+def _exit_now(code) -> None:
+    """Exit without Python's interpreter teardown: with torch, Lightning, PyG and MLflow loaded,
+    collecting every module object took 3-4 s after the work was done, and so after Ctrl-C. Runs are
+    recorded and closed by then; logs and output are flushed here."""
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 KNOWN_WARNINGS = (
+    r"`torch.jit.script` is deprecated",  # torch_geometric scripts a few helpers when it is imported
     r"`isinstance\(treespec, LeafSpec\)` is deprecated",  # Lightning's own use of torch's pytree
     # a local run on a machine that has Slurm: Lightning suggests srun, but local runs are meant to be local
     r"The `srun` command is available on your system but is not used",

@@ -57,7 +57,11 @@ def train_task(zen_cfg: DictConfig) -> str:
     from kdgat_data.cache import DatasetNotFoundError, check_dataset_present
     from kdgat_data.catalog import CatalogError, resolve_dataset
 
-    from kdgat_train.stages.single_stage import run_stage
+    from kdgat_train.known_warnings import quiet_known_warnings
+    from kdgat_train.quiet_console import quiet_console
+
+    with quiet_known_warnings():  # torch_geometric's import-time torch.jit.script deprecation
+        from kdgat_train.stages.single_stage import run_stage
     from kdgat_train.stages.upstream_runs import TeacherError
     from kdgat_train.tracked_run import NotARunFolderError, is_ddp_worker
 
@@ -67,12 +71,16 @@ def train_task(zen_cfg: DictConfig) -> str:
             from kdgat_train.pipeline.runner import run_pipeline
 
             return str(run_pipeline(settings))
-        run_dir = run_stage(settings)
+        with quiet_console(chatty=True):  # Lightning's litlogger tip on every Trainer
+            run_dir = run_stage(settings)
         if not is_ddp_worker(settings.run_dir):  # rank 0 speaks for a DDP run
             print(run_summary(run_dir))
         return str(run_dir)
     except (TeacherError, DatasetNotFoundError, CatalogError, NotARunFolderError) as error:
         sys.exit(f"kdgat-train: {error}")
+    except KeyboardInterrupt:
+        print("kdgat-train: interrupted (Ctrl-C); the run is recorded KILLED", file=sys.stderr)
+        sys.exit(128 + signal.SIGINT)
     except SystemExit as stop:
         from lightning.pytorch.utilities.exceptions import SIGTERMException
 

@@ -77,10 +77,14 @@ def _build(database: Path) -> None:
 
     staging = database.with_name(f".{database.name}.building.{socket.gethostname()}.{os.getpid()}")
     staging.unlink(missing_ok=True)
+    migrations = logging.getLogger("mlflow.store.db.utils")  # "Creating initial MLflow database tables..."
+    level = migrations.level
+    migrations.setLevel(logging.WARNING)
     try:
         MlflowClient(f"sqlite:///{staging}").search_experiments(max_results=1)  # creates and migrates every table
         os.replace(staging, database)
     finally:
+        migrations.setLevel(level)
         staging.unlink(missing_ok=True)
 
 

@@ -21,6 +21,7 @@ from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.pipeline.comparison import ALL_ATTACK, METRICS, TableEntry, comparison_table, stage_entries
 from kdgat_train.pipeline.dag import baseline_settings, pipeline_stages, stage_settings
 from kdgat_train.pipeline.settings import PipelineSettings
+from kdgat_train.quiet_console import quiet_console
 from kdgat_train.tracked_run import TrackedRun
 
 # where a run lived or ran, not what it computes: a cluster pipeline trains each stage on the
@@ -114,19 +115,10 @@ def run_pipeline(settings: PipelineSettings, say=print) -> Path:
     if settings.device.devices * settings.device.num_nodes > 1:
         raise ValueError("a pipeline runs its stages in one process; for DDP stages submit them one by one "
                          "(or as dependent cluster jobs) with device.devices=N")
-    quiet = _QuietConsole()
-    loggers = [logging.getLogger(), *(logger for logger in logging.Logger.manager.loggerDict.values()
-                                      if isinstance(logger, logging.Logger))]
-    consoles = {h for logger in loggers for h in logger.handlers if type(h) is logging.StreamHandler}
-    for handler in consoles:
-        handler.addFilter(quiet)
-    try:
+    with quiet_console(chatty=False):  # Lightning's per-stage INFO lines stay in each stage's train.log
         if settings.pipeline.only:
             return run_one_stage(settings, say)
         return _run_pipeline(settings, say, run_stage)
-    finally:
-        for handler in consoles:
-            handler.removeFilter(quiet)
 
 
 def _baseline_run(settings: PipelineSettings, method: str, say, label: str) -> tuple[Path | None, bool]:
@@ -148,16 +140,6 @@ def _baseline_run(settings: PipelineSettings, method: str, say, label: str) -> t
     except BaselineNotApplicable as reason:
         say(f"{label} {config.name}: skipped ({reason})")
         return None, False
-
-
-class _QuietConsole(logging.Filter):
-    """Drops Lightning's per-stage INFO lines ("Seed set", "GPU available", tips) from the console
-    during a pipeline; each stage's train.log still gets them."""
-
-    CHATTY = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.seed")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.levelno <= logging.INFO and record.name in self.CHATTY)
 
 
 def _run_pipeline(settings: PipelineSettings, say, run_stage) -> Path:

@@ -125,8 +125,17 @@ def run_stage(settings: RunSettings) -> Path:
         run.update(data_manifest_hash=stage.datamodule.prepare().manifest.content_hash())
         run.hand_off_to_ddp_ranks()
         fit_started = time.perf_counter()
-        stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None,
+        try:
+            stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None,
                               weights_only=True)
+        except SystemExit as stop:
+            from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+            if stage.trainer.interrupted and not isinstance(stop, SIGTERMException):
+                # Lightning turns Ctrl-C into SystemExit(1) after its graceful shutdown: give it back as the
+                # interrupt it was, so this run and an enclosing pipeline are KILLED and the command exits 130
+                raise KeyboardInterrupt from None
+            raise
         fit_s = time.perf_counter() - fit_started
         metrics = {k: float(v) for k, v in stage.trainer.callback_metrics.items()}
         checkpoint = stage.trainer.checkpoint_callback
