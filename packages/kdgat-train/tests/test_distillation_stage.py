@@ -158,3 +158,18 @@ def test_a_broken_teacher_config_is_one_line(kd_runs, tmp_path):
         with pytest.raises(TeacherError, match=r"its config.yaml cannot be read \(.+\); retrain that run") as error:
             load_frozen_network(broken, num_ids=_num_ids(gat_teacher))
         assert "\n" not in str(error.value)
+
+
+def test_a_truncated_teacher_checkpoint_is_one_line_and_leaves_no_student_run(kd_runs, tmp_path):
+    root, common, gat_teacher, _ = kd_runs
+    truncated = tmp_path / "truncated_teacher" / "run_001"
+    shutil.copytree(gat_teacher, truncated)
+    checkpoint = truncated / "checkpoints" / "best.ckpt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:20_000])  # a copy cut short, a disk that filled up
+    students = root / "automotive" / "synthetic" / "supervised" / "gat" / "student" / "standard"
+    before = set(students.glob("**/run_*"))
+    with pytest.raises(SystemExit) as stop:
+        train([f"config_store={GAT_KD}", *common, f"distillation_config.teacher_run={truncated}"])
+    message = str(stop.value.code)
+    assert "best.ckpt: not a readable checkpoint" in message and "retrain that run" in message and "\n" not in message
+    assert set(students.glob("**/run_*")) == before  # checked before the student's run folder is allocated

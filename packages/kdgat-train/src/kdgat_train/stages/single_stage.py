@@ -25,6 +25,7 @@ from kdgat_train.modules.classifier import GraphClassifierModule
 from kdgat_train.provenance import process_started_at
 from kdgat_train.stages.networks import build_network
 from kdgat_train.stages.upstream_runs import (
+    check_upstream_runs,
     find_upstream_runs,
     load_frozen_network,
 )
@@ -109,8 +110,8 @@ def run_stage(settings: RunSettings) -> Path:
     name = settings.name
     stage_started = time.time()
     worker = is_ddp_worker(settings.run_dir)
-    if not worker:  # a missing upstream run fails here, before any run folder exists (a missing dataset
-        find_upstream_runs(settings)  # already failed in the Hydra task, for a stage and a pipeline alike)
+    if not worker:  # a missing or unreadable upstream run fails here, before any run folder exists (a missing
+        check_upstream_runs(settings)  # dataset already failed in the Hydra task, for a stage and a pipeline alike)
     with quiet_known_warnings(), TrackedRun(name=name, settings=settings, runs_root=settings.runs_root,
                                             seed=settings.training_config.seed, run_dir=settings.resume or settings.run_dir,
                                             worker=worker, log_file=not worker) as run:

@@ -75,24 +75,41 @@ def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
     return found["training_config.fusion_vgae_run"], found["training_config.fusion_gat_run"]
 
 
-def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, int] = CAN_FEATURE_DIMS) -> torch.nn.Module:
-    """The network of ``run_dir`` (a KD teacher, or the curriculum's VGAE) rebuilt from its own
-    ``config.yaml``, best weights loaded strictly, frozen in eval mode."""
+def _saved_settings(run_dir: Path) -> RunSettings:
     try:
         config = yaml.safe_load((run_dir / "config.yaml").read_text())
-        teacher_settings = RunSettings.model_validate({**config, "resume": None})
+        return RunSettings.model_validate({**config, "resume": None})
     except (OSError, yaml.YAMLError, TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
         reason = str(error).splitlines()[0][:200]
         raise TeacherError(f"run {run_dir}: its config.yaml cannot be read ({reason}); retrain that run "
                            "or name another one") from None
-    net = build_network(teacher_settings, num_ids, feature_dims)
+
+
+def _best_state(run_dir: Path) -> dict:
     checkpoint = run_dir / "checkpoints" / "best.ckpt"
     if not checkpoint.is_file():
         raise TeacherError(f"teacher run {run_dir} has no checkpoints/best.ckpt")
     try:
-        state = load_checkpoint_state(checkpoint)  # tensors only: a crafted checkpoint runs nothing
+        return load_checkpoint_state(checkpoint)  # tensors only: a crafted checkpoint runs nothing
     except CheckpointError as error:
         raise TeacherError(str(error)) from None
+
+
+def check_upstream_runs(settings: RunSettings) -> dict[str, Path]:
+    """`find_upstream_runs`, and each found run's config.yaml and best checkpoint readable: a broken or
+    truncated upstream run is one `TeacherError` before the stage allocates its own run folder."""
+    found = find_upstream_runs(settings)
+    for run_dir in found.values():
+        _saved_settings(run_dir)
+        _best_state(run_dir)
+    return found
+
+
+def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, int] = CAN_FEATURE_DIMS) -> torch.nn.Module:
+    """The network of ``run_dir`` (a KD teacher, or the curriculum's VGAE) rebuilt from its own
+    ``config.yaml``, best weights loaded strictly, frozen in eval mode."""
+    net = build_network(_saved_settings(run_dir), num_ids, feature_dims)
+    state = _best_state(run_dir)
     weights = {key.removeprefix("net."): value for key, value in state.items() if key.startswith("net.")}
     try:
         net.load_state_dict(weights, strict=True)
