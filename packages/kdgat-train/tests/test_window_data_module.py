@@ -26,3 +26,17 @@ def test_training_start_warns_when_validation_is_short_of_a_class(project, caplo
 
     _, said = _validation_messages(caplog, settings, min(val.normal_windows, val.attack_windows))
     assert len(said) == 1 and said[0].levelno == logging.INFO
+
+
+def test_cache_build_steps_reach_the_console_and_a_reuse_does_not(capsys, caplog):
+    import logging
+
+    from kdgat_train.window_data_module import _cache_progress
+
+    progress = _cache_progress(logging.getLogger("kdgat_train.window_data_module"))
+    with caplog.at_level(logging.INFO):
+        progress("reading train_01_attack_free/normal-1.csv")
+        progress("reusing cache data/cache/synthetic/abc")
+    shown = capsys.readouterr().err
+    assert "cache: reading train_01_attack_free/normal-1.csv [0 s]" in shown and "reusing" not in shown
+    assert "reusing cache" in caplog.text  # train.log still says it
