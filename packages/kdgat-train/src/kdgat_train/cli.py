@@ -83,9 +83,14 @@ def main() -> None:
     from hydra_zen import zen
 
     from kdgat_train.config.store import PRIMARY, register, store
+    from kdgat_train.runs_root_check import RunsRootError, check_runs_root_override
     from kdgat_train.task import train_task
 
     _check_preset_names(sys.argv[1:])
+    try:
+        check_runs_root_override(sys.argv[1:])  # before Hydra writes its folder there
+    except RunsRootError as error:
+        sys.exit(f"kdgat-train: {error}")
     register(_project_root())
     if "--list-presets" in sys.argv[1:]:
         _list_presets(store, sys.argv[sys.argv.index("--list-presets") + 1:])

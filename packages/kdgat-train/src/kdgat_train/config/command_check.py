@@ -22,6 +22,7 @@ def check_commands(project_root: Path, commands: list[list[str]]) -> list[Comman
     from hydra import compose, initialize
     from hydra.errors import HydraException
     from kdgat_train.config.store import PRIMARY, register
+    from kdgat_train.runs_root_check import RunsRootError, check_runs_root_override
     from kdgat_train.task import settings_from
     from omegaconf.errors import OmegaConfBaseException
 
@@ -30,6 +31,11 @@ def check_commands(project_root: Path, commands: list[list[str]]) -> list[Comman
     with initialize(version_base="1.3", config_path=None):
         for command in commands:
             overrides = [argument for argument in command if argument != "kdgat-train"]
+            try:
+                check_runs_root_override(overrides)
+            except RunsRootError as error:
+                results.append(CommandCheck(error=str(error)))
+                continue
             try:
                 settings = settings_from(compose(config_name=PRIMARY, overrides=overrides))
             except (HydraException, OmegaConfBaseException) as error:
