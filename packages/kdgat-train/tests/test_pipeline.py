@@ -145,3 +145,24 @@ def test_the_internet_pipeline_runs_without_an_entity_vocabulary(project, tmp_pa
     vgae = next(r for r in rows if r["model"] == "VGAE" and r["variant"] == "student")
     size = yaml.safe_load(Path(vgae["run"], "config.yaml").read_text())["model_size_config"]
     assert size["id_embedding_dim"] == 0 and size["decode_ids"] is False  # hosts: no ID table, no ID decoders
+
+
+@pytest.mark.slow
+def test_a_pipeline_writes_its_report_and_a_second_seed_gives_intervals(project, pipeline_runs, tmp_path):
+    from click.testing import CliRunner
+    from kdgat_train.runs_cli import main as runs_cli
+
+    root, first, _, _ = pipeline_runs
+    assert "1 seed (42)" in (first / "report.md").read_text()  # the pipeline ends with its (one-seed) report
+    overrides = ["config_store=automotive_synthetic_pipeline", *FAST, *TINY_SIZES, "dataset_config.window=50",
+                 "dataset_config.stride=25", f"runs_root={root}", "training_config.seed=1"]
+    [second_seed] = train(overrides, project_root=project)
+    assert {s["reused"] for s in _stages(second_seed)} == {False}  # another seed retrains every stage
+    result = CliRunner().invoke(runs_cli, ["report", str(first), str(second_seed), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "report.json").read_text())
+    assert document["seeds"] == [42, 1]
+    gat = next(row for row in document["rows"] if row["model"] == "GAT" and row["variant"] == "student")
+    f1 = next(cell for key, cell in gat["cells"].items() if key.endswith("/f1") and cell["values"][0] is not None)
+    assert len(f1["values"]) == 2 and f1["interval"] in ("t-interval", "identical over seeds")
+    assert any(test["label"] == "KD gain: GAT" and test["pairs"] > 0 for test in document["tests"])

@@ -20,8 +20,8 @@ class _Settings(BaseModel):
         return self.model_dump()
 
 
-def _run(tmp_path, **kwargs):
-    return TrackedRun(name=NAME, settings=_Settings(), runs_root=tmp_path, seed=7, **kwargs)
+def _run(tmp_path, seed=7, **kwargs):
+    return TrackedRun(name=NAME, settings=_Settings(), runs_root=tmp_path, seed=seed, **kwargs)
 
 
 def test_a_run_that_ends_normally_is_completed_everywhere(tmp_path):
@@ -38,6 +38,12 @@ def test_a_run_that_ends_normally_is_completed_everywhere(tmp_path):
     assert mlflow_run.data.params == {"learning_rate": "0.01", "epochs": "2"}
     assert mlflow_run.data.metrics["test/a/f1"] == 0.5
     assert mlflow_run.info.run_name == "student_no_all_samples_run001"
+    tags = mlflow_run.data.tags
+    assert (tags["seed"], tags["variant"]) == ("7", "student_no_all_samples")
+    with _run(tmp_path / "other_seed", seed=8) as other:
+        pass
+    assert MlflowClient(other.uri).get_run(RunRecord.read(other.run_dir).mlflow_run_id).data.tags["seed_group"] \
+        == tags["seed_group"]  # the same config with another seed: one group
     assert (run.run_dir / "train.log").is_file()
 
 
@@ -126,3 +132,11 @@ def test_resume_refuses_a_run_with_another_config_or_experiment(tmp_path):
     other = ExperimentName.parse("automotive_synthetic_supervised_gat_teacher_no_all_samples")
     with pytest.raises(NotARunFolderError, match="is a run of automotive_synthetic_supervised_gat_student"):
         TrackedRun(name=other, settings=_Settings(), runs_root=tmp_path, seed=7, run_dir=first.run_dir).__enter__()
+
+
+def test_the_seed_group_ignores_the_seed_and_the_location_only():
+    from kdgat_train.tracking import seed_group
+
+    base = {"training_config.seed": 0, "training_config.learning_rate": 0.01, "run_dir": "a", "runs_root": "x"}
+    assert seed_group(base) == seed_group({**base, "training_config.seed": 1, "run_dir": "b", "runs_root": "y"})
+    assert seed_group(base) != seed_group({**base, "training_config.learning_rate": 0.02})

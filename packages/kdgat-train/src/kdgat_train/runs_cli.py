@@ -183,6 +183,43 @@ def init_tracking(names: tuple[str, ...], root: str | None) -> None:
     click.echo(f"{paths.mlflow_uri}: experiments {', '.join(sorted(experiments))}")
 
 
+@main.command()
+@click.argument("runs", nargs=-1, required=True)
+@click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
+@click.option("--out", default=None, type=click.Path(file_okay=False), help="folder for the report files "
+              "(default: the last pipeline run folder)")
+def report(runs: tuple[str, ...], root: str | None, out: str | None) -> None:
+    """Mean and 95 % interval over seeds of every row and test scenario of a pipeline, with paired
+    tests (student+KD vs student, student vs teacher, best model vs best baseline): report.md, .csv,
+    .tex and .json. RUNS: pipeline run folders (one per seed), or name tokens selecting the COMPLETED
+    pipeline runs (the latest per seed), e.g. `kdgat-runs report automotive synthetic pipeline`."""
+    from kdgat_train.pipeline.seed_report import ReportError, collect, write_report
+
+    folders = [Path(r) for r in runs if Path(r).is_dir()]
+    if not folders:
+        latest: dict[int, Path] = {}
+        for record in _records(_runs_root(root)):
+            if record.name.endswith("_pipeline") and record.status == "COMPLETED" and \
+                    all(token in record.name.split("_") or token in record.name for token in runs):
+                latest[record.seed] = Path(record.run_dir)  # sorted by folder: the last one per seed wins
+        folders = [latest[seed] for seed in sorted(latest)]
+        if not folders:
+            raise click.ClickException(f"no COMPLETED pipeline run matches {' '.join(runs)} under {_runs_root(root)}")
+    elif len(folders) != len(runs):
+        missing = [r for r in runs if not Path(r).is_dir()]
+        raise click.ClickException(f"not a folder: {', '.join(missing)} (give pipeline run folders, or only name tokens)")
+    try:
+        seed_report = collect(folders)
+    except ReportError as error:
+        raise click.ClickException(str(error)) from None
+    written = write_report(seed_report, Path(out) if out else folders[-1])
+    click.echo(f"{seed_report.name}: {len(seed_report.seeds)} seeds ({', '.join(map(str, seed_report.seeds))})")
+    for test in seed_report.tests:
+        click.echo(f"  {test.label:<34} mean dF1 {test.mean_difference:+.3f}  p {test.p_value:.3g}  "
+                   f"rank-biserial {test.rank_biserial:+.2f}  ({test.pairs} pairs)")
+    click.echo("wrote " + ", ".join(str(path) for path in written))
+
+
 @main.command("check-jobs")
 @click.argument("commands_file", type=click.File("r"), default="-")
 def check_jobs(commands_file) -> None:

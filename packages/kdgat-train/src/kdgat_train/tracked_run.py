@@ -149,7 +149,7 @@ class TrackedRun:
                 reopen_mlflow_run(self.uri, self.run_id)
             else:
                 run_name = f"{self._variant_label}_run{RunPaths.run_number(self.run_dir):03d}"
-                self.uri, self.run_id = start_mlflow_run(self.paths, self.name, run_name, self.settings.flat())
+                self.uri, self.run_id = start_mlflow_run(self.paths, self.name, run_name, self.settings.flat(), self.seed)
         except BaseException as error:
             status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
             self.update(status=status, finished_at=_now(), error=f"MLflow: {type(error).__name__}: {error}"[:2000])

@@ -49,8 +49,23 @@ def ensure_experiments(paths: RunPaths, experiment_names: list[str]) -> None:
             _experiment_id(client, paths, experiment_name)
 
 
-def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, params: dict) -> tuple[str, str]:
-    """Create (if needed) the database and experiment, start a run; returns ``(tracking_uri, run_id)``."""
+# where a run lives or how it started, not what it computes: left out of the seed group
+NOT_IN_GROUP = ("training_config.seed", "run_dir", "resume", "runs_root")
+
+
+def seed_group(params: dict) -> str:
+    """An id shared by runs whose configs differ only in the seed (MLflow's group-by then shows the
+    spread over seeds): a hash of the flat config without the seed and the run's location."""
+    import hashlib
+
+    kept = sorted((key, str(value)) for key, value in params.items() if key not in NOT_IN_GROUP)
+    return hashlib.sha256(repr(kept).encode()).hexdigest()[:12]
+
+
+def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, params: dict,
+                     seed: int | None = None) -> tuple[str, str]:
+    """Create (if needed) the database and experiment, start a run; returns ``(tracking_uri, run_id)``.
+    Tags: every name token, ``variant``, ``seed`` and ``seed_group`` (`seed_group`)."""
     from mlflow.tracking import MlflowClient
 
     uri = paths.mlflow_uri
@@ -59,6 +74,8 @@ def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, param
         experiment_id = _experiment_id(client, paths, name.experiment)
         tags = {"domain": name.domain, "dataset": name.dataset, "learning": name.learning, "model": name.model,
                 "size": name.size, "distillation": name.distillation, "mode": name.mode, "config_store": name.format()}
+        tags |= {"variant": name.variant, "seed_group": seed_group(params),
+                 "seed": None if seed is None else str(seed)}
         tags = {key: value for key, value in tags.items() if value is not None}  # a pipeline has no stage tokens
         run = with_retry(lambda: client.create_run(experiment_id, run_name=run_name, tags=tags), "create a run")
     with_retry(lambda: client.log_batch(run.info.run_id, params=_params(params)), "log the parameters")

@@ -183,7 +183,10 @@ def _run_pipeline(settings: PipelineSettings, say, run_stage) -> Path:
         run.log_metrics(metrics)
         timings = {"total_s": time.perf_counter() - started, "stages_trained": float(sum(not s["reused"] for s in log)),
                    "stages_reused": float(sum(s["reused"] for s in log))}
-        run.complete(timings=timings, artifacts=[run.run_dir / "pipeline.json", markdown, csv_path])
+        from kdgat_train.pipeline.seed_report import collect, write_report
+
+        reports = write_report(collect([run.run_dir]), run.run_dir)  # one seed: the values, and report.json's provenance
+        run.complete(timings=timings, artifacts=[run.run_dir / "pipeline.json", markdown, csv_path, *reports])
     run_dir = run.run_dir
     say("\nF1 and FPR per test scenario (precision, recall, AUROC, AUPRC and delay too in comparison.md / .csv):\n")
     say(table.to_markdown(metrics=("f1", "fpr")))
@@ -191,5 +194,8 @@ def _run_pipeline(settings: PipelineSettings, say, run_stage) -> Path:
     say(f"Pipeline {name} finished in {minutes:.1f} min "
         f"({int(timings['stages_trained'])} stages trained, {int(timings['stages_reused'])} reused).")
     say(f"Results: {markdown} and {csv_path}; every stage's run folder is listed in {run_dir / 'pipeline.json'}.")
+    say(f"Seeds: this was seed {settings.training_config.seed}. For intervals and paired tests over three: "
+        f"uv run kdgat-train -m config_store={name.format()} training_config.seed=0,1,2 && "
+        f"uv run kdgat-runs report {' '.join(name.format().split('_'))}")
     say("Open MLflow: uv run kdgat-runs ui   (then http://127.0.0.1:5000)")
     return run_dir

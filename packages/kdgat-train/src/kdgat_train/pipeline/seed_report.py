@@ -1,0 +1,320 @@
+"""`kdgat-runs report`: the pipeline's comparison over several seeds, with intervals and paired tests.
+
+Input: pipeline run folders of one pipeline name, one per seed (``kdgat-train -m
+config_store=NAME_pipeline training_config.seed=0,1,2`` makes them). Each folder's comparison.csv
+gives one value per row (model x variant, baseline, the all-attack reference) and test scenario;
+the report gives per cell the mean and a 95 % interval over seeds (a t-interval for fewer than 5
+seeds, a percentile bootstrap from 5 on: `scipy.stats`), and paired Wilcoxon signed-rank tests over
+seeds x scenarios of F1 with the mean difference and the matched-pairs rank-biserial effect size:
+student+KD vs student (the KD gain), student vs teacher, best model vs best baseline.
+
+Written: report.md, report.csv, report.tex (booktabs, best mean F1 per scenario in bold) and
+report.json, in which every cell names the run folders its values came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from kdgat_schemas import RunRecord, atomic_write
+
+from kdgat_train.pipeline.comparison import ALL_ATTACK, METRIC_LABELS, METRICS
+
+CONFIDENCE = 0.95
+BOOTSTRAP_FROM = 5  # seeds: below this a t-interval, from this on a percentile bootstrap
+FAMILIES = ("VGAE", "GAT", "fusion DQN")
+TABLE_METRICS = ("f1", "fpr", "auroc")  # in report.md and report.tex; report.csv and report.json have all
+
+
+class ReportError(ValueError):
+    """The given runs cannot be compared (other pipelines, a seed twice, missing tables)."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Mean and 95 % interval of one cell over seeds; ``method`` says how the interval was made."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    method: str
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+
+def interval(values: list[float]) -> Interval | None:
+    """The mean of the finite ``values`` and its 95 % interval (None when there is none)."""
+    from scipy import stats
+
+    data = np.asarray([v for v in values if v is not None and math.isfinite(v)], float)
+    if len(data) == 0:
+        return None
+    mean = float(data.mean())
+    if len(data) == 1:
+        return Interval(mean, math.nan, math.nan, 1, "one seed: no interval")
+    if np.ptp(data) == 0:
+        return Interval(mean, mean, mean, len(data), "identical over seeds")
+    if len(data) < BOOTSTRAP_FROM:
+        low, high = stats.t.interval(CONFIDENCE, len(data) - 1, loc=mean, scale=stats.sem(data))
+        return Interval(mean, float(low), float(high), len(data), "t-interval")
+    result = stats.bootstrap((data,), np.mean, confidence_level=CONFIDENCE, method="percentile", random_state=0)
+    return Interval(mean, float(result.confidence_interval.low), float(result.confidence_interval.high), len(data),
+                    "percentile bootstrap")
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """A paired comparison of F1 over seeds x scenarios: ``first`` minus ``second``."""
+
+    label: str
+    first: str
+    second: str
+    pairs: int
+    mean_difference: float
+    p_value: float
+    rank_biserial: float  # +1: first better in every pair, -1: second better in every pair
+    test: str = "Wilcoxon signed-rank (two-sided)"
+
+
+def paired_test(label: str, first: str, second: str, a: list[float], b: list[float]) -> PairedTest:
+    """Wilcoxon signed-rank test of ``a`` against ``b`` (paired), with the matched-pairs rank-biserial
+    correlation; identical pairs give p = 1 and effect 0 (never a difference)."""
+    from scipy import stats
+
+    difference = np.asarray(a, float) - np.asarray(b, float)
+    nonzero = difference[difference != 0]
+    if len(nonzero) == 0:
+        return PairedTest(label, first, second, len(difference), 0.0, 1.0, 0.0)
+    ranks = stats.rankdata(np.abs(nonzero))
+    effect = float((ranks[nonzero > 0].sum() - ranks[nonzero < 0].sum()) / ranks.sum())
+    p_value = float(stats.wilcoxon(nonzero).pvalue)
+    return PairedTest(label, first, second, len(difference), float(difference.mean()), p_value, effect)
+
+
+@dataclass
+class ReportRow:
+    model: str
+    variant: str
+    parameters: float | None = None
+    values: dict[str, list[float]] = field(default_factory=dict)  # "scenario/metric" -> one value per seed
+    runs: dict[str, list[str]] = field(default_factory=dict)  # "scenario/metric" -> the run folder of each value
+
+    @property
+    def key(self) -> str:
+        return f"{self.model} | {self.variant}"
+
+
+@dataclass
+class SeedReport:
+    name: str
+    pipelines: list[str]
+    seeds: list[int]
+    scenarios: list[str]
+    windows: dict[str, str]
+    rows: list[ReportRow]
+    tests: list[PairedTest]
+
+    def cell(self, row: ReportRow, scenario: str, metric: str) -> Interval | None:
+        return interval(row.values.get(f"{scenario}/{metric}", []))
+
+
+def _row_label(model: str) -> str:
+    """A row's model label without what varies per seed (the fixed-alpha comparator's chosen alpha)."""
+    return re.sub(r"^(fusion fixed alpha) [0-9.]+$", r"\1", model)
+
+
+def _number(text: str) -> float:
+    return float(text) if text not in ("", None) else math.nan
+
+
+def collect(pipeline_dirs: list[Path]) -> SeedReport:
+    """Read the comparison tables of ``pipeline_dirs`` (one pipeline, one folder per seed)."""
+    if not pipeline_dirs:
+        raise ReportError("no pipeline run folders given")
+    records = []
+    for folder in pipeline_dirs:
+        table = folder / "comparison.csv"
+        if not (folder / "run.json").is_file() or not table.is_file():
+            raise ReportError(f"{folder}: not a completed pipeline run (no run.json and comparison.csv)")
+        records.append((folder, RunRecord.read(folder), list(csv.DictReader(table.open()))))
+    names = {record.name for _, record, _ in records}
+    if len(names) > 1:
+        raise ReportError(f"these runs are of different pipelines ({', '.join(sorted(names))}): report one at a time")
+    seen: dict[int, Path] = {}
+    for folder, record, _ in records:
+        if record.seed in seen:
+            raise ReportError(f"seed {record.seed} appears twice ({seen[record.seed]} and {folder}): give one run per seed")
+        seen[record.seed] = folder
+    scenario_sets = {tuple(sorted({c.split("/")[0] for c in rows[0] if c.endswith("/f1")})) for _, _, rows in records}
+    if len(scenario_sets) > 1:
+        raise ReportError("the runs were evaluated on different test scenarios: " + "; ".join(map(str, scenario_sets)))
+    scenarios = list(next(iter(scenario_sets)))
+    first_rows = records[0][2]
+    windows = {s: f"{first_rows[0][f'{s}/windows']} windows, attack share {float(first_rows[0][f'{s}/attack_share']):.1%}"
+               for s in scenarios if first_rows and first_rows[0].get(f"{s}/windows")}
+    rows: dict[str, ReportRow] = {}
+    for folder, _, table in records:
+        for line in table:
+            row = ReportRow(_row_label(line["model"]), line["variant"])
+            row = rows.setdefault(row.key, row)
+            row.parameters = row.parameters or (_number(line["parameters"]) if line.get("parameters") else None)
+            for scenario in scenarios:
+                for metric in METRICS:
+                    key = f"{scenario}/{metric}"
+                    row.values.setdefault(key, []).append(_number(line.get(key, "")))
+                    row.runs.setdefault(key, []).append(line.get("run") or str(folder))
+    report = SeedReport(records[0][1].name, [str(f) for f, _, _ in records], [r.seed for _, r, _ in records],
+                        scenarios, windows, list(rows.values()), [])
+    report.tests = _paired_tests(report)
+    return report
+
+
+def _f1_pairs(report: SeedReport, first: ReportRow, second: ReportRow) -> tuple[list[float], list[float]]:
+    a, b = [], []
+    for scenario in report.scenarios:
+        for x, y in zip(first.values[f"{scenario}/f1"], second.values[f"{scenario}/f1"], strict=True):
+            if math.isfinite(x) and math.isfinite(y):
+                a.append(x)
+                b.append(y)
+    return a, b
+
+
+def _mean_f1(report: SeedReport, row: ReportRow) -> float:
+    values = [v for s in report.scenarios for v in row.values[f"{s}/f1"] if math.isfinite(v)]
+    return float(np.mean(values)) if values else -math.inf
+
+
+def _paired_tests(report: SeedReport) -> list[PairedTest]:
+    by_key = {row.key: row for row in report.rows}
+    tests = []
+    for family in FAMILIES:
+        for first, second, label in (("student+KD", "student", "KD gain"), ("student", "teacher", "student vs teacher")):
+            one, two = by_key.get(f"{family} | {first}"), by_key.get(f"{family} | {second}")
+            if one and two:
+                tests.append(paired_test(f"{label}: {family}", one.key, two.key, *_f1_pairs(report, one, two)))
+    models = [row for row in report.rows if row.variant not in ("baseline", "reference")]
+    baselines = [row for row in report.rows if row.variant == "baseline"]
+    if models and baselines:
+        best_model = max(models, key=lambda row: _mean_f1(report, row))
+        best_baseline = max(baselines, key=lambda row: _mean_f1(report, row))
+        tests.append(paired_test("best model vs best baseline", best_model.key, best_baseline.key,
+                                 *_f1_pairs(report, best_model, best_baseline)))
+    return tests
+
+
+# --- writing ------------------------------------------------------------------------------------
+def _shown(cell: Interval | None) -> str:
+    if cell is None:
+        return "—"
+    if cell.n == 1 or math.isnan(cell.low):
+        return f"{cell.mean:.3f}"
+    return f"{cell.mean:.3f} ± {cell.half_width:.3f}"
+
+
+def _methods(report: SeedReport) -> str:
+    n = len(report.seeds)
+    if n == 1:
+        return "one seed: values without intervals"
+    return f"mean ± half-width of the 95 % {'t-interval' if n < BOOTSTRAP_FROM else 'percentile bootstrap'} over {n} seeds"
+
+
+def to_markdown(report: SeedReport) -> str:
+    header = ["model", "variant", "params", *(f"{s} {METRIC_LABELS[m]}" for s in report.scenarios for m in TABLE_METRICS)]
+    count = f"{len(report.seeds)} seed{'s' if len(report.seeds) > 1 else ''}"
+    lines = [f"# {report.name}: {count} ({', '.join(map(str, report.seeds))})", "",
+             f"Cells: {_methods(report)}. Test scenarios:",
+             *(f"- {s}: {report.windows.get(s, '')}" for s in report.scenarios), "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in report.rows:
+        cells = [row.model, row.variant, f"{row.parameters:,.0f}" if row.parameters else "—"]
+        cells += [_shown(report.cell(row, s, m)) for s in report.scenarios for m in TABLE_METRICS]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Paired tests of F1 over seeds x scenarios (first minus second):", "",
+              "| comparison | first | second | pairs | mean ΔF1 | p | rank-biserial |", "|---|---|---|---|---|---|---|"]
+    for test in report.tests:
+        lines.append(f"| {test.label} | {test.first} | {test.second} | {test.pairs} | {test.mean_difference:+.3f} | "
+                     f"{test.p_value:.3g} | {test.rank_biserial:+.2f} |")
+    lines += ["", f"Test: {report.tests[0].test if report.tests else 'none'}; with few pairs the smallest possible p is "
+              "large (6 pairs: 0.031), so read the effect size with it.", "",
+              f"Runs: {', '.join(report.pipelines)} (report.json names the run behind every cell)."]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(report: SeedReport) -> str:
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["model", "variant", "parameters", "scenario", "metric", "mean", "low", "high", "n", "interval"])
+    for row in report.rows:
+        for scenario in report.scenarios:
+            for metric in METRICS:
+                cell = report.cell(row, scenario, metric)
+                if cell is not None:
+                    writer.writerow([row.model, row.variant, row.parameters or "", scenario, metric, cell.mean,
+                                     "" if math.isnan(cell.low) else cell.low, "" if math.isnan(cell.high) else cell.high,
+                                     cell.n, cell.method])
+    return buffer.getvalue()
+
+
+def latex_escape(text: str) -> str:
+    for plain, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
+                           ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+        text = text.replace(plain, escaped)
+    return text.replace("±", r"$\pm$")
+
+
+def to_latex(report: SeedReport) -> str:
+    """A booktabs table of mean F1 (± half-width) per scenario; the best mean per column in bold
+    (the all-attack reference excluded)."""
+    best = {}  # scenario -> the rows with the best mean (ties all bold)
+    for scenario in report.scenarios:
+        means = {row.key: cell.mean for row in report.rows if row.model != ALL_ATTACK
+                 and (cell := report.cell(row, scenario, "f1")) is not None}
+        top = max(means.values(), default=None)
+        best[scenario] = {key for key, mean in means.items() if top is not None and math.isclose(mean, top)}
+    columns = "ll" + "r" * len(report.scenarios)
+    lines = [r"\begin{tabular}{" + columns + "}", r"\toprule",
+             " & ".join(["Model", "Variant", *(latex_escape(s) for s in report.scenarios)]) + r" \\", r"\midrule"]
+    for row in report.rows:
+        cells = [latex_escape(row.model), latex_escape(row.variant)]
+        for scenario in report.scenarios:
+            text = latex_escape(_shown(report.cell(row, scenario, "f1")))
+            cells.append(r"\textbf{" + text + "}" if row.key in best[scenario] else text)
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    caption = latex_escape(f"{report.name}: F1 per test scenario, {_methods(report)}.")
+    return "% " + caption + "\n" + "\n".join(lines) + "\n"
+
+
+def to_json(report: SeedReport) -> str:
+    rows = []
+    for row in report.rows:
+        cells = {}
+        for key, values in row.values.items():
+            scenario, metric = key.split("/", 1)
+            cell = report.cell(row, scenario, metric)
+            cells[key] = {"values": [None if not math.isfinite(v) else v for v in values], "runs": row.runs[key],
+                          **({} if cell is None else {"mean": cell.mean, "low": None if math.isnan(cell.low) else cell.low,
+                                                      "high": None if math.isnan(cell.high) else cell.high,
+                                                      "interval": cell.method})}
+        rows.append({"model": row.model, "variant": row.variant, "parameters": row.parameters, "cells": cells})
+    document = {"pipeline": report.name, "seeds": report.seeds, "pipelines": report.pipelines,
+                "scenarios": report.scenarios, "rows": rows, "tests": [asdict(test) for test in report.tests]}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def write_report(report: SeedReport, folder: Path) -> list[Path]:
+    """report.md, report.csv, report.tex and report.json in ``folder`` (each written whole)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [atomic_write(folder / "report.md", to_markdown(report)), atomic_write(folder / "report.csv", to_csv(report)),
+            atomic_write(folder / "report.tex", to_latex(report)), atomic_write(folder / "report.json", to_json(report))]

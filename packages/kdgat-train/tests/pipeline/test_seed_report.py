@@ -1,0 +1,108 @@
+"""`kdgat-runs report` on pipeline folders written as a pipeline writes them (run.json + comparison.csv):
+intervals over seeds, a paired test that finds a planted difference and does not flag identical rows,
+provenance of every cell, and a LaTeX table of the right shape."""
+
+import csv
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+from kdgat_schemas import RunRecord
+from kdgat_train.pipeline.comparison import METRICS
+from kdgat_train.pipeline.seed_report import ReportError, collect, interval, to_latex, write_report
+from kdgat_train.runs_cli import main as runs_cli
+from scipy import stats
+
+NAME = "automotive_synthetic_pipeline"
+SCENARIOS = ("dos", "fuzzing", "masquerade")
+# (model, variant) -> F1 per scenario of seed 0; seed s adds 0.01 * s; GAT student+KD is 0.2 above its student
+ROWS = {("all attack", "reference"): (0.1, 0.1, 0.1), ("baseline gbdt", "baseline"): (0.5, 0.4, 0.3),
+        ("VGAE", "teacher"): (0.6, 0.5, 0.4), ("VGAE", "student"): (0.5, 0.4, 0.3), ("VGAE", "student+KD"): (0.5, 0.4, 0.3),
+        ("GAT", "teacher"): (0.8, 0.7, 0.6), ("GAT", "student"): (0.6, 0.5, 0.4), ("GAT", "student+KD"): (0.8, 0.7, 0.6),
+        ("fusion fixed alpha 0.50", "teacher"): (0.7, 0.6, 0.5)}
+
+
+def _pipeline(root, number: int, seed: int, name: str = NAME):
+    folder = root / f"run_{number:03d}"
+    folder.mkdir(parents=True)
+    RunRecord(name=name, run_dir=str(folder), seed=seed, started_at="2026-12-02T00:00:00", status="COMPLETED").write(folder)
+    columns = ["model", "variant", "parameters", *(f"{s}/{m}" for s in SCENARIOS for m in (*METRICS, "windows", "attack_share")),
+               "run"]
+    with (folder / "comparison.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        for (model, variant), f1s in ROWS.items():
+            alpha_model = model.replace("0.50", f"0.{50 + seed}")  # the chosen alpha differs per seed
+            line = {"model": alpha_model, "variant": variant, "parameters": 1000, "run": f"{folder}/{model}/{variant}"}
+            for scenario, f1 in zip(SCENARIOS, f1s, strict=True):
+                line |= {f"{scenario}/f1": f1 + 0.01 * seed, f"{scenario}/fpr": 0.05, f"{scenario}/auroc": 0.9,
+                         f"{scenario}/windows": 150, f"{scenario}/attack_share": 0.1}
+            writer.writerow(line)
+    return folder
+
+
+@pytest.fixture
+def two_seeds(tmp_path):
+    return [_pipeline(tmp_path, 1, 0), _pipeline(tmp_path, 2, 1)]
+
+
+def test_cells_are_means_with_a_t_interval_over_two_seeds(two_seeds):
+    report = collect(two_seeds)
+    gat = next(row for row in report.rows if row.key == "GAT | student")
+    cell = report.cell(gat, "dos", "f1")
+    low, high = stats.t.interval(0.95, 1, loc=0.605, scale=stats.sem([0.6, 0.61]))
+    assert (cell.mean, cell.n, cell.method) == (pytest.approx(0.605), 2, "t-interval")
+    assert (cell.low, cell.high) == (pytest.approx(low), pytest.approx(high))
+    assert interval([0.7]).method == "one seed: no interval"
+    assert [row.model for row in report.rows].count("fusion fixed alpha") == 1  # one row whatever alpha each seed chose
+
+
+def test_the_kd_gain_test_finds_a_planted_difference_and_not_an_identical_row(two_seeds):
+    tests = {test.label: test for test in collect(two_seeds).tests}
+    gat, vgae = tests["KD gain: GAT"], tests["KD gain: VGAE"]
+    assert gat.pairs == 6 and gat.mean_difference == pytest.approx(0.2) and gat.rank_biserial == 1.0
+    assert gat.p_value == pytest.approx(stats.wilcoxon([0.2] * 6).pvalue) and gat.p_value < 0.05
+    assert (vgae.mean_difference, vgae.p_value, vgae.rank_biserial) == (0.0, 1.0, 0.0)
+    best = tests["best model vs best baseline"]
+    assert best.first == "GAT | teacher" and best.second == "baseline gbdt | baseline" and best.mean_difference > 0
+
+
+def test_every_cell_names_its_runs_and_the_files_are_written(two_seeds, tmp_path):
+    written = write_report(collect(two_seeds), tmp_path / "out")
+    assert sorted(p.name for p in written) == ["report.csv", "report.json", "report.md", "report.tex"]
+    document = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert document["seeds"] == [0, 1]
+    kd = next(row for row in document["rows"] if row["model"] == "GAT" and row["variant"] == "student+KD")
+    assert kd["cells"]["dos/f1"]["values"] == [pytest.approx(0.8), pytest.approx(0.81)]
+    assert kd["cells"]["dos/f1"]["runs"] == [f"{two_seeds[0]}/GAT/student+KD", f"{two_seeds[1]}/GAT/student+KD"]
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "0.805 ± " in markdown and "KD gain: GAT" in markdown
+
+
+def test_latex_is_balanced_escaped_and_bolds_the_best_per_column(two_seeds):
+    latex = to_latex(collect(two_seeds))
+    assert latex.count(r"\begin{tabular}") == latex.count(r"\end{tabular}") == 1
+    assert r"\toprule" in latex and r"\midrule" in latex and r"\bottomrule" in latex
+    assert not re.search(r"(?<!\\)_", latex)  # every underscore escaped (automotive\_synthetic\_pipeline)
+    body = [line for line in latex.splitlines() if line.endswith(r"\\")]
+    assert all(line.count("&") == 1 + len(SCENARIOS) for line in body)
+    bold = [line for line in body if r"\textbf" in line]
+    assert len(bold) == 2 and all(line.startswith(("GAT & teacher", "GAT & student+KD")) for line in bold)
+
+
+def test_runs_that_cannot_be_compared_are_refused(tmp_path):
+    with pytest.raises(ReportError, match="seed 0 appears twice"):
+        collect([_pipeline(tmp_path, 1, 0), _pipeline(tmp_path, 2, 0)])
+    with pytest.raises(ReportError, match="different pipelines"):
+        collect([_pipeline(tmp_path, 3, 1), _pipeline(tmp_path, 4, 2, name="automotive_road_pipeline")])
+
+
+def test_the_cli_selects_completed_pipelines_by_tokens(tmp_path):
+    root = tmp_path / "experimentruns" / "automotive" / "synthetic" / "pipeline"
+    _pipeline(root, 1, 0)
+    _pipeline(root, 2, 1)
+    result = CliRunner().invoke(runs_cli, ["report", "synthetic", "pipeline", "--root", str(tmp_path / "experimentruns")])
+    assert result.exit_code == 0, result.output
+    assert "2 seeds (0, 1)" in result.output and "KD gain: GAT" in result.output
+    assert (root / "run_002" / "report.tex").is_file()
