@@ -114,6 +114,9 @@ def _exit_now(code) -> None:
     if code is not None and not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
+    import atexit
+
+    atexit._run_exitfuncs()  # registered exit hooks still run; only the module teardown is skipped
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
