@@ -137,3 +137,21 @@ def test_a_domain_token_reaches_the_pipeline_of_that_domain():
     jobs = plan_pipeline("water_synthetic", "watertreatment", "normals_only", "all_samples", [], PROFILE,
                          ResourceRequest(), CATALOG)
     assert "config_store=watertreatment_synthetic_pipeline" in jobs[0].command
+
+
+def test_pipeline_seeds_plan_one_chain_per_seed_then_one_job_for_the_tables_and_the_report():
+    jobs = plan_pipeline("synthetic", "automotive", "normals_only", "all_samples", ["pipeline.seeds=[0, 3]"], PROFILE,
+                         ResourceRequest(), CATALOG)
+    by_key = {job.key: job for job in jobs}
+    assert len(jobs) == 2 * 9 + 1 and jobs[-1].key == "comparison_tables_and_report"
+    assert by_key["gat_student_standard_seed3"].after == ["gat_teacher_no_seed3"]
+    assert by_key["dqn_student_no_seed0"].after == ["vgae_student_no_seed0", "gat_student_no_seed0"]
+    assert "training_config.seed=3" in by_key["gat_teacher_no_seed3"].command
+    assert not any(a.startswith("pipeline.seeds") for a in by_key["gat_teacher_no_seed0"].command)
+    assert "pipeline.seeds=[0, 3]" in jobs[-1].command and set(jobs[-1].after) == {job.key for job in jobs[:-1]}
+    with pytest.raises(PlanError, match="expected pipeline.seeds=\\[0,1,2\\]"):
+        plan_pipeline("synthetic", "automotive", "normals_only", "all_samples", ["pipeline.seeds=0,1"], PROFILE,
+                      ResourceRequest(), CATALOG)
+    with pytest.raises(PlanError, match="both given"):
+        plan_pipeline("synthetic", "automotive", "normals_only", "all_samples",
+                      ["pipeline.seeds=[0,1]", "training_config.seed=4"], PROFILE, ResourceRequest(), CATALOG)

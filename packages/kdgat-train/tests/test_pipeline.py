@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kdgat_schemas import RunPaths, RunRecord
+from kdgat_schemas import ExperimentName, RunPaths, RunRecord
 from kdgat_train.api import train
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.pipeline.runner import identical_completed_run
@@ -81,7 +81,8 @@ def test_comparison_table_has_a_row_per_model_and_variant(pipeline_runs):
     client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
     run = client.get_run(RunRecord.read(first).mlflow_run_id)
     assert run.info.status == "FINISHED"
-    assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"comparison.md", "comparison.csv", "pipeline.json"}
+    assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"comparison.md", "comparison.csv", "pipeline.json",
+                                                                         "report.md", "report.tex", "roc_pr.png", "roc_pr.pdf"}
     assert run.data.metrics["GAT_student/dos/f1"] == pytest.approx(float(gat_student["dos/f1"]))
 
 
@@ -166,3 +167,41 @@ def test_a_pipeline_writes_its_report_and_a_second_seed_gives_intervals(project,
     f1 = next(cell for key, cell in gat["cells"].items() if key.endswith("/f1") and cell["values"][0] is not None)
     assert len(f1["values"]) == 2 and f1["interval"] in ("t-interval", "identical over seeds")
     assert any(test["label"] == "KD gain: GAT" and test["pairs"] > 0 for test in document["tests"])
+    assert (tmp_path / "roc_pr.png").stat().st_size > (tmp_path / "f1_per_scenario.png").stat().st_size / 4
+    # the report reaches MLflow, attached to the last seed's pipeline run
+    run_id = RunRecord.read(second_seed).mlflow_run_id
+    client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    logged = {Path(a.path).name for a in client.list_artifacts(run_id, "report_seeds_42-1")}
+    assert {"report.md", "report.json", "f1_vs_parameters.pdf", "roc_pr.png"} <= logged
+    assert client.get_run(run_id).data.tags["report_seeds"] == "42,1"
+    assert f"logged to MLflow run {run_id}" in result.output
+
+
+@pytest.mark.slow
+def test_pipeline_seeds_runs_each_seed_reusing_what_completed_and_ends_with_the_report(project, pipeline_runs, capsys):
+    root, first, _, _ = pipeline_runs
+    overrides = ["config_store=automotive_synthetic_pipeline", *FAST, *TINY_SIZES, "dataset_config.window=50",
+                 "dataset_config.stride=25", f"runs_root={root}", "pipeline.seeds=[42,7]"]
+    [last] = train(overrides, project_root=project)
+    said = capsys.readouterr().out
+    assert "=== seed 42 (1/2) ===" in said and "=== seed 7 (2/2) ===" in said and "KD gain: GAT" in said
+    assert RunRecord.read(last).seed == 7 and yaml.safe_load((last / "config.yaml").read_text())["pipeline"]["seeds"] is None
+    assert {s["reused"] for s in _stages(last)} == {False}  # seed 7 is new: every stage trained
+    folders = RunPaths(root).existing_runs(ExperimentName.parse(RunRecord.read(first).name))
+    seed_42 = next(f for f in reversed(folders) if f != last and RunRecord.read(f).seed == 42)
+    assert {s["reused"] for s in _stages(seed_42)} == {True}  # seed 42 had completed: every stage reused
+    document = json.loads((last / "report.json").read_text())
+    assert document["seeds"] == [42, 7] and (last / "f1_per_scenario.pdf").is_file()
+    client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    logged = {Path(a.path).name for a in client.list_artifacts(RunRecord.read(last).mlflow_run_id, "report_seeds_42-7")}
+    assert {"report.md", "report.tex", "roc_pr.png"} <= logged
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["pipeline.seeds=[1,1]"], "distinct seeds"), (["pipeline.seeds=[]"], "distinct seeds"),
+    (["pipeline.seeds=[0,1]", "pipeline.only=gat_teacher_no"], "cannot be combined with pipeline.only"),
+])
+def test_pipeline_seeds_are_checked_before_anything_runs(project, tmp_path, extra, message):
+    with pytest.raises(BaseException, match=message):  # a SystemExit for a config error
+        train(["config_store=automotive_synthetic_pipeline", f"runs_root={tmp_path}", *extra], project_root=project)
+    assert not list(tmp_path.rglob("run.json"))

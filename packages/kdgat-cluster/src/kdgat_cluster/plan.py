@@ -4,6 +4,7 @@ jobs each one waits for. Everything is validated here, before anything is submit
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,9 +180,24 @@ def _upstream_first(after: dict[str, list[str]]) -> list[str]:
     return ordered
 
 
+def _seeds_override(overrides: list[str]) -> list[int] | None:
+    """The seeds of a ``pipeline.seeds=[0,1,2]`` override (``None`` without one)."""
+    for override in overrides:
+        key, _, value = override.partition("=")
+        if key.lstrip("+") == "pipeline.seeds":
+            if not re.fullmatch(r"\[\s*-?\d+(\s*,\s*-?\d+)*\s*\]", value):
+                raise PlanError(f"override {override!r}: expected pipeline.seeds=[0,1,2] (a list of integers)")
+            return [int(seed) for seed in re.findall(r"-?\d+", value)]
+    return None
+
+
 def plan_pipeline(dataset: str, domain: str, vgae_mode: str, gat_mode: str, overrides: list[str],
                   profile: ClusterProfile, request: ResourceRequest, catalog: dict[str, str]) -> list[PlannedJob]:
-    """One job per pipeline stage (``pipeline.only=KEY``) chained with afterok, then the table job."""
+    """One job per pipeline stage (``pipeline.only=KEY``) chained with afterok, then the table job.
+
+    With ``pipeline.seeds=[S,...]`` the stage jobs are planned once per seed (``training_config.seed=S``,
+    keys ending ``_seedS``, each seed's chain independent of the others) and the last job runs the
+    pipeline with the seeds, every stage reused: each seed's table, then the report over the seeds."""
     check_overrides(overrides)
     check_safe_argument("dataset", dataset)
     pipeline = (ExperimentName.parse(dataset) if dataset.endswith("_pipeline")
@@ -191,14 +207,23 @@ def plan_pipeline(dataset: str, domain: str, vgae_mode: str, gat_mode: str, over
         raise PlanError(f"--vgae-mode {vgae_mode!r} / --gat-mode {gat_mode!r}: expected {MODES['vgae']} / {MODES['gat']}")
     if any(o.split("=", 1)[0] == "pipeline.only" for o in overrides):
         raise PlanError("pipeline.only is set by kdgat-cluster (one job per stage)")
+    seeds = _seeds_override(overrides)
+    if seeds is not None and any(o.split("=", 1)[0].lstrip("+") == "training_config.seed" for o in overrides):
+        raise PlanError("pipeline.seeds and training_config.seed both given: the seeds set each chain's seed")
     shared = [f"config_store={pipeline}", f"pipeline.vgae_mode={vgae_mode}", f"pipeline.gat_mode={gat_mode}", *overrides]
     jobs = []
-    for stage in pipeline_stages(pipeline, vgae_mode, gat_mode):
-        resources = _stage_resources(profile, stage.name, request, overrides)
-        command = ["kdgat-train", *shared, *_device_arguments(resources, overrides), f"pipeline.only={stage.key}"]
-        jobs.append(PlannedJob(stage.key, stage.name, command, resources, stage.upstream))
+    for seed in seeds if seeds is not None else [None]:
+        suffix = "" if seed is None else f"_seed{seed}"
+        chain = shared if seed is None else [*(a for a in shared if not a.lstrip("+").startswith("pipeline.seeds=")),
+                                             f"training_config.seed={seed}"]
+        for stage in pipeline_stages(pipeline, vgae_mode, gat_mode):
+            resources = _stage_resources(profile, stage.name, request, overrides)
+            command = ["kdgat-train", *chain, *_device_arguments(resources, overrides), f"pipeline.only={stage.key}"]
+            jobs.append(PlannedJob(stage.key + suffix, stage.name, command, resources,
+                                   [needed + suffix for needed in stage.upstream]))
     table = profile.resources(gpus=0, cpus=1, time=request.time or "00:30:00")
     final = [argument for argument in shared if not argument.startswith("pipeline.force=")]
-    jobs.append(PlannedJob("comparison_table", pipeline, ["kdgat-train", *final, "pipeline.force=false"], table,
-                           [job.key for job in jobs]))  # every stage reused: it only builds the table
+    jobs.append(PlannedJob("comparison_table" if seeds is None else "comparison_tables_and_report", pipeline,
+                           ["kdgat-train", *final, "pipeline.force=false"], table,
+                           [job.key for job in jobs]))  # every stage reused: it only builds the table(s)
     return jobs

@@ -193,6 +193,7 @@ def report(runs: tuple[str, ...], root: str | None, out: str | None) -> None:
     tests (student+KD vs student, student vs teacher, best model vs best baseline): report.md, .csv,
     .tex and .json. RUNS: pipeline run folders (one per seed), or name tokens selecting the COMPLETED
     pipeline runs (the latest per seed), e.g. `kdgat-runs report automotive synthetic pipeline`."""
+    from kdgat_train.pipeline.report_tracking import log_report_to_mlflow
     from kdgat_train.pipeline.seed_report import ReportError, collect, write_report
 
     folders = [Path(r) for r in runs if Path(r).is_dir()]
@@ -218,6 +219,7 @@ def report(runs: tuple[str, ...], root: str | None, out: str | None) -> None:
         click.echo(f"  {test.label:<34} mean dF1 {test.mean_difference:+.3f}  p {test.p_value:.3g}  "
                    f"rank-biserial {test.rank_biserial:+.2f}  ({test.pairs} pairs)")
     click.echo("wrote " + ", ".join(str(path) for path in written))
+    click.echo(log_report_to_mlflow(folders[-1], seed_report.seeds, written))
 
 
 @main.command("check-jobs")

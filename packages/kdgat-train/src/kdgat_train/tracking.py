@@ -99,6 +99,15 @@ def finish_mlflow_run(uri: str, run_id: str, status: str, artifacts: list[Path] 
     with_retry(lambda: client.set_terminated(run_id, status=status), "mark the run finished")
 
 
+def log_artifacts(uri: str, run_id: str, paths: list[Path], artifact_path: str | None = None) -> None:
+    """Attach files to an existing run (finished or not), under ``artifact_path`` when given."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    for path in paths:
+        with_retry(lambda path=path: client.log_artifact(run_id, str(path), artifact_path), "log an artifact")
+
+
 def log_metrics(uri: str, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
     """Log final (non-epoch) metrics such as the per-scenario test results, at ``step`` (after the
     last training step, so MLflow shows them as the latest value of a metric logged per epoch too)."""

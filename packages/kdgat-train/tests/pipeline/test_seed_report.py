@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from kdgat_schemas import RunRecord
 from kdgat_train.pipeline.comparison import METRICS
+from kdgat_train.pipeline.report_plots import PLOT_NAMES, mean_f1_per_seed, pareto_front
 from kdgat_train.pipeline.seed_report import ReportError, collect, interval, to_latex, write_report
 from kdgat_train.runs_cli import main as runs_cli
 from scipy import stats
@@ -70,7 +71,11 @@ def test_the_kd_gain_test_finds_a_planted_difference_and_not_an_identical_row(tw
 
 def test_every_cell_names_its_runs_and_the_files_are_written(two_seeds, tmp_path):
     written = write_report(collect(two_seeds), tmp_path / "out")
-    assert sorted(p.name for p in written) == ["report.csv", "report.json", "report.md", "report.tex"]
+    plots = [f"{name}.{suffix}" for name in PLOT_NAMES for suffix in ("pdf", "png")]
+    assert sorted(p.name for p in written) == sorted(["report.csv", "report.json", "report.md", "report.tex", *plots])
+    assert all(p.stat().st_size > 1000 for p in written if p.suffix in (".png", ".pdf"))
+    assert (tmp_path / "out" / "f1_vs_parameters.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "out" / "f1_vs_parameters.pdf").read_bytes().startswith(b"%PDF")
     document = json.loads((tmp_path / "out" / "report.json").read_text())
     assert document["seeds"] == [0, 1]
     kd = next(row for row in document["rows"] if row["model"] == "GAT" and row["variant"] == "student+KD")
@@ -106,3 +111,16 @@ def test_the_cli_selects_completed_pipelines_by_tokens(tmp_path):
     assert result.exit_code == 0, result.output
     assert "2 seeds (0, 1)" in result.output and "KD gain: GAT" in result.output
     assert (root / "run_002" / "report.tex").is_file()
+
+
+def test_the_pareto_front_keeps_only_undominated_rows():
+    # (parameters, F1): 2 is dominated by 0 (more parameters, lower F1); 3 ties 1 on F1 with more parameters
+    points = [(100, 0.7), (1000, 0.9), (5000, 0.6), (2000, 0.9), (50, 0.2), (100, 0.7)]
+    assert pareto_front(points) == [4, 0, 5, 1]  # ordered by size; exact duplicates dominate neither
+    assert pareto_front([]) == [] and pareto_front([(10, 0.5)]) == [0]
+
+
+def test_the_size_plot_averages_each_seed_over_scenarios(two_seeds):
+    report = collect(two_seeds)
+    kd = next(row for row in report.rows if row.key == "GAT | student+KD")
+    assert mean_f1_per_seed(report, kd) == [pytest.approx(0.7), pytest.approx(0.71)]

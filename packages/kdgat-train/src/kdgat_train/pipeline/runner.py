@@ -115,10 +115,46 @@ def run_pipeline(settings: PipelineSettings, say=print) -> Path:
     if settings.device.devices * settings.device.num_nodes > 1:
         raise ValueError("a pipeline runs its stages in one process; for DDP stages submit them one by one "
                          "(or as dependent cluster jobs) with device.devices=N")
+    seeds = settings.pipeline.seeds
+    if seeds is not None and settings.pipeline.only:
+        raise ValueError(f"pipeline.seeds={seeds} runs one pipeline per seed: it cannot be combined with pipeline.only "
+                         "(set training_config.seed=S instead)")
     with quiet_console(chatty=False):  # Lightning's per-stage INFO lines stay in each stage's train.log
         if settings.pipeline.only:
             return run_one_stage(settings, say)
-        return _run_pipeline(settings, say, run_stage)
+        if seeds is None:
+            return _run_pipeline(settings, say, run_stage)
+        return _run_seeds(settings, seeds, say, run_stage)
+
+
+def one_seed(settings: PipelineSettings, seed: int, *, last: bool) -> PipelineSettings:
+    """The one-seed pipeline of ``settings`` for ``seed``: what ``training_config.seed=S`` alone gives,
+    so a seed's stages are reused by a later one-seed run of the same seed, and the other way round.
+    A given ``run_dir`` (a cluster job's folder) is the last seed's; the others get their own."""
+    return settings.model_copy(update={"training_config": settings.training_config.model_copy(update={"seed": seed}),
+                                       "pipeline": settings.pipeline.model_copy(update={"seeds": None}),
+                                       "run_dir": settings.run_dir if last else None})
+
+
+def _run_seeds(settings: PipelineSettings, seeds: list[int], say, run_stage) -> Path:
+    """Every seed's pipeline in turn, then the report over them in the last seed's folder (and its
+    MLflow run); returns that folder."""
+    from kdgat_train.pipeline.report_tracking import log_report_to_mlflow
+    from kdgat_train.pipeline.seed_report import collect, write_report
+
+    folders = []
+    for number, seed in enumerate(seeds, 1):
+        say(f"\n=== seed {seed} ({number}/{len(seeds)}) ===")
+        folders.append(_run_pipeline(one_seed(settings, seed, last=number == len(seeds)), say, run_stage, hint=False))
+    report = collect(folders)
+    written = write_report(report, folders[-1])
+    say(f"\nReport over seeds {', '.join(map(str, report.seeds))} (mean ± 95 % interval, paired tests): "
+        f"{folders[-1] / 'report.md'} (and .csv, .tex, .json, plots)")
+    for test in report.tests:
+        say(f"  {test.label:<34} mean dF1 {test.mean_difference:+.3f}  p {test.p_value:.3g}  "
+            f"rank-biserial {test.rank_biserial:+.2f}  ({test.pairs} pairs)")
+    say(log_report_to_mlflow(folders[-1], report.seeds, written))
+    return folders[-1]
 
 
 def _baseline_run(settings: PipelineSettings, method: str, say, label: str) -> tuple[Path | None, bool]:
@@ -142,7 +178,7 @@ def _baseline_run(settings: PipelineSettings, method: str, say, label: str) -> t
         return None, False
 
 
-def _run_pipeline(settings: PipelineSettings, say, run_stage) -> Path:
+def _run_pipeline(settings: PipelineSettings, say, run_stage, *, hint: bool = True) -> Path:
     started = time.perf_counter()
     name = settings.name
     stages = pipeline_stages(name, settings.pipeline.vgae_mode, settings.pipeline.gat_mode)
@@ -194,8 +230,8 @@ def _run_pipeline(settings: PipelineSettings, say, run_stage) -> Path:
     say(f"Pipeline {name} finished in {minutes:.1f} min "
         f"({int(timings['stages_trained'])} stages trained, {int(timings['stages_reused'])} reused).")
     say(f"Results: {markdown} and {csv_path}; every stage's run folder is listed in {run_dir / 'pipeline.json'}.")
-    say(f"Seeds: this was seed {settings.training_config.seed}. For intervals and paired tests over three: "
-        f"uv run kdgat-train -m config_store={name.format()} training_config.seed=0,1,2 && "
-        f"uv run kdgat-runs report {' '.join(name.format().split('_'))}")
-    say("Open MLflow: uv run kdgat-runs ui   (then http://127.0.0.1:5000)")
+    if hint:
+        say(f"Seeds: this was seed {settings.training_config.seed}. For intervals and paired tests over three: "
+            f"uv run kdgat-train config_store={name.format()} 'pipeline.seeds=[0,1,2]'")
+        say("Open MLflow: uv run kdgat-runs ui   (then http://127.0.0.1:5000)")
     return run_dir

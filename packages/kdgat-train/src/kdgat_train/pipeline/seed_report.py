@@ -8,8 +8,9 @@ seeds, a percentile bootstrap from 5 on: `scipy.stats`), and paired Wilcoxon sig
 seeds x scenarios of F1 with the mean difference and the matched-pairs rank-biserial effect size:
 student+KD vs student (the KD gain), student vs teacher, best model vs best baseline.
 
-Written: report.md, report.csv, report.tex (booktabs, best mean F1 per scenario in bold) and
-report.json, in which every cell names the run folders its values came from.
+Written: report.md, report.csv, report.tex (booktabs, best mean F1 per scenario in bold),
+report.json, in which every cell names the run folders its values came from, and the plots of
+`report_plots` (F1 vs parameters with the Pareto front, F1 per scenario, ROC/PR overlays).
 """
 
 from __future__ import annotations
@@ -313,8 +314,14 @@ def to_json(report: SeedReport) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def write_report(report: SeedReport, folder: Path) -> list[Path]:
-    """report.md, report.csv, report.tex and report.json in ``folder`` (each written whole)."""
+def write_report(report: SeedReport, folder: Path, *, plots: bool = True) -> list[Path]:
+    """report.md, report.csv, report.tex and report.json in ``folder`` (each written whole), and with
+    ``plots`` the figures of `report_plots` as PNG and PDF."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [atomic_write(folder / "report.md", to_markdown(report)), atomic_write(folder / "report.csv", to_csv(report)),
-            atomic_write(folder / "report.tex", to_latex(report)), atomic_write(folder / "report.json", to_json(report))]
+    written = [atomic_write(folder / "report.md", to_markdown(report)), atomic_write(folder / "report.csv", to_csv(report)),
+               atomic_write(folder / "report.tex", to_latex(report)), atomic_write(folder / "report.json", to_json(report))]
+    if plots:
+        from kdgat_train.pipeline.report_plots import write_plots
+
+        written += write_plots(report, folder)
+    return written

@@ -32,11 +32,22 @@ class PipelineOptions(BaseModel):
         None, description="baseline stages beside the graph models (gbdt, timing, pca, iforest); default: the domain's "
         "(automotive: gbdt, timing, iforest; internet: gbdt, iforest; watertreatment: gbdt, pca, iforest); [] for none"
     )
+    seeds: list[int] | None = Field(
+        None, description="run the whole pipeline once per seed (training_config.seed=S for every stage and baseline, "
+        "completed ones reused per seed), then `kdgat-runs report` over them: mean and 95 % interval per cell and paired "
+        "tests; default: one run with training_config.seed"
+    )
     only: str | None = Field(
         None, description="run just this stage (a key such as gat_student_standard); the stages it needs must have "
         "completed with identical configs (the cluster runs a pipeline as one job per stage this way)"
     )
 
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and (not value or len(set(value)) != len(value)):
+            raise ValueError("expected a non-empty list of distinct seeds such as [0,1,2]")
+        return value
 
     @field_validator("baselines")
     @classmethod
