@@ -14,6 +14,11 @@ datasets:
     path: data/automotive/synthetic
     format: can_train_test
     synthetic: {seed: 3, frames: 4000, attacks: [dos, fuzzing]}
+  car2:
+    domain: automotive
+    path: data/automotive/car2
+    format: can_train_test
+    synthetic: {seed: 4, frames: 4000, attacks: [dos, fuzzing], vehicle: 1}
   road:
     domain: automotive
     path: %s

@@ -65,3 +65,9 @@ def test_undefined_rates_are_nan_not_zero_or_one():
     assert math.isnan(only_attacks["fpr"]) and only_attacks["recall"] == 0.5 and math.isnan(only_attacks["auroc"])
     only_normal = binary_metrics(np.array([0.9, 0.2]), np.array([0, 0]), 0.5)
     assert math.isnan(only_normal["recall"]) and only_normal["fpr"] == 0.5
+
+
+def test_a_detector_that_flags_nothing_or_everything_has_no_correlation(case):
+    _, labels = case
+    for constant in (0.0, 1.0):  # torchmetrics 1.x gave MCC 0.27 for "flag nothing" here
+        assert binary_metrics(np.full(len(labels), constant), labels, threshold=0.5)["mcc"] == 0.0

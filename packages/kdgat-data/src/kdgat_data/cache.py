@@ -34,7 +34,7 @@ from kdgat_schemas import DatasetManifest, SourceFile, SplitSummary, build_cache
 from kdgat_data.attack_events import SplitEvents, find_attack_events
 from kdgat_data.cache_integrity import cache_checksums, cache_damage, staging_prefix, sweep_stale_staging
 from kdgat_data.catalog import Dataset
-from kdgat_data.domains import RecordTable, adapter_for
+from kdgat_data.domains import FittedDomain, RecordTable, adapter_for
 from kdgat_data.frames import NORMAL, remap_attack_types
 from kdgat_data.graphs import GraphArrays
 from kdgat_data.layout import DatasetFiles, dedupe_sources, discover_files
@@ -132,8 +132,19 @@ def build_cache(
     cache_root: str | Path | None = None,
     on_bad_row: OnBadRow = OnBadRow.ERROR,
     progress: Callable[[str], None] = lambda message: None,
+    fitted_from: GraphCache | None = None,
 ) -> GraphCache:
-    """Build the graph cache of ``dataset``, or reuse the one built from identical inputs."""
+    """Build the graph cache of ``dataset``, or reuse the one built from identical inputs.
+
+    With ``fitted_from`` (another dataset's cache, of the same domain) only ``dataset``'s test
+    scenarios are built, with what was fitted on ``fitted_from``'s training split: its vocabulary
+    (entities it never saw become UNK, index 0), normalisation and per-entity statistics. This is
+    how a model trained on one dataset is scored on another (cross-dataset evaluation); the cache
+    has only ``test/<scenario>`` splits and ``fitted_from``'s vocabulary in its manifest.
+    """
+    if fitted_from is not None and fitted_from.manifest.domain != dataset.domain:
+        raise ValueError(f"cannot score {dataset.name} ({dataset.domain}) with what was fitted on "
+                         f"{fitted_from.manifest.dataset} ({fitted_from.manifest.domain}): the domains differ")
     check_dataset_present(dataset)
     ensure_generated(dataset, progress)
     options = dataset.entry.reader_options(on_bad_row, dataset.root)
@@ -143,6 +154,10 @@ def build_cache(
     if not files.train:
         raise FileNotFoundError(f"{dataset.root}: no training capture files found")
     sources = dedupe_sources(files)
+    if fitted_from is not None:
+        sources = [source for source in sources if source.role == "test"]
+        if not sources:
+            raise FileNotFoundError(f"{dataset.root}: no test scenario files to score")
     fractions = tail_fractions([s.path for s in sources if s.role == "train"], validation_fraction,
                                entry.validation_fractions)
     recorded_fractions = fractions if entry.validation_fractions else {}
@@ -152,6 +167,8 @@ def build_cache(
         feature_version=adapter.feature_version, reader_options=options.fingerprint(), cache_layout=CACHE_LAYOUT,
         validation_fractions=recorded_fractions,
     )
+    if fitted_from is not None:  # the same files fitted elsewhere are other graphs: another folder
+        key = f"{key}-fitted-on-{fitted_from.manifest.dataset}-{fitted_from.manifest.content_hash()[:12]}"
     target = Path(cache_root or default_cache_root()) / dataset.name / key
     if (target / MANIFEST).is_file():
         cache = GraphCache.open(target)
@@ -169,8 +186,10 @@ def build_cache(
         progress(f"removed {swept}, left by a cache build that did not finish")
     staging = Path(tempfile.mkdtemp(prefix=staging_prefix(key), dir=target.parent))
     try:
+        fitted = None if fitted_from is None else FittedDomain(vocabulary=list(fitted_from.manifest.vocabulary),
+                                                               state=fitted_from.fitted_state())
         manifest = _build_into(staging, dataset, files.root, sources, options, window, stride, validation_fraction,
-                               recorded_fractions, progress)
+                               recorded_fractions, progress, fitted)
         try:
             os.replace(staging, target)
         except OSError:  # another process finished the same cache first: keep theirs
@@ -229,7 +248,8 @@ def ensure_generated(dataset: Dataset, progress: Callable[[str], None] = lambda 
         raise NotImplementedError(f"no synthetic generator for domain {dataset.domain!r} yet")
     from kdgat_data.synthetic import ATTACKS, generate_dataset
 
-    generate_dataset(dataset.root, frames=spec.frames, seed=spec.seed, attacks=spec.attacks or ATTACKS, overwrite=True)
+    generate_dataset(dataset.root, frames=spec.frames, seed=spec.seed, attacks=spec.attacks or ATTACKS, overwrite=True,
+                     vehicle=spec.vehicle)
 
 
 def _build_into(
@@ -243,6 +263,7 @@ def _build_into(
     validation_fraction: float,
     validation_fractions: dict[str, float],
     progress: Callable[[str], None],
+    fitted: FittedDomain | None = None,
 ) -> DatasetManifest:
     adapter = adapter_for(dataset.domain)
     attack_types = [NORMAL]
@@ -266,7 +287,8 @@ def _build_into(
 
     train_parts = {i: split_train_validation(tables[i], validation_fractions.get(s.path, validation_fraction))
                    for i, s in enumerate(sources) if s.role == "train"}
-    fitted = adapter.fit([head for head, _ in train_parts.values()], options)  # training heads only: no leakage
+    if fitted is None:
+        fitted = adapter.fit([head for head, _ in train_parts.values()], options)  # training heads only: no leakage
 
     statistic_names: list[tuple[str, ...]] = []
 
@@ -292,6 +314,8 @@ def _build_into(
 
     summaries = {}
     for name, parts in split_parts.items():
+        if not parts:  # a cache fitted elsewhere has no train or val split
+            continue
         arrays = GraphArrays.concatenate([p for p, _, _, _ in parts])
         progress(f"{name}: {len(arrays)} windows")
         arrays.save(folder / name)

@@ -27,6 +27,8 @@ class SyntheticSpec(BaseModel):
     seed: int = 0
     frames: int = Field(60_000, gt=0, description="frames (CAN) or time steps (plant) of the attack-free training capture")
     attacks: list[str] | None = None
+    vehicle: int = Field(0, ge=0, description="which synthetic car (its CAN IDs and message layout; CAN only): a "
+                         "second vehicle for cross-dataset evaluation has other IDs than vehicle 0")
 
 
 class SensorColumns(BaseModel):

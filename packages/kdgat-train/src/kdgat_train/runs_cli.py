@@ -222,6 +222,30 @@ def report(runs: tuple[str, ...], root: str | None, out: str | None) -> None:
     click.echo(log_report_to_mlflow(folders[-1], seed_report.seeds, written))
 
 
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--dataset", required=True, help="catalog key of the dataset to score on (configs/datasets.yaml)")
+@click.option("--scenario", "scenarios", multiple=True, help="only these test scenarios (repeatable; default: all)")
+def evaluate(run_dir: str, dataset: str, scenarios: tuple[str, ...]) -> None:
+    """Score the COMPLETED run RUN_DIR (any family, or a baseline) on another dataset's test scenarios,
+    with its own training vocabulary (unseen entities -> UNK) and its own validation threshold;
+    results under RUN_DIR/cross/DATASET/ and in the run's MLflow run."""
+    from kdgat_data.catalog import CatalogError
+
+    from kdgat_train.evaluation.cross_dataset import CrossEvaluationError, evaluate_on_dataset
+
+    try:
+        done = evaluate_on_dataset(Path(run_dir), dataset, list(scenarios) or None, say=click.echo)
+    except (CrossEvaluationError, CatalogError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{done.run_dir} scored on {dataset} (its own threshold and vocabulary):")
+    for scenario, metrics in done.results.items():
+        windows = int(metrics['normal_windows'] + metrics['attack_windows'])
+        click.echo(f"  {scenario:<28} windows {windows:>6}  UNK share {metrics['unk_share']:.3f}  "
+                   f"F1 {metrics['f1']:.3f}  FPR {metrics['fpr']:.3f}  AUROC {metrics.get('auroc', float('nan')):.3f}")
+    click.echo(f"wrote {done.folder}; {done.mlflow}")
+
+
 @main.command("check-jobs")
 @click.argument("commands_file", type=click.File("r"), default="-")
 def check_jobs(commands_file) -> None:

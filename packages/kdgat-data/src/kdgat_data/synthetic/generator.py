@@ -96,8 +96,11 @@ def generate_dataset(
     attack_share: float = DEFAULT_ATTACK_SHARE,
     bitrate: int = DEFAULT_BITRATE,
     overwrite: bool = False,
+    vehicle: int = 0,
 ) -> list[Path]:
     """Write a whole synthetic dataset; the folder appears complete or not at all.
+
+    ``vehicle`` picks the car (`vehicle_messages`): its CAN IDs and payload layouts; ``seed`` the traffic.
 
     Returns:
         The written capture files.
@@ -122,13 +125,15 @@ def generate_dataset(
         written = []
         for relative, attack, n, seed_sequence in jobs:
             table = generate_capture(
-                np.random.default_rng(seed_sequence), n, attack, attack_share=attack_share, bitrate=bitrate
+                np.random.default_rng(seed_sequence), n, attack, attack_share=attack_share, bitrate=bitrate,
+                vehicle_seed=vehicle,
             )
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             write_can_train_test_csv(table, path)
             written.append(relative)
-        settings = {"frames": frames, "seed": seed, "attacks": list(attacks), "attack_share": attack_share, "bitrate": bitrate}
+        settings = {"frames": frames, "seed": seed, "attacks": list(attacks), "attack_share": attack_share, "bitrate": bitrate,
+                    "vehicle": vehicle}
         (staging / "synthetic.json").write_text(json.dumps(settings, indent=2) + "\n")
         if out_dir.exists():
             shutil.rmtree(out_dir)

@@ -14,7 +14,6 @@ from torchmetrics.functional.classification import (
     binary_auroc,
     binary_average_precision,
     binary_f1_score,
-    binary_matthews_corrcoef,
     binary_precision,
     binary_recall,
     binary_specificity,
@@ -63,6 +62,14 @@ def detection_rate_at_fpr(scores: np.ndarray, labels: np.ndarray, max_fpr: float
     return float(tpr[fpr <= max_fpr].max())
 
 
+def _mcc(predicted: torch.Tensor, y: torch.Tensor) -> float:
+    """Matthews correlation; 0 when the prediction (or the truth) is one class, where it is undefined
+    (scikit-learn's convention: torchmetrics 1.x returns 0.27 for "flag nothing" on 7 of 39 attacks)."""
+    from sklearn.metrics import matthews_corrcoef
+
+    return float(matthews_corrcoef(y.numpy(), predicted.numpy()))
+
+
 def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
     """Accuracy, precision, recall, F1, MCC, balanced accuracy, FPR, AUROC, AUPRC, detection rate at
     1 % and 0.1 % FPR, class counts and the confusion matrix, for ``prediction = score > threshold``."""
@@ -78,7 +85,7 @@ def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> 
         "precision": float(binary_precision(predicted, y)),
         "recall": recall,
         "f1": float(binary_f1_score(predicted, y)),
-        "mcc": float(binary_matthews_corrcoef(predicted, y)),
+        "mcc": _mcc(predicted, y),
         "balanced_accuracy": (recall + specificity) / 2,
         "fpr": 1.0 - specificity,
         "auroc": float(binary_auroc(s.float(), y)) if both_classes else float("nan"),

@@ -1,0 +1,187 @@
+"""Cross-dataset evaluation: a COMPLETED run scored on another catalog dataset's test scenarios.
+
+The run keeps everything it learned on its own dataset: the network weights (or the baseline fitted
+again on its own training windows, with its seed), the vocabulary and normalisation of its own
+training split (entities it never saw become UNK, index 0) and the threshold it chose on its own
+validation split. Nothing of the other dataset is fitted and none of its labels choose anything:
+they are read only to report. Written under ``RUN_DIR/cross/<dataset>/`` (``metrics.json`` with the
+UNK share per scenario, ``scores.parquet``, ``evaluation.png``) and logged to the run's MLflow run as
+``cross/<dataset>/<scenario>/<metric>`` with the files under ``cross/<dataset>/``.
+
+A fusion (DQN) run is scored as its DQN policy over its own VGAE and GAT runs; its MLP and
+fixed-alpha comparators are not re-run here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from kdgat_schemas import ExperimentName, RunPaths, RunRecord, atomic_write
+
+from kdgat_train.evaluation.stage_evaluation import report, window_scores, write_report
+from kdgat_train.evaluation.threshold_rule import ChosenThreshold
+
+CROSS_FOLDER = "cross"
+
+
+class CrossEvaluationError(ValueError):
+    """A run that cannot be scored on the dataset asked for (named, with the reason)."""
+
+
+@dataclass(frozen=True)
+class CrossEvaluation:
+    """Where the results went and what they are: ``results[scenario]`` is the metrics of that test
+    scenario (with ``unk_share``)."""
+
+    run_dir: Path
+    dataset: str
+    folder: Path
+    results: dict[str, dict[str, float]]
+    mlflow: str
+
+
+class _NetScorer(torch.nn.Module):
+    """A frozen network with the call and ``device`` that `window_scores` expects of a module."""
+
+    def __init__(self, *, net: torch.nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    def forward(self, batch):
+        return self.net.forward_batch(batch)
+
+
+def unk_share(arrays) -> float:
+    """Share of the nodes of a split whose entity index is UNK (0): entities the training split never had.
+
+    Shapes: ``arrays.node_id`` is (N,) over all N nodes of the split.
+    """
+    node_id = np.asarray(arrays.node_id)
+    return float((node_id == 0).mean()) if len(node_id) else float("nan")
+
+
+def _settings(run_dir: Path):
+    from kdgat_train.baselines.baseline_settings import BaselineSettings
+    from kdgat_train.config.run_settings import RunSettings
+
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    name = ExperimentName.parse(config["experiment_name"])
+    if name.is_pipeline:
+        raise CrossEvaluationError(f"{run_dir} is a pipeline run: evaluate its stage runs (listed in its pipeline.json)")
+    if name.is_baseline:
+        return BaselineSettings.model_validate(config)
+    return RunSettings.model_validate({**config, "resume": None})
+
+
+def _scenarios(cache, wanted: list[str] | None, dataset: str) -> list[str]:
+    available = cache.test_scenarios
+    unknown = [s for s in wanted or [] if s not in available]
+    if unknown:
+        raise CrossEvaluationError(f"--scenario {', '.join(unknown)}: {dataset} has the test scenarios {', '.join(available)}")
+    return list(wanted) if wanted else available
+
+
+def _scores(settings, run_dir: Path, source, cross, splits: list[str]) -> dict[str, np.ndarray]:
+    """One attack score per window of each split of ``cross`` (the other dataset, fitted on ``source``)."""
+    from kdgat_train.stages.upstream_runs import load_frozen_network
+    from kdgat_train.window_data_module import feature_dims
+
+    name = settings.name
+    if name.is_baseline:
+        from kdgat_train.baselines.baseline_detectors import BaselineDetector
+
+        train_stats, names = source.window_statistics("train")
+        cross_names = cross.window_statistics(splits[0])[1]
+        if tuple(cross_names) != tuple(names):
+            raise CrossEvaluationError(f"{run_dir}: the window statistics of {cross.manifest.dataset} differ from its own")
+        detector = BaselineDetector(method=settings.method, names=names, seed=settings.training_config.seed)
+        detector.fit(np.asarray(train_stats), np.asarray(source.split("train").y).astype(int))
+        return {split: detector.score(np.asarray(cross.window_statistics(split)[0])) for split in splits}
+    if name.model == "dqn":
+        from kdgat_train.checkpoint_state import load_checkpoint_state
+        from kdgat_train.fusion.fusion_stage import build_fusion
+        from kdgat_train.fusion.inputs import fusion_inputs
+
+        data, module = build_fusion(settings)
+        best = run_dir / "checkpoints" / "best.ckpt"  # the weights the run evaluated: best, or last without one
+        module.load_state_dict(load_checkpoint_state(best if best.is_file() else run_dir / "checkpoints" / "last.ckpt"),
+                               strict=True)
+        normaliser = data.normaliser()  # of the run's own training normals
+        return {split: module.fused_scores(*fusion_inputs(data.vgae, data.gat, cross.split(split), normaliser,
+                                                          data.evaluation_batch_size).tensors()[:3]).numpy()
+                for split in splits}
+    scorer = _NetScorer(net=load_frozen_network(run_dir, source.manifest.vocabulary_size, feature_dims(source)))
+    return {split: window_scores(scorer, cross.split(split), name.model) for split in splits}
+
+
+def evaluate_on_dataset(run_dir: Path, dataset: str, scenarios: list[str] | None = None, say=print) -> CrossEvaluation:
+    """Score the COMPLETED run ``run_dir`` on the test scenarios of catalog dataset ``dataset``."""
+    from kdgat_data.cache import build_cache
+    from kdgat_data.catalog import resolve_dataset
+
+    from kdgat_train.window_data_module import open_cache
+
+    run_dir = Path(run_dir).resolve()
+    record = RunRecord.read(run_dir)
+    if record.status != "COMPLETED":
+        raise CrossEvaluationError(f"{run_dir} is {record.status}: only a COMPLETED run is scored on another dataset")
+    settings = _settings(run_dir)
+    if not (run_dir / "metrics.json").is_file():
+        raise CrossEvaluationError(f"{run_dir}: no metrics.json, so no threshold of its own to score with")
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    if "threshold_rule" not in saved:
+        raise CrossEvaluationError(f"{run_dir / 'metrics.json'}: no threshold_rule (written before thresholds were saved); "
+                                   "retrain the run")
+    threshold = ChosenThreshold(**saved["threshold_rule"])
+    source = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)
+    target = resolve_dataset(dataset)
+    try:
+        cross = build_cache(target, window=source.manifest.window, stride=source.manifest.stride,
+                            validation_fraction=source.manifest.validation_fraction, fitted_from=source,
+                            progress=lambda message: say(f"  cache: {message}"))
+    except ValueError as error:
+        raise CrossEvaluationError(f"{run_dir} on {dataset}: {error}") from None
+    splits = [f"test/{s}" for s in _scenarios(cross, scenarios, dataset)]
+    scores = _scores(settings, run_dir, source, cross, splits)
+    labels = {split: np.asarray(cross.split(split).y).astype(int) for split in splits}
+    results = report(scores, labels, threshold.value, cross)
+    vocabulary = bool(source.manifest.vocabulary)
+    for split in results:
+        results[split]["unk_share"] = unk_share(cross.split(split)) if vocabulary else float("nan")
+    folder = run_dir / CROSS_FOLDER / dataset
+    folder.mkdir(parents=True, exist_ok=True)
+    files = write_report(results, scores, labels, folder, threshold, cross)
+    document = json.loads((folder / "metrics.json").read_text())
+    document["cross_dataset"] = {"run": str(run_dir), "trained_on": settings.dataset_config.name, "scored_on": dataset,
+                                 "cache": str(cross.path), "vocabulary": len(source.manifest.vocabulary),
+                                 "threshold": "the run's own, chosen on its own validation split"}
+    atomic_write(folder / "metrics.json", json.dumps(document, indent=2) + "\n")
+    flat = {f"{CROSS_FOLDER}/{dataset}/{split.removeprefix('test/')}/{key}": value
+            for split, metrics in results.items() for key, value in metrics.items() if np.isfinite(value)}
+    return CrossEvaluation(run_dir, dataset, folder, {s.removeprefix("test/"): m for s, m in results.items()},
+                           _log(run_dir, record, flat, files, dataset))
+
+
+def _log(run_dir: Path, record: RunRecord, metrics: dict[str, float], files: list[Path], dataset: str) -> str:
+    """Metrics and files onto the run's MLflow run; a line saying where (the files stand either way)."""
+    from kdgat_train.tracking import log_artifacts, log_metrics
+
+    root = next((folder for folder in run_dir.parents if (folder / "mlflow.db").is_file()), None)
+    if record.mlflow_run_id is None or root is None:
+        return f"not logged to MLflow: {run_dir} has no MLflow run (tracking off or offline)"
+    try:
+        uri = RunPaths(root).mlflow_uri
+        log_metrics(uri, record.mlflow_run_id, metrics)
+        log_artifacts(uri, record.mlflow_run_id, files, f"{CROSS_FOLDER}/{dataset}")
+    except Exception as error:  # the results are written; tracking is the extra copy
+        return f"not logged to MLflow ({type(error).__name__}: {error}); the files stand"
+    return f"logged to MLflow run {record.mlflow_run_id} as {CROSS_FOLDER}/{dataset}/..."

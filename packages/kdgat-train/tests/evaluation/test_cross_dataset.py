@@ -1,0 +1,83 @@
+"""Cross-dataset evaluation on two synthetic vehicles with different CAN IDs: every family and a
+baseline scored on the other car with its own vocabulary (UNK share) and its own threshold; on its
+own dataset the cross path reproduces the run's own test metrics; `kdgat-runs matrix` over both."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from kdgat_schemas import RunRecord
+from kdgat_train.api import train
+from kdgat_train.evaluation.cross_dataset import CrossEvaluationError, evaluate_on_dataset
+from kdgat_train.runs_cli import main as runs_cli
+from mlflow.tracking import MlflowClient
+
+from ..conftest import FAST
+
+TINY_SIZES = [
+    "model_sizes.vgae_teacher.hidden_dim=32", "model_sizes.vgae_teacher.latent_dim=8", "model_sizes.vgae_teacher.heads=1",
+    "model_sizes.gat_teacher.hidden_dim=16", "model_sizes.gat_teacher.num_layers=2", "model_sizes.gat_teacher.heads=2",
+    "model_sizes.dqn_teacher.hidden_dim=32",
+]
+WINDOWS = ["dataset_config.window=50", "dataset_config.stride=25"]
+
+
+@pytest.fixture(scope="module")
+def two_cars(project, tmp_path_factory):
+    """One pipeline per synthetic car (same runs root, one MLflow database)."""
+    root = tmp_path_factory.mktemp("cross_runs")
+    common = [*FAST, *TINY_SIZES, *WINDOWS, f"runs_root={root}"]
+    [first] = train(["config_store=automotive_synthetic_pipeline", *common], project_root=project)
+    [second] = train(["config_store=automotive_car2_pipeline", *common], project_root=project)
+    return root, first, second
+
+
+def _stage(pipeline_dir, key):
+    stages = json.loads((pipeline_dir / "pipeline.json").read_text())["stages"]
+    return next(s["run_dir"] for s in stages if s["stage"] == key)
+
+
+@pytest.mark.slow
+def test_a_run_on_another_car_reports_unk_share_and_metrics_with_its_own_threshold(two_cars):
+    root, first, _ = two_cars
+    gat = _stage(first, "gat_student_no")
+    result = CliRunner().invoke(runs_cli, ["evaluate", gat, "--dataset", "car2"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(Path(gat, "cross", "car2", "metrics.json").read_text())
+    own = json.loads(Path(gat, "metrics.json").read_text())
+    assert metrics["threshold_rule"] == own["threshold_rule"]  # the run's own validation threshold, not refitted
+    assert set(metrics) >= {"test/dos", "test/fuzzing"} and "val" not in metrics  # nothing of car2 chooses anything
+    # 37 of car 2's 40 IDs are not car 1's (the speed, RPM and gear messages are shared)
+    assert 0.5 < metrics["test/dos"]["unk_share"] < 1.0 and own["test/dos"]["f1"] >= 0
+    assert 0 <= metrics["test/fuzzing"]["f1"] <= 1 and metrics["cross_dataset"]["scored_on"] == "car2"
+    assert "UNK share" in result.output and "logged to MLflow run" in result.output
+    client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    run_id = RunRecord.read(gat).mlflow_run_id
+    assert client.get_run(run_id).data.metrics["cross/car2/dos/unk_share"] == pytest.approx(metrics["test/dos"]["unk_share"])
+    assert {a.path.rsplit("/", 1)[-1] for a in client.list_artifacts(run_id, "cross/car2")} >= {"metrics.json", "scores.parquet"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["vgae_student_standard", "gat_teacher_no", "dqn_student_no", "baseline_gbdt"])
+def test_every_family_scored_on_its_own_data_through_the_cross_path_reproduces_its_test_metrics(two_cars, key):
+    _, first, _ = two_cars
+    run_dir = _stage(first, key)
+    done = evaluate_on_dataset(run_dir, "synthetic", say=lambda message: None)
+    own = RunRecord.read(run_dir).metrics
+    for scenario in ("dos", "fuzzing"):
+        assert done.results[scenario]["unk_share"] < 0.1  # own IDs (a few attack IDs never seen in training)
+        for metric in ("f1", "fpr", "auroc"):
+            assert done.results[scenario][metric] == pytest.approx(own[f"test/{scenario}/{metric}"], abs=1e-6), (scenario, metric)
+
+
+@pytest.mark.slow
+def test_what_cannot_be_scored_is_refused_with_the_reason(two_cars):
+    _, first, _ = two_cars
+    gat = _stage(first, "gat_student_no")
+    with pytest.raises(CrossEvaluationError, match="pipeline run"):
+        evaluate_on_dataset(first, "car2", say=lambda message: None)
+    with pytest.raises(CrossEvaluationError, match="--scenario masquerade: car2 has the test scenarios dos, fuzzing"):
+        evaluate_on_dataset(gat, "car2", ["masquerade"], say=lambda message: None)
+    with pytest.raises(CrossEvaluationError, match="the domains differ"):
+        evaluate_on_dataset(gat, "water_synthetic", say=lambda message: None)
