@@ -246,6 +246,49 @@ def evaluate(run_dir: str, dataset: str, scenarios: tuple[str, ...]) -> None:
     click.echo(f"wrote {done.folder}; {done.mlflow}")
 
 
+@main.command()
+@click.option("--train", "train_keys", required=True, help="catalog keys of the training datasets, comma-separated")
+@click.option("--test", "test_keys", required=True, help="catalog keys of the test datasets, comma-separated")
+@click.option("--rows", "rows", multiple=True, help="only rows whose 'model | variant' contains this (repeatable), "
+              "e.g. --rows 'GAT | student' --rows gbdt; default: every row")
+@click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
+@click.option("--out", default=None, type=click.Path(file_okay=False), help="folder for the matrix files "
+              "(default: RUN_TREE/matrix/TRAIN-x-TEST)")
+@click.option("--force", is_flag=True, help="score again even where RUN_DIR/cross/DATASET/ already has the result")
+def matrix(train_keys: str, test_keys: str, rows: tuple[str, ...], root: str | None, out: str | None, force: bool) -> None:
+    """The train x test table of F1 and AUROC (mean ± interval over seeds) of the latest COMPLETED
+    pipeline run per seed of each training dataset, each run scored on each test dataset with its
+    own vocabulary and threshold: matrix.md, .csv, .tex, .json and heat maps."""
+    from kdgat_data.catalog import CatalogError, resolve_dataset
+    from kdgat_schemas import ExperimentName
+
+    from kdgat_train.evaluation.cross_dataset import CrossEvaluationError
+    from kdgat_train.pipeline.cross_matrix import build_matrix, latest_pipelines, write_matrix
+    from kdgat_train.pipeline.seed_report import ReportError
+
+    train, test = [k.strip() for k in train_keys.split(",") if k.strip()], [k.strip() for k in test_keys.split(",") if k.strip()]
+    runs_root = _runs_root(root)
+    records = list(_records(runs_root))
+    pipelines = {}
+    try:
+        for key in [*train, *test]:
+            resolve_dataset(key)  # an unknown key fails here, naming the catalog
+        for key in train:
+            dataset = resolve_dataset(key)
+            name = ExperimentName(domain=dataset.domain, dataset=dataset.token)
+            pipelines[key] = latest_pipelines(records, name)
+            if not pipelines[key]:
+                raise click.ClickException(f"no COMPLETED {name.format()} run under {runs_root}: run "
+                                           f"`uv run kdgat-train config_store={name.format()}` first")
+        built = build_matrix(pipelines, test, list(rows), force=force, say=click.echo)
+    except (CatalogError, CrossEvaluationError, ReportError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from None
+    folder = Path(out) if out else runs_root / "matrix" / f"{'+'.join(train)}-x-{'+'.join(test)}"
+    written = write_matrix(built, folder)
+    click.echo((folder / "matrix.md").read_text())
+    click.echo("wrote " + ", ".join(str(path) for path in written))
+
+
 @main.command("check-jobs")
 @click.argument("commands_file", type=click.File("r"), default="-")
 def check_jobs(commands_file) -> None:

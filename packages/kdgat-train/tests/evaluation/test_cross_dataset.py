@@ -81,3 +81,33 @@ def test_what_cannot_be_scored_is_refused_with_the_reason(two_cars):
         evaluate_on_dataset(gat, "car2", ["masquerade"], say=lambda message: None)
     with pytest.raises(CrossEvaluationError, match="the domains differ"):
         evaluate_on_dataset(gat, "water_synthetic", say=lambda message: None)
+
+
+@pytest.mark.slow
+def test_the_matrix_puts_own_results_on_the_diagonal_and_cross_results_off_it(two_cars, tmp_path):
+    root, first, second = two_cars
+    result = CliRunner().invoke(runs_cli, ["matrix", "--train", "synthetic,car2", "--test", "synthetic,car2",
+                                           "--rows", "GAT | student", "--rows", "gbdt", "--root", str(root),
+                                           "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "matrix.json").read_text())
+    cells = {(c["row"], c["train"], c["test"]): c for c in document["cells"]}
+    assert {row for row, _, _ in cells} == {"GAT | student", "GAT | student+KD", "baseline gbdt | baseline"}
+    own = cells[("GAT | student", "synthetic", "synthetic")]
+    gat = _stage(first, "gat_student_no")
+    record = RunRecord.read(gat).metrics
+    assert own["runs"] == [gat] and own["values"]["f1"] == [pytest.approx((record["test/dos/f1"] + record["test/fuzzing/f1"]) / 2)]
+    across = cells[("GAT | student", "synthetic", "car2")]
+    scored = json.loads(Path(gat, "cross", "car2", "metrics.json").read_text())
+    assert across["values"]["auroc"] == [pytest.approx((scored["test/dos"]["auroc"] + scored["test/fuzzing"]["auroc"]) / 2)]
+    assert across["unk_share"][0] > 0.5 and own["unk_share"] == [None]
+    assert cells[("baseline gbdt | baseline", "car2", "synthetic")]["runs"] == [_stage(second, "baseline_gbdt")]
+    latex = (tmp_path / "matrix.tex").read_text()
+    assert latex.count(r"\begin{tabular}") == 1 and r"\toprule" in latex and "GAT \\textbar{} student+KD" in latex
+    assert (tmp_path / "matrix_f1.png").stat().st_size > 1000 and "## F1" in result.output and "## FPR" in result.output
+    assert "| GAT &#124; student | synthetic |" in result.output  # a pipe inside a cell would split the row
+    again = CliRunner().invoke(runs_cli, ["matrix", "--train", "synthetic", "--test", "car2", "--rows", "GAT | student",
+                                          "--root", str(root), "--out", str(tmp_path / "again")])
+    assert again.exit_code == 0 and "scoring" not in again.output  # the cross results are read back, not recomputed
+    unknown = CliRunner().invoke(runs_cli, ["matrix", "--train", "nosuch", "--test", "car2", "--root", str(root)])
+    assert unknown.exit_code != 0 and "nosuch" in unknown.output
