@@ -59,14 +59,18 @@ def main() -> None:
 @click.option("--seed", default=0, show_default=True, help="Random seed (same seed, same bytes).")
 @click.option("--attacks", default=None, help="Comma-separated subset of: dos,fuzzing,gear_spoofing,rpm_spoofing,masquerade,suppression.")
 @click.option("--attack-share", default=0.02, show_default=True, help="Share of attack frames per attack capture.")
+@click.option("--vehicle", default=0, show_default=True, help="Which synthetic car: its CAN IDs and payload layouts "
+              "(another vehicle has other IDs, for cross-dataset evaluation).")
 @click.option("--force", is_flag=True, help="Replace OUT_DIR if it exists.")
 @_friendly_errors
-def synth(out_dir: Path, frames: int, seed: int, attacks: str | None, attack_share: float, force: bool) -> None:
+def synth(out_dir: Path, frames: int, seed: int, attacks: str | None, attack_share: float, vehicle: int,
+          force: bool) -> None:
     """Write a synthetic CAN dataset in the can-train-and-test layout to OUT_DIR."""
     from kdgat_data.synthetic import ATTACKS, generate_dataset
 
     chosen = tuple(a.strip() for a in attacks.split(",")) if attacks else ATTACKS
-    written = generate_dataset(out_dir, frames=frames, seed=seed, attacks=chosen, attack_share=attack_share, overwrite=force)
+    written = generate_dataset(out_dir, frames=frames, seed=seed, attacks=chosen, attack_share=attack_share,
+                               overwrite=force, vehicle=vehicle)
     click.echo(f"wrote {len(written)} captures to {out_dir}:")
     for path in written:
         click.echo(f"  {path.relative_to(out_dir)}")
