@@ -90,6 +90,7 @@ FUSION_FIELDS_PROVED = {
     "fusion_replay_capacity", "fusion_vgae_run", "fusion_gat_run", "fusion_alpha_grid", "threshold", "min_class_windows",
     "epochs", "batch_size", "learning_rate", "seed", "patience", "evaluation_batch_size",
     "name", "window", "stride", "validation_fraction", "accelerator", "precision", "devices", "num_nodes",
+    "threads",
 }
 
 
@@ -105,6 +106,7 @@ def test_every_fusion_field_lands(project, fused, tmp_path):
         "evaluation.threshold=youden", "evaluation.min_class_windows=2", "training_config.epochs=2", "training_config.batch_size=64",
         "training_config.fusion_alpha_grid=11", "training_config.learning_rate=0.02", "training_config.seed=9",
         "training_config.patience=4", "training_config.evaluation_batch_size=33", "device.precision=bf16-mixed",
+        "device.threads=1",
     ])
     agent, data, trainer = stage.module.agent, stage.datamodule, stage.trainer
     early = [c for c in trainer.callbacks if type(c).__name__ == "EarlyStopping"][0]
@@ -113,6 +115,7 @@ def test_every_fusion_field_lands(project, fused, tmp_path):
     assert agent.optimizer.param_groups[0]["lr"] == 0.02 and data.train_dataloader().generator.initial_seed() == 9
     assert early.patience == 4 and trainer.max_epochs == 2 and data.evaluation_batch_size == 33
     assert trainer.precision == "bf16-mixed" and type(trainer.accelerator).__name__ == "CPUAccelerator"
+    assert torch.get_num_threads() == 1
     assert (manifest.window, manifest.stride) == (settings.dataset_config.window, settings.dataset_config.stride)
     steps = 2 * -(-len(data.inputs("train")) // 64)
     assert (agent.epsilon.start, agent.epsilon.end) == (0.9, 0.1)

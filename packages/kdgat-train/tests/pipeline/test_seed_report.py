@@ -83,6 +83,8 @@ def test_every_cell_names_its_runs_and_the_files_are_written(two_seeds, tmp_path
     assert kd["cells"]["dos/f1"]["runs"] == [f"{two_seeds[0]}/GAT/student+KD", f"{two_seeds[1]}/GAT/student+KD"]
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "0.805 ± " in markdown and "KD gain: GAT" in markdown
+    tests = [line for line in markdown.splitlines() if line.startswith("| KD gain")]
+    assert tests and all(line.count("|") == 8 for line in tests)  # 7 cells: a row key's own | is escaped
 
 
 def test_latex_is_balanced_escaped_and_bolds_the_best_per_column(two_seeds):

@@ -100,6 +100,10 @@ class DeviceSettings(_Settings):
     devices: int = Field(1, ge=1, description="devices per node; more than one trains with DDP")
     num_nodes: int = Field(1, ge=1)
     precision: Literal["32-true", "16-mixed", "bf16-mixed"] = "32-true"
+    threads: int | None = Field(
+        None, ge=1, description="torch intra-op threads per process; default: the CPUs this process may use "
+        "(CPU affinity, cgroup quota, SLURM_CPUS_PER_TASK) divided by the DDP processes on this node"
+    )
 
 
 class DistillationSettings(_Settings):

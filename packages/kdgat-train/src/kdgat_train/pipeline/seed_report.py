@@ -242,7 +242,8 @@ def to_markdown(report: SeedReport) -> str:
     lines += ["", "Paired tests of F1 over seeds x scenarios (first minus second):", "",
               "| comparison | first | second | pairs | mean ΔF1 | p | rank-biserial |", "|---|---|---|---|---|---|---|"]
     for test in report.tests:
-        lines.append(f"| {test.label} | {test.first} | {test.second} | {test.pairs} | {test.mean_difference:+.3f} | "
+        first, second = (key.replace("|", "&#124;") for key in (test.first, test.second))  # a bare | splits the cell
+        lines.append(f"| {test.label} | {first} | {second} | {test.pairs} | {test.mean_difference:+.3f} | "
                      f"{test.p_value:.3g} | {test.rank_biserial:+.2f} |")
     lines += ["", f"Test: {report.tests[0].test if report.tests else 'none'}; with few pairs the smallest possible p is "
               "large (6 pairs: 0.031), so read the effect size with it.", "",

@@ -29,6 +29,7 @@ from kdgat_train.stages.upstream_runs import (
     find_upstream_runs,
     load_frozen_network,
 )
+from kdgat_train.thread_count import set_intra_op_threads
 from kdgat_train.tracked_run import TrackedRun, is_ddp_worker
 from kdgat_train.window_data_module import WindowGraphDataModule, feature_dims, open_cache
 
@@ -75,6 +76,8 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
     Collaborators (a KD teacher, the curriculum's VGAE, the fused VGAE and GAT) are rebuilt from
     their own runs and handed to the constructors."""
     L.seed_everything(settings.training_config.seed, workers=True)
+    threads = set_intra_op_threads(settings.device)
+    logging.getLogger(__name__).info("torch intra-op threads: %d", threads)
     if settings.name.model == "dqn":
         datamodule, module = build_fusion(settings)
         return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
