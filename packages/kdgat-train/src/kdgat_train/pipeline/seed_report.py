@@ -127,6 +127,22 @@ class SeedReport:
     def cell(self, row: ReportRow, scenario: str, metric: str) -> Interval | None:
         return interval(row.values.get(f"{scenario}/{metric}", []))
 
+    def speed(self, row: ReportRow) -> Interval | None:
+        """Measured inference windows/s of the row's runs (one per seed), mean and interval."""
+        return self.cell(row, "model", "windows_per_s")
+
+    def compression(self, row: ReportRow) -> float | None:
+        """How many times fewer parameters than the teacher of the same model (None for a teacher,
+        a baseline or a row without a parameter count)."""
+        teacher = next((r for r in self.rows if r.model == row.model and r.variant == "teacher"), None)
+        if row.variant in ("teacher", "baseline", "reference") or teacher is None or not teacher.parameters \
+                or not row.parameters:
+            return None
+        return teacher.parameters / row.parameters
+
+
+SPEED = "model/windows_per_s"  # the measured inference speed, beside the per-scenario cells
+
 
 def _row_label(model: str) -> str:
     """A row's model label without what varies per seed (the fixed-alpha comparator's chosen alpha)."""
@@ -173,6 +189,8 @@ def collect(pipeline_dirs: list[Path]) -> SeedReport:
                     key = f"{scenario}/{metric}"
                     row.values.setdefault(key, []).append(_number(line.get(key, "")))
                     row.runs.setdefault(key, []).append(line.get("run") or str(folder))
+            row.values.setdefault(SPEED, []).append(_number(line.get("windows_per_s", "")))
+            row.runs.setdefault(SPEED, []).append(line.get("run") or str(folder))
     report = SeedReport(records[0][1].name, [str(f) for f, _, _ in records], [r.seed for _, r, _ in records],
                         scenarios, windows, list(rows.values()), [])
     report.tests = _paired_tests(report)
@@ -229,14 +247,17 @@ def _methods(report: SeedReport) -> str:
 
 
 def to_markdown(report: SeedReport) -> str:
-    header = ["model", "variant", "params", *(f"{s} {METRIC_LABELS[m]}" for s in report.scenarios for m in TABLE_METRICS)]
+    header = ["model", "variant", "params", "vs teacher", "windows/s",
+              *(f"{s} {METRIC_LABELS[m]}" for s in report.scenarios for m in TABLE_METRICS)]
     count = f"{len(report.seeds)} seed{'s' if len(report.seeds) > 1 else ''}"
     lines = [f"# {report.name}: {count} ({', '.join(map(str, report.seeds))})", "",
              f"Cells: {_methods(report)}. Test scenarios:",
              *(f"- {s}: {report.windows.get(s, '')}" for s in report.scenarios), "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in report.rows:
-        cells = [row.model, row.variant, f"{row.parameters:,.0f}" if row.parameters else "—"]
+        compression, speed = report.compression(row), report.speed(row)
+        cells = [row.model, row.variant, f"{row.parameters:,.0f}" if row.parameters else "—",
+                 f"{compression:.1f}x smaller" if compression else "—", f"{speed.mean:,.0f}" if speed else "—"]
         cells += [_shown(report.cell(row, s, m)) for s in report.scenarios for m in TABLE_METRICS]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Paired tests of F1 over seeds x scenarios (first minus second):", "",
@@ -256,15 +277,17 @@ def to_csv(report: SeedReport) -> str:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["model", "variant", "parameters", "scenario", "metric", "mean", "low", "high", "n", "interval"])
+    writer.writerow(["model", "variant", "parameters", "compression_vs_teacher", "scenario", "metric", "mean", "low",
+                     "high", "n", "interval"])
     for row in report.rows:
-        for scenario in report.scenarios:
-            for metric in METRICS:
-                cell = report.cell(row, scenario, metric)
-                if cell is not None:
-                    writer.writerow([row.model, row.variant, row.parameters or "", scenario, metric, cell.mean,
-                                     "" if math.isnan(cell.low) else cell.low, "" if math.isnan(cell.high) else cell.high,
-                                     cell.n, cell.method])
+        compression = report.compression(row)
+        cells = [(scenario, metric) for scenario in report.scenarios for metric in METRICS] + [tuple(SPEED.split("/"))]
+        for scenario, metric in cells:
+            cell = report.cell(row, scenario, metric)
+            if cell is not None:
+                writer.writerow([row.model, row.variant, row.parameters or "", compression or "", scenario, metric,
+                                 cell.mean, "" if math.isnan(cell.low) else cell.low,
+                                 "" if math.isnan(cell.high) else cell.high, cell.n, cell.method])
     return buffer.getvalue()
 
 
@@ -309,7 +332,8 @@ def to_json(report: SeedReport) -> str:
                           **({} if cell is None else {"mean": cell.mean, "low": None if math.isnan(cell.low) else cell.low,
                                                       "high": None if math.isnan(cell.high) else cell.high,
                                                       "interval": cell.method})}
-        rows.append({"model": row.model, "variant": row.variant, "parameters": row.parameters, "cells": cells})
+        rows.append({"model": row.model, "variant": row.variant, "parameters": row.parameters,
+                     "compression_vs_teacher": report.compression(row), "cells": cells})
     document = {"pipeline": report.name, "seeds": report.seeds, "pipelines": report.pipelines,
                 "scenarios": report.scenarios, "rows": rows, "tests": [asdict(test) for test in report.tests]}
     return json.dumps(document, indent=2) + "\n"
