@@ -38,11 +38,28 @@ def project(tmp_path_factory) -> Path:
     shutil.copy(REPO / "configs" / "model_sizes.toml", root / "configs" / "model_sizes.toml")
     shutil.copy(REPO / "configs" / "cluster" / "osc.toml", root / "configs" / "cluster" / "osc.toml")
     (root / "configs" / "cluster" / "local.toml").write_text(LOCAL_PROFILE % (REPO / ".venv"))
+    commit_all(root)  # jobs run the committed code (kdgat-cluster freezes it at submission)
     mp = pytest.MonkeyPatch()
     mp.setenv("KDGAT_PROJECT_ROOT", str(root))
     mp.setenv("KDGAT_CLUSTER_PROFILE", "local")
     yield root
     mp.undo()
+
+
+GITIGNORE = "runs*/\ndata/\nexperimentruns/\n__pycache__/\n"
+
+
+def commit_all(root: Path, message: str = "test project") -> str:
+    """``git init`` (once) and commit everything in ``root`` (run folders and data ignored); the commit."""
+    git = ["git", "-C", str(root), "-c", "user.email=tests@kdgat", "-c", "user.name=kdgat tests"]
+    if not (root / ".git").exists():
+        subprocess.run([*git, "init", "-q"], check=True)
+    gitignore = root / ".gitignore"
+    if not gitignore.is_file() or GITIGNORE not in gitignore.read_text():
+        gitignore.write_text((gitignore.read_text() if gitignore.is_file() else "") + GITIGNORE)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", message], check=True)
+    return subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def _slurm_up() -> bool:

@@ -14,7 +14,7 @@ from kdgat_cluster.cli import main
 from kdgat_cluster.records import read_records
 from kdgat_schemas import RunRecord
 
-from .conftest import wait_for
+from .conftest import LOCAL_PROFILE, REPO, TINY_CATALOG, commit_all, job_state, wait_for
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 GAT = "automotive_synthetic_supervised_gat_student_no_all_samples"
@@ -181,3 +181,30 @@ def test_a_job_sbatch_refuses_leaves_no_run_folder(project, slurm):
     result = CliRunner().invoke(main, ["submit", GAT, *FAST, "--partition", "nosuchpartition", f"runs_root={runs}"])
     assert result.exit_code != 0 and "sbatch" in result.output
     assert not list(runs.glob("**/run_*"))  # no orphan run_NNN/slurm/ shifting later run numbers
+
+
+def test_a_queued_job_runs_the_code_of_its_submission_not_later_edits(project, slurm, tmp_path, monkeypatch):
+    # a checkout of this repository: its packages/ are the code the job is to run
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    (clone / "configs" / "datasets.yaml").write_text(TINY_CATALOG)
+    (clone / "configs" / "cluster" / "local.toml").write_text(LOCAL_PROFILE % (REPO / ".venv"))
+    commit = commit_all(clone, "tiny catalog")
+    monkeypatch.setenv("KDGAT_PROJECT_ROOT", str(clone))
+    runs = clone / "runs_snapshot"
+    output = _cli("submit", "--hold", GAT, *FAST, f"runs_root={runs}")
+    [job] = _submitted(output).values()
+    assert "code frozen at commit" in output and job_state(job) == "PENDING"
+    # edit the working tree after submission so that a run started from it would fail at once
+    entry = clone / "packages" / "kdgat-train" / "src" / "kdgat_train" / "cli.py"
+    entry.write_text('raise SystemExit("edited after submission")\n' + entry.read_text())
+    subprocess.run(["scontrol", "release", str(job)], check=True)
+    assert wait_for([job]) == {job: "COMPLETED"}
+    [record] = read_records(runs)
+    run = RunRecord.read(record.run_dir)
+    [snapshot] = (runs / ".cluster" / "snapshots").iterdir()
+    assert run.status == "COMPLETED" and run.git_commit == commit
+    assert run.code_snapshot == str(snapshot)  # recorded only when kdgat-train was imported from the snapshot
+    assert "edited after submission" not in (snapshot / "packages/kdgat-train/src/kdgat_train/cli.py").read_text()
+    dirty = CliRunner().invoke(main, ["submit", GAT, *FAST, f"runs_root={runs}"])
+    assert dirty.exit_code != 0 and "uncommitted changes" in dirty.output and "--allow-dirty" in dirty.output

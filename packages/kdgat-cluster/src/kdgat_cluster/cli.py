@@ -47,16 +47,20 @@ def resource_options(command):
         click.option("--cpus", type=int, default=None, help="CPUs per task"),
         click.option("--partition", default=None),
         click.option("--dry-run", is_flag=True, help="print every script; submit and create nothing"),
+        click.option("--allow-dirty", is_flag=True, help="submit with uncommitted changes: the diff and untracked "
+                     "files go into the jobs' code snapshot (default: refused)"),
+        click.option("--hold", is_flag=True, help="submit the jobs held; they start after `scontrol release JOB_ID`"),
     ]):
         command = option(command)
     return command
 
 
-def _go(build_plan, profile_name, overrides, dry_run) -> None:
+def _go(build_plan, profile_name, overrides, dry_run, allow_dirty=False, hold=False) -> None:
     """Validate everything, then print (dry run) or submit; every error is one clear message."""
     from kdgat_schemas import ExperimentNameError, UnsafeValueError
     from pydantic import ValidationError
 
+    from kdgat_cluster.code_snapshot import SnapshotError
     from kdgat_cluster.plan import PlanError, known_datasets
     from kdgat_cluster.profile import ProfileError, load_profile
     from kdgat_cluster.slurm import SlurmError
@@ -71,8 +75,8 @@ def _go(build_plan, profile_name, overrides, dry_run) -> None:
         if dry_run:
             print_scripts(plan, root, profile, runs_root, say=click.echo)
         else:
-            submit_plan(plan, root, profile, runs_root, say=click.echo)
-    except (PlanError, ProfileError, SlurmError, ExperimentNameError, UnsafeValueError) as error:
+            submit_plan(plan, root, profile, runs_root, say=click.echo, allow_dirty=allow_dirty, hold=hold)
+    except (PlanError, ProfileError, SlurmError, ExperimentNameError, UnsafeValueError, SnapshotError) as error:
         raise click.ClickException(str(error)) from None
     except ValidationError as error:
         raise click.ClickException("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())) from None
@@ -87,12 +91,13 @@ def main() -> None:
 @click.argument("name")
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
 @resource_options
-def submit(name, overrides, profile, time, gpus, memory, cpus, partition, dry_run):
+def submit(name, overrides, profile, time, gpus, memory, cpus, partition, dry_run, allow_dirty, hold):
     """Submit preset NAME with OVERRIDES (KEY=VALUE, as for kdgat-train) as one job."""
     from kdgat_cluster.plan import plan_submit
 
     request = _resources(time, gpus, memory, cpus, partition)
-    _go(lambda p, catalog: plan_submit(name, list(overrides), p, request, catalog), profile, overrides, dry_run)
+    _go(lambda p, catalog: plan_submit(name, list(overrides), p, request, catalog), profile, overrides, dry_run,
+        allow_dirty, hold)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -105,14 +110,14 @@ def submit(name, overrides, profile, time, gpus, memory, cpus, partition, dry_ru
 @click.option("--domain", default="automotive", show_default=True)
 @resource_options
 def sweep(overrides, sizes, distillations, datasets, modes, models, domain, profile, time, gpus, memory, cpus,
-          partition, dry_run):
+          partition, dry_run, allow_dirty, hold):
     """Submit the Cartesian product of the options (KD students wait for their teachers in the sweep)."""
     from kdgat_cluster.plan import plan_sweep
 
     request = _resources(time, gpus, memory, cpus, partition)
     _go(lambda p, catalog: plan_sweep(_split(models), _split(sizes), _split(distillations), _split(datasets),
                                       _split(modes), domain, list(overrides), p, request, catalog, say=click.echo),
-        profile, overrides, dry_run)
+        profile, overrides, dry_run, allow_dirty, hold)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -122,14 +127,15 @@ def sweep(overrides, sizes, distillations, datasets, modes, models, domain, prof
 @click.option("--vgae-mode", default="normals_only", show_default=True)
 @click.option("--gat-mode", default="all_samples", show_default=True)
 @resource_options
-def pipeline(dataset, overrides, domain, vgae_mode, gat_mode, profile, time, gpus, memory, cpus, partition, dry_run):
+def pipeline(dataset, overrides, domain, vgae_mode, gat_mode, profile, time, gpus, memory, cpus, partition, dry_run,
+             allow_dirty, hold):
     """Submit the pipeline of DATASET (catalog key, or {domain}_{dataset}_pipeline): one job per stage,
     each after the stages it needs (afterok; a failed stage cancels its dependents), then the table."""
     from kdgat_cluster.plan import plan_pipeline
 
     request = _resources(time, gpus, memory, cpus, partition)
     _go(lambda p, catalog: plan_pipeline(dataset, domain, vgae_mode, gat_mode, list(overrides), p, request, catalog),
-        profile, overrides, dry_run)
+        profile, overrides, dry_run, allow_dirty, hold)
 
 
 def _runs_root(root: str | None) -> Path:

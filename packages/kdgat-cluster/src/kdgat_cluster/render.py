@@ -36,6 +36,7 @@ def render(spec: JobSpec) -> str:
     sbatch += [f"--mem={r.memory}"] if r.memory else []
     sbatch += [f"--gpus-per-node={r.gpus_per_node}"] if r.gpus_per_node else []
     sbatch += [f"--signal={spec.signal}"] + (["--requeue"] if spec.requeue else ["--no-requeue"])
+    sbatch += ["--hold"] if spec.hold else []
     if spec.dependencies:
         sbatch += ["--dependency=afterok:" + ":".join(str(job) for job in spec.dependencies), "--kill-on-invalid-dep=yes"]
     lines = ["#!/bin/bash", *(f"#SBATCH {option}" for option in sbatch), "",

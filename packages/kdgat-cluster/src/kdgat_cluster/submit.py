@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kdgat_schemas import JobSpec, RunPaths, atomic_write
 
+from kdgat_cluster.code_snapshot import CodeSnapshot, take_snapshot
 from kdgat_cluster.plan import PlanError, PlannedJob
 from kdgat_cluster.profile import ClusterProfile
 from kdgat_cluster.records import JobRecord, write_record
@@ -33,11 +34,21 @@ def _venv(project_root: Path, profile: ClusterProfile) -> str | None:
     return str(venv if venv.is_absolute() else project_root / venv)
 
 
-def job_spec(job: PlannedJob, project_root: Path, profile: ClusterProfile, run_dir: Path, dependencies: list[int]) -> JobSpec:
+def snapshot_environment(snapshot: CodeSnapshot | None) -> dict[str, str]:
+    """What a process exports to run the frozen code (nothing without a snapshot)."""
+    if snapshot is None:
+        return {}
+    sources = snapshot.python_path()
+    return {**snapshot.environment(), **({"PYTHONPATH": ":".join(sources)} if sources else {})}
+
+
+def job_spec(job: PlannedJob, project_root: Path, profile: ClusterProfile, run_dir: Path, dependencies: list[int],
+             snapshot: CodeSnapshot | None = None, hold: bool = False) -> JobSpec:
     return JobSpec(
         job_name=f"kdgat-{job.key}"[:120], command=[*job.command, f"run_dir={run_dir}"], project_root=str(project_root),
         job_dir=str(run_dir / "slurm"), resources=job.resources, dependencies=dependencies, modules=profile.modules,
-        environment=profile.environment, venv=_venv(project_root, profile),
+        environment={**profile.environment, **snapshot_environment(snapshot)}, venv=_venv(project_root, profile),
+        hold=hold,
     )
 
 
@@ -63,6 +74,7 @@ def dry_run(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile,
         scripts.append(render(spec))
         say(f"# ---- {job.key}: {script_path(spec)} (dry run: not written, not submitted)")
         say(scripts[-1])
+    say("# at submission the committed code is frozen into a snapshot the jobs run (see docs/cluster.md)")
     say(f"# dry run: {len(plan)} job(s), nothing submitted" +
         ("; job ids 1000001... are placeholders for the real ones" if any(job.after for job in plan) else ""))
     return scripts
@@ -76,13 +88,14 @@ def _kdgat_runs(project_root: Path, profile: ClusterProfile) -> str | None:
 
 
 def _run_kdgat_runs(project_root: Path, profile: ClusterProfile, arguments: list[str], purpose: str,
-                    stdin: str | None = None) -> str:
+                    stdin: str | None = None, snapshot: CodeSnapshot | None = None) -> str:
     found = _kdgat_runs(project_root, profile)
     if found is None:
         raise SlurmError(f"cannot {purpose}: kdgat-runs (package kdgat-train) is not installed in "
                          f"{_venv(project_root, profile) or 'this environment'}; install the project there first (uv sync)")
     done = subprocess.run([found, *arguments], capture_output=True, text=True, timeout=300, input=stdin,
-                          env={**os.environ, "KDGAT_PROJECT_ROOT": str(project_root)}, cwd=project_root)
+                          env={**os.environ, "KDGAT_PROJECT_ROOT": str(project_root), **snapshot_environment(snapshot)},
+                          cwd=project_root)
     if done.returncode != 0:
         raise SlurmError(f"kdgat-runs {arguments[0]} failed: {done.stderr.strip()[-2000:]}")
     return done.stdout
@@ -94,13 +107,14 @@ def init_tracking(project_root: Path, profile: ClusterProfile, runs_root: Path, 
                     "create the MLflow database before submitting")
 
 
-def check_jobs(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, say=print) -> None:
+def check_jobs(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, say=print,
+               snapshot: CodeSnapshot | None = None) -> None:
     """Compose and validate every job's kdgat-train command as the job would (torch-free, on this node)
     before anything is written: an unknown key or a wrong type is a `PlanError` naming the job; a
     dataset folder missing here is a warning (the data may live on the cluster only)."""
     commands = [job.command for job in plan]
     verdicts = json.loads(_run_kdgat_runs(project_root, profile, ["check-jobs"], "check the job configs",
-                                          stdin=json.dumps(commands)))
+                                          stdin=json.dumps(commands), snapshot=snapshot))
     errors = [f"{job.key}: {verdict['error']}" for job, verdict in zip(plan, verdicts, strict=True) if verdict["error"]]
     if errors:
         raise PlanError("invalid configuration, nothing submitted:\n  " + "\n  ".join(errors[:10])
@@ -110,15 +124,25 @@ def check_jobs(plan: list[PlannedJob], project_root: Path, profile: ClusterProfi
 
 
 def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, runs_root: Path,
-                say=print) -> list[JobRecord]:
-    """Submit every job in order; returns their records (job ids in plan order)."""
+                say=print, *, allow_dirty: bool = False, hold: bool = False) -> list[JobRecord]:
+    """Freeze the code (`code_snapshot`), then submit every job in order, each running that snapshot;
+    returns their records (job ids in plan order). ``hold``: every job waits for `scontrol release`."""
     require_slurm()  # before the MLflow database and any run folder are made
-    check_jobs(plan, project_root, profile, say)
+    snapshot = take_snapshot(project_root, runs_root, allow_dirty=allow_dirty)
+    say(f"code frozen at commit {snapshot.commit[:12]}{' + uncommitted changes' if snapshot.dirty else ''}: {snapshot.path}")
+    if not snapshot.python_path():
+        say(f"warning: {snapshot.path} holds no packages/*/src: the jobs read its configs/ but run the code installed "
+            f"in {_venv(project_root, profile) or 'their environment'}")
+    try:
+        check_jobs(plan, project_root, profile, say, snapshot=snapshot)
+    except BaseException:
+        snapshot.discard(runs_root)  # nothing submitted: nothing left behind
+        raise
     init_tracking(project_root, profile, runs_root, sorted({job.run_name.format() for job in plan}))
     paths, ids, records = RunPaths(runs_root), {}, []
     for job in plan:
         run_dir = paths.allocate_run_dir(job.run_name)
-        spec = job_spec(job, project_root, profile, run_dir, [ids[key] for key in job.after])
+        spec = job_spec(job, project_root, profile, run_dir, [ids[key] for key in job.after], snapshot, hold)
         script = script_path(spec)
         script.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(script, render(spec))
@@ -133,5 +157,5 @@ def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProf
         write_record(runs_root, record)
         records.append(record)
         waits = f" after {', '.join(str(ids[k]) for k in job.after)}" if job.after else ""
-        say(f"submitted job {ids[job.key]}: {job.key}{waits} -> {run_dir}")
+        say(f"submitted job {ids[job.key]}{' (held)' if hold else ''}: {job.key}{waits} -> {run_dir}")
     return records

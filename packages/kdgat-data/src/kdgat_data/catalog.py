@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Literal
 
 from kdgat_schemas import DOMAINS, CatalogFileError, catalog_index, dataset_token, read_catalog_entries
-from kdgat_schemas.project import CATALOG_RELATIVE_PATH, ROOT_ENVIRONMENT_VARIABLE, find_project_root
+from kdgat_schemas.project import (
+    CATALOG_RELATIVE_PATH,
+    ROOT_ENVIRONMENT_VARIABLE,
+    config_root,
+    find_project_root,
+)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kdgat_data.readers import ColumnMapping, OnBadRow, ReaderOptions
@@ -158,8 +163,10 @@ class Catalog:
         self.source = source
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> Catalog:
-        """Read ``path``, or ``configs/datasets.yaml`` of the project root found from the cwd."""
+    def load(cls, path: str | Path | None = None, *, data_root: Path | None = None) -> Catalog:
+        """Read ``path``, or ``configs/datasets.yaml`` of the project root found from the cwd (of
+        ``$KDGAT_CONFIG_ROOT`` when set; relative dataset paths stay the project root's). ``data_root``:
+        what relative dataset paths are relative to (default: the folder holding ``configs/``)."""
         if path is None:
             root = find_project_root()
             if root is None:
@@ -167,7 +174,8 @@ class Catalog:
                     f"no {CATALOG_RELATIVE_PATH} in {Path.cwd()} or any parent folder; run from the kdgat "
                     f"project or set {ROOT_ENVIRONMENT_VARIABLE}"
                 )
-            path = root / CATALOG_RELATIVE_PATH
+            data_root = root
+            path = config_root(root) / CATALOG_RELATIVE_PATH
         path = Path(path).resolve()
         try:
             raw_entries = read_catalog_entries(path)
@@ -183,7 +191,7 @@ class Catalog:
                     f"datasets.{key}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
                 )
                 raise CatalogError(f"{path}: {problems}") from None
-        return cls(entries, path.parent.parent, path)
+        return cls(entries, data_root or path.parent.parent, path)
 
     def token_of(self, key: str) -> str:
         """The dataset token of catalog entry ``key`` in experiment names."""

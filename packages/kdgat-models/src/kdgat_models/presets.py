@@ -31,8 +31,9 @@ PACKAGED_PRESETS = Path(__file__).with_name("model_sizes.toml")
 
 
 def find_presets_file(start: Path | None = None) -> Path | None:
-    """``configs/model_sizes.toml`` of $KDGAT_PROJECT_ROOT, or in the cwd or the nearest parent; None if none."""
-    roots = [Path(os.environ["KDGAT_PROJECT_ROOT"])] if os.environ.get("KDGAT_PROJECT_ROOT") else []
+    """``configs/model_sizes.toml`` of $KDGAT_CONFIG_ROOT (a cluster job's frozen snapshot), of
+    $KDGAT_PROJECT_ROOT, or in the cwd or the nearest parent; None if none."""
+    roots = [Path(os.environ[name]) for name in ("KDGAT_CONFIG_ROOT", "KDGAT_PROJECT_ROOT") if os.environ.get(name)]
     here = (start or Path.cwd()).resolve()
     for folder in (*roots, here, *here.parents):
         if (folder / PRESETS_RELATIVE_PATH).is_file():

@@ -97,6 +97,7 @@ class JobSpec(BaseModel):
     modules: list[str] = Field(default_factory=list)
     environment: dict[str, str] = Field(default_factory=dict)
     venv: str | None = Field(None, description="virtual environment to activate (its bin/activate is sourced)")
+    hold: bool = Field(False, description="submit held: the job waits until `scontrol release JOB_ID`")
 
     @field_validator("job_name", "signal")
     @classmethod

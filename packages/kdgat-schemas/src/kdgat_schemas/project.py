@@ -6,7 +6,15 @@ import os
 from pathlib import Path
 
 ROOT_ENVIRONMENT_VARIABLE = "KDGAT_PROJECT_ROOT"
+CONFIG_ROOT_ENVIRONMENT_VARIABLE = "KDGAT_CONFIG_ROOT"
 CATALOG_RELATIVE_PATH = Path("configs") / "datasets.yaml"
+
+
+def config_root(project_root: Path) -> Path:
+    """The folder whose ``configs/`` (catalog, model sizes) is read: ``$KDGAT_CONFIG_ROOT`` (a cluster
+    job's frozen code snapshot), else the project root. Data and run paths stay the project root's."""
+    override = os.environ.get(CONFIG_ROOT_ENVIRONMENT_VARIABLE)
+    return Path(override).resolve() if override else project_root
 
 
 def find_project_root(start: Path | None = None) -> Path | None:

@@ -22,6 +22,8 @@ class RunRecord(BaseModel):
     status: RunStatus = "RUNNING"
     seed: int
     git_commit: str | None = None
+    code_snapshot: str | None = Field(None, description="the frozen code a cluster job ran (kdgat-cluster's snapshot "
+                                                        "folder; its snapshot.json names the commit and any diff)")
     versions: dict[str, str] = Field(default_factory=dict)
     data_manifest_hash: str | None = None
     mlflow_run_id: str | None = None

@@ -12,11 +12,27 @@ PACKAGES = ("kdgat-schemas", "kdgat-data", "kdgat-models", "kdgat-train", "torch
 
 
 def git_commit() -> str | None:
+    """The commit of the code that runs: a cluster job's frozen snapshot (``KDGAT_CODE_COMMIT``), else
+    ``git rev-parse HEAD`` of the working folder."""
+    if os.environ.get("KDGAT_CODE_COMMIT"):
+        return os.environ["KDGAT_CODE_COMMIT"]
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def code_snapshot() -> str | None:
+    """The frozen code snapshot this process runs (``KDGAT_CODE_SNAPSHOT``), only when the imported
+    kdgat-train really comes from it: a job whose PYTHONPATH did not take effect records None."""
+    snapshot = os.environ.get("KDGAT_CODE_SNAPSHOT")
+    if not snapshot:
+        return None
+    import kdgat_train
+
+    here = Path(kdgat_train.__file__).resolve()
+    return snapshot if here.is_relative_to(Path(snapshot).resolve()) else None
 
 
 def versions() -> dict[str, str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 from kdgat_schemas import ExperimentName, RunPaths, RunRecord, atomic_write
 
-from kdgat_train.provenance import git_commit, versions
+from kdgat_train.provenance import code_snapshot, git_commit, versions
 from kdgat_train.run_liveness import this_process
 from kdgat_train.tracking import finish_mlflow_run, log_metrics, reopen_mlflow_run, set_tags, start_mlflow_run
 
@@ -139,7 +139,7 @@ class TrackedRun:
         # run.json (RUNNING, with this host and PID) before any slow step: a run interrupted from here on is listed
         self.record = RunRecord(
             name=self.name.format(), run_dir=str(self.run_dir), seed=self.seed, git_commit=git_commit(),
-            versions=versions(), mlflow_run_id=previous.mlflow_run_id if previous else None,
+            code_snapshot=code_snapshot(), versions=versions(), mlflow_run_id=previous.mlflow_run_id if previous else None,
             slurm_job_id=os.environ.get("SLURM_JOB_ID"), started_at=_now(), **this_process(),
         )
         self.record.write(self.run_dir)

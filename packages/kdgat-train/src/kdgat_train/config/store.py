@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hydra_zen import ZenStore, builds
 from kdgat_schemas import ExperimentName, dataset_token
+from kdgat_schemas.project import config_root
 from kdgat_train.config.settings import (
     SIZE_CLASSES,
     DatasetSettings,
@@ -84,7 +85,7 @@ def size_presets(project_root: Path) -> dict[str, dict[str, dict]]:
 
     [package_folder] = find_spec("kdgat_models").submodule_search_locations
     sizes = tomllib.loads((Path(package_folder) / "model_sizes.toml").read_text())
-    project_file = project_root / "configs" / "model_sizes.toml"
+    project_file = config_root(project_root) / "configs" / "model_sizes.toml"
     if project_file.is_file():
         for family, by_size in tomllib.loads(project_file.read_text()).items():
             sizes.setdefault(family, {}).update(by_size)
@@ -95,7 +96,7 @@ def register(project_root: Path) -> None:
     """Fill hydra-zen's store for the project at ``project_root`` and hand it to Hydra."""
     from kdgat_data.catalog import Catalog
 
-    catalog = Catalog.load(project_root / "configs" / "datasets.yaml")
+    catalog = Catalog.load(config_root(project_root) / "configs" / "datasets.yaml", data_root=project_root)
     sizes = size_presets(project_root)
 
     store(builds(TrainingSettings, **_full), group="training_config", name="default")
