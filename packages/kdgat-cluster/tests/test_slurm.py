@@ -42,7 +42,7 @@ def _submitted(output: str) -> dict[str, int]:
     for line in output.splitlines():
         if line.startswith("submitted job "):
             number, key = line.removeprefix("submitted job ").split(": ", 1)
-            jobs[key.split(" ")[0]] = int(number)
+            jobs[key.split(" ")[0]] = int(number.removesuffix(" (held)"))
     return jobs
 
 
