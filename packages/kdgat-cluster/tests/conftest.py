@@ -16,6 +16,9 @@ datasets:
     path: data/automotive/synthetic
     format: can_train_test
     synthetic: {seed: 3, frames: 4000, attacks: [dos, fuzzing]}
+  missing_set:  # on the cluster only: a job that reads it fails (a failed tune trial)
+    domain: automotive
+    path: data/automotive/missing_set
 """
 LOCAL_PROFILE = """
 time = "00:20:00"

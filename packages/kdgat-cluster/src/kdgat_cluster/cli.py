@@ -3,6 +3,7 @@
     kdgat-cluster submit automotive_synthetic_supervised_gat_student_no_all_samples training_config.epochs=5
     kdgat-cluster sweep --model-sizes student,teacher --distillations no,standard --model gat --dry-run
     kdgat-cluster pipeline synthetic
+    kdgat-cluster tune NAME --param distillation_config.alpha=float:0.1:0.9 --trials 32 --parallel 4
     kdgat-cluster status | cancel JOB_ID... | logs JOB_ID
 
 Imports nothing heavier than pydantic and click, so it answers at once on a login node.
@@ -136,6 +137,121 @@ def pipeline(dataset, overrides, domain, vgae_mode, gat_mode, profile, time, gpu
     request = _resources(time, gpus, memory, cpus, partition)
     _go(lambda p, catalog: plan_pipeline(dataset, domain, vgae_mode, gat_mode, list(overrides), p, request, catalog),
         profile, overrides, dry_run, allow_dirty, hold)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
+@click.option("--param", "params", multiple=True, required=True,
+              help="KEY=float:LOW:HIGH, logfloat:LOW:HIGH, int:LOW:HIGH or categorical:A,B (repeatable)")
+@click.option("--trials", type=int, default=32, show_default=True, help="finished trials the study should hold")
+@click.option("--parallel", type=int, default=4, show_default=True, help="trials (jobs) in the queue at once")
+@click.option("--objective", default="val/auprc", show_default=True, help="run.json metric to optimise")
+@click.option("--direction", type=click.Choice(["maximize", "minimize"]), default="maximize", show_default=True)
+@click.option("--study", "study_name", default=None, help="study name (default: NAME); the same name resumes it")
+@click.option("--allow-test-objective", is_flag=True, help="allow a test/ objective (the study is marked as chosen on test)")
+@click.option("--poll", type=float, default=10.0, show_default=True, help="seconds between job-state checks")
+@click.option("--seed", type=int, default=None, help="sampler seed (the same seed proposes the same trials)")
+@click.option("--enqueue", "enqueued", multiple=True, help="a trial to try first, KEY=VALUE,KEY=VALUE for every --param "
+              "(e.g. the published setting); repeatable, added once per study")
+@click.option("--profile", default=None, help=PROFILE_HELP)
+@click.option("--time", default=None, help="time limit per trial, e.g. 04:00:00")
+@click.option("--gpus", type=int, default=None)
+@click.option("--memory", default=None)
+@click.option("--cpus", type=int, default=None)
+@click.option("--partition", default=None)
+@click.option("--allow-dirty", is_flag=True, help="freeze uncommitted changes into the trials' code snapshot")
+def tune(name, overrides, params, trials, parallel, objective, direction, study_name, allow_test_objective, poll,
+         seed, enqueued, profile, time, gpus, memory, cpus, partition, allow_dirty):
+    """Optuna search over preset NAME: each trial one Slurm job with the trial's values as overrides,
+    the objective read from its run.json; the study (an Optuna journal file under
+    experimentruns/.cluster/tune/) resumes when the command is run again."""
+    from kdgat_schemas import ExperimentNameError, UnsafeValueError
+
+    from kdgat_cluster.code_snapshot import SnapshotError
+    from kdgat_cluster.plan import PlanError, check_overrides, known_datasets, plan_submit
+    from kdgat_cluster.profile import ProfileError, load_profile
+    from kdgat_cluster.slurm import SlurmError, require_slurm, sacct, squeue
+    from kdgat_cluster.submit import check_jobs, freeze_code, init_tracking, runs_root_of, submit_jobs
+    from kdgat_cluster.tune import SearchParameter, parse_enqueued, reproduce_command, run_study
+
+    root = _project_root()
+    request = _resources(time, gpus, memory, cpus, partition)
+    try:
+        parameters = [SearchParameter.parse(text) for text in params]
+        fixed_trials = [parse_enqueued(text, parameters) for text in enqueued]
+        fixed = {override.split("=", 1)[0] for override in check_overrides(list(overrides))}
+        both = [p.key for p in parameters if p.key in fixed]
+        if both:
+            raise PlanError(f"{', '.join(both)}: given both as an override and as a --param")
+        cluster = load_profile(root, profile or os.environ.get("KDGAT_CLUSTER_PROFILE", "osc"))
+        catalog = known_datasets(root)
+        runs_root = runs_root_of(root, list(overrides))
+        plan_submit(name, list(overrides), cluster, request, catalog)  # the preset and overrides, before anything
+        require_slurm()
+        snapshot = freeze_code(root, cluster, runs_root, click.echo, allow_dirty=allow_dirty)
+        init_tracking(root, cluster, runs_root, [name])
+
+        def submit_trial(trial_overrides):
+            plan = plan_submit(name, trial_overrides, cluster, request, catalog)
+            check_jobs(plan, root, cluster, click.echo, snapshot=snapshot)
+            [record] = submit_jobs(plan, root, cluster, runs_root, snapshot, say=lambda message: None)
+            return record.job_id, record.run_dir
+
+        def job_states(ids):
+            states = squeue(ids)
+            states.update(sacct([i for i in ids if i not in states]))
+            return {i: state.state for i, state in states.items()}
+
+        study = run_study(name=name, parameters=parameters, trials=trials, parallel=parallel, objective=objective,
+                          direction=direction, study_name=study_name or name, overrides=list(overrides),
+                          allow_test_objective=allow_test_objective, submit_trial=submit_trial,
+                          job_states=job_states, runs_root=runs_root, poll_s=poll, say=click.echo, seed=seed,
+                          enqueue=fixed_trials)
+    except (PlanError, ProfileError, SlurmError, ExperimentNameError, UnsafeValueError, SnapshotError) as error:
+        raise click.ClickException(str(error)) from None
+    _say_study(study)
+    command = reproduce_command(study)
+    if command:
+        click.echo(f"reproduce the best trial: {command}")
+
+
+def _say_study(study) -> None:
+    trials = study.get_trials(deepcopy=False)
+    done = [t for t in trials if t.state.name == "COMPLETE"]
+    click.echo(f"study {study.study_name}: {len(trials)} trial(s), {len(done)} complete, "
+               f"{sum(t.state.name == 'FAIL' for t in trials)} failed, {sum(t.state.name == 'RUNNING' for t in trials)} running")
+    if study.user_attrs.get("objective_on_test"):
+        click.echo("note: the objective is a test-set metric (--allow-test-objective): its best trial was chosen on test")
+    if done:
+        best = study.best_trial
+        click.echo(f"best: trial {best.number}, {study.user_attrs.get('search', {}).get('objective')} = {best.value:.4f}, "
+                   f"{' '.join(best.user_attrs.get('overrides', []))} ({best.user_attrs.get('run_dir')})")
+
+
+@main.command("tune-status")
+@click.argument("study_name")
+@click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
+def tune_status(study_name, root):
+    """Trials of study STUDY_NAME: state, objective, job, values; the best and how to reproduce it."""
+    from kdgat_cluster.plan import PlanError
+    from kdgat_cluster.tune import open_study, reproduce_command
+
+    try:
+        study = open_study(_runs_root(root), study_name, create=False)
+    except PlanError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{'trial':>5}  {'state':<9} {'value':>9}  {'job':>8}  values / failure")
+    for trial in study.get_trials(deepcopy=False):
+        value = f"{trial.value:.4f}" if trial.value is not None else "-"
+        detail = " ".join(trial.user_attrs.get("overrides", []))
+        if trial.user_attrs.get("failure"):
+            detail += f"  ({trial.user_attrs['failure']})"
+        click.echo(f"{trial.number:>5}  {trial.state.name:<9} {value:>9}  {trial.user_attrs.get('job_id', '-'):>8}  {detail}")
+    _say_study(study)
+    command = reproduce_command(study)
+    if command:
+        click.echo(f"reproduce the best trial: {command}")
 
 
 def _runs_root(root: str | None) -> Path:

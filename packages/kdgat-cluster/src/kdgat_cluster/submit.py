@@ -123,22 +123,39 @@ def check_jobs(plan: list[PlannedJob], project_root: Path, profile: ClusterProfi
         say(f"warning: {warning}")
 
 
-def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, runs_root: Path,
-                say=print, *, allow_dirty: bool = False, hold: bool = False) -> list[JobRecord]:
-    """Freeze the code (`code_snapshot`), then submit every job in order, each running that snapshot;
-    returns their records (job ids in plan order). ``hold``: every job waits for `scontrol release`."""
-    require_slurm()  # before the MLflow database and any run folder are made
+def freeze_code(project_root: Path, profile: ClusterProfile, runs_root: Path, say=print, *,
+                allow_dirty: bool = False) -> CodeSnapshot:
+    """The code snapshot jobs submitted now will run (`code_snapshot.take_snapshot`), said on the console."""
     snapshot = take_snapshot(project_root, runs_root, allow_dirty=allow_dirty)
     say(f"code frozen at commit {snapshot.commit[:12]}{' + uncommitted changes' if snapshot.dirty else ''}: {snapshot.path}")
     if not snapshot.python_path():
         say(f"warning: {snapshot.path} holds no packages/*/src: the jobs read its configs/ but run the code installed "
             f"in {_venv(project_root, profile) or 'their environment'}")
+    return snapshot
+
+
+def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, runs_root: Path,
+                say=print, *, allow_dirty: bool = False, hold: bool = False,
+                snapshot: CodeSnapshot | None = None) -> list[JobRecord]:
+    """Freeze the code (`code_snapshot`; or run ``snapshot``, frozen before), check every job's config,
+    then submit every job in order, each running that snapshot; returns their records (job ids in plan
+    order). ``hold``: every job waits for `scontrol release`."""
+    require_slurm()  # before the MLflow database and any run folder are made
+    given = snapshot is not None
+    snapshot = snapshot or freeze_code(project_root, profile, runs_root, say, allow_dirty=allow_dirty)
     try:
         check_jobs(plan, project_root, profile, say, snapshot=snapshot)
     except BaseException:
-        snapshot.discard(runs_root)  # nothing submitted: nothing left behind
+        if not given:
+            snapshot.discard(runs_root)  # nothing submitted: nothing left behind
         raise
     init_tracking(project_root, profile, runs_root, sorted({job.run_name.format() for job in plan}))
+    return submit_jobs(plan, project_root, profile, runs_root, snapshot, say, hold=hold)
+
+
+def submit_jobs(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, runs_root: Path,
+                snapshot: CodeSnapshot, say=print, *, hold: bool = False) -> list[JobRecord]:
+    """Allocate each job's run folder, write its script and sbatch it (configs checked, tracking ready)."""
     paths, ids, records = RunPaths(runs_root), {}, []
     for job in plan:
         run_dir = paths.allocate_run_dir(job.run_name)
