@@ -241,3 +241,38 @@ def yaml_value(run_dir, group, field):
     import yaml
 
     return yaml.safe_load(Path(run_dir, "config.yaml").read_text())[group][field]
+
+
+def test_sixteen_offline_jobs_and_one_ingest_give_sixteen_finished_mlflow_runs(project, slurm):
+    from kdgat_cluster.plan import ResourceRequest, known_datasets, plan_submit
+    from kdgat_cluster.profile import load_profile
+    from kdgat_cluster.submit import submit_plan
+
+    runs = project / "runs_offline"
+    profile = load_profile(project, "local").model_copy(update={"tracking": "offline"})
+    catalog = known_datasets(project)
+    plan = [job for seed in range(16)
+            for job in plan_submit(GAT, [*FAST, "model_size_config.hidden_dim=8", f"training_config.seed={seed}",
+                                         f"runs_root={runs}"], profile, ResourceRequest(), catalog)]
+    records = submit_plan(plan, project, profile, runs, say=lambda message: None)
+    assert not (runs / "mlflow.db").exists()  # offline jobs need no database, so none is made before they start
+    states = wait_for([record.job_id for record in records], timeout_s=900)
+    assert set(states.values()) == {"COMPLETED"}, states
+    assert not (runs / "mlflow.db").exists()  # and no job wrote one
+    assert all("tracking=offline" in record.command for record in records)
+    from kdgat_train.runs_cli import main as runs_main
+
+    first = CliRunner().invoke(runs_main, ["ingest", str(runs)])
+    assert first.exit_code == 0 and "16 ingested, 0 already ingested" in first.output, first.output
+    client = _mlflow(runs)
+    found = client.search_runs([client.get_experiment_by_name("automotive_synthetic_supervised_gat").experiment_id])
+    assert len(found) == 16 and {run.info.status for run in found} == {"FINISHED"}
+    assert {run.data.tags["seed"] for run in found} == {str(seed) for seed in range(16)}
+    for record in records:
+        run_dir = Path(record.run_dir)
+        run = client.get_run(RunRecord.read(run_dir).mlflow_run_id)  # run.json now points at its MLflow run
+        assert run.data.metrics["test/dos/f1"] == RunRecord.read(run_dir).metrics["test/dos/f1"]
+        assert len(client.get_metric_history(run.info.run_id, "val/loss")) == 1  # the one epoch
+    second = CliRunner().invoke(runs_main, ["ingest", str(runs)])
+    assert "0 ingested, 16 already ingested" in second.output
+    assert len(client.search_runs([found[0].info.experiment_id])) == 16

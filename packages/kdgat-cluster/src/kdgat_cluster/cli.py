@@ -172,7 +172,14 @@ def tune(name, overrides, params, trials, parallel, objective, direction, study_
     from kdgat_cluster.plan import PlanError, check_overrides, known_datasets, plan_submit
     from kdgat_cluster.profile import ProfileError, load_profile
     from kdgat_cluster.slurm import SlurmError, require_slurm, sacct, squeue
-    from kdgat_cluster.submit import check_jobs, freeze_code, init_tracking, runs_root_of, submit_jobs
+    from kdgat_cluster.submit import (
+        check_jobs,
+        freeze_code,
+        init_tracking,
+        job_tracking,
+        runs_root_of,
+        submit_jobs,
+    )
     from kdgat_cluster.tune import SearchParameter, parse_enqueued, reproduce_command, run_study
 
     root = _project_root()
@@ -190,7 +197,7 @@ def tune(name, overrides, params, trials, parallel, objective, direction, study_
         plan_submit(name, list(overrides), cluster, request, catalog)  # the preset and overrides, before anything
         require_slurm()
         snapshot = freeze_code(root, cluster, runs_root, click.echo, allow_dirty=allow_dirty)
-        init_tracking(root, cluster, runs_root, [name])
+        init_tracking(root, cluster, runs_root, [name] if job_tracking(list(overrides), cluster) == "mlflow" else [])
 
         def submit_trial(trial_overrides):
             plan = plan_submit(name, trial_overrides, cluster, request, catalog)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from kdgat_schemas.job_spec import JobResources, check_safe_argument, check_token
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -52,6 +53,10 @@ class ClusterProfile(BaseModel):
     modules: list[str] = Field(default_factory=list)
     environment: dict[str, str] = Field(default_factory=dict)
     venv: str | None = ".venv"
+    tracking: Literal["mlflow", "offline"] = Field(
+        "mlflow", description="offline: jobs write their tracking data into their run folders (tracking=offline) "
+        "and `kdgat-runs ingest` loads it into MLflow later, for clusters where SQLite on NFS locks"
+    )
     stages: dict[str, StageResources] = Field(default_factory=dict)
 
     @field_validator("account", "partition")

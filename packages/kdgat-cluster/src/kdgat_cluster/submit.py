@@ -42,10 +42,22 @@ def snapshot_environment(snapshot: CodeSnapshot | None) -> dict[str, str]:
     return {**snapshot.environment(), **({"PYTHONPATH": ":".join(sources)} if sources else {})}
 
 
+def job_tracking(command: list[str], profile: ClusterProfile) -> str:
+    """``mlflow`` or ``offline``: the job's own ``tracking=`` override, else the profile's ``tracking``."""
+    given = [argument.split("=", 1)[1] for argument in command if argument.split("=", 1)[0].lstrip("+") == "tracking"]
+    return given[-1] if given else profile.tracking
+
+
+def _tracking_arguments(command: list[str], profile: ClusterProfile) -> list[str]:
+    given = any(argument.split("=", 1)[0].lstrip("+") == "tracking" for argument in command)
+    return ["tracking=offline"] if profile.tracking == "offline" and not given else []
+
+
 def job_spec(job: PlannedJob, project_root: Path, profile: ClusterProfile, run_dir: Path, dependencies: list[int],
              snapshot: CodeSnapshot | None = None, hold: bool = False) -> JobSpec:
+    command = [*job.command, *_tracking_arguments(job.command, profile), f"run_dir={run_dir}"]
     return JobSpec(
-        job_name=f"kdgat-{job.key}"[:120], command=[*job.command, f"run_dir={run_dir}"], project_root=str(project_root),
+        job_name=f"kdgat-{job.key}"[:120], command=command, project_root=str(project_root),
         job_dir=str(run_dir / "slurm"), resources=job.resources, dependencies=dependencies, modules=profile.modules,
         environment={**profile.environment, **snapshot_environment(snapshot)}, venv=_venv(project_root, profile),
         hold=hold,
@@ -102,7 +114,10 @@ def _run_kdgat_runs(project_root: Path, profile: ClusterProfile, arguments: list
 
 
 def init_tracking(project_root: Path, profile: ClusterProfile, runs_root: Path, names: list[str]) -> None:
-    """Create the MLflow database and the experiments before any job starts (jobs never race to)."""
+    """Create the MLflow database and the experiments before any job starts (jobs never race to);
+    nothing when no job tracks with MLflow (every one offline)."""
+    if not names:
+        return
     _run_kdgat_runs(project_root, profile, ["init-tracking", "--root", str(runs_root), *names],
                     "create the MLflow database before submitting")
 
@@ -112,7 +127,7 @@ def check_jobs(plan: list[PlannedJob], project_root: Path, profile: ClusterProfi
     """Compose and validate every job's kdgat-train command as the job would (torch-free, on this node)
     before anything is written: an unknown key or a wrong type is a `PlanError` naming the job; a
     dataset folder missing here is a warning (the data may live on the cluster only)."""
-    commands = [job.command for job in plan]
+    commands = [[*job.command, *_tracking_arguments(job.command, profile)] for job in plan]
     verdicts = json.loads(_run_kdgat_runs(project_root, profile, ["check-jobs"], "check the job configs",
                                           stdin=json.dumps(commands), snapshot=snapshot))
     errors = [f"{job.key}: {verdict['error']}" for job, verdict in zip(plan, verdicts, strict=True) if verdict["error"]]
@@ -149,7 +164,8 @@ def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProf
         if not given:
             snapshot.discard(runs_root)  # nothing submitted: nothing left behind
         raise
-    init_tracking(project_root, profile, runs_root, sorted({job.run_name.format() for job in plan}))
+    init_tracking(project_root, profile, runs_root, sorted({job.run_name.format() for job in plan
+                                                            if job_tracking(job.command, profile) == "mlflow"}))
     return submit_jobs(plan, project_root, profile, runs_root, snapshot, say, hold=hold)
 
 

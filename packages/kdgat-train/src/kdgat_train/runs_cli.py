@@ -92,7 +92,7 @@ def reconcile(root: str | None, dry_run: bool) -> None:
 
 
 # where a run lived, not what it computed: never shown as a difference
-NOT_SETTINGS = ("experiment_name", "run_dir", "resume", "runs_root")
+NOT_SETTINGS = ("experiment_name", "run_dir", "resume", "runs_root", "tracking")
 
 
 def _flat_config(run_dir: Path) -> dict[str, object]:
@@ -287,6 +287,19 @@ def matrix(train_keys: str, test_keys: str, rows: tuple[str, ...], root: str | N
     written = write_matrix(built, folder)
     click.echo((folder / "matrix.md").read_text())
     click.echo("wrote " + ", ".join(str(path) for path in written))
+
+
+@main.command()
+@click.argument("root", required=False, default=None)
+def ingest(root: str | None) -> None:
+    """Load every ended run written with tracking=offline under ROOT (default: experimentruns/ of the
+    project) into ROOT/mlflow.db, one at a time; runs already ingested are skipped, so a second call
+    changes nothing. Runs still going are left for a later call."""
+    from kdgat_train.offline_tracking import ingest_runs
+
+    result = ingest_runs(_runs_root(root), say=click.echo)
+    click.echo(f"{len(result.ingested)} ingested, {result.already} already ingested, "
+               f"{len(result.skipped_running)} not ended yet")
 
 
 @main.command("check-jobs")

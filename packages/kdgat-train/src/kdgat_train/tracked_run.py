@@ -124,6 +124,7 @@ class TrackedRun:
         self._handler: logging.Handler | None = None
         self._saved_environment: dict[str, str | None] = {}
         self._started = time.perf_counter()
+        self.offline = getattr(settings, "tracking", "mlflow") == "offline"  # tracking=offline: the folder only
 
     # --- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> TrackedRun:
@@ -144,7 +145,15 @@ class TrackedRun:
         )
         self.record.write(self.run_dir)
         try:
-            if previous is not None and previous.mlflow_run_id:  # resumed or requeued: the same MLflow run continues
+            if self.offline:
+                from kdgat_train.offline_tracking import OfflineRecorder
+                from kdgat_train.tracking import run_tags
+
+                self.recorder = OfflineRecorder(run_dir=self.run_dir)
+                params = self.settings.flat()
+                self.recorder.start(experiment=self.name.experiment, params=params, tags=run_tags(self.name, params, self.seed),
+                                    run_name=f"{self._variant_label}_run{RunPaths.run_number(self.run_dir):03d}")
+            elif previous is not None and previous.mlflow_run_id:  # resumed or requeued: the same MLflow run continues
                 self.run_id = previous.mlflow_run_id
                 reopen_mlflow_run(self.uri, self.run_id)
             else:
@@ -167,15 +176,21 @@ class TrackedRun:
             if error is None:
                 self.timings.setdefault("total_s", time.perf_counter() - self._started)
                 self.update(status="COMPLETED", finished_at=_now(), metrics=self.metrics, timings=self.timings)
-                self._tracking("mark the run finished", lambda: finish_mlflow_run(
-                    self.uri, self.run_id, "FINISHED",
-                    [self.run_dir / "config.yaml", self.run_dir / "run.json", *self.artifacts]))
+                artifacts = [self.run_dir / "config.yaml", self.run_dir / "run.json", *self.artifacts]
+                if self.offline:
+                    self.recorder.end("COMPLETED", artifacts)
+                else:
+                    self._tracking("mark the run finished", lambda: finish_mlflow_run(self.uri, self.run_id, "FINISHED",
+                                                                                      artifacts))
             else:
                 # Lightning turns Ctrl-C into SystemExit(1) after a graceful shutdown; it marks the trainer interrupted
                 killed = isinstance(error, KeyboardInterrupt) or (isinstance(error, SystemExit) and self.interrupted())
                 status = "KILLED" if killed else "FAILED"
                 self.update(status=status, finished_at=_now(), error=f"{type(error).__name__}: {error}")
-                self._tracking("mark the run " + status, lambda: finish_mlflow_run(self.uri, self.run_id, status))
+                if self.offline:
+                    self.recorder.end(status, [self.run_dir / "config.yaml", self.run_dir / "run.json"])
+                else:
+                    self._tracking("mark the run " + status, lambda: finish_mlflow_run(self.uri, self.run_id, status))
         finally:
             if self._handler is not None:
                 for logger_name in _LOGGERS:
@@ -193,7 +208,11 @@ class TrackedRun:
 
     def log_metrics(self, metrics: dict[str, float], step: int = 0) -> None:
         """Final (non-epoch) metrics into MLflow, at ``step``."""
-        if not self.worker:
+        if self.worker:
+            return
+        if self.offline:
+            self.recorder.log_metrics(metrics, step)
+        else:
             self._tracking("log the final metrics", lambda: log_metrics(self.uri, self.run_id, metrics, step))
 
     def set_tags(self, tags: dict[str, str]) -> None:
@@ -201,7 +220,10 @@ class TrackedRun:
         if self.worker or not tags:
             return
         self.update(tags={**self.record.tags, **tags})
-        self._tracking("set tags", lambda: set_tags(self.uri, self.run_id, tags))
+        if self.offline:
+            self.recorder.set_tags(tags)
+        else:
+            self._tracking("set tags", lambda: set_tags(self.uri, self.run_id, tags))
 
     def _tracking(self, what: str, call: Callable[[], None]) -> None:
         """A call to MLflow once the run's own results exist: run.json is the record, so a tracking failure
@@ -225,7 +247,7 @@ class TrackedRun:
     def hand_off_to_ddp_ranks(self) -> None:
         """Export the run folder and MLflow run for the rank processes Lightning starts during fit;
         restored when the run ends, so later runs of this process never see them."""
-        for key, value in ((HANDOFF_RUN_DIR, str(self.run_dir)), (HANDOFF_MLFLOW_RUN, self.run_id)):
+        for key, value in ((HANDOFF_RUN_DIR, str(self.run_dir)), (HANDOFF_MLFLOW_RUN, self.run_id or "")):
             self._saved_environment.setdefault(key, os.environ.get(key))
             os.environ[key] = value
 
@@ -237,12 +259,12 @@ class TrackedRun:
                 os.environ[key] = value
         self._saved_environment.clear()
 
-    def _join_rank_zero(self) -> tuple[Path, str]:
+    def _join_rank_zero(self) -> tuple[Path, str | None]:
         if HANDOFF_RUN_DIR in os.environ and int(os.environ.get("LOCAL_RANK", "0")) > 0:
-            return Path(os.environ[HANDOFF_RUN_DIR]), os.environ[HANDOFF_MLFLOW_RUN]
+            return Path(os.environ[HANDOFF_RUN_DIR]), os.environ[HANDOFF_MLFLOW_RUN] or None
         if self._requested_dir is None:
             raise RuntimeError("a DDP worker rank needs rank 0's run folder (run_dir=) or the Lightning hand-off")
-        return self._requested_dir, wait_for_rank_zero(self._requested_dir)
+        return self._requested_dir, wait_for_rank_zero(self._requested_dir, offline=self.offline)
 
     def _requeued_run(self) -> Path | None:
         """The run folder of this Slurm job when Slurm relaunched it (requeue): training resumes there."""
@@ -265,14 +287,15 @@ def is_ddp_worker(run_dir: str | None) -> bool:
         and run_dir is not None
 
 
-def wait_for_rank_zero(run_dir: Path, timeout_s: float = 900.0) -> str:
-    """The MLflow run id rank 0 records in ``run_dir/run.json`` once it has set the run up."""
+def wait_for_rank_zero(run_dir: Path, timeout_s: float = 900.0, *, offline: bool = False) -> str | None:
+    """The MLflow run id rank 0 records in ``run_dir/run.json`` once it has set the run up (None offline)."""
     deadline = time.monotonic() + timeout_s
     job = os.environ.get("SLURM_JOB_ID")
     while time.monotonic() < deadline:
         if (run_dir / "run.json").is_file():
             record = RunRecord.read(run_dir)
-            if record.mlflow_run_id and record.status == "RUNNING" and (job is None or record.slurm_job_id == job):
+            if (record.mlflow_run_id or offline) and record.status == "RUNNING" and \
+                    (job is None or record.slurm_job_id == job):
                 return record.mlflow_run_id
         time.sleep(0.5)
     raise TimeoutError(f"rank 0 did not set up {run_dir} within {timeout_s:.0f} s")

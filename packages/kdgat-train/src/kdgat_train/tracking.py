@@ -50,7 +50,7 @@ def ensure_experiments(paths: RunPaths, experiment_names: list[str]) -> None:
 
 
 # where a run lives or how it started, not what it computes: left out of the seed group
-NOT_IN_GROUP = ("training_config.seed", "run_dir", "resume", "runs_root")
+NOT_IN_GROUP = ("training_config.seed", "run_dir", "resume", "runs_root", "tracking")
 
 
 def seed_group(params: dict) -> str:
@@ -60,6 +60,14 @@ def seed_group(params: dict) -> str:
 
     kept = sorted((key, str(value)) for key, value in params.items() if key not in NOT_IN_GROUP)
     return hashlib.sha256(repr(kept).encode()).hexdigest()[:12]
+
+
+def run_tags(name: ExperimentName, params: dict, seed: int | None) -> dict[str, str]:
+    """The tags of a run at creation: every name token, ``variant``, ``seed`` and ``seed_group``."""
+    tags = {"domain": name.domain, "dataset": name.dataset, "learning": name.learning, "model": name.model,
+            "size": name.size, "distillation": name.distillation, "mode": name.mode, "config_store": name.format()}
+    tags |= {"variant": name.variant, "seed_group": seed_group(params), "seed": None if seed is None else str(seed)}
+    return {key: value for key, value in tags.items() if value is not None}  # a pipeline has no stage tokens
 
 
 def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, params: dict,
@@ -72,11 +80,7 @@ def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, param
     with _locked(paths.root):
         client = MlflowClient(uri)
         experiment_id = _experiment_id(client, paths, name.experiment)
-        tags = {"domain": name.domain, "dataset": name.dataset, "learning": name.learning, "model": name.model,
-                "size": name.size, "distillation": name.distillation, "mode": name.mode, "config_store": name.format()}
-        tags |= {"variant": name.variant, "seed_group": seed_group(params),
-                 "seed": None if seed is None else str(seed)}
-        tags = {key: value for key, value in tags.items() if value is not None}  # a pipeline has no stage tokens
+        tags = run_tags(name, params, seed)
         run = with_retry(lambda: client.create_run(experiment_id, run_name=run_name, tags=tags), "create a run")
     with_retry(lambda: client.log_batch(run.info.run_id, params=_params(params)), "log the parameters")
     return uri, run.info.run_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from kdgat_schemas import ExperimentName
 from kdgat_train.config.field_use import check_fields_used
@@ -29,6 +29,10 @@ class SharedRunSettings(BaseModel):
     distillation_config: DistillationSettings
     evaluation: EvaluationSettings = EvaluationSettings()
     runs_root: str = "experimentruns"
+    tracking: Literal["mlflow", "offline"] = Field(
+        "mlflow", description="mlflow: log to RUNS_ROOT/mlflow.db as the run goes; offline: into the run folder "
+        "only (tracking/), loaded later by `kdgat-runs ingest` (clusters where SQLite on NFS locks)"
+    )
     resume: str | None = Field(None, description="run folder to continue from its last.ckpt")
     run_dir: str | None = Field(
         None, description="run folder allocated before the job started (cluster jobs); continued if it holds a run"

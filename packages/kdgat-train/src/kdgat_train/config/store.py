@@ -156,6 +156,7 @@ def register(project_root: Path) -> None:
         {
             "defaults": ["_self_", {"config_store": DEFAULT_PRESET}, {"device": "cpu"}],
             "runs_root": str(project_root / "experimentruns"),
+            "tracking": "mlflow",
             "resume": None,
             "run_dir": None,
             "hydra": {

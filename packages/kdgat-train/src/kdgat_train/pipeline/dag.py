@@ -40,6 +40,7 @@ def stage_settings(pipeline: PipelineSettings, stage: PipelineStage, run_dirs: d
         evaluation=pipeline.evaluation,
         model_size_config=pipeline.model_sizes[f"{stage.name.model}_{stage.name.size}"],
         runs_root=pipeline.runs_root,
+        tracking=pipeline.tracking,
     )
 
 
@@ -55,4 +56,5 @@ def baseline_settings(pipeline: PipelineSettings, method: str):
         training_config=TrainingSettings(seed=pipeline.training_config.seed), dataset_config=pipeline.dataset_config,
         device=DeviceSettings(), distillation_config=DistillationSettings(), evaluation=pipeline.evaluation,
         runs_root=pipeline.runs_root,
+        tracking=pipeline.tracking,
     )

@@ -26,7 +26,7 @@ from kdgat_train.tracked_run import TrackedRun
 
 # where a run lived or ran, not what it computes: a cluster pipeline trains each stage on the
 # device its job was given, and the table job must still recognise those runs
-WHERE_NOT_WHAT = ("resume", "run_dir", "device")
+WHERE_NOT_WHAT = ("resume", "run_dir", "device", "tracking")
 
 
 def _identity(config: dict) -> dict:

@@ -22,6 +22,7 @@ from kdgat_train.fusion.fusion_stage import build_fusion
 from kdgat_train.known_warnings import quiet_known_warnings
 from kdgat_train.modules.autoencoder import AutoencoderModule
 from kdgat_train.modules.classifier import GraphClassifierModule
+from kdgat_train.offline_tracking import offline_metrics_logger
 from kdgat_train.provenance import process_started_at
 from kdgat_train.stages.networks import build_network
 from kdgat_train.stages.upstream_runs import (
@@ -118,7 +119,8 @@ def run_stage(settings: RunSettings) -> Path:
     with quiet_known_warnings(), TrackedRun(name=name, settings=settings, runs_root=settings.runs_root,
                                             seed=settings.training_config.seed, run_dir=settings.resume or settings.run_dir,
                                             worker=worker, log_file=not worker) as run:
-        logger = MLFlowLogger(experiment_name=name.experiment, tracking_uri=run.uri, run_id=run.run_id)
+        logger = offline_metrics_logger(run.run_dir) if run.offline else \
+            MLFlowLogger(experiment_name=name.experiment, tracking_uri=run.uri, run_id=run.run_id)
         stage = build_stage(settings, run.run_dir, logger)
         run.interrupted = lambda: stage.trainer.interrupted
         last = run.run_dir / "checkpoints" / "last.ckpt"
