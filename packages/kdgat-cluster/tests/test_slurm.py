@@ -65,6 +65,10 @@ def test_submitted_training_job_lands_in_the_run_tree_and_mlflow(project, slurm)
     assert run.info.status == "FINISHED" and run.data.metrics["test/dos/f1"] >= 0
     status = _cli("status", "--root", str(runs))
     assert f"{job}  COMPLETED" in status and str(run_dir) in status
+    row = next(line for line in status.splitlines() if line.strip().startswith(str(job)))
+    assert ("/ 20:00" in row or "/ 00:20:00" in row) and f"test F1 {(run.data.metrics['test/dos/f1'] + run.data.metrics['test/fuzzing/f1']) / 2:.3f}" in row
+    watched = _cli("status", "--root", str(runs), "--watch", "1")  # every job has ended: one refresh, then it returns
+    assert "1 job(s), 1 ended" in watched
     assert "kdgat job" in _cli("logs", str(job), "--root", str(runs))
     start = _started_at(record.log_file())
     sbatched = datetime.fromisoformat(record.submitted_at)
@@ -109,6 +113,10 @@ def test_failed_upstream_cancels_its_dependents(project, slurm):
     states = wait_for([jobs["vgae_teacher_no"], *dependents], timeout_s=300)
     assert states[jobs["vgae_teacher_no"]] == "FAILED"
     assert all(states[job] == "CANCELLED" for job in dependents), states  # not PENDING forever
+    status = _cli("status", "--root", str(runs))
+    failed_row = next(i for i, line in enumerate(status.splitlines()) if line.strip().startswith(str(jobs["vgae_teacher_no"])))
+    assert "FAILED" in status.splitlines()[failed_row]
+    assert any("Error" in line for line in status.splitlines()[failed_row + 1 : failed_row + 6])  # the end of its log
     subprocess.run(["scancel", *map(str, jobs.values())], check=False)
 
 

@@ -268,27 +268,44 @@ def _runs_root(root: str | None) -> Path:
 @main.command()
 @click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
 @click.option("--last", type=int, default=50, show_default=True, help="show the last N submitted jobs")
-def status(root, last):
-    """Queued, running and finished jobs of this project: config, state, elapsed time, run folder."""
+@click.option("--watch", "watch", type=float, default=None, is_flag=False, flag_value=10.0,
+              help="refresh every N seconds (default 10) until every job has ended; Ctrl-C stops watching")
+@click.option("--tail", "tail_lines", type=int, default=5, show_default=True,
+              help="lines of a failed job's log to show")
+def status(root, last, watch, tail_lines):
+    """Jobs of this project: state, elapsed / time limit, config, the finished run's headline metric
+    (validation F1, mean test F1 and FPR) and run folder; a failed job shows the end of its log."""
+    import time as clock
+
+    from kdgat_cluster.job_status import header, job_status
     from kdgat_cluster.records import read_records
     from kdgat_cluster.slurm import SlurmError, sacct, squeue
 
-    records = read_records(_runs_root(root))[-last:]
-    ids = [record.job_id for record in records]
-    try:
-        states = squeue(ids)
-        states.update(sacct([i for i in ids if i not in states]))
-    except SlurmError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"{'job':>8}  {'state':<12} {'elapsed':>10}  {'config':<62} run folder")
-    for record in records:
-        state = states.get(record.job_id)
-        label = state.state if state else "UNKNOWN"
-        if state and state.state == "PENDING" and state.reason not in ("", "None"):
-            label = f"PENDING({state.reason})"
-        click.echo(f"{record.job_id:>8}  {label:<12} {state.elapsed if state else '-':>10}  {record.config_name:<62} "
-                   f"{record.run_dir}")
-    click.echo(f"{len(records)} job(s)")
+    while True:
+        records = read_records(_runs_root(root))[-last:]
+        ids = [record.job_id for record in records]
+        try:
+            states = squeue(ids)
+            states.update(sacct([i for i in ids if i not in states]))
+        except SlurmError as error:
+            raise click.ClickException(str(error)) from None
+        rows = [job_status(record, states.get(record.job_id), tail_lines) for record in records]
+        if watch is not None:
+            click.clear()
+        click.echo(header())
+        for row in rows:
+            click.echo(row.line())
+            for line in row.log_tail:
+                click.echo(f"{'':>10}| {line}")
+        ended = sum(row.finished for row in rows)
+        click.echo(f"{len(records)} job(s), {ended} ended" + (f"; refreshing every {watch:g} s (Ctrl-C stops)"
+                                                                if watch is not None and ended < len(rows) else ""))
+        if watch is None or ended == len(rows):
+            return
+        try:
+            clock.sleep(watch)
+        except KeyboardInterrupt:
+            return
 
 
 @main.command()

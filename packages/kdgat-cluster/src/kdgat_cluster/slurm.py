@@ -43,18 +43,19 @@ class JobState:
     state: str
     elapsed: str
     reason: str = ""
+    limit: str = ""
 
 
 def squeue(job_ids: list[int]) -> dict[int, JobState]:
     """Queued, running and recently finished jobs among ``job_ids`` (squeue -t all)."""
     if not job_ids:
         return {}
-    done = _run(["squeue", "-h", "-t", "all", "-j", ",".join(map(str, job_ids)), "-o", "%i|%T|%M|%r"])
+    done = _run(["squeue", "-h", "-t", "all", "-j", ",".join(map(str, job_ids)), "-o", "%i|%T|%M|%r|%l"])
     states = {}
     for line in done.stdout.splitlines():
         parts = line.split("|")
-        if len(parts) == 4 and parts[0].isdigit():
-            states[int(parts[0])] = JobState(int(parts[0]), parts[1], parts[2], parts[3])
+        if len(parts) == 5 and parts[0].isdigit():
+            states[int(parts[0])] = JobState(int(parts[0]), parts[1], parts[2], parts[3], parts[4])
     return states
 
 
