@@ -287,3 +287,33 @@ def test_ctrl_c_in_a_pipeline_stage_kills_stage_and_pipeline_and_exits_130(proje
     assert stop.value.code == 130
     statuses = {d.relative_to(tmp_path).parts[2]: RunRecord.read(d).status for d in tmp_path.glob("**/run_*")}
     assert statuses == {"unsupervised": "KILLED", "pipeline": "KILLED"}  # the first stage and the pipeline itself
+
+
+def test_replay_in_snapshot_runs_the_code_the_job_ran(project, tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+    from kdgat_train.runs_cli import main
+
+    from .conftest import REPO
+
+    [run_dir] = train(["config_store=automotive_synthetic_supervised_gat_student_no_all_samples", *FAST,
+                       "model_size_config.hidden_dim=8"], project_root=project)
+    # a code snapshot as kdgat-cluster leaves it: the packages' sources and the configs of the submission
+    snapshot = tmp_path / "snapshot"
+    for source in (REPO / "packages").glob("*/src"):
+        shutil.copytree(source, snapshot / "packages" / source.parent.name / "src",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(project / "configs", snapshot / "configs")
+    (snapshot / "snapshot.json").write_text('{"commit": "abc123"}\n')
+    record = RunRecord.read(run_dir)
+    record.model_copy(update={"code_snapshot": str(snapshot)}).write(run_dir)  # as if a job had run it
+    result = CliRunner().invoke(main, ["replay", "--in-snapshot", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    replayed = sorted(run_dir.parent.glob("run_*"))[-1]
+    assert replayed != run_dir and RunRecord.read(replayed).code_snapshot == str(snapshot)  # imported from it
+    local = tmp_path / "local_run"
+    shutil.copytree(run_dir, local)
+    record.model_copy(update={"code_snapshot": None}).write(local)  # a run that no job ran
+    missing = CliRunner().invoke(main, ["replay", "--in-snapshot", str(local)])
+    assert missing.exit_code != 0 and "records no code_snapshot" in missing.output

@@ -134,13 +134,47 @@ def show(run_dir: str) -> None:
     click.echo((Path(run_dir) / "config.yaml").read_text())
 
 
+def _rerun_in_snapshot(run_dir: str) -> None:
+    """Run this replay again in a process that imports the code snapshot RUN_DIR's job ran (run.json's
+    ``code_snapshot``) with that snapshot's configs; exits with its status."""
+    import subprocess
+
+    from kdgat_schemas import RunRecord
+
+    from kdgat_train.provenance import code_snapshot
+
+    snapshot = RunRecord.read(run_dir).code_snapshot
+    if snapshot is None:
+        raise click.UsageError(f"{run_dir}/run.json records no code_snapshot (the run did not come from a "
+                               "kdgat-cluster job); replay it without --in-snapshot")
+    folder = Path(snapshot)
+    sources = sorted(str(source) for source in (folder / "packages").glob("*/src"))
+    if not sources:
+        raise click.UsageError(f"code snapshot {snapshot} (from {run_dir}/run.json) is gone or holds no packages/*/src")
+    if code_snapshot() == snapshot:
+        return  # already running it
+    info = json.loads((folder / "snapshot.json").read_text()) if (folder / "snapshot.json").is_file() else {}
+    environment = {**os.environ, "KDGAT_CODE_SNAPSHOT": snapshot, "KDGAT_CONFIG_ROOT": snapshot,
+                   "KDGAT_CODE_COMMIT": str(info.get("commit", "")),
+                   "PYTHONPATH": os.pathsep.join([*sources, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    click.echo(f"replaying with the code snapshot of the run: {snapshot}")
+    done = subprocess.run([sys.executable, "-m", "kdgat_train.runs_cli", "replay", "--in-snapshot", run_dir],
+                          env=environment)
+    raise SystemExit(done.returncode)
+
+
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-def replay(run_dir: str) -> None:
+@click.option("--in-snapshot", is_flag=True, help="run the code snapshot the run's cluster job ran (run.json's "
+              "code_snapshot) instead of this checkout")
+def replay(run_dir: str, in_snapshot: bool) -> None:
     """Re-run RUN_DIR from its saved config into a new run folder; compare the final metrics (all but
     measured speeds must be identical)."""
     import yaml
     from kdgat_schemas import RunRecord
+
+    if in_snapshot:
+        _rerun_in_snapshot(run_dir)
 
     from kdgat_train.config.run_settings import RunSettings
     from kdgat_train.stages.single_stage import run_stage
