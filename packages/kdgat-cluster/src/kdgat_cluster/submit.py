@@ -42,15 +42,19 @@ def snapshot_environment(snapshot: CodeSnapshot | None) -> dict[str, str]:
     return {**snapshot.environment(), **({"PYTHONPATH": ":".join(sources)} if sources else {})}
 
 
+def _given_tracking(command: list[str]) -> str | None:
+    given = [argument.split("=", 1)[1] for argument in command if argument.split("=", 1)[0].lstrip("+") == "tracking"]
+    return given[-1] if given else None
+
+
 def job_tracking(command: list[str], profile: ClusterProfile) -> str:
     """``mlflow`` or ``offline``: the job's own ``tracking=`` override, else the profile's ``tracking``."""
-    given = [argument.split("=", 1)[1] for argument in command if argument.split("=", 1)[0].lstrip("+") == "tracking"]
-    return given[-1] if given else profile.tracking
+    return _given_tracking(command) or profile.tracking
 
 
 def _tracking_arguments(command: list[str], profile: ClusterProfile) -> list[str]:
-    given = any(argument.split("=", 1)[0].lstrip("+") == "tracking" for argument in command)
-    return ["tracking=offline"] if profile.tracking == "offline" and not given else []
+    """``tracking=offline`` for a job of an offline profile that does not say otherwise."""
+    return ["tracking=offline"] if profile.tracking == "offline" and _given_tracking(command) is None else []
 
 
 def job_spec(job: PlannedJob, project_root: Path, profile: ClusterProfile, run_dir: Path, dependencies: list[int],
