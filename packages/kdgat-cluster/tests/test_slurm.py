@@ -198,21 +198,24 @@ def test_a_queued_job_runs_the_code_of_its_submission_not_later_edits(project, s
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     (clone / "configs" / "datasets.yaml").write_text(TINY_CATALOG)
-    (clone / "configs" / "cluster" / "local.toml").write_text(LOCAL_PROFILE % (REPO / ".venv"))
+    # no usable profile venv: the job can only run in the snapshot's own environment, synced from its uv.lock
+    (clone / "configs" / "cluster" / "local.toml").write_text(LOCAL_PROFILE % (tmp_path / "no-such-venv"))
     commit = commit_all(clone, "tiny catalog")
     monkeypatch.setenv("KDGAT_PROJECT_ROOT", str(clone))
     runs = clone / "runs_snapshot"
     output = _cli("submit", "--hold", GAT, *FAST, f"runs_root={runs}")
     [job] = _submitted(output).values()
     assert "code frozen at commit" in output and job_state(job) == "PENDING"
+    [snapshot] = (runs / ".cluster" / "snapshots").iterdir()
+    assert f"jobs run in the snapshot's environment, synced from its uv.lock: {snapshot / '.venv'}" in output
+    [record] = read_records(runs)
+    assert f"source {snapshot / '.venv' / 'bin' / 'activate'}" in Path(record.script).read_text()
     # edit the working tree after submission so that a run started from it would fail at once
     entry = clone / "packages" / "kdgat-train" / "src" / "kdgat_train" / "cli.py"
     entry.write_text('raise SystemExit("edited after submission")\n' + entry.read_text())
     subprocess.run(["scontrol", "release", str(job)], check=True)
-    assert wait_for([job]) == {job: "COMPLETED"}
-    [record] = read_records(runs)
+    assert wait_for([job]) == {job: "COMPLETED"}, record.log_file().read_text()[-3000:]
     run = RunRecord.read(record.run_dir)
-    [snapshot] = (runs / ".cluster" / "snapshots").iterdir()
     assert run.status == "COMPLETED" and run.git_commit == commit
     assert run.code_snapshot == str(snapshot)  # recorded only when kdgat-train was imported from the snapshot
     assert "edited after submission" not in (snapshot / "packages/kdgat-train/src/kdgat_train/cli.py").read_text()

@@ -197,7 +197,8 @@ def tune(name, overrides, params, trials, parallel, objective, direction, study_
         plan_submit(name, list(overrides), cluster, request, catalog)  # the preset and overrides, before anything
         require_slurm()
         snapshot = freeze_code(root, cluster, runs_root, click.echo, allow_dirty=allow_dirty)
-        init_tracking(root, cluster, runs_root, [name] if job_tracking(list(overrides), cluster) == "mlflow" else [])
+        init_tracking(root, cluster, runs_root, [name] if job_tracking(list(overrides), cluster) == "mlflow" else [],
+                      snapshot)
 
         def submit_trial(trial_overrides):
             plan = plan_submit(name, trial_overrides, cluster, request, catalog)

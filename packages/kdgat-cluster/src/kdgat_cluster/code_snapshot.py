@@ -3,16 +3,20 @@
 `take_snapshot` places the committed tree of the project's git checkout (``git archive HEAD``; with
 ``allow_dirty`` plus the uncommitted diff and untracked files) in
 ``<runs_root>/.cluster/snapshots/<hash>/``, once per distinct content (the hash covers the commit
-and the diff), and writes ``snapshot.json`` (commit, dirty, hash). A job script then puts the
-snapshot's package sources first on ``PYTHONPATH`` (the profile's virtual environment supplies
-the third-party packages: it was synced from the same ``uv.lock`` when the tree is clean) and reads
-``configs/`` from it (``KDGAT_CONFIG_ROOT``),
-while data and the run tree stay those of the project root. An edit, checkout or pull after
+and the diff), and writes ``snapshot.json`` (commit, dirty, hash). `sync_environment` then gives the snapshot its
+own virtual environment, ``<snapshot>/.venv``, synced once from the snapshot's committed ``uv.lock``
+(``uv sync --frozen``, offline first: uv hard-links what its cache holds, so this takes seconds and
+downloads nothing the cache has); the workspace packages in it are the snapshot's sources. A job
+script activates that environment and reads ``configs/`` from the snapshot (``KDGAT_CONFIG_ROOT``),
+while data and the run tree stay those of the project root. A snapshot without a ``uv.lock`` (or a
+profile with ``snapshot_environment = "profile"``) runs with the profile's environment and the
+snapshot's package sources first on ``PYTHONPATH``. An edit, checkout, pull or ``uv add`` after
 ``submit`` reaches no queued job.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -20,6 +24,8 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +33,7 @@ from kdgat_schemas import atomic_write
 
 SNAPSHOTS = Path(".cluster") / "snapshots"
 SNAPSHOT_FILE = "snapshot.json"
+ENVIRONMENT_FILE = "environment.json"  # written once the snapshot's .venv is synced
 
 
 class SnapshotError(RuntimeError):
@@ -57,10 +64,17 @@ class CodeSnapshot:
         """The snapshot's package sources, in the order they go on PYTHONPATH."""
         return [str(source) for source in sorted((self.path / "packages").glob("*/src"))]
 
+    @property
+    def venv(self) -> Path | None:
+        """The snapshot's own synced environment (`sync_environment`), or None."""
+        return self.path / ".venv" if (self.path / ENVIRONMENT_FILE).is_file() else None
+
     def environment(self) -> dict[str, str]:
-        """What a job exports to run this snapshot."""
+        """What a job exports to run this snapshot: its configs, and its package sources on PYTHONPATH
+        unless its own environment (which installs them) is synced."""
+        sources = [] if self.venv else self.python_path()
         return {"KDGAT_CODE_SNAPSHOT": str(self.path), "KDGAT_CODE_COMMIT": self.commit,
-                "KDGAT_CONFIG_ROOT": str(self.path)}
+                "KDGAT_CONFIG_ROOT": str(self.path), **({"PYTHONPATH": ":".join(sources)} if sources else {})}
 
 
 def _git(root: Path, *arguments: str, binary: bool = False):
@@ -133,3 +147,51 @@ def _build(top: Path, target: Path, commit: str, diff: bytes, untracked: list[st
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
+
+
+def _uv() -> str | None:
+    """The uv binary: the one running us (``uv run`` sets ``UV``), else on PATH."""
+    given = os.environ.get("UV")
+    return given if given and Path(given).is_file() else shutil.which("uv")
+
+
+def sync_environment(snapshot: CodeSnapshot, say: Callable[[str], None] = print) -> Path | None:
+    """Sync ``<snapshot>/.venv`` from the snapshot's ``uv.lock`` (once per snapshot; concurrent
+    submissions wait on a lock file); None when the snapshot has no ``uv.lock``.
+
+    ``uv sync --frozen --all-packages --no-dev`` installs exactly the committed lock, offline first
+    (from uv's cache, hard-linked); only when the cache lacks a package does it retry online. Raises
+    `SnapshotError` when uv is missing or the sync fails; nothing half-synced is used.
+    """
+    if not (snapshot.path / "uv.lock").is_file() or not (snapshot.path / "pyproject.toml").is_file():
+        return None
+    if snapshot.venv:
+        return snapshot.venv
+    uv = _uv()
+    if uv is None:
+        raise SnapshotError(f"cannot sync the environment of {snapshot.path}: uv is not installed here; install uv, "
+                            'or set snapshot_environment = "profile" in the cluster profile to run jobs in its venv')
+    venv = snapshot.path / ".venv"
+    environment = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "UV_FROZEN", "UV_NO_SYNC")}
+    environment["UV_PROJECT_ENVIRONMENT"] = str(venv)
+    with open(snapshot.path / ".venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another submission of the same snapshot syncs it first
+        if snapshot.venv:
+            return snapshot.venv
+        started = time.monotonic()
+        command = [uv, "sync", "--frozen", "--all-packages", "--no-dev", "--quiet"]
+        done = subprocess.run([*command, "--offline"], cwd=snapshot.path, env=environment, capture_output=True,
+                              text=True, timeout=1800)
+        online = done.returncode != 0
+        if online:
+            say("uv's cache lacks part of the lock: syncing the snapshot's environment online")
+            done = subprocess.run(command, cwd=snapshot.path, env=environment, capture_output=True, text=True,
+                                  timeout=3600)
+        if done.returncode != 0:
+            shutil.rmtree(venv, ignore_errors=True)
+            raise SnapshotError(f"uv sync --frozen in {snapshot.path} failed (uv.lock of commit {snapshot.commit[:12]}): "
+                                f"{done.stderr.strip()[-2000:]}")
+        atomic_write(snapshot.path / ENVIRONMENT_FILE, json.dumps(
+            {"venv": str(venv), "lock_sha256": hashlib.sha256((snapshot.path / "uv.lock").read_bytes()).hexdigest(),
+             "online": online, "seconds": round(time.monotonic() - started, 1)}, indent=2) + "\n")
+    return venv

@@ -36,8 +36,9 @@ class ClusterProfile(BaseModel):
     """One cluster: account, partition, default resources, software set-up, per-stage overrides.
 
     ``stages`` keys are ``{model}_{size}`` (``gat_teacher``), ``{model}`` (``vgae``) or ``{size}``
-    (``teacher``); the most specific match wins. ``venv`` is activated in every job (relative to the
-    project root unless absolute); ``modules`` are loaded with ``module load``; ``environment`` is
+    (``teacher``); the most specific match wins. Jobs run in their code snapshot's own environment
+    (``snapshot_environment = "sync"``), else ``venv`` is activated (relative to the project root
+    unless absolute); ``modules`` are loaded with ``module load``; ``environment`` is
     exported. Every value reaches the job script validated and shell-quoted.
     """
 
@@ -53,6 +54,11 @@ class ClusterProfile(BaseModel):
     modules: list[str] = Field(default_factory=list)
     environment: dict[str, str] = Field(default_factory=dict)
     venv: str | None = ".venv"
+    snapshot_environment: Literal["sync", "profile"] = Field(
+        "sync", description="sync: each code snapshot gets its own .venv synced from its committed uv.lock "
+        "(offline from uv's cache when it can) and jobs run in it; profile: jobs run in `venv` with the snapshot's "
+        "sources on PYTHONPATH (also what a snapshot without a uv.lock gets)"
+    )
     tracking: Literal["mlflow", "offline"] = Field(
         "mlflow", description="offline: jobs write their tracking data into their run folders (tracking=offline) "
         "and `kdgat-runs ingest` loads it into MLflow later, for clusters where SQLite on NFS locks"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kdgat_schemas import JobSpec, RunPaths, atomic_write
 
-from kdgat_cluster.code_snapshot import CodeSnapshot, take_snapshot
+from kdgat_cluster.code_snapshot import CodeSnapshot, sync_environment, take_snapshot
 from kdgat_cluster.plan import PlanError, PlannedJob
 from kdgat_cluster.profile import ClusterProfile
 from kdgat_cluster.records import JobRecord, write_record
@@ -27,7 +27,10 @@ def runs_root_of(project_root: Path, overrides: list[str]) -> Path:
     return project_root / "experimentruns"
 
 
-def _venv(project_root: Path, profile: ClusterProfile) -> str | None:
+def _venv(project_root: Path, profile: ClusterProfile, snapshot: CodeSnapshot | None = None) -> str | None:
+    """The environment jobs run in: the snapshot's own synced one, else the profile's ``venv``."""
+    if snapshot is not None and snapshot.venv is not None:
+        return str(snapshot.venv)
     if profile.venv is None:
         return None
     venv = Path(profile.venv)
@@ -36,10 +39,7 @@ def _venv(project_root: Path, profile: ClusterProfile) -> str | None:
 
 def snapshot_environment(snapshot: CodeSnapshot | None) -> dict[str, str]:
     """What a process exports to run the frozen code (nothing without a snapshot)."""
-    if snapshot is None:
-        return {}
-    sources = snapshot.python_path()
-    return {**snapshot.environment(), **({"PYTHONPATH": ":".join(sources)} if sources else {})}
+    return {} if snapshot is None else snapshot.environment()
 
 
 def _given_tracking(command: list[str]) -> str | None:
@@ -63,7 +63,7 @@ def job_spec(job: PlannedJob, project_root: Path, profile: ClusterProfile, run_d
     return JobSpec(
         job_name=f"kdgat-{job.key}"[:120], command=command, project_root=str(project_root),
         job_dir=str(run_dir / "slurm"), resources=job.resources, dependencies=dependencies, modules=profile.modules,
-        environment={**profile.environment, **snapshot_environment(snapshot)}, venv=_venv(project_root, profile),
+        environment={**profile.environment, **snapshot_environment(snapshot)}, venv=_venv(project_root, profile, snapshot),
         hold=hold,
     )
 
@@ -96,19 +96,20 @@ def dry_run(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile,
     return scripts
 
 
-def _kdgat_runs(project_root: Path, profile: ClusterProfile) -> str | None:
-    """The ``kdgat-runs`` of the jobs' environment (the profile's venv), else of this one."""
-    venv = _venv(project_root, profile)
+def _kdgat_runs(project_root: Path, profile: ClusterProfile, snapshot: CodeSnapshot | None = None) -> str | None:
+    """The ``kdgat-runs`` of the jobs' environment (the snapshot's or the profile's venv), else of this one."""
+    venv = _venv(project_root, profile, snapshot)
     candidates = [Path(venv) / "bin" / "kdgat-runs"] if venv else []
     return next((str(c) for c in candidates if c.is_file()), None) or shutil.which("kdgat-runs")
 
 
 def _run_kdgat_runs(project_root: Path, profile: ClusterProfile, arguments: list[str], purpose: str,
                     stdin: str | None = None, snapshot: CodeSnapshot | None = None) -> str:
-    found = _kdgat_runs(project_root, profile)
+    found = _kdgat_runs(project_root, profile, snapshot)
     if found is None:
         raise SlurmError(f"cannot {purpose}: kdgat-runs (package kdgat-train) is not installed in "
-                         f"{_venv(project_root, profile) or 'this environment'}; install the project there first (uv sync)")
+                         f"{_venv(project_root, profile, snapshot) or 'this environment'}; install the project there "
+                         "first (uv sync)")
     done = subprocess.run([found, *arguments], capture_output=True, text=True, timeout=300, input=stdin,
                           env={**os.environ, "KDGAT_PROJECT_ROOT": str(project_root), **snapshot_environment(snapshot)},
                           cwd=project_root)
@@ -117,13 +118,14 @@ def _run_kdgat_runs(project_root: Path, profile: ClusterProfile, arguments: list
     return done.stdout
 
 
-def init_tracking(project_root: Path, profile: ClusterProfile, runs_root: Path, names: list[str]) -> None:
+def init_tracking(project_root: Path, profile: ClusterProfile, runs_root: Path, names: list[str],
+                  snapshot: CodeSnapshot | None = None) -> None:
     """Create the MLflow database and the experiments before any job starts (jobs never race to);
     nothing when no job tracks with MLflow (every one offline)."""
     if not names:
         return
     _run_kdgat_runs(project_root, profile, ["init-tracking", "--root", str(runs_root), *names],
-                    "create the MLflow database before submitting")
+                    "create the MLflow database before submitting", snapshot=snapshot)
 
 
 def check_jobs(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, say=print,
@@ -144,9 +146,19 @@ def check_jobs(plan: list[PlannedJob], project_root: Path, profile: ClusterProfi
 
 def freeze_code(project_root: Path, profile: ClusterProfile, runs_root: Path, say=print, *,
                 allow_dirty: bool = False) -> CodeSnapshot:
-    """The code snapshot jobs submitted now will run (`code_snapshot.take_snapshot`), said on the console."""
+    """The code snapshot jobs submitted now will run (`code_snapshot.take_snapshot`) with its own
+    environment synced from its ``uv.lock`` (unless the profile says ``snapshot_environment = "profile"``),
+    said on the console."""
     snapshot = take_snapshot(project_root, runs_root, allow_dirty=allow_dirty)
     say(f"code frozen at commit {snapshot.commit[:12]}{' + uncommitted changes' if snapshot.dirty else ''}: {snapshot.path}")
+    if profile.snapshot_environment == "sync":
+        try:
+            venv = sync_environment(snapshot, say)
+        except BaseException:
+            snapshot.discard(runs_root)
+            raise
+        if venv is not None:
+            say(f"jobs run in the snapshot's environment, synced from its uv.lock: {venv}")
     if not snapshot.python_path():
         say(f"warning: {snapshot.path} holds no packages/*/src: the jobs read its configs/ but run the code installed "
             f"in {_venv(project_root, profile) or 'their environment'}")
@@ -169,7 +181,8 @@ def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProf
             snapshot.discard(runs_root)  # nothing submitted: nothing left behind
         raise
     init_tracking(project_root, profile, runs_root, sorted({job.run_name.format() for job in plan
-                                                            if job_tracking(job.command, profile) == "mlflow"}))
+                                                            if job_tracking(job.command, profile) == "mlflow"}),
+                  snapshot)
     return submit_jobs(plan, project_root, profile, runs_root, snapshot, say, hold=hold)
 
 

@@ -155,10 +155,15 @@ def _rerun_in_snapshot(run_dir: str) -> None:
         return  # already running it
     info = json.loads((folder / "snapshot.json").read_text()) if (folder / "snapshot.json").is_file() else {}
     environment = {**os.environ, "KDGAT_CODE_SNAPSHOT": snapshot, "KDGAT_CONFIG_ROOT": snapshot,
-                   "KDGAT_CODE_COMMIT": str(info.get("commit", "")),
-                   "PYTHONPATH": os.pathsep.join([*sources, *filter(None, [os.environ.get("PYTHONPATH")])])}
-    click.echo(f"replaying with the code snapshot of the run: {snapshot}")
-    done = subprocess.run([sys.executable, "-m", "kdgat_train.runs_cli", "replay", "--in-snapshot", run_dir],
+                   "KDGAT_CODE_COMMIT": str(info.get("commit", ""))}
+    python = folder / ".venv" / "bin" / "python"
+    if (folder / "environment.json").is_file() and python.is_file():  # its own environment, synced from its uv.lock
+        environment.pop("PYTHONPATH", None)
+    else:  # this environment's packages, the snapshot's sources first
+        python = Path(sys.executable)
+        environment["PYTHONPATH"] = os.pathsep.join([*sources, *filter(None, [os.environ.get("PYTHONPATH")])])
+    click.echo(f"replaying with the code snapshot of the run: {snapshot} (python {python})")
+    done = subprocess.run([str(python), "-m", "kdgat_train.runs_cli", "replay", "--in-snapshot", run_dir],
                           env=environment)
     raise SystemExit(done.returncode)
 
