@@ -127,6 +127,20 @@ def test_cli_checks_names_and_answers_cfg_job_without_torch(project):
     bad = subprocess.run([sys.executable, "-m", "kdgat_train.cli", "config_store=automotive_synthetic_supervised_gat_studnt_no_all_samples"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "nearest valid name: automotive_synthetic_supervised_gat_student_no_all_samples" in bad.stderr
+    # grammatical, but no such dataset in the catalog: refused before Hydra, which would list only the presets
+    # registered for this command line (a command names its preset, so only that one is handed to Hydra)
+    unknown = subprocess.run([sys.executable, "-m", "kdgat_train.cli", "config_store=automotive_synthetc_supervised_gat_student_no_all_samples"],
+                             capture_output=True, text=True, timeout=120)
+    assert unknown.returncode != 0 and "no preset 'automotive_synthetc_supervised_gat_student_no_all_samples'" in unknown.stderr
+    assert "did you mean automotive_synthetic_supervised_gat_student_no_all_samples" in unknown.stderr
+    listed = subprocess.run([sys.executable, "-m", "kdgat_train.cli", "--list-presets", "automotive_synthetic", "gat", "student"],
+                            capture_output=True, text=True, timeout=120)
+    assert listed.stdout.split() == sorted(f"automotive_synthetic_supervised_gat_student_{kd}_{mode}"
+                                           for kd in ("no", "standard") for mode in ("all_samples", "curriculum"))
+    other = check.replace("'config_store=automotive_synthetic_supervised_gat_student_no_all_samples'",
+                          "'config_store=automotive_synthetic_unsupervised_vgae_teacher_no_normals_only'")
+    assert "experiment_name: automotive_synthetic_unsupervised_vgae_teacher_no_normals_only" in subprocess.run(
+        [sys.executable, "-c", other], capture_output=True, text=True, timeout=120).stdout
 
 
 def test_sizes_come_from_kdgat_models_when_the_project_has_none(tmp_path):
@@ -192,3 +206,19 @@ def test_the_pipeline_gives_each_stage_only_the_fields_it_uses(project):
     assert (dqn.training_config.weight_decay, dqn.training_config.fusion_gamma) == (0.0, 0.3)
     assert (gat_kd.training_config.weight_decay, gat_kd.training_config.fusion_gamma) == (0.1, 0.0)
     assert gat_kd.distillation_config.temperature == 2 and vgae.distillation_config.temperature == 4.0
+
+
+def test_the_options_help_lists_are_the_groups_the_store_registers(project):
+    from kdgat_train.config.preset_names import config_options
+    from kdgat_train.config.store import register, store
+
+    presets = register(project)
+    options = config_options(project)
+    assert sorted(options["config_store"]) == sorted(presets)
+    registered: dict[str, set[str]] = {}
+    for entry in store:
+        if entry["group"]:
+            registered.setdefault(entry["group"], set()).add(entry["name"])
+    assert {group: set(names) for group, names in options.items()} == registered
+    only = register(project, only_presets={presets[0]})  # the same names, one preset handed to Hydra
+    assert only == presets

@@ -20,7 +20,8 @@ from kdgat_schemas.project import (
 )
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kdgat_data.readers import ColumnMapping, OnBadRow, ReaderOptions
+from kdgat_data.readers.bad_row_policy import OnBadRow
+from kdgat_data.readers.column_mapping import ColumnMapping
 from kdgat_data.readers.file_reader import FileReader
 
 
@@ -131,6 +132,8 @@ class DatasetEntry(BaseModel):
             f = self.flows or FlowSettings()
             return FlowOptions(tuple(f.normal_values), tuple(f.attack_values), tuple(f.background_values), f.background,
                                on_bad_row, f.window_seconds, f.stride_seconds)
+        from kdgat_data.readers.dispatch import ReaderOptions
+
         return ReaderOptions(format=self.format, mapping=self.mapping, attack_ids=self.attack_ids, on_bad_row=on_bad_row,
                              time_order=self.time_order, files=self.readers)
 

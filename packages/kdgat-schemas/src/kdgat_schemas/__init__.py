@@ -13,6 +13,7 @@ from kdgat_schemas.dataset_manifest import (
 from kdgat_schemas.experiment_name import (
     BASELINES,
     DISTILLATIONS,
+    DOMAIN_HAS_VOCABULARY,
     DOMAINS,
     LEARNING_MODELS,
     MODES,
@@ -40,6 +41,7 @@ __all__ = [
     "upstream_needs",
     "BASELINES",
     "DISTILLATIONS",
+    "DOMAIN_HAS_VOCABULARY",
     "DOMAINS",
     "LEARNING_MODELS",
     "MODES",

@@ -15,6 +15,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 DOMAINS = ("automotive", "internet", "watertreatment")
+# whether a domain's entities have a fixed vocabulary (CAN IDs, plant tags: yes; hosts: no). The
+# presets need it (no ID embedding or ID decoders without one) before any domain adapter is imported;
+# each adapter's ``has_vocabulary`` is this value (a test checks they agree).
+DOMAIN_HAS_VOCABULARY = {"automotive": True, "internet": False, "watertreatment": True}
 LEARNING_MODELS = {"unsupervised": ("vgae",), "supervised": ("gat",), "fusion": ("dqn",)}
 SIZES = ("teacher", "student")
 DISTILLATIONS = ("no", "standard")

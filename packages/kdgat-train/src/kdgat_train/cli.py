@@ -27,15 +27,35 @@ def _project_root() -> Path:
     return root
 
 
-def _check_preset_names(argv: list[str]) -> None:
-    """Give a grammar-aware message for a misspelt ``config_store=...`` before Hydra does."""
+def _requested_presets(argv: list[str]) -> list[str] | None:
+    """The presets a command line names (``config_store=A`` or a ``-m`` list ``A,B``), each checked
+    against the grammar with a message naming the bad token; None when a value is a Hydra sweep
+    expression (``glob(...)``) that only Hydra can expand."""
+    names: list[str] = []
     for argument in argv:
         if argument.startswith("config_store="):
-            for name in argument.split("=", 1)[1].split(","):
+            value = argument.split("=", 1)[1]
+            if any(mark in value for mark in "()[]{}*$"):
+                return None
+            for name in value.split(","):
                 try:
                     ExperimentName.parse(name)
                 except ExperimentNameError as error:
                     sys.exit(f"kdgat-train: config_store: {error}")
+                names.append(name)
+    return names
+
+
+def _check_presets_exist(requested: list[str], known: list[str]) -> None:
+    """An unknown preset named here, before Hydra (which would list only the presets registered)."""
+    import difflib
+
+    for name in requested:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            sys.exit(f"kdgat-train: config_store: no preset {name!r} in this project (its catalog, "
+                     f"configs/datasets.yaml, makes {len(known)}: kdgat-train --list-presets)"
+                     + (f"; did you mean {', '.join(close)}?" if close else ""))
 
 
 HELP = """usage: kdgat-train [-m] [config_store=PRESET] [GROUP=OPTION ...] [KEY=VALUE ...] [--cfg job] [--hydra-help]
@@ -54,13 +74,9 @@ default: config_store={default}
 """
 
 
-def _print_help(store) -> None:
-    from kdgat_train.config.store import DEFAULT_PRESET
+def _print_help(groups: dict[str, list[str]]) -> None:
+    from kdgat_train.config.preset_names import DEFAULT_PRESET
 
-    groups: dict[str, list[str]] = {}
-    for entry in store:
-        if entry["group"]:
-            groups.setdefault(entry["group"], []).append(entry["name"])
     print(HELP.replace("{default}", DEFAULT_PRESET))
     print("config groups (GROUP=OPTION):")
     for group in ("config_store", "model_size_config", "training_config", "dataset_config", "distillation_config", "device"):
@@ -71,33 +87,39 @@ def _print_help(store) -> None:
     print("\nfields of each group: kdgat-train --cfg job [config_store=...]; Hydra's own help: --hydra-help")
 
 
-def _list_presets(store, tokens: list[str]) -> None:
+def _list_presets(presets: list[str], tokens: list[str]) -> None:
     """Every preset name, or those holding every one of ``tokens`` (``gat student hcrlch``)."""
-    names = sorted(entry["name"] for entry in store if entry["group"] == "config_store")
+    names = sorted(presets)
     shown = [name for name in names if all(token in name for token in tokens)]
     print("\n".join(shown))
     print(f"{len(shown)} of {len(names)} presets" + (f" matching {' '.join(tokens)}" if tokens else ""), file=sys.stderr)
 
 
 def main() -> None:
-    from hydra_zen import zen
-
-    from kdgat_train.config.store import PRIMARY, register, store
+    from kdgat_train.config.preset_names import DEFAULT_PRESET, config_options
     from kdgat_train.runs_root_check import RunsRootError, check_runs_root_override
-    from kdgat_train.task import train_task
 
-    _check_preset_names(sys.argv[1:])
+    requested = _requested_presets(sys.argv[1:])
     try:
         check_runs_root_override(sys.argv[1:])  # before Hydra writes its folder there
     except RunsRootError as error:
         sys.exit(f"kdgat-train: {error}")
-    register(_project_root())
+    # listing needs only the names (no Hydra, no hydra-zen); Hydra's own --help lists every option of
+    # every group and takes seconds
     if "--list-presets" in sys.argv[1:]:
-        _list_presets(store, sys.argv[sys.argv.index("--list-presets") + 1:])
+        _list_presets(config_options(_project_root())["config_store"], sys.argv[sys.argv.index("--list-presets") + 1:])
         return
     if {"-h", "--help"} & set(sys.argv[1:]):
-        _print_help(store)  # Hydra's own --help lists every option of every group and takes seconds
+        _print_help(config_options(_project_root()))
         return
+
+    from hydra_zen import zen
+
+    from kdgat_train.config.store import PRIMARY, register
+    from kdgat_train.task import train_task
+
+    presets = register(_project_root(), only_presets=None if requested is None else {*requested, DEFAULT_PRESET})
+    _check_presets_exist(requested or [], presets)
     try:
         zen(train_task).hydra_main(config_name=PRIMARY, version_base="1.3", config_path=None)
     except SystemExit as stop:

@@ -18,6 +18,7 @@ import ipaddress
 from pathlib import Path
 
 import numpy as np
+from kdgat_schemas import DOMAIN_HAS_VOCABULARY
 
 from kdgat_data.domains.base import FittedDomain, register_adapter
 from kdgat_data.flows import FlowTable
@@ -174,7 +175,7 @@ class InternetAdapter:
     feature_version = FEATURE_VERSION
     node_features = NODE_FEATURES
     edge_features = EDGE_FEATURES
-    has_vocabulary = False
+    has_vocabulary = DOMAIN_HAS_VOCABULARY["internet"]  # False: hosts have no fixed vocabulary
 
     def accepts(self, path: Path) -> bool:
         return flow_format(path) is not None

@@ -12,7 +12,8 @@ from kdgat_data.readers.attack_names import attack_type_from_path
 from kdgat_data.readers.can_train_test import read_can_train_test
 from kdgat_data.readers.candump import read_candump_screen, read_python_can_log
 from kdgat_data.readers.car_hacking import read_car_hacking
-from kdgat_data.readers.column_mapped import CRYSYS, ROAD, ColumnMapping, read_column_mapped
+from kdgat_data.readers.column_mapped import read_column_mapped
+from kdgat_data.readers.column_mapping import CRYSYS, ROAD, ColumnMapping
 from kdgat_data.readers.errors import DataFormatError, OnBadRow, ReadReport
 from kdgat_data.readers.file_reader import FORMATS, FileReader, known_format
 from kdgat_data.readers.text import capture_suffix, check_not_empty, first_line

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
+
+from kdgat_data.readers.bad_row_policy import OnBadRow
 
 MAX_MESSAGE_CHARS = 600  # a 10 MB bad field must not become a 10 MB error line
 
@@ -35,13 +36,6 @@ class DataFormatError(ValueError):
         self.line = line
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {shorten(message)}")
-
-
-class OnBadRow(StrEnum):
-    """What a reader does with a malformed row: stop with an error, or skip it and count it."""
-
-    ERROR = "error"
-    SKIP = "skip"
 
 
 @dataclass

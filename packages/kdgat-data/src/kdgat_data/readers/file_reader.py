@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kdgat_data.readers.column_mapped import ColumnMapping
+from kdgat_data.readers.column_mapping import ColumnMapping
 
 FORMATS = ("can_train_test", "car_hacking", "column_mapped", "road", "crysys", "candump_screen", "python_can")
 

@@ -8,12 +8,24 @@ from kdgat-models' packaged sizes (overridden by ``configs/model_sizes.toml``) a
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from hydra_zen import ZenStore, builds
-from kdgat_schemas import ExperimentName, dataset_token
+from kdgat_schemas import ExperimentName
 from kdgat_schemas.project import config_root
+from kdgat_train.config.preset_names import (  # noqa: F401 - re-exported: the names every caller imports from here
+    DEFAULT_PRESET,
+    DEVICES,
+    NO_VOCABULARY,
+    NO_VOCABULARY_SUFFIX,
+    PIPELINE_EPOCHS,
+    PRIMARY,
+    STAGE_VARIANTS,
+    _has_vocabulary,
+    pipeline_name,
+    preset_names,
+    size_presets,
+)
 from kdgat_train.config.settings import (
     SIZE_CLASSES,
     DatasetSettings,
@@ -24,77 +36,26 @@ from kdgat_train.config.settings import (
 )
 from kdgat_train.pipeline.settings import PipelineOptions
 
-PRIMARY = "kdgat"
-DEFAULT_PRESET = "automotive_synthetic_pipeline"
-# (learning, model, mode) of every stage preset
-STAGE_VARIANTS = [
-    ("unsupervised", "vgae", "all_samples"),
-    ("unsupervised", "vgae", "normals_only"),
-    ("supervised", "gat", "all_samples"),
-    ("supervised", "gat", "curriculum"),
-    ("fusion", "dqn", "all_samples"),
-]
-PIPELINE_EPOCHS = 10  # per stage in a pipeline preset (early stopping may end a stage sooner)
-DEVICES = {
-    "cpu": {"accelerator": "cpu", "precision": "32-true"},
-    "cuda": {"accelerator": "gpu", "precision": "bf16-mixed"},
-    "auto": {"accelerator": "auto", "precision": "32-true"},
-}
 _full = {"populate_full_signature": True}
 store = ZenStore(name="kdgat", overwrite_ok=True)  # re-registering (tests, several projects) replaces entries
 
 
-def preset_names(catalog_domains: dict[str, str], tokens: dict[str, str] | None = None) -> list[str]:
-    """Every preset name for the catalog's datasets (key -> domain); KD (standard) for students only."""
-    names = []
-    for key, domain in catalog_domains.items():
-        for learning, model, mode in STAGE_VARIANTS:
-            for size, distillation in (("teacher", "no"), ("student", "no"), ("student", "standard")):
-                names.append(
-                    ExperimentName(
-                        domain=domain, dataset=(tokens or {}).get(key) or dataset_token(key), learning=learning, model=model,
-                        size=size, distillation=distillation, mode=mode,
-                    ).format()
-                )
-    return names
+def register(project_root: Path, only_presets: set[str] | None = None) -> list[str]:
+    """Fill hydra-zen's store for the project at ``project_root`` and hand it to Hydra; returns the
+    name of every preset of the project.
 
-
-# domains whose entities (hosts) have no fixed vocabulary: no ID embedding, no VGAE ID decoders
-NO_VOCABULARY = {"gat": {"id_embedding_dim": 0}, "vgae": {"id_embedding_dim": 0, "decode_ids": False}}
-NO_VOCABULARY_SUFFIX = "_no_vocabulary"
-
-
-def _has_vocabulary(domain: str) -> bool:
-    from kdgat_data.domains import adapter_for
-
-    try:
-        return getattr(adapter_for(domain), "has_vocabulary", True)
-    except NotImplementedError:
-        return True
-
-
-def pipeline_name(catalog_key: str, domain: str, token: str | None = None) -> str:
-    return ExperimentName(domain=domain, dataset=token or dataset_token(catalog_key)).format()
-
-
-def size_presets(project_root: Path) -> dict[str, dict[str, dict]]:
-    """The model sizes kdgat-models ships, each ``[family.size]`` table of the project's
-    ``configs/model_sizes.toml`` (if any) replacing the packaged one. Read without importing
-    kdgat-models (and so torch): the packaged file is found through the package's location."""
-    from importlib.util import find_spec
-
-    [package_folder] = find_spec("kdgat_models").submodule_search_locations
-    sizes = tomllib.loads((Path(package_folder) / "model_sizes.toml").read_text())
-    project_file = config_root(project_root) / "configs" / "model_sizes.toml"
-    if project_file.is_file():
-        for family, by_size in tomllib.loads(project_file.read_text()).items():
-            sizes.setdefault(family, {}).update(by_size)
-    return sizes
-
-
-def register(project_root: Path) -> None:
-    """Fill hydra-zen's store for the project at ``project_root`` and hand it to Hydra."""
+    Args:
+        only_presets: register only these presets (and every other group): handing all ~200 presets
+            to Hydra costs about half a second, which a command that names its preset need not pay.
+            None registers every preset.
+    """
     from kdgat_data.catalog import Catalog
+
+    names: list[str] = []
+
+    def wanted(name: str) -> bool:
+        names.append(name)
+        return only_presets is None or name in only_presets
 
     catalog = Catalog.load(config_root(project_root) / "configs" / "datasets.yaml", data_root=project_root)
     sizes = size_presets(project_root)
@@ -121,6 +82,8 @@ def register(project_root: Path) -> None:
     without_vocabulary = {key for key, domain in domains.items() if not _has_vocabulary(domain)}
     for key in catalog.entries:
         for name in preset_names({key: domains[key]}, {key: catalog.token_of(key)}):
+            if not wanted(name):
+                continue
             parsed = ExperimentName.parse(name)
             store(
                 {
@@ -141,6 +104,8 @@ def register(project_root: Path) -> None:
     model_sizes_without_vocabulary = {name: {**values, **NO_VOCABULARY.get(name.split("_")[0], {})}
                                       for name, values in model_sizes.items()}
     for key in catalog.entries:
+        if not wanted(pipeline_name(key, domains[key], catalog.token_of(key))):
+            continue
         store(
             {
                 "defaults": [{"/dataset_config": key}, {"/training_config": "default"}, {"/distillation_config": "standard"},
@@ -170,3 +135,4 @@ def register(project_root: Path) -> None:
         name=PRIMARY,
     )
     store.add_to_hydra_store(overwrite_ok=True)
+    return names
