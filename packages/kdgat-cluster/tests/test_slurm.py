@@ -230,21 +230,22 @@ def test_a_study_runs_trials_as_jobs_survives_a_failed_trial_and_resumes(project
               "--objective", "val/auroc", "--seed", "0",
               "--enqueue", "model_size_config.hidden_dim=8,dataset_config.name=missing_set",  # fails in its job
               "--enqueue", "model_size_config.hidden_dim=16,dataset_config.name=synthetic"]
-    first = _cli(*common, "--trials", "3")
+    first = _cli(*common, "--trials", "4")  # a 4-trial study, one trial failing
     assert "trial 0: FAILED (job FAILED)" in first and "reproduce the best trial: uv run kdgat-train" in first
     from kdgat_cluster.tune import open_study
 
     study = open_study(runs, GAT, create=False)
     trials = study.get_trials()
-    assert len(trials) == 3 and trials[0].state.name == "FAIL" and trials[1].state.name == "COMPLETE"
+    assert len(trials) == 4 and trials[0].state.name == "FAIL" and trials[1].state.name == "COMPLETE"
+    assert all(t.state.is_finished() for t in trials)  # the failed trial did not stop the study
     assert trials[1].params == {"model_size_config.hidden_dim": 16, "dataset_config.name": "synthetic"}
     run = RunRecord.read(trials[1].user_attrs["run_dir"])  # the objective is the run's own validation metric
     assert trials[1].value == run.metrics["val/auroc"] and run.status == "COMPLETED"
     assert yaml_value(trials[1].user_attrs["run_dir"], "model_size_config", "hidden_dim") == 16
-    assert len({t.user_attrs["job_id"] for t in trials}) == 3
-    second = _cli(*common, "--trials", "5")  # the same study, two more trials; the enqueued ones are not re-run
+    assert len({t.user_attrs["job_id"] for t in trials}) == 4
+    second = _cli(*common, "--trials", "5")  # the same study, one more trial; the enqueued ones are not re-run
     resumed = open_study(runs, GAT, create=False).get_trials()
-    assert len(resumed) == 5 and [t.user_attrs["job_id"] for t in resumed[:3]] == [t.user_attrs["job_id"] for t in trials]
+    assert len(resumed) == 5 and [t.user_attrs["job_id"] for t in resumed[:4]] == [t.user_attrs["job_id"] for t in trials]
     assert all(t.state.is_finished() for t in resumed) and "trial 0:" not in second
     status = _cli("tune-status", GAT, "--root", str(runs))
     assert "FAIL" in status and "COMPLETE" in status and "job FAILED" in status and "5 trial(s)" in status
