@@ -3,7 +3,7 @@
 Run:  uv run python packages/kdgat-data/benchmarks/bench_graphs.py [--frames 1000000] [--repeats 3]
 
 Targets (DESIGN.md §8): graph construction >= 10 M frames/s at S=100 and >= 150 K windows/s at
-S=1 on one core. Traffic comes from the synthetic generator (40 periodic IDs + fuzzing, so
+S=1 on one core, the S=1 figure next to a plain vectorised reference measured in the same run. Traffic comes from the synthetic generator (40 periodic IDs + fuzzing, so
 about 30 nodes and 60 edges per 100-frame window, as in real captures).
 """
 
@@ -47,6 +47,37 @@ def pandas_reference(path: Path) -> int:
     payload = np.stack(frame["data_field"].map(lambda s: np.frombuffer(bytes.fromhex(s).ljust(8, b"\0"), np.uint8)))
     timestamps = frame["timestamp"].astype(float).to_numpy()
     return len(ids) + len(payload) + len(timestamps)
+
+
+def plain_vectorised_stride1(can_id: np.ndarray, payload: np.ndarray, window: int = 100) -> int:
+    """A plain vectorised reference at S=1 (numpy over all windows at once, no per-window loop, none
+    of the builder's tricks): each window's nodes with their occurrence count, last position and
+    mean of each payload byte / 255, and its de-duplicated transition edges with counts. It leaves
+    out the builder's edge timing and degree features. Returns the number of windows."""
+    windows = np.lib.stride_tricks.sliding_window_view(can_id.astype(np.int64), window)  # (Wn, W), a view
+    count = len(windows)
+    rows = np.arange(count)[:, None]
+    order = np.argsort(windows, axis=1, kind="stable")  # frames of each row grouped by ID
+    ordered = np.take_along_axis(windows, order, axis=1)
+    first = np.ones_like(ordered, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    starts = np.flatnonzero(first.ravel())  # one per node
+    node_counts = np.diff(np.append(starts, ordered.size))
+    frames = (rows + order).ravel()  # the frame behind every sorted position
+    sums = np.add.reduceat(payload[frames].astype(np.float32), starts, axis=0)  # (nodes, 8)
+    means = sums / node_counts[:, None] / 255.0
+    last = np.maximum.reduceat(order.ravel(), starts) / (window - 1)
+    node_window = np.broadcast_to(rows, ordered.shape).ravel()[starts]
+    pairs = np.sort((windows[:, :-1] << 12) | windows[:, 1:], axis=1)  # edges: distinct (src, dst) per row
+    new = np.ones_like(pairs, dtype=bool)
+    new[:, 1:] = pairs[:, 1:] != pairs[:, :-1]
+    edge_starts = np.flatnonzero(new.ravel())
+    edge_counts = np.diff(np.append(edge_starts, pairs.size))
+    edge_window = np.broadcast_to(rows, pairs.shape).ravel()[edge_starts]
+    node_ptr = np.searchsorted(node_window, np.arange(count + 1))
+    edge_ptr = np.searchsorted(edge_window, np.arange(count + 1))
+    assert node_ptr[-1] == len(means) == len(last) and edge_ptr[-1] == len(edge_counts)
+    return count
 
 
 def main() -> None:
@@ -99,6 +130,11 @@ def main() -> None:
     seconds, best, graphs = timed(lambda: build(n1, 1), args.repeats)
     print(f"graphs W=100 S=1:   {len(graphs) / seconds / 1e3:7.1f} K windows/s median, {len(graphs) / best / 1e3:7.1f} best "
           f"(target >= 150 K windows/s; {len(graphs)} windows, ~{(graphs.num_nodes * 45 + graphs.num_edges * 52) / len(graphs) / 1e3:.1f} KB output each)")
+
+    del graphs
+    seconds, best, count = timed(lambda: plain_vectorised_stride1(table.can_id[:n1], table.payload[:n1]), args.repeats)
+    print(f"plain vectorised reference S=1: {count / seconds / 1e3:7.1f} K windows/s median, {count / best / 1e3:7.1f} best "
+          "(nodes with count, last position, payload means; edges with counts; no edge timing or degree features)")
 
     sample = 2000
     start = time.perf_counter()
