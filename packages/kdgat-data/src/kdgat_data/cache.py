@@ -12,7 +12,8 @@ Layout of one cache folder ``<cache_root>/<dataset>/<cache_key>/``::
 
 The key hashes the source files' sha256, W, S, the validation fraction, the feature version and
 the reader options, so any change gives a new folder (a rebuild) and an unchanged dataset is
-reused. A cache is written under a temporary name and renamed into place when complete, so a
+reused. The sources' sha256 are remembered in ``<cache_root>/source_digests.json`` while each file's
+size, modification time and inode stay the same (`file_digests`), so a run hashes a capture once. A cache is written under a temporary name and renamed into place when complete, so a
 crash never leaves a half-written cache, and two processes building at once both end up with
 one complete cache.
 """
@@ -35,6 +36,7 @@ from kdgat_data.attack_events import SplitEvents, find_attack_events
 from kdgat_data.cache_integrity import cache_checksums, cache_damage, staging_prefix, sweep_stale_staging
 from kdgat_data.catalog import Dataset
 from kdgat_data.domains import FittedDomain, RecordTable, adapter_for
+from kdgat_data.file_digests import FileDigests
 from kdgat_data.frames import NORMAL, remap_attack_types
 from kdgat_data.graphs import GraphArrays
 from kdgat_data.layout import DatasetFiles, dedupe_sources, discover_files
@@ -115,6 +117,9 @@ def check_dataset_present(dataset: Dataset) -> None:
                                f"exist{where}, then copy it there (or set the entry's path)")
 
 
+SOURCE_DIGESTS = "source_digests.json"  # the sha256 memo of source captures (`file_digests`)
+
+
 def default_cache_root() -> Path:
     """``data/cache`` of the project found from the working folder (else of the working folder)."""
     from kdgat_data.catalog import find_project_root
@@ -153,7 +158,9 @@ def build_cache(
     files = _accepted(discover_files(dataset.root, entry.train, entry.test, entry.validation), adapter)
     if not files.train:
         raise FileNotFoundError(f"{dataset.root}: no training capture files found")
-    sources = dedupe_sources(files)
+    digests = FileDigests(memo_file=Path(cache_root or default_cache_root()) / SOURCE_DIGESTS)
+    sources = dedupe_sources(files, digests)  # each capture hashed once while it is unchanged
+    digests.save()
     if fitted_from is not None:
         sources = [source for source in sources if source.role == "test"]
         if not sources:

@@ -13,12 +13,12 @@ training data is leakage.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kdgat_schemas import SourceFile
 
+from kdgat_data.file_digests import FileDigests, sha256_file  # noqa: F401 - sha256_file re-exported
 from kdgat_data.readers import CAPTURE_SUFFIXES
 from kdgat_data.readers.attack_names import scenario_of_folder
 from kdgat_data.readers.text import capture_suffix
@@ -103,26 +103,20 @@ def _glob(root: Path, patterns: list[str]) -> list[Path]:
     return sorted(files)
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def dedupe_sources(files: DatasetFiles) -> list[SourceFile]:
+def dedupe_sources(files: DatasetFiles, digests: FileDigests | None = None) -> list[SourceFile]:
     """One `SourceFile` per file; repeats of earlier content get role ``duplicate``.
 
     Training files come first, then validation files, so a validation or test file identical to a
-    training file is the duplicate.
+    training file is the duplicate. ``digests`` remembers each file's sha256 while it is unchanged
+    (`FileDigests`); without it every file is hashed.
     """
+    digests = digests or FileDigests()
     sources: list[SourceFile] = []
     first_with: dict[str, str] = {}
     ordered = [(p, "train", None) for p in files.train] + [(p, "validation", None) for p in files.validation]
     ordered += [(p, "test", scenario) for scenario, paths in sorted(files.test.items()) for p in paths]
     for path, role, scenario in ordered:
-        digest = sha256_file(path)
+        digest = digests.sha256(path)
         relative = relative_path(path, files.root)
         kept = first_with.setdefault(digest, relative)
         duplicate = kept != relative
