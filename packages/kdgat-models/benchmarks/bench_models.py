@@ -70,7 +70,7 @@ def train_throughput(model, family: str, batches, seconds: float) -> float:
         if family == "gat":
             return F.cross_entropy(model.forward_batch(batch).logits, batch.y)
         output = model.forward_batch(batch)
-        return vgae_loss(output, batch.x, batch.node_id, batch.edge_index)
+        return vgae_loss(output, batch.x, batch.node_id, batch.edge_index, batch.batch)
 
     batches = [batch.clone() for batch in batches]  # normal tensors (made under inference_mode)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)

@@ -37,7 +37,7 @@ def test_gat(jk_mode):
 def test_vgae():
     torch.manual_seed(0)
     model = GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=8, num_layers=2, latent_dim=4, heads=2, add_self_loops=False)
-    _check(model, lambda b: (b.x, b.node_id, b.edge_index, b.edge_attr), lambda out: torch.cat([out.z, out.id_logits], -1))
+    _check(model, lambda b: (b.x, b.node_id, b.edge_index, b.edge_attr), lambda out: torch.cat([out.z, out.id_query, out.id_key], -1))
 
 
 def test_q_network():

@@ -5,8 +5,9 @@ from kdgat_models.vgae import (
     anomaly_score,
     batch_graph_errors,
     graph_anomaly_scores,
-    neighbourhood_targets,
+    node_errors,
     vgae_loss,
+    window_neighbourhood_targets,
 )
 
 NUM_IDS = 50  # the conftest batch draws node IDs below this
@@ -22,7 +23,13 @@ def test_forward_parts_and_shapes(batch):
     n = batch.num_nodes
     assert out.mu.shape == out.logvar.shape == out.z.shape == (n, 5)
     assert out.x_reconstruction.shape == (n, 10) and out.x_reconstruction.min() >= 0 and out.x_reconstruction.max() <= 1
-    assert out.id_logits.shape == out.neighbourhood_logits.shape == (n, NUM_IDS)
+    hidden = model.id_decoder[0].out_features
+    assert out.id_query.shape == out.neighbourhood_query.shape == (n, hidden)
+    assert out.id_key.shape == out.neighbourhood_key.shape == (n, hidden + 1)
+    # a key is the decoder's output row of the node's own ID: query . key = that vocabulary logit
+    full = model.id_decoder(out.z)  # (N, V): what a vocabulary-wide decoder would give
+    own_logit = (out.id_query * out.id_key[:, :-1]).sum(-1) + out.id_key[:, -1]
+    torch.testing.assert_close(own_logit, full.gather(1, batch.node_id.view(-1, 1)).view(-1))
 
 
 def test_eval_uses_the_mean_and_training_samples(batch):
@@ -38,21 +45,51 @@ def test_eval_uses_the_mean_and_training_samples(batch):
 def test_loss_reaches_every_parameter_and_weights_matter(batch):
     model = GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=8, num_layers=1, latent_dim=4, add_self_loops=False)
     out = model(*vgae_inputs(batch))
-    loss = vgae_loss(out, batch.x, batch.node_id, batch.edge_index)
+    loss = vgae_loss(out, batch.x, batch.node_id, batch.edge_index, batch.batch)
     loss.backward()
     missing = [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
     assert missing == []
-    heavier = vgae_loss(out, batch.x, batch.node_id, batch.edge_index, id_weight=1.0)
+    heavier = vgae_loss(out, batch.x, batch.node_id, batch.edge_index, batch.batch, id_weight=1.0)
     assert heavier > loss
 
 
 def test_neighbourhood_targets_by_hand():
-    # nodes 0, 1, 2 with IDs 7, 8, 9; edges 0->1, 1->1 (self-loop), 2->1
-    edge_index = torch.tensor([[0, 1, 2], [1, 1, 1]])
-    targets = neighbourhood_targets(edge_index, torch.tensor([7, 8, 9]), 10)
-    assert targets[0].nonzero().view(-1).tolist() == [8]
-    assert targets[1].nonzero().view(-1).tolist() == [7, 9]  # not itself
-    assert targets[2].nonzero().view(-1).tolist() == [8]
+    # window 0: nodes 0, 1, 2 with IDs 7, 8, 9; edges 0->1, 1->1 (self-loop), 2->1
+    # window 1: nodes 3, 4, 5 with IDs 0, 0, 5 (two unseen IDs, both UNK); edges 3->4, 4->5
+    edge_index = torch.tensor([[0, 1, 2, 3, 4], [1, 1, 1, 4, 5]])
+    targets, same_id, mask = window_neighbourhood_targets(edge_index, torch.tensor([7, 8, 9, 0, 0, 5]),
+                                                          torch.tensor([0, 0, 0, 1, 1, 1]))
+    assert mask.all() and targets.shape == (2, 3, 3)
+    assert targets[0].tolist() == [[0, 1, 0], [1, 0, 1], [0, 1, 0]]  # by the ID of each column's node; not itself
+    # nodes 3 and 5 neighbour node 4 (UNK): each has a UNK neighbour, which both UNK columns say
+    assert targets[1].tolist() == [[1, 1, 0], [1, 1, 1], [1, 1, 0]]
+    assert same_id[1].tolist() == [[True, True, False], [True, True, False], [False, False, True]]
+
+
+def test_window_errors_equal_a_per_window_reference(batch):
+    """The batched errors equal a plain per-window computation: softmax / sigmoids over the window's IDs."""
+    torch.manual_seed(0)
+    model = GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=8, num_layers=1, latent_dim=4, scoring_probes=0,
+                                         add_self_loops=False).eval()
+    out = model.forward_batch(batch)
+    errors = node_errors(out, batch.x, batch.node_id, batch.edge_index, batch.batch)
+    id_full = model.id_decoder(out.z)  # (N, V)
+    neighbourhood_full = model.neighbourhood_decoder(out.z)
+    for g in range(batch.num_graphs):
+        nodes = (batch.batch == g).nonzero().view(-1)
+        ids = batch.node_id[nodes]
+        local = {int(node): k for k, node in enumerate(nodes)}
+        for k, node in enumerate(nodes):
+            logits = id_full[node, ids]  # over the window's IDs only
+            expected_ce = torch.logsumexp(logits, 0) - torch.logsumexp(logits[ids == ids[k]], 0)
+            torch.testing.assert_close(errors["can_id"][node], expected_ce, atol=1e-5, rtol=1e-5)
+            neighbours = {int(batch.node_id[other]) for a, b in batch.edge_index.t().tolist() if node in (a, b) and a != b
+                          for other in ([b] if a == node else [a]) if other in local}
+            distinct = ids.unique()  # each ID of the window once
+            target = torch.tensor([float(int(i) in neighbours) for i in distinct])
+            expected_bce = torch.nn.functional.binary_cross_entropy_with_logits(
+                neighbourhood_full[node, distinct], target, reduction="sum") / NUM_IDS  # the vocabulary mean, outside IDs left out
+            torch.testing.assert_close(errors["neighbourhood"][node], expected_bce, atol=1e-5, rtol=1e-5)
 
 
 def test_per_graph_anomaly_scores(batch):
@@ -78,13 +115,13 @@ def test_without_a_vocabulary_the_embedding_and_id_decoders_switch_off(batch):
     assert model.id_embedding is None and model.id_decoder is None and model.neighbourhood_decoder is None
     model.eval()
     out = model(*vgae_inputs(batch))
-    assert out.id_logits is None and out.neighbourhood_logits is None
+    assert out.id_query is None and out.neighbourhood_query is None and out.id_key is None
     scrambled = model(batch.x, torch.zeros_like(batch.node_id), batch.edge_index, batch.edge_attr)
     torch.testing.assert_close(out.mu, scrambled.mu)  # the IDs do not reach the network
     scores = graph_anomaly_scores(out, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs)
     assert set(scores) == {"features", "can_id", "neighbourhood", "kl"}
     assert torch.all(scores["can_id"] == 0) and torch.all(scores["neighbourhood"] == 0) and torch.all(scores["features"] > 0)
-    loss = vgae_loss(out, *vgae_inputs(batch)[:3])
+    loss = vgae_loss(out, *vgae_inputs(batch)[:3], batch.batch)
     loss.backward()
     assert torch.isfinite(loss) and model.feature_decoder[0].weight.grad is not None
 
@@ -105,3 +142,51 @@ def test_anomaly_score_is_feature_plus_neighbourhood_error_per_graph(batch):
     assert score.shape == (batch.num_graphs,)
     torch.testing.assert_close(score, errors["features"] + errors["neighbourhood"])
     assert not torch.allclose(score, errors["features"])  # the neighbourhood term counts
+
+
+def test_sampled_negatives_estimate_the_vocabulary_wide_loss_without_bias(batch):
+    """Training errors with sampled negatives average to the dense, vocabulary-wide BCE; without them
+    the IDs outside the window would be left out (a test that fails if sampling becomes a no-op)."""
+    torch.manual_seed(0)
+    model = GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=8, num_layers=1, latent_dim=4, dropout=0.0,
+                                         sampled_negatives=16, add_self_loops=False)
+    with torch.no_grad():
+        model.neighbourhood_decoder[-1].bias.add_(1.0)  # outside IDs then cost clearly more than nothing
+        model.eval()
+        mu = model.forward_batch(batch).mu
+        full = model.neighbourhood_decoder(mu)  # (N, V)
+        targets = torch.zeros_like(full)
+        src, dst = batch.edge_index[:, batch.edge_index[0] != batch.edge_index[1]]
+        targets[src, batch.node_id[dst]] = 1.0
+        targets[dst, batch.node_id[src]] = 1.0
+        dense = torch.nn.functional.binary_cross_entropy_with_logits(full, targets, reduction="none").mean(-1)
+        scored = node_errors(model.forward_batch(batch), batch.x, batch.node_id, batch.edge_index, batch.batch)
+        model.probe_ids = model.probe_ids[:0]
+        window_only = node_errors(model.forward_batch(batch), batch.x, batch.node_id, batch.edge_index, batch.batch)
+        model.probe_ids = torch.arange(NUM_IDS)
+        model.train()
+        model.forward = lambda *a: GraphAutoencoderNeighborhood.forward(model, *a)
+        estimates = []
+        for _ in range(200):
+            out = model.forward_batch(batch)
+            out.z, out.mu = mu, mu  # the same latent as the dense reference (training samples z)
+            from kdgat_models.vgae import _candidate_logits, _query_and_key
+            out.neighbourhood_query, out.neighbourhood_key = _query_and_key(model.neighbourhood_decoder, mu, batch.node_id)
+            out.id_query, out.id_key = _query_and_key(model.id_decoder, mu, batch.node_id)
+            out.neighbourhood_negative_logits = _candidate_logits(model.neighbourhood_decoder, out.neighbourhood_query, out.negative_ids)
+            out.id_negative_logits = _candidate_logits(model.id_decoder, out.id_query, out.negative_ids)
+            estimates.append(node_errors(out, batch.x, batch.node_id, batch.edge_index, batch.batch)["neighbourhood"])
+    estimate = torch.stack(estimates).mean(0)
+    assert torch.allclose(estimate.mean(), dense.mean(), rtol=0.03)
+    # scoring with the whole (small) vocabulary as probes is the dense error exactly; without probes the
+    # outside IDs are left out
+    torch.testing.assert_close(scored["neighbourhood"], dense, atol=1e-5, rtol=1e-5)
+    assert window_only["neighbourhood"].mean() < 0.9 * dense.mean()
+
+
+def test_scoring_probes_are_a_fixed_sample_of_a_large_vocabulary():
+    large = GraphAutoencoderNeighborhood(2049, scoring_probes=64)
+    again = GraphAutoencoderNeighborhood(2049, scoring_probes=64)
+    assert large.probe_ids.shape == (64,) and torch.equal(large.probe_ids, again.probe_ids)  # seeded: deterministic
+    assert len(large.probe_ids.unique()) == 64 and "probe_ids" not in large.state_dict()  # rebuilt, not loaded
+    assert torch.equal(GraphAutoencoderNeighborhood(50, scoring_probes=64).probe_ids, torch.arange(50))

@@ -35,7 +35,8 @@ def _fingerprint(net) -> str:
     (GAT, GATSize, {"hidden_dim": 7, "num_layers": 3, "heads": 2, "id_embedding_dim": 5, "dropout": 0.3,
                     "attention_dropout": 0.1, "jk_mode": "max", "pooling": "multi", "fc_layers": 3, "fc_hidden_dim": 9}),
     (VGAE, VGAESize, {"hidden_dim": 40, "num_layers": 3, "latent_dim": 6, "heads": 2, "id_embedding_dim": 3,
-                      "decoder_hidden_dim": 11, "dropout": 0.3, "decode_ids": False}),
+                      "decoder_hidden_dim": 11, "dropout": 0.3, "decode_ids": False, "sampled_negatives": 5,
+                      "scoring_probes": 7}),
 ])
 def test_every_model_size_field_changes_the_network(project, tmp_path, preset, settings_class, changes):
     assert set(changes) == set(settings_class.model_fields), "a new field needs a value here"

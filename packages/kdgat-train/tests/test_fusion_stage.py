@@ -124,9 +124,12 @@ def test_every_fusion_field_lands(project, fused, tmp_path):
     assert stage.module.source_runs == {"vgae": str(vgae), "gat": str(gat)}
     youden = evaluate_fusion(stage.module, data, tmp_path, settings.training_config, settings.evaluation)
     assert youden.tags["threshold_rule"] == "youden" and "threshold_fallback" not in youden.tags, youden.tags
-    f1_rule = settings.evaluation.model_copy(update={"threshold": "f1"})
-    best_f1 = evaluate_fusion(stage.module, data, tmp_path, settings.training_config, f1_rule)
-    assert youden.results["val"]["threshold"] != best_f1.results["val"]["threshold"]
+    # the rule lands: a fixed threshold is used as given, and Youden's is not that value (f1 and Youden
+    # can pick the same cut on these few validation windows, so they are not compared with each other)
+    fixed_rule = settings.evaluation.model_copy(update={"threshold": "fixed:0.123"})
+    fixed = evaluate_fusion(stage.module, data, tmp_path, settings.training_config, fixed_rule)
+    assert fixed.results["val"]["threshold"] == 0.123 != youden.results["val"]["threshold"]
+    assert fixed.tags["threshold_rule"] == "fixed:0.123"
     strict = settings.evaluation.model_copy(update={"min_class_windows": 10**6})  # min_class_windows lands: fallback
     assert evaluate_fusion(stage.module, data, tmp_path, settings.training_config, strict).tags["threshold_rule"] == "fpr:0.01"
 

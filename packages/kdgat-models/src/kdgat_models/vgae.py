@@ -2,19 +2,29 @@
 
 A GAT encoder maps each node (CAN-ID embedding ++ continuous features) to a Gaussian latent
 (mu, logvar); three decoders reconstruct from the sampled z the node's continuous features
-(sigmoid), its CAN ID (classification over the vocabulary) and its neighbourhood (multi-label over
-the vocabulary: which IDs it exchanges transitions with). Reconstruction errors per graph are the
-anomaly scores. Kipf & Welling, "Variational Graph Auto-Encoders", 2016; KD-GAT (Frenken et al.).
+(sigmoid), its CAN ID and its neighbourhood (which IDs it exchanges transitions with).
+Reconstruction errors per graph are the anomaly scores. Kipf & Welling, "Variational Graph
+Auto-Encoders", 2016; KD-GAT (Frenken et al.).
+
+The ID and neighbourhood decoders keep one output row per vocabulary entry, but no vocabulary-wide
+logit is computed (a vocabulary of 2049 IDs made them 9-18 M logits per batch of 256 windows): a
+node is scored against the distinct IDs of its own window plus a sample of the vocabulary that
+stands for the IDs outside the window, weighted V / k so that the neighbourhood error estimates
+the vocabulary-wide mean BCE, and the ID error the vocabulary-wide softmax (sampled softmax with
+its log-weight correction), without bias. In training the sample is ``sampled_negatives`` IDs
+drawn at each step (shared by the batch's nodes); in scoring it is a fixed seeded sample of ``scoring_probes`` IDs, or
+the whole vocabulary when it is no larger (the vocabulary-wide errors exactly).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.utils import scatter
+from torch_geometric.utils import scatter, to_dense_adj, to_dense_batch
 
 from kdgat_models.gat_conv import EdgeGATConv
 from kdgat_models.self_loops import ensure_self_loops
@@ -24,17 +34,30 @@ from kdgat_models.self_loops import ensure_self_loops
 class VGAEOutput:
     """Every part the losses and the fusion state need.
 
-    Shapes (N nodes, L latent, V vocabulary, F continuous features):
+    The ID and neighbourhood decoders are given as queries and keys: the logit that node i has
+    (ID decoder) or neighbours (neighbourhood decoder) the ID of node j is ``query_i . key_j[:H] +
+    key_j[H]``, where ``key_j`` is the decoder's output row (weight ++ bias) for node j's ID.
+
+    Shapes (N nodes, L latent, H decoder hidden, F continuous features):
         mu, logvar, z: (N, L). x_reconstruction: (N, F) in [0, 1].
-        id_logits: (N, V). neighbourhood_logits: (N, V); both None without ID decoders.
+        id_query, neighbourhood_query: (N, H). id_key, neighbourhood_key: (N, H + 1); all four
+        None without ID decoders.
+        negative_ids: (N, k) IDs sampled from the vocabulary (training only, else None);
+        id_negative_logits, neighbourhood_negative_logits: (N, k) the decoders' logits for them.
     """
 
     mu: Tensor
     logvar: Tensor
     z: Tensor
     x_reconstruction: Tensor
-    id_logits: Tensor | None
-    neighbourhood_logits: Tensor | None
+    id_query: Tensor | None
+    id_key: Tensor | None
+    neighbourhood_query: Tensor | None
+    neighbourhood_key: Tensor | None
+    num_ids: int = 0
+    negative_ids: Tensor | None = None
+    id_negative_logits: Tensor | None = None
+    neighbourhood_negative_logits: Tensor | None = None
 
 
 class GraphAutoencoderNeighborhood(nn.Module):
@@ -55,6 +78,10 @@ class GraphAutoencoderNeighborhood(nn.Module):
         decode_ids: build the CAN-ID and neighbourhood decoders (they predict vocabulary entries;
             switch them off for domains without a fixed entity vocabulary).
         add_self_loops: add missing self-loops in ``forward``; ``False`` expects looped data (see `self_loops`).
+        sampled_negatives: k, vocabulary IDs sampled at each training step to stand for the IDs outside
+            its window (0: the window's IDs only, a biased loss).
+        scoring_probes: P, vocabulary IDs (a fixed seeded sample, all when V <= P) that stand for the
+            IDs outside a window when scoring (0: the window's IDs only).
 
     Shapes:
         x: (N, in_channels). node_id: (N,) long. edge_index: (2, E). edge_attr: (E, edge_dim).
@@ -74,6 +101,8 @@ class GraphAutoencoderNeighborhood(nn.Module):
         dropout: float = 0.1,
         decode_ids: bool = True,
         add_self_loops: bool = True,
+        sampled_negatives: int = 64,
+        scoring_probes: int = 64,
     ) -> None:
         super().__init__()
         if num_layers < 1:
@@ -104,6 +133,14 @@ class GraphAutoencoderNeighborhood(nn.Module):
         self.latent_dim = latent_dim
         self.num_ids = num_ids
         self.add_self_loops = add_self_loops
+        self.sampled_negatives = sampled_negatives if decode_ids else 0
+        # scoring: a fixed, seeded sample of the vocabulary stands for the IDs outside a window (all of
+        # them when the vocabulary is that small: the vocabulary-wide error exactly)
+        probes = torch.randperm(num_ids, generator=torch.Generator().manual_seed(0))[:scoring_probes].sort().values
+        self.register_buffer("probe_ids", probes if decode_ids else probes[:0], persistent=False)
+
+    def extra_repr(self) -> str:
+        return f"sampled_negatives={self.sampled_negatives}, scoring_probes={self.probe_ids.numel()}"
 
     def encode(self, x: Tensor, node_id: Tensor, edge_index: Tensor, edge_attr: Tensor | None) -> tuple[Tensor, Tensor]:
         h = torch.cat([self.id_embedding(node_id), x], dim=-1) if self.id_embedding is not None else x  # (N, emb + F)
@@ -117,11 +154,26 @@ class GraphAutoencoderNeighborhood(nn.Module):
     def forward(self, x: Tensor, node_id: Tensor, edge_index: Tensor, edge_attr: Tensor | None) -> VGAEOutput:
         mu, logvar = self.encode(x, node_id, edge_index, edge_attr)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu  # (N, L)
+        id_query, id_key = _query_and_key(self.id_decoder, z, node_id)
+        neighbourhood_query, neighbourhood_key = _query_and_key(self.neighbourhood_decoder, z, node_id)
+        negatives = id_negative = neighbourhood_negative = None
+        sample = None
+        if id_query is not None and self.training and self.sampled_negatives > 0:
+            # drawn afresh at every step and shared by the batch's nodes (one matmul; a per-node
+            # draw made the gradient a scatter of N x k weight rows, most of a training step)
+            sample = torch.randint(0, self.num_ids, (self.sampled_negatives,), device=node_id.device)
+        elif id_query is not None and not self.training and self.probe_ids.numel() > 0:
+            sample = self.probe_ids  # scoring: the fixed probe IDs
+        if sample is not None:
+            negatives = sample.unsqueeze(0).expand(node_id.size(0), -1)  # (N, k)
+            id_negative = id_query @ self.id_decoder[-1].weight[sample].T + self.id_decoder[-1].bias[sample]
+            neighbourhood_negative = (neighbourhood_query @ self.neighbourhood_decoder[-1].weight[sample].T
+                                      + self.neighbourhood_decoder[-1].bias[sample])  # (N, k)
         return VGAEOutput(
-            mu=mu, logvar=logvar, z=z,
-            x_reconstruction=torch.sigmoid(self.feature_decoder(z)),
-            id_logits=self.id_decoder(z) if self.id_decoder is not None else None,
-            neighbourhood_logits=self.neighbourhood_decoder(z) if self.neighbourhood_decoder is not None else None,
+            mu=mu, logvar=logvar, z=z, x_reconstruction=torch.sigmoid(self.feature_decoder(z)),
+            id_query=id_query, id_key=id_key, neighbourhood_query=neighbourhood_query, neighbourhood_key=neighbourhood_key,
+            num_ids=self.num_ids, negative_ids=negatives, id_negative_logits=id_negative,
+            neighbourhood_negative_logits=neighbourhood_negative,
         )
 
     def forward_batch(self, batch) -> VGAEOutput:
@@ -129,39 +181,97 @@ class GraphAutoencoderNeighborhood(nn.Module):
         return self(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
 
 
-def neighbourhood_targets(edge_index: Tensor, node_id: Tensor, num_ids: int) -> Tensor:
-    """Multi-hot (N, V): ``[n, v] = 1`` if node n has an edge, either way, to a node with ID v.
+def _query_and_key(decoder: nn.Sequential | None, z: Tensor, node_id: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    """The decoder's hidden layer (N, H) and the output row of each node's own ID (N, H + 1)."""
+    if decoder is None:
+        return None, None
+    query = decoder[:-1](z)  # (N, H)
+    output = decoder[-1]
+    key = torch.cat([output.weight[node_id], output.bias[node_id].unsqueeze(-1)], dim=-1)  # (N, H + 1)
+    return query, key
 
-    Self-loops do not count: a node is not its own neighbour.
+
+def _candidate_logits(decoder: nn.Sequential, query: Tensor, ids: Tensor) -> Tensor:
+    """The decoder's logits of each node for its candidate IDs: (N, k) from query (N, H), ids (N, k)."""
+    output = decoder[-1]
+    safe = ids.clamp(min=0)
+    return torch.einsum("nh,nkh->nk", query, output.weight[safe]) + output.bias[safe]  # (N, k)
+
+
+_PAD_LOGIT = -1e9  # a padded candidate (finite: an all-padded row keeps finite gradients)
+
+
+def _window_logits(query: Tensor, key: Tensor, batch: Tensor, mask: Tensor) -> Tensor:
+    """Logits ``[g, i, j]``: node i of window g against the ID of node j of the same window.
+
+    Shapes:
+        query: (N, H). key: (N, H + 1). batch: (N,) sorted. mask: (G, n) valid nodes. Returns (G, n, n).
     """
-    src, dst = edge_index
-    keep = src != dst
-    src, dst = src[keep], dst[keep]
-    targets = torch.zeros(node_id.size(0), num_ids, device=node_id.device)
-    targets[src, node_id[dst]] = 1.0
-    targets[dst, node_id[src]] = 1.0
-    return targets
+    q, _ = to_dense_batch(query, batch, max_num_nodes=mask.size(1))  # (G, n, H)
+    k, _ = to_dense_batch(key, batch, max_num_nodes=mask.size(1))  # (G, n, H + 1)
+    logits = q @ k[..., :-1].transpose(1, 2) + k[..., -1].unsqueeze(1)  # (G, n, n)
+    return logits.masked_fill(~mask.unsqueeze(1), _PAD_LOGIT)
 
 
-def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tensor) -> dict[str, Tensor]:
-    """Per-node reconstruction errors, each (N,): features (MSE), CAN ID (CE), neighbourhood (BCE), KL.
+def window_neighbourhood_targets(edge_index: Tensor, node_id: Tensor, batch: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Targets over each window's own IDs: ``(targets (G, n, n), same_id (G, n, n), mask (G, n))``.
+
+    ``targets[g, i, j] = 1`` if node i of window g has an edge, either way, to a node with the ID of
+    node j (self-loops do not count: a node is not its own neighbour); ``same_id[g, i, j]`` is true
+    where nodes i and j carry the same ID (the diagonal, and several unseen IDs mapped to UNK).
+    """
+    ids, mask = to_dense_batch(node_id, batch, fill_value=-1)  # (G, n)
+    n = ids.size(1)
+    same_id = (ids.unsqueeze(2) == ids.unsqueeze(1)) & mask.unsqueeze(2) & mask.unsqueeze(1)  # (G, n, n)
+    adjacency = to_dense_adj(edge_index, batch, max_num_nodes=n) > 0  # (G, n, n)
+    adjacency = (adjacency | adjacency.transpose(1, 2)) & ~torch.eye(n, dtype=torch.bool, device=ids.device)
+    targets = (adjacency.float() @ same_id.float()) > 0  # a neighbour with the ID of node j
+    return targets.float(), same_id, mask
+
+
+def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tensor, batch: Tensor) -> dict[str, Tensor]:
+    """Per-node reconstruction errors, each (N,): features (MSE), CAN ID (CE over the window's IDs),
+    neighbourhood (BCE over the window's IDs, summed, / V), KL; in training (sampled negatives in
+    ``output``) both also count the sampled IDs outside the window, weighted V / k.
 
     Without ID decoders (``decode_ids=False``) the CAN-ID and neighbourhood errors are zeros, so
     every consumer (loss, anomaly score, the 15-value fusion state) keeps its shape.
+
+    Shapes:
+        x: (N, F). node_id, batch: (N,), batch sorted (as in a PyG ``Batch``). edge_index: (2, E).
     """
     errors = {
         "features": F.mse_loss(output.x_reconstruction, x, reduction="none").mean(-1),
         "kl": -0.5 * (1 + output.logvar - output.mu.pow(2) - output.logvar.exp()).sum(-1),
     }
-    if output.id_logits is None:
+    if output.id_query is None:
         zeros = torch.zeros_like(errors["features"])
         return {**errors, "can_id": zeros, "neighbourhood": zeros}
-    targets = neighbourhood_targets(edge_index, node_id, output.id_logits.size(-1))
-    return {
-        **errors,
-        "can_id": F.cross_entropy(output.id_logits, node_id, reduction="none"),
-        "neighbourhood": F.binary_cross_entropy_with_logits(output.neighbourhood_logits, targets, reduction="none").mean(-1),
-    }
+    targets, same_id, mask = window_neighbourhood_targets(edge_index, node_id, batch)
+    id_logits = _window_logits(output.id_query, output.id_key, batch, mask)  # (G, n, n)
+    own = id_logits.masked_fill(~(same_id | torch.eye(mask.size(1), dtype=torch.bool, device=mask.device)), _PAD_LOGIT)
+    can_id = torch.logsumexp(id_logits, -1) - torch.logsumexp(own, -1)  # -log p(own ID), softmax over the window's IDs
+    neighbourhood_logits = _window_logits(output.neighbourhood_query, output.neighbourhood_key, batch, mask)
+    # each distinct ID of the window once (several unseen IDs share UNK): column j weighs 1 / its ID's count
+    multiplicity = same_id.sum(1).clamp(min=1).unsqueeze(1)  # (G, 1, n)
+    bce = F.binary_cross_entropy_with_logits(neighbourhood_logits, targets, reduction="none") * mask.unsqueeze(1)
+    bce_sum = (bce / multiplicity).sum(-1)[mask]  # (N,): over the window's distinct IDs
+    can_id = can_id[mask]
+    num_ids = float(output.num_ids)
+    if output.negative_ids is not None:
+        # IDs drawn uniformly from the vocabulary (training: per node; scoring: the fixed probes); those
+        # outside the window (target 0) weigh V / k, so their sum estimates the outside IDs' BCE without
+        # bias (exactly, when the probes are the whole vocabulary)
+        in_window = torch.zeros(mask.size(0), output.num_ids, dtype=torch.bool, device=node_id.device)  # (G, V)
+        in_window[batch, node_id] = True
+        outside = ~in_window[batch.unsqueeze(1), output.negative_ids]  # (N, k)
+        weight = num_ids / output.negative_ids.size(1)
+        bce_sum = bce_sum + weight * (F.softplus(output.neighbourhood_negative_logits) * outside).sum(-1)
+        # sampled softmax: each sampled logit stands for V / k IDs (log-weight correction)
+        sampled = (output.id_negative_logits + math.log(weight)).masked_fill(~outside, _PAD_LOGIT)
+        window_lse = torch.logsumexp(id_logits, -1)[mask]
+        can_id = can_id + torch.logaddexp(window_lse, torch.logsumexp(sampled, -1)) - window_lse
+    return {**errors, "can_id": can_id, "neighbourhood": bce_sum / num_ids}
 
 
 def vgae_loss(
@@ -169,12 +279,13 @@ def vgae_loss(
     x: Tensor,
     node_id: Tensor,
     edge_index: Tensor,
+    batch: Tensor,
     id_weight: float = 0.1,
     neighbourhood_weight: float = 1.0,
     kl_weight: float = 0.01,
 ) -> Tensor:
     """MSE(features) + id_weight * CE(CAN ID) + neighbourhood_weight * BCE + kl_weight * KL, node means."""
-    errors = node_errors(output, x, node_id, edge_index)
+    errors = node_errors(output, x, node_id, edge_index, batch)
     return (
         errors["features"].mean()
         + id_weight * errors["can_id"].mean()
@@ -207,5 +318,5 @@ def graph_anomaly_scores(
     """Per-graph mean of each node error: ``features``, ``can_id``, ``neighbourhood``, ``kl``, each (G,)."""
     return {
         name: scatter(error, batch, dim=0, dim_size=num_graphs, reduce="mean")
-        for name, error in node_errors(output, x, node_id, edge_index).items()
+        for name, error in node_errors(output, x, node_id, edge_index, batch).items()
     }

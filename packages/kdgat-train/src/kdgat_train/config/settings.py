@@ -143,6 +143,10 @@ class VGAESize(_Settings):
     decoder_hidden_dim: int | None = None
     dropout: float = Field(0.1, ge=0, lt=1)
     decode_ids: bool = Field(True, description="CAN-ID and neighbourhood decoders; off without a fixed vocabulary")
+    sampled_negatives: int = Field(64, ge=0, description="vocabulary IDs sampled at each training step for the IDs "
+                                   "outside its window (the decoders never score the whole vocabulary)")
+    scoring_probes: int = Field(64, ge=0, description="vocabulary IDs (a fixed seeded sample; all of a smaller "
+                                "vocabulary) standing for the IDs outside a window when scoring")
 
 
 class DQNSize(_Settings):

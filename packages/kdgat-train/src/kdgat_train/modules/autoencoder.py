@@ -45,7 +45,7 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
         return self.net.forward_batch(batch)
 
     def _loss(self, batch, output):
-        return vgae_loss(output, batch.x, batch.node_id, batch.edge_index, **self.weights)
+        return vgae_loss(output, batch.x, batch.node_id, batch.edge_index, batch.batch, **self.weights)
 
     def training_step(self, batch, batch_index):
         output = self(batch)
