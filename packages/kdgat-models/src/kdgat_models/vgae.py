@@ -42,7 +42,8 @@ class VGAEOutput:
         mu, logvar, z: (N, L). x_reconstruction: (N, F) in [0, 1].
         id_query, neighbourhood_query: (N, H). id_key, neighbourhood_key: (N, H + 1); all four
         None without ID decoders.
-        negative_ids: (N, k) IDs sampled from the vocabulary (training only, else None);
+        negative_ids: (N, k) the vocabulary IDs standing for those outside each window: sampled at
+        this step (training) or the fixed probes (scoring); None without them;
         id_negative_logits, neighbourhood_negative_logits: (N, k) the decoders' logits for them.
     """
 
@@ -54,7 +55,7 @@ class VGAEOutput:
     id_key: Tensor | None
     neighbourhood_query: Tensor | None
     neighbourhood_key: Tensor | None
-    num_ids: int = 0
+    num_ids: int = 0  # V, the vocabulary size (the errors are vocabulary means)
     negative_ids: Tensor | None = None
     id_negative_logits: Tensor | None = None
     neighbourhood_negative_logits: Tensor | None = None
