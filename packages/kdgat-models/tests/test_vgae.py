@@ -144,6 +144,11 @@ def test_anomaly_score_is_feature_plus_neighbourhood_error_per_graph(batch):
     assert not torch.allclose(score, errors["features"])  # the neighbourhood term counts
 
 
+def _candidate_logits(decoder, query, ids):
+    """The decoder's logits of each node for its candidate IDs: (N, k) from query (N, H), ids (N, k)."""
+    return torch.einsum("nh,nkh->nk", query, decoder[-1].weight[ids]) + decoder[-1].bias[ids]
+
+
 def test_sampled_negatives_estimate_the_vocabulary_wide_loss_without_bias(batch):
     """Training errors with sampled negatives average to the dense, vocabulary-wide BCE; without them
     the IDs outside the window would be left out (a test that fails if sampling becomes a no-op)."""
@@ -170,7 +175,7 @@ def test_sampled_negatives_estimate_the_vocabulary_wide_loss_without_bias(batch)
         for _ in range(200):
             out = model.forward_batch(batch)
             out.z, out.mu = mu, mu  # the same latent as the dense reference (training samples z)
-            from kdgat_models.vgae import _candidate_logits, _query_and_key
+            from kdgat_models.vgae import _query_and_key
             out.neighbourhood_query, out.neighbourhood_key = _query_and_key(model.neighbourhood_decoder, mu, batch.node_id)
             out.id_query, out.id_key = _query_and_key(model.id_decoder, mu, batch.node_id)
             out.neighbourhood_negative_logits = _candidate_logits(model.neighbourhood_decoder, out.neighbourhood_query, out.negative_ids)

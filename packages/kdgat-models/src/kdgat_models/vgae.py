@@ -12,8 +12,9 @@ node is scored against the distinct IDs of its own window plus a sample of the v
 stands for the IDs outside the window, weighted V / k so that the neighbourhood error estimates
 the vocabulary-wide mean BCE, and the ID error the vocabulary-wide softmax (sampled softmax with
 its log-weight correction), without bias. In training the sample is ``sampled_negatives`` IDs
-drawn at each step (shared by the batch's nodes); in scoring it is a fixed seeded sample of ``scoring_probes`` IDs, or
-the whole vocabulary when it is no larger (the vocabulary-wide errors exactly).
+drawn at each step (shared by the batch's nodes); in scoring it is a fixed seeded sample of
+``scoring_probes`` IDs, or the whole vocabulary when it is no larger (the vocabulary-wide errors
+exactly).
 """
 
 from __future__ import annotations
@@ -192,13 +193,6 @@ def _query_and_key(decoder: nn.Sequential | None, z: Tensor, node_id: Tensor) ->
     return query, key
 
 
-def _candidate_logits(decoder: nn.Sequential, query: Tensor, ids: Tensor) -> Tensor:
-    """The decoder's logits of each node for its candidate IDs: (N, k) from query (N, H), ids (N, k)."""
-    output = decoder[-1]
-    safe = ids.clamp(min=0)
-    return torch.einsum("nh,nkh->nk", query, output.weight[safe]) + output.bias[safe]  # (N, k)
-
-
 _PAD_LOGIT = -1e9  # a padded candidate (finite: an all-padded row keeps finite gradients)
 
 
@@ -232,8 +226,9 @@ def window_neighbourhood_targets(edge_index: Tensor, node_id: Tensor, batch: Ten
 
 def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tensor, batch: Tensor) -> dict[str, Tensor]:
     """Per-node reconstruction errors, each (N,): features (MSE), CAN ID (CE over the window's IDs),
-    neighbourhood (BCE over the window's IDs, summed, / V), KL; in training (sampled negatives in
-    ``output``) both also count the sampled IDs outside the window, weighted V / k.
+    neighbourhood (BCE over the window's distinct IDs, summed, / V), KL. With negatives in
+    ``output`` (sampled in training, the probes in scoring) the CAN-ID softmax and the BCE also count
+    those outside the window, weighted V / k: unbiased estimates of the vocabulary-wide errors.
 
     Without ID decoders (``decode_ids=False``) the CAN-ID and neighbourhood errors are zeros, so
     every consumer (loss, anomaly score, the 15-value fusion state) keeps its shape.
@@ -260,9 +255,9 @@ def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tens
     can_id = can_id[mask]
     num_ids = float(output.num_ids)
     if output.negative_ids is not None:
-        # IDs drawn uniformly from the vocabulary (training: per node; scoring: the fixed probes); those
-        # outside the window (target 0) weigh V / k, so their sum estimates the outside IDs' BCE without
-        # bias (exactly, when the probes are the whole vocabulary)
+        # IDs drawn uniformly from the vocabulary (training: at this step; scoring: the fixed probes);
+        # those outside the window (target 0) weigh V / k, so their sum estimates the outside IDs' BCE
+        # without bias (exactly, when the probes are the whole vocabulary)
         in_window = torch.zeros(mask.size(0), output.num_ids, dtype=torch.bool, device=node_id.device)  # (G, V)
         in_window[batch, node_id] = True
         outside = ~in_window[batch.unsqueeze(1), output.negative_ids]  # (N, k)
