@@ -246,13 +246,14 @@ def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tens
     targets, same_id, mask = window_neighbourhood_targets(edge_index, node_id, batch)
     id_logits = _window_logits(output.id_query, output.id_key, batch, mask)  # (G, n, n)
     own = id_logits.masked_fill(~(same_id | torch.eye(mask.size(1), dtype=torch.bool, device=mask.device)), _PAD_LOGIT)
-    can_id = torch.logsumexp(id_logits, -1) - torch.logsumexp(own, -1)  # -log p(own ID), softmax over the window's IDs
+    window_lse = torch.logsumexp(id_logits, -1)  # (G, n)
+    can_id = window_lse - torch.logsumexp(own, -1)  # -log p(own ID), softmax over the window's IDs
     neighbourhood_logits = _window_logits(output.neighbourhood_query, output.neighbourhood_key, batch, mask)
     # each distinct ID of the window once (several unseen IDs share UNK): column j weighs 1 / its ID's count
     multiplicity = same_id.sum(1).clamp(min=1).unsqueeze(1)  # (G, 1, n)
     bce = F.binary_cross_entropy_with_logits(neighbourhood_logits, targets, reduction="none") * mask.unsqueeze(1)
     bce_sum = (bce / multiplicity).sum(-1)[mask]  # (N,): over the window's distinct IDs
-    can_id = can_id[mask]
+    can_id, window_lse = can_id[mask], window_lse[mask]
     num_ids = float(output.num_ids)
     if output.negative_ids is not None:
         # IDs drawn uniformly from the vocabulary (training: at this step; scoring: the fixed probes);
@@ -265,7 +266,6 @@ def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tens
         bce_sum = bce_sum + weight * (F.softplus(output.neighbourhood_negative_logits) * outside).sum(-1)
         # sampled softmax: each sampled logit stands for V / k IDs (log-weight correction)
         sampled = (output.id_negative_logits + math.log(weight)).masked_fill(~outside, _PAD_LOGIT)
-        window_lse = torch.logsumexp(id_logits, -1)[mask]
         can_id = can_id + torch.logaddexp(window_lse, torch.logsumexp(sampled, -1)) - window_lse
     return {**errors, "can_id": can_id, "neighbourhood": bce_sum / num_ids}
 
