@@ -148,7 +148,6 @@ def _build(top: Path, target: Path, commit: str, diff: bytes, untracked: list[st
         raise
 
 
-
 def _uv() -> str | None:
     """The uv binary: the one running us (``uv run`` sets ``UV``), else on PATH."""
     given = os.environ.get("UV")

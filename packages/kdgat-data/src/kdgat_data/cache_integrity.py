@@ -18,7 +18,7 @@ import socket
 import time
 from pathlib import Path
 
-from kdgat_data.layout import sha256_file
+from kdgat_data.file_digests import sha256_file
 
 MANIFEST = "manifest.json"
 STALE_STAGING_S = 24 * 3600  # a staging folder of unknown owner older than this is abandoned

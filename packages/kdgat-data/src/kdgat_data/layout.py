@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kdgat_schemas import SourceFile
 
-from kdgat_data.file_digests import FileDigests, sha256_file  # noqa: F401 - sha256_file re-exported
+from kdgat_data.file_digests import FileDigests
 from kdgat_data.readers import CAPTURE_SUFFIXES
 from kdgat_data.readers.attack_names import scenario_of_folder
 from kdgat_data.readers.text import capture_suffix

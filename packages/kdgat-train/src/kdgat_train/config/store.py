@@ -13,14 +13,13 @@ from pathlib import Path
 from hydra_zen import ZenStore, builds
 from kdgat_schemas import ExperimentName
 from kdgat_schemas.project import config_root
-from kdgat_train.config.preset_names import (  # noqa: F401 - re-exported: the names every caller imports from here
+from kdgat_train.config.preset_names import (  # DEFAULT_PRESET, PRIMARY, ... are imported from here too
     DEFAULT_PRESET,
     DEVICES,
     NO_VOCABULARY,
     NO_VOCABULARY_SUFFIX,
     PIPELINE_EPOCHS,
     PRIMARY,
-    STAGE_VARIANTS,
     _has_vocabulary,
     pipeline_name,
     preset_names,
