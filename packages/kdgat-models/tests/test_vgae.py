@@ -2,6 +2,7 @@ import pytest
 import torch
 from kdgat_models.vgae import (
     GraphAutoencoderNeighborhood,
+    WindowLayout,
     _query_and_key,
     anomaly_score,
     batch_graph_errors,
@@ -58,9 +59,9 @@ def test_neighbourhood_targets_by_hand():
     # window 0: nodes 0, 1, 2 with IDs 7, 8, 9; edges 0->1, 1->1 (self-loop), 2->1
     # window 1: nodes 3, 4, 5 with IDs 0, 0, 5 (two unseen IDs, both UNK); edges 3->4, 4->5
     edge_index = torch.tensor([[0, 1, 2, 3, 4], [1, 1, 1, 4, 5]])
-    targets, same_id, mask = window_neighbourhood_targets(edge_index, torch.tensor([7, 8, 9, 0, 0, 5]),
-                                                          torch.tensor([0, 0, 0, 1, 1, 1]))
-    assert mask.all() and targets.shape == (2, 3, 3)
+    layout = WindowLayout(batch=torch.tensor([0, 0, 0, 1, 1, 1]))
+    targets, same_id = window_neighbourhood_targets(edge_index, torch.tensor([7, 8, 9, 0, 0, 5]), layout)
+    assert layout.mask.all() and targets.shape == (2, 3, 3)
     assert targets[0].tolist() == [[0, 1, 0], [1, 0, 1], [0, 1, 0]]  # by the ID of each column's node; not itself
     # nodes 3 and 5 neighbour node 4 (UNK): each has a UNK neighbour, which both UNK columns say
     assert targets[1].tolist() == [[1, 1, 0], [1, 1, 1], [1, 1, 0]]
@@ -194,3 +195,15 @@ def test_scoring_probes_are_a_fixed_sample_of_a_large_vocabulary():
     assert large.probe_ids.shape == (64,) and torch.equal(large.probe_ids, again.probe_ids)  # seeded: deterministic
     assert len(large.probe_ids.unique()) == 64 and "probe_ids" not in large.state_dict()  # rebuilt, not loaded
     assert torch.equal(GraphAutoencoderNeighborhood(50, scoring_probes=64).probe_ids, torch.arange(50))
+
+
+def test_a_fixed_dense_width_gives_the_same_errors(batch):
+    """An exported model lays windows out W wide (no data-dependent size): the padding changes nothing."""
+    model = GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=8, num_layers=1, latent_dim=4, add_self_loops=False).eval()
+    out = model.forward_batch(batch)
+    fitted = node_errors(out, batch.x, batch.node_id, batch.edge_index, batch.batch)
+    widest = int(torch.bincount(batch.batch).max())
+    padded = node_errors(out, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs, widest + 37)
+    for name in fitted:
+        torch.testing.assert_close(padded[name], fitted[name])
+    assert WindowLayout(batch=batch.batch, width=widest + 37).mask.sum() == batch.num_nodes

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.utils import scatter, to_dense_adj, to_dense_batch
+from torch_geometric.utils import scatter
 
 from kdgat_models.gat_conv import EdgeGATConv
 from kdgat_models.self_loops import ensure_self_loops
@@ -196,35 +196,73 @@ def _query_and_key(decoder: nn.Sequential | None, z: Tensor, node_id: Tensor) ->
 _PAD_LOGIT = -1e9  # a padded candidate (finite: an all-padded row keeps finite gradients)
 
 
-def _window_logits(query: Tensor, key: Tensor, batch: Tensor, mask: Tensor) -> Tensor:
+class WindowLayout:
+    """Where each node of a sorted batch sits in the dense (G, n) layout of its window.
+
+    Built from tensors only (no PyG ``to_dense_batch``). The dense width ``n`` is the most nodes of
+    any window in the batch, or a fixed bound when given (an exported model uses the window length
+    W, which no window exceeds, so its graph has no data-dependent size).
+
+    Args:
+        batch: (N,) graph index of each node, sorted. num_graphs: G, or ``None`` for ``batch.max() + 1``.
+        width: the dense width n, or ``None`` for the largest window of the batch.
+    """
+
+    def __init__(self, *, batch: Tensor, num_graphs: int | None = None, width: int | None = None) -> None:
+        graphs = int(batch.max()) + 1 if num_graphs is None and batch.numel() else (num_graphs or 0)
+        counts = torch.zeros(graphs, dtype=torch.long, device=batch.device).index_add_(0, batch, torch.ones_like(batch))
+        first = torch.cumsum(counts, 0) - counts  # (G,) index of each window's first node
+        self.batch, self.num_graphs = batch, graphs
+        self.position = torch.arange(batch.numel(), device=batch.device) - first[batch]  # (N,)
+        self.width = width if width is not None else (int(counts.max()) if graphs else 0)
+        self.mask = self.dense(torch.ones_like(batch)) > 0  # (G, n)
+
+    def dense(self, values: Tensor) -> Tensor:
+        """(N, ...) per-node values -> (G, n, ...), zeros in the padding."""
+        out = values.new_zeros((self.num_graphs, self.width, *values.shape[1:]))
+        return out.index_put((self.batch, self.position), values)
+
+
+def _window_logits(query: Tensor, key: Tensor, layout: WindowLayout) -> Tensor:
     """Logits ``[g, i, j]``: node i of window g against the ID of node j of the same window.
 
     Shapes:
-        query: (N, H). key: (N, H + 1). batch: (N,) sorted. mask: (G, n) valid nodes. Returns (G, n, n).
+        query: (N, H). key: (N, H + 1). Returns (G, n, n) with padded columns at ``_PAD_LOGIT``.
     """
-    q, _ = to_dense_batch(query, batch, max_num_nodes=mask.size(1))  # (G, n, H)
-    k, _ = to_dense_batch(key, batch, max_num_nodes=mask.size(1))  # (G, n, H + 1)
+    q = layout.dense(query)  # (G, n, H)
+    k = layout.dense(key)  # (G, n, H + 1)
     logits = q @ k[..., :-1].transpose(1, 2) + k[..., -1].unsqueeze(1)  # (G, n, n)
-    return logits.masked_fill(~mask.unsqueeze(1), _PAD_LOGIT)
+    return logits.masked_fill(~layout.mask.unsqueeze(1), _PAD_LOGIT)
 
 
-def window_neighbourhood_targets(edge_index: Tensor, node_id: Tensor, batch: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Targets over each window's own IDs: ``(targets (G, n, n), same_id (G, n, n), mask (G, n))``.
+def window_neighbourhood_targets(edge_index: Tensor, node_id: Tensor, layout: WindowLayout) -> tuple[Tensor, Tensor]:
+    """Targets over each window's own IDs: ``(targets (G, n, n), same_id (G, n, n))``.
 
     ``targets[g, i, j] = 1`` if node i of window g has an edge, either way, to a node with the ID of
     node j (self-loops do not count: a node is not its own neighbour); ``same_id[g, i, j]`` is true
     where nodes i and j carry the same ID (the diagonal, and several unseen IDs mapped to UNK).
     """
-    ids, mask = to_dense_batch(node_id, batch, fill_value=-1)  # (G, n)
-    n = ids.size(1)
+    ids, mask = layout.dense(node_id + 1) - 1, layout.mask  # (G, n), -1 in the padding
+    n = layout.width
     same_id = (ids.unsqueeze(2) == ids.unsqueeze(1)) & mask.unsqueeze(2) & mask.unsqueeze(1)  # (G, n, n)
-    adjacency = to_dense_adj(edge_index, batch, max_num_nodes=n) > 0  # (G, n, n)
+    src, dst = edge_index[0], edge_index[1]
+    adjacency = torch.zeros(layout.num_graphs, n, n, dtype=torch.bool, device=ids.device)
+    adjacency = adjacency.index_put((layout.batch[src], layout.position[src], layout.position[dst]),
+                                    torch.ones_like(src, dtype=torch.bool))  # (G, n, n)
     adjacency = (adjacency | adjacency.transpose(1, 2)) & ~torch.eye(n, dtype=torch.bool, device=ids.device)
     targets = (adjacency.float() @ same_id.float()) > 0  # a neighbour with the ID of node j
-    return targets.float(), same_id, mask
+    return targets.float(), same_id
 
 
-def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tensor, batch: Tensor) -> dict[str, Tensor]:
+def _bce_with_logits(logits: Tensor, targets: Tensor | float) -> Tensor:
+    """Elementwise BCE of sigmoid(logits) against targets, ``max(x, 0) - x t + log(1 + exp(-|x|))``:
+    written out (not ``F.binary_cross_entropy_with_logits``) because exporters decompose that into
+    ``log(sigmoid(x))``, which is ``-inf`` (and a NaN loss) at the padded logits."""
+    return torch.relu(logits) - logits * targets + torch.log1p(torch.exp(-logits.abs()))
+
+
+def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tensor, batch: Tensor,
+                num_graphs: int | None = None, dense_width: int | None = None) -> dict[str, Tensor]:
     """Per-node reconstruction errors, each (N,): features (MSE), CAN ID (CE over the window's IDs),
     neighbourhood (BCE over the window's distinct IDs, summed, / V), KL. With negatives in
     ``output`` (sampled in training, the probes in scoring) the CAN-ID softmax and the BCE also count
@@ -235,6 +273,8 @@ def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tens
 
     Shapes:
         x: (N, F). node_id, batch: (N,), batch sorted (as in a PyG ``Batch``). edge_index: (2, E).
+        num_graphs: G (default ``batch.max() + 1``; pass it where G must not be read from the data).
+        dense_width: a fixed bound on the nodes of a window (see `WindowLayout`), or ``None``.
     """
     errors = {
         "features": F.mse_loss(output.x_reconstruction, x, reduction="none").mean(-1),
@@ -243,15 +283,17 @@ def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tens
     if output.id_query is None:
         zeros = torch.zeros_like(errors["features"])
         return {**errors, "can_id": zeros, "neighbourhood": zeros}
-    targets, same_id, mask = window_neighbourhood_targets(edge_index, node_id, batch)
-    id_logits = _window_logits(output.id_query, output.id_key, batch, mask)  # (G, n, n)
+    layout = WindowLayout(batch=batch, num_graphs=num_graphs, width=dense_width)
+    mask = layout.mask  # (G, n)
+    targets, same_id = window_neighbourhood_targets(edge_index, node_id, layout)
+    id_logits = _window_logits(output.id_query, output.id_key, layout)  # (G, n, n)
     own = id_logits.masked_fill(~(same_id | torch.eye(mask.size(1), dtype=torch.bool, device=mask.device)), _PAD_LOGIT)
     window_lse = torch.logsumexp(id_logits, -1)  # (G, n)
     can_id = window_lse - torch.logsumexp(own, -1)  # -log p(own ID), softmax over the window's IDs
-    neighbourhood_logits = _window_logits(output.neighbourhood_query, output.neighbourhood_key, batch, mask)
+    neighbourhood_logits = _window_logits(output.neighbourhood_query, output.neighbourhood_key, layout)
     # each distinct ID of the window once (several unseen IDs share UNK): column j weighs 1 / its ID's count
     multiplicity = same_id.sum(1).clamp(min=1).unsqueeze(1)  # (G, 1, n)
-    bce = F.binary_cross_entropy_with_logits(neighbourhood_logits, targets, reduction="none") * mask.unsqueeze(1)
+    bce = _bce_with_logits(neighbourhood_logits, targets) * mask.unsqueeze(1)
     bce_sum = (bce / multiplicity).sum(-1)[mask]  # (N,): over the window's distinct IDs
     can_id, window_lse = can_id[mask], window_lse[mask]
     num_ids = float(output.num_ids)
@@ -263,7 +305,7 @@ def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tens
         in_window[batch, node_id] = True
         outside = ~in_window[batch.unsqueeze(1), output.negative_ids]  # (N, k)
         weight = num_ids / output.negative_ids.size(1)
-        bce_sum = bce_sum + weight * (F.softplus(output.neighbourhood_negative_logits) * outside).sum(-1)
+        bce_sum = bce_sum + weight * (_bce_with_logits(output.neighbourhood_negative_logits, 0.0) * outside).sum(-1)
         # sampled softmax: each sampled logit stands for V / k IDs (log-weight correction)
         sampled = (output.id_negative_logits + math.log(weight)).masked_fill(~outside, _PAD_LOGIT)
         can_id = can_id + torch.logaddexp(window_lse, torch.logsumexp(sampled, -1)) - window_lse
@@ -309,10 +351,12 @@ def anomaly_score(graph_errors: dict[str, Tensor]) -> Tensor:
 
 
 def graph_anomaly_scores(
-    output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tensor, batch: Tensor, num_graphs: int
+    output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tensor, batch: Tensor, num_graphs: int,
+    dense_width: int | None = None,
 ) -> dict[str, Tensor]:
-    """Per-graph mean of each node error: ``features``, ``can_id``, ``neighbourhood``, ``kl``, each (G,)."""
+    """Per-graph mean of each node error: ``features``, ``can_id``, ``neighbourhood``, ``kl``, each (G,)
+    (``dense_width``: see `node_errors`)."""
     return {
         name: scatter(error, batch, dim=0, dim_size=num_graphs, reduce="mean")
-        for name, error in node_errors(output, x, node_id, edge_index, batch).items()
+        for name, error in node_errors(output, x, node_id, edge_index, batch, num_graphs, dense_width).items()
     }
