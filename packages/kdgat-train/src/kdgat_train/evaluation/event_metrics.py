@@ -13,6 +13,46 @@ import numpy as np
 from kdgat_data.attack_events import SplitEvents
 
 
+def event_detections(predicted: np.ndarray, arrays, events: SplitEvents) -> list[dict]:
+    """Each attack event of ``events`` with whether it was detected and its delay.
+
+    Args:
+        predicted: (G,) bool, the windows predicted attack (in the split's window order).
+        arrays: the split's windows (``source``, ``window_start``, ``window_stop``, ``end_time``).
+        events: the split's attack events.
+
+    Returns one dict per event, in ``events`` order: ``source``, ``first_record``, ``last_record``,
+    ``start_time``, ``attack_type``, ``detected``, ``delay_records`` and ``delay_s`` (None when missed).
+    """
+    predicted = np.asarray(predicted, bool)
+    source = np.asarray(arrays.source, np.int64)
+    start, last = np.asarray(arrays.window_start, np.int64), np.asarray(arrays.window_stop, np.int64) - 1
+    end_time = np.asarray(arrays.end_time, np.float64)
+    found_by_event: dict[int, tuple[bool, int, float]] = {}
+    for index in np.unique([event.source for event in events.events]):
+        alarmed = np.flatnonzero(predicted & (source == index))
+        alarmed = alarmed[np.argsort(last[alarmed], kind="stable")]
+        of_source = [k for k, event in enumerate(events.events) if event.source == index]
+        first = np.array([events.events[k].first_record for k in of_source], np.int64)
+        final = np.array([events.events[k].last_record for k in of_source], np.int64)
+        # the alarmed window that ends first at or after the event's start; windows are ordered by
+        # their last record, and a window that ends later never starts earlier
+        position = np.searchsorted(last[alarmed], first, "left")
+        found = position < len(alarmed)
+        window = alarmed[np.minimum(position, max(len(alarmed) - 1, 0))] if len(alarmed) else np.zeros(len(first), np.int64)
+        detected = found & (start[window] <= final) if len(alarmed) else np.zeros(len(first), bool)
+        for j, k in enumerate(of_source):
+            found_by_event[k] = (bool(detected[j]), int(last[window[j]] - first[j]) if detected[j] else 0,
+                                 float(end_time[window[j]] - events.events[k].start_time) if detected[j] else 0.0)
+    rows = []
+    for k, event in enumerate(events.events):
+        detected, records, seconds = found_by_event[k]
+        rows.append({"source": event.source, "first_record": event.first_record, "last_record": event.last_record,
+                     "start_time": event.start_time, "attack_type": event.attack_type, "detected": detected,
+                     "delay_records": records if detected else None, "delay_s": seconds if detected else None})
+    return rows
+
+
 def event_metrics(predicted: np.ndarray, arrays, events: SplitEvents) -> dict[str, float]:
     """Event metrics of one split.
 
@@ -23,24 +63,9 @@ def event_metrics(predicted: np.ndarray, arrays, events: SplitEvents) -> dict[st
     """
     predicted = np.asarray(predicted, bool)
     source = np.asarray(arrays.source, np.int64)
-    start, last = np.asarray(arrays.window_start, np.int64), np.asarray(arrays.window_stop, np.int64) - 1
-    end_time = np.asarray(arrays.end_time, np.float64)
-    delays_records, delays_seconds = [], []
-    for index in np.unique([event.source for event in events.events]):
-        alarmed = np.flatnonzero(predicted & (source == index))
-        alarmed = alarmed[np.argsort(last[alarmed], kind="stable")]
-        of_source = [event for event in events.events if event.source == index]
-        first = np.array([event.first_record for event in of_source], np.int64)
-        final = np.array([event.last_record for event in of_source], np.int64)
-        # the alarmed window that ends first at or after the event's start; windows are ordered by
-        # their last record, and a window that ends later never starts earlier
-        position = np.searchsorted(last[alarmed], first, "left")
-        found = position < len(alarmed)
-        window = alarmed[np.minimum(position, max(len(alarmed) - 1, 0))] if len(alarmed) else np.zeros(len(first), np.int64)
-        detected = found & (start[window] <= final) if len(alarmed) else np.zeros(len(first), bool)
-        delays_records.extend((last[window] - first)[detected].tolist())
-        begins = np.array([event.start_time for event in of_source])
-        delays_seconds.extend((end_time[window] - begins)[detected].tolist())
+    detections = [row for row in event_detections(predicted, arrays, events) if row["detected"]]
+    delays_records = [row["delay_records"] for row in detections]
+    delays_seconds = [row["delay_s"] for row in detections]
     false_positive = predicted & (np.asarray(arrays.y) == 0)
     continues = np.concatenate([[False], false_positive[:-1] & (source[1:] == source[:-1])]) if len(source) else np.zeros(0, bool)
     false_alarms = int((false_positive & ~continues).sum())
@@ -63,4 +88,4 @@ def event_metrics(predicted: np.ndarray, arrays, events: SplitEvents) -> dict[st
     }
 
 
-__all__ = ["event_metrics"]
+__all__ = ["event_detections", "event_metrics"]

@@ -1,0 +1,207 @@
+"""``kdgat-detect``: a trained run or its export as a streaming intrusion detector.
+
+    kdgat-detect EXPORT_OR_RUN_DIR --input FILE [--stride S]
+    kdgat-detect EXPORT_OR_RUN_DIR --interface virtual|socketcan --channel NAME
+
+Alerts go to ``--alerts`` as JSON lines; a status line (frames/s, windows/s, alerts, added latency)
+runs on stderr; the summary (and, for a labelled capture, the window and event metrics of offline
+evaluation with the detection delay of each attack event) is printed and written to ``--summary``.
+Ctrl-C stops reading, flushes and closes the alert file and writes the summary (exit 130).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import click
+
+
+def load_detector_parts(target: Path, threads: int):
+    """``(scorer, manifest)`` of an export folder (detector.json) or of a COMPLETED run folder (eager)."""
+    from kdgat_train.deployment.deployment_manifest import MANIFEST_FILE, DeploymentManifest
+
+    if (target / MANIFEST_FILE).is_file():
+        from kdgat_models.scorer_export import load_scorer
+
+        manifest = DeploymentManifest.read(target)
+        if manifest.format == "torchscript":
+            import torch
+
+            torch.set_num_threads(max(threads, 1))
+        return load_scorer(target / manifest.model_file, threads=threads), manifest
+    import torch
+    from kdgat_models.scorer_export import EagerScorer
+
+    from kdgat_train.deployment.export_run import run_manifest
+    from kdgat_train.deployment.run_scorer import scorer_from_run
+
+    torch.set_num_threads(max(threads, 1))
+    run = scorer_from_run(target)
+    manifest = run_manifest(run, export_format="eager", model_file="", parity_windows=0, difference=0.0)
+    return EagerScorer(scorer=run.scorer), manifest
+
+
+class StatusLine:
+    """frames/s, windows/s, alerts and added latency on stderr, refreshed every ``every_s`` seconds."""
+
+    def __init__(self, *, enabled: bool, every_s: float = 0.5) -> None:
+        self.enabled, self.every_s = enabled, every_s
+        self.started = self.shown_at = time.perf_counter()
+        self.shown = False
+
+    def show(self, detector, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (not force and now - self.shown_at < self.every_s):
+            return
+        elapsed = max(now - self.started, 1e-9)
+        latency = detector.latencies_ms[-50:]
+        worst = max(latency) if latency else 0.0
+        click.echo(f"\r{detector.frames:,} frames  {detector.frames / elapsed:,.0f} frames/s  "
+                   f"{detector.windows_scored / elapsed:,.0f} windows/s  {detector.alerts:,} alerts  "
+                   f"latency {worst:.1f} ms   ", err=True, nl=False)
+        self.shown_at, self.shown = now, True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
+def replay_metrics(detector, table) -> dict:
+    """The window metrics of offline evaluation and the event metrics with each event's delay."""
+    import numpy as np
+    from kdgat_data.attack_events import find_attack_events
+
+    from kdgat_train.evaluation.event_metrics import event_detections, event_metrics
+    from kdgat_train.evaluation.metrics import binary_metrics
+
+    windows = detector.windows.arrays()
+    arrays = SimpleNamespace(source=np.zeros(len(windows["y"]), np.int64), window_start=windows["window_start"],
+                             window_stop=windows["window_start"] + detector.window, end_time=windows["end_time"],
+                             y=windows["y"])
+    predicted = windows["score"] > detector.threshold
+    events = find_attack_events(table.label, table.timestamp, table.attack_type, source=0)
+    metrics = binary_metrics(windows["score"], windows["y"], detector.threshold) | event_metrics(predicted, arrays, events)
+    detections = event_detections(predicted, arrays, events)
+    names = list(table.attack_types)
+    for row in detections:
+        row["attack_type"] = names[row["attack_type"]] if row["attack_type"] < len(names) else row["attack_type"]
+    return {"windows": int(len(windows["y"])), "attack_windows": int(windows["y"].sum()), "metrics": metrics,
+            "events": detections}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("target", metavar="EXPORT_OR_RUN_DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a capture file (any format the readers accept), replayed as fast as it is scored")
+@click.option("--interface", type=click.Choice(["virtual", "socketcan"]), help="a live CAN bus through python-can")
+@click.option("--channel", help="the bus channel (e.g. vcan0, can0, or a virtual channel name)")
+@click.option("--alerts", "alerts_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("alerts.jsonl"),
+              show_default=True, help="alert JSON lines")
+@click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="summary JSON (default: beside the alerts, .summary.json)")
+@click.option("--stride", type=click.IntRange(min=1), help="S: a window every S frames (default: the run's)")
+@click.option("--batch-windows", type=click.IntRange(min=1), default=256, show_default=True,
+              help="windows per scorer call (micro-batch)")
+@click.option("--chunk-frames", type=click.IntRange(min=1), help="frames per chunk (default: batch-windows x S)")
+@click.option("--max-delay-ms", type=click.FloatRange(min=0), default=20.0, show_default=True,
+              help="bus input: the longest a frame waits for its micro-batch")
+@click.option("--idle-exit", type=click.FloatRange(min=0), help="bus input: stop after this many seconds without a frame")
+@click.option("--threads", type=click.IntRange(min=0), default=1, show_default=True, help="intra-op threads of the scorer")
+@click.option("--status/--no-status", default=None, help="live status line on stderr (default: when stderr is a terminal)")
+def main(target: Path, input_file, interface, channel, alerts_path: Path, summary_path, stride, batch_windows, chunk_frames,
+         max_delay_ms, idle_exit, threads, status) -> None:
+    """Score CAN traffic window by window with a trained run (or its export) and write alerts."""
+    if (input_file is None) == (interface is None):
+        raise click.UsageError("give exactly one of --input FILE or --interface virtual|socketcan --channel NAME")
+    if interface is not None and not channel:
+        raise click.UsageError("--interface needs --channel")
+    from kdgat_train.deployment.deployment_manifest import DeploymentManifestError
+    from kdgat_train.deployment.frame_sources import bus_chunks, file_chunks, read_capture
+    from kdgat_train.deployment.run_scorer import DeploymentError
+    from kdgat_train.deployment.streaming_detector import StreamingDetector
+
+    try:
+        scorer, manifest = load_detector_parts(target, threads)
+        detector = StreamingDetector(scorer=scorer, manifest=manifest, batch_windows=batch_windows,
+                                     keep_windows=input_file is not None, stride=stride)
+    except (DeploymentError, DeploymentManifestError, ValueError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from None
+    problems: list[str] = []
+
+    def problem(message: str) -> None:
+        problems.append(message)
+        click.echo(f"\nkdgat-detect: {message}", err=True)
+
+    table = None
+    if input_file is not None:
+        try:
+            table = read_capture(input_file, manifest.reader_options)
+        except (ValueError, OSError) as error:
+            raise click.ClickException(str(error)) from None
+        chunks = file_chunks(table, chunk_frames or batch_windows * detector.stride)
+    else:
+        import can
+
+        try:
+            bus = can.Bus(interface=interface, channel=channel)
+        except (can.CanError, OSError, ValueError) as error:
+            raise click.ClickException(f"cannot open {interface} bus {channel!r}: {error}") from None
+        chunks = bus_chunks(bus, max_frames=chunk_frames or batch_windows * detector.stride,
+                            max_delay_s=max_delay_ms / 1000, idle_exit_s=idle_exit, problem=problem)
+    line = StatusLine(enabled=sys.stderr.isatty() if status is None else status)
+    alerts_path.parent.mkdir(parents=True, exist_ok=True)
+    interrupted = False
+    started = time.perf_counter()
+    with alerts_path.open("w", buffering=1) as alerts_file:
+        try:
+            for chunk, received_at in chunks:
+                for alert in detector.feed(chunk, received_at):
+                    alerts_file.write(json.dumps(alert) + "\n")
+                line.show(detector)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            line.show(detector, force=True)
+            line.close()
+            if interface is not None:
+                bus.shutdown()
+    elapsed = time.perf_counter() - started
+    summary = {
+        "target": str(target), "family": manifest.family, "format": manifest.format, "window": detector.window,
+        "stride": detector.stride, "threshold": detector.threshold, "threshold_rule": manifest.threshold_rule,
+        "frames": detector.frames, "windows": detector.windows_scored, "alerts": detector.alerts,
+        "problems": len(problems), "interrupted": interrupted, "seconds": elapsed,
+        "frames_per_s": detector.frames / max(elapsed, 1e-9), "windows_per_s": detector.windows_scored / max(elapsed, 1e-9),
+        "added_latency_ms_p50": _percentile(detector.latencies_ms, 50),
+        "added_latency_ms_p99": _percentile(detector.latencies_ms, 99),
+        "added_latency_ms_max": max(detector.latencies_ms, default=float("nan")),
+    }
+    if table is not None and table.labelled and detector.windows_scored:
+        summary["replay"] = replay_metrics(detector, table)
+    summary_path = summary_path or alerts_path.with_name(alerts_path.stem + ".summary.json")
+    summary_path.write_text(json.dumps(summary, indent=2, default=float) + "\n")
+    click.echo(f"{detector.frames:,} frames, {detector.windows_scored:,} windows (W={detector.window}, "
+               f"S={detector.stride}), {detector.alerts:,} alerts -> {alerts_path}")
+    click.echo(f"{summary['frames_per_s']:,.0f} frames/s, {summary['windows_per_s']:,.0f} windows/s; added latency "
+               f"p50 {summary['added_latency_ms_p50']:.1f} ms, max {summary['added_latency_ms_max']:.1f} ms")
+    if "replay" in summary:
+        m = summary["replay"]["metrics"]
+        click.echo(f"replay: f1 {m['f1']:.3f}  fpr {m['fpr']:.3f}  auroc {m['auroc']:.3f}  events detected "
+                   f"{m['events_detected']:.0f}/{m['events']:.0f}  delay median {m['detection_delay_records_median']:.0f} frames")
+    click.echo(f"summary -> {summary_path}")
+    if interrupted:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""`StreamingDetector`: frames in as they come, window graphs every S frames, scored in micro-batches.
+
+The detector keeps the frames from the next window's first frame on (at most W - 1 + one chunk),
+so window k always covers frames ``k*S .. k*S + W - 1`` of the stream, exactly the windows the
+offline cache builds from the same file. Graphs come from the domain adapter with the fit of the
+training split (`kdgat_data.domains`: the one feature implementation, not a copy), inputs from
+`scorer_inputs` (the training collation and self-loops), scores from any `WindowScorer` form
+(eager, TorchScript, ONNX), and the run's validation threshold decides. Every window above it is
+an alert: time, first and last frame, score, threshold, and the IDs of the nodes with the largest
+node scores (attention for a GAT, reconstruction error for a VGAE or fusion).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from kdgat_data.domains import FittedDomain, adapter_for
+from kdgat_data.frames import FrameTable
+
+from kdgat_train.deployment.deployment_manifest import DeploymentManifest
+from kdgat_train.deployment.scorer_inputs import scorer_inputs
+
+
+def join_frames(first: FrameTable | None, second: FrameTable) -> FrameTable:
+    """``first`` then ``second`` as one table (attack-type names of the first; the stream is one source)."""
+    if first is None or len(first) == 0:
+        return second
+    return FrameTable(
+        np.concatenate([first.timestamp, second.timestamp]), np.concatenate([first.can_id, second.can_id]),
+        np.concatenate([first.dlc, second.dlc]), np.concatenate([first.payload, second.payload]),
+        np.concatenate([first.label, second.label]), np.concatenate([first.attack_type, second.attack_type]),
+        first.attack_types if len(first.attack_types) >= len(second.attack_types) else second.attack_types,
+        first.labelled and second.labelled, first.source,
+    )
+
+
+@dataclass
+class ScoredWindows:
+    """Every window scored so far (for the replay report). Shapes: each (G,)."""
+
+    window_start: list[np.ndarray] = field(default_factory=list)
+    end_time: list[np.ndarray] = field(default_factory=list)
+    score: list[np.ndarray] = field(default_factory=list)
+    label: list[np.ndarray] = field(default_factory=list)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        def joined(parts, dtype):
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+        return {"window_start": joined(self.window_start, np.int64), "end_time": joined(self.end_time, np.float64),
+                "score": joined(self.score, np.float64), "y": joined(self.label, np.uint8)}
+
+
+class StreamingDetector:
+    """Score a frame stream window by window with an exported (or eager) scorer.
+
+    Args:
+        scorer: callable ``inputs -> (score (G,), node_score (N,))`` (`kdgat_models.scorer_export`).
+        manifest: the export's `DeploymentManifest` (W, S, the domain fit, the threshold).
+        batch_windows: windows per scorer call (micro-batch).
+        top_ids: how many node IDs an alert names.
+        keep_windows: keep every window's score and label (for the replay report).
+        stride: S, default the manifest's (the run's); W always stays the run's.
+    """
+
+    def __init__(self, *, scorer, manifest: DeploymentManifest, batch_windows: int = 256, top_ids: int = 3,
+                 keep_windows: bool = False, stride: int | None = None) -> None:
+        if manifest.domain != "automotive":
+            raise ValueError(f"kdgat-detect streams CAN frames; this export is of the {manifest.domain} domain")
+        self.scorer, self.manifest = scorer, manifest
+        self.adapter = adapter_for(manifest.domain)
+        self.fitted = FittedDomain(vocabulary=list(manifest.vocabulary), state=dict(manifest.fitted_state))
+        self.window, self.stride = manifest.window, stride or manifest.stride
+        self.threshold = manifest.threshold
+        self.batch_windows, self.top_ids = batch_windows, top_ids
+        self.windows = ScoredWindows() if keep_windows else None
+        self._pending: FrameTable | None = None  # frames from the next window's first frame on
+        self._pending_first = 0  # stream index of the first pending frame
+        self._skip = 0  # frames still to drop before the next window starts (S > W)
+        self.frames = 0
+        self.windows_scored = 0
+        self.alerts = 0
+        self.latencies_ms: list[float] = []
+
+    def feed(self, chunk: FrameTable, received_at: float | None = None) -> list[dict]:
+        """Add the frames of ``chunk`` (received at ``received_at``, perf_counter seconds); returns the
+        alerts of every window it completes."""
+        received_at = time.perf_counter() if received_at is None else received_at
+        self.frames += len(chunk)
+        if self._skip:
+            dropped = min(self._skip, len(chunk))
+            chunk, self._skip, self._pending_first = chunk.slice(dropped, len(chunk)), self._skip - dropped, \
+                self._pending_first + dropped
+        pending = join_frames(self._pending, chunk)
+        alerts: list[dict] = []
+        if len(pending) >= self.window:
+            alerts = self._score(pending)
+            built = (len(pending) - self.window) // self.stride + 1
+            consumed = built * self.stride
+            kept = min(consumed, len(pending))
+            self._skip = consumed - kept
+            pending = pending.slice(kept, len(pending))
+            self._pending_first += kept
+            self.latencies_ms.append((time.perf_counter() - received_at) * 1000)
+        self._pending = pending
+        return alerts
+
+    def _score(self, frames: FrameTable) -> list[dict]:
+        arrays = self.adapter.graphs(frames, self.fitted, frames.attack_type, self.window, self.stride, 0)
+        alerts = []
+        for start in range(0, len(arrays), self.batch_windows):
+            index = np.arange(start, min(start + self.batch_windows, len(arrays)))
+            score, node_score = self.scorer(scorer_inputs(arrays, index))
+            score = np.asarray(score, np.float64)
+            flagged = np.flatnonzero(score > self.threshold)
+            for k in flagged:
+                alerts.append(self._alert(frames, arrays, int(index[k]), float(score[k]), node_score, index[0]))
+            if self.windows is not None:
+                self.windows.window_start.append(np.asarray(arrays.window_start)[index] + self._pending_first)
+                self.windows.end_time.append(np.asarray(arrays.end_time)[index])
+                self.windows.score.append(score)
+                self.windows.label.append(np.asarray(arrays.y)[index])
+        self.windows_scored += len(arrays)
+        self.alerts += len(alerts)
+        return alerts
+
+    def _alert(self, frames: FrameTable, arrays, g: int, score: float, node_score: np.ndarray, first: int) -> dict:
+        start = int(arrays.window_start[g])
+        node_ptr = np.asarray(arrays.node_ptr)
+        local = slice(int(node_ptr[g] - node_ptr[first]), int(node_ptr[g + 1] - node_ptr[first]))
+        ids = np.unique(frames.can_id[start : start + self.window])  # nodes are the window's IDs in ID order
+        order = np.argsort(-np.asarray(node_score[local]), kind="stable")[: self.top_ids]
+        return {
+            "time": float(arrays.end_time[g]), "first_frame": self._pending_first + start,
+            "last_frame": self._pending_first + start + self.window - 1, "score": score, "threshold": self.threshold,
+            "top_ids": [f"0x{int(ids[k]):03X}" for k in order],
+            "top_node_scores": [round(float(node_score[local][k]), 6) for k in order],
+        }
