@@ -68,7 +68,9 @@ class TorchScriptScorer:
 
     def __init__(self, *, path: Path) -> None:
         try:
-            self.module = torch.jit.load(str(path), map_location="cpu").eval()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # torch.jit's deprecation notice
+                self.module = torch.jit.load(str(path), map_location="cpu").eval()
         except (RuntimeError, ValueError) as error:
             raise ExportError(f"{path}: not a TorchScript scorer ({str(error).splitlines()[0][:200]})") from None
 

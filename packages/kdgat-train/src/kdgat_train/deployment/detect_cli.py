@@ -145,9 +145,11 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
     table = None
     if input_file is not None:
         try:
-            table = read_capture(input_file, manifest.reader_options)
+            table, read_report = read_capture(input_file, manifest.reader_options)
         except (ValueError, OSError) as error:
             raise click.ClickException(str(error)) from None
+        if read_report.skipped_rows:
+            problem(f"skipped {read_report.skipped_rows} malformed rows of {input_file}")
         chunks = file_chunks(table, chunk_frames or batch_windows * detector.stride)
     else:
         import can

@@ -20,11 +20,12 @@ from kdgat_data.frames import FrameTable
 MAX_CONSECUTIVE_BUS_ERRORS = 100
 
 
-def read_capture(path: Path, reader_options: dict | None) -> FrameTable:
-    """Capture ``path`` read as training read its dataset (the run's reader options)."""
+def read_capture(path: Path, reader_options: dict | None):
+    """Capture ``path`` read as training read its dataset (the run's reader options), except that a
+    malformed row is skipped and counted rather than an error: ``(FrameTable, ReadReport)``."""
     from kdgat_data.readers import ReaderOptions, read_frames
 
-    return read_frames(Path(path), ReaderOptions(**(reader_options or {})))[0]
+    return read_frames(Path(path), ReaderOptions(**{**(reader_options or {}), "on_bad_row": "skip"}))
 
 
 def file_chunks(table: FrameTable, chunk_frames: int) -> Iterator[tuple[FrameTable, float]]:
