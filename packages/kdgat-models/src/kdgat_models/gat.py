@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import JumpingKnowledge, global_max_pool, global_mean_pool
+from torch_geometric.nn import JumpingKnowledge, global_max_pool
 
 from kdgat_models.gat_conv import EdgeGATConv
+from kdgat_models.segment_ops import segment_mean
 from kdgat_models.self_loops import ensure_self_loops
 
 
@@ -134,7 +135,7 @@ class GATWithJK(nn.Module):
             h = self.dropout(torch.relu(h))
             layer_outputs.append(h)
         h = self.jk(layer_outputs)  # (N, jk_width)
-        pooled = global_mean_pool(h, batch, size=num_graphs)  # (G, jk_width)
+        pooled = segment_mean(h, batch, num_graphs)  # (G, jk_width)
         if self.pooling == "multi":
             pooled = torch.cat([pooled, global_max_pool(h, batch, size=num_graphs)], dim=-1)
         return GATOutput(self.head(pooled), pooled, attention if return_attention else None)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.utils import scatter, softmax
+
+from kdgat_models.segment_ops import segment_softmax, segment_sum
 
 
 class EdgeGATConv(nn.Module):
@@ -70,9 +71,9 @@ class EdgeGATConv(nn.Module):
         if self.lin_edge is not None and edge_attr is not None:
             folded = (self.lin_edge.weight.view(heads, channels, -1) * self.att_edge.view(heads, channels, 1)).sum(1)
             logits = logits + edge_attr @ folded.t()  # (E, F) @ (F, H)
-        alpha = softmax(F.leaky_relu(logits, self.negative_slope), dst, num_nodes=n)  # over i's in-edges
+        alpha = segment_softmax(F.leaky_relu(logits, self.negative_slope), dst, n)  # over i's in-edges
         alpha = F.dropout(alpha, p=self.dropout, training=self.training)
-        out = scatter(h[src] * alpha.unsqueeze(-1), dst, dim=0, dim_size=n, reduce="sum")  # (N, H, C)
+        out = segment_sum(h[src] * alpha.unsqueeze(-1), dst, n)  # (N, H, C): the sum over i's in-edges
         out = out.reshape(n, heads * channels) + self.bias
         if return_attention_weights:
             return out, (edge_index, alpha)

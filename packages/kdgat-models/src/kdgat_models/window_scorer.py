@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.utils import scatter
 
 from kdgat_models.fusion.state import STATE_FEATURES, fused_score, fusion_state
 from kdgat_models.gat import GATWithJK
+from kdgat_models.segment_ops import segment_mean, segment_sum
 from kdgat_models.vgae import GraphAutoencoderNeighborhood, anomaly_score, node_errors
 
 INPUT_NAMES = ("x", "node_id", "edge_index", "edge_attr", "batch", "node_ptr")
@@ -52,7 +52,7 @@ def _vgae_parts(vgae: GraphAutoencoderNeighborhood, x: Tensor, node_id: Tensor, 
     """VGAE output, per-node errors, per-graph errors and the raw anomaly score of each graph."""
     output = vgae(x, node_id, edge_index, edge_attr)
     errors = node_errors(output, x, node_id, edge_index, batch, num_graphs, window)  # each (N,)
-    graph_errors = {name: scatter(error, batch, dim=0, dim_size=num_graphs, reduce="mean") for name, error in errors.items()}
+    graph_errors = {name: segment_mean(error, batch, num_graphs) for name, error in errors.items()}
     return output, errors, graph_errors, anomaly_score(graph_errors)
 
 
@@ -77,9 +77,7 @@ class GATWindowScorer(WindowScorer):
         score = torch.softmax(out.logits.float(), -1)[:, 1]  # (G,)
         attention_index, alpha = out.attention[-1]  # (2, E), (E, heads)
         # each destination's attention sums to 1 over its in-edges; what a node's messages get is the signal
-        attended = torch.zeros(x.shape[0], dtype=alpha.dtype, device=x.device)
-        attended = attended.index_add(0, attention_index[0], alpha.mean(-1))  # (N,) over out-edges
-        return score, attended
+        return score, segment_sum(alpha.mean(-1), attention_index[0], x.shape[0])  # (N,) over out-edges
 
 
 class VGAEWindowScorer(WindowScorer):
