@@ -67,13 +67,14 @@ class EdgeGATConv(nn.Module):
         n, heads, channels = x.size(0), self.heads, self.out_channels
         h = self.lin(x).view(n, heads, channels)  # (N, H, C)
         src, dst = edge_index[0], edge_index[1]
-        logits = (h * self.att_src).sum(-1)[src] + (h * self.att_dst).sum(-1)[dst]  # (E, H)
+        # index_select rather than [src]: exported, a Gather (ONNX's GatherND for advanced indexing is slow)
+        logits = (h * self.att_src).sum(-1).index_select(0, src) + (h * self.att_dst).sum(-1).index_select(0, dst)  # (E, H)
         if self.lin_edge is not None and edge_attr is not None:
             folded = (self.lin_edge.weight.view(heads, channels, -1) * self.att_edge.view(heads, channels, 1)).sum(1)
             logits = logits + edge_attr @ folded.t()  # (E, F) @ (F, H)
         alpha = segment_softmax(F.leaky_relu(logits, self.negative_slope), dst, n)  # over i's in-edges
         alpha = F.dropout(alpha, p=self.dropout, training=self.training)
-        out = segment_sum(h[src] * alpha.unsqueeze(-1), dst, n)  # (N, H, C): the sum over i's in-edges
+        out = segment_sum(h.index_select(0, src) * alpha.unsqueeze(-1), dst, n)  # (N, H, C): the sum over i's in-edges
         out = out.reshape(n, heads * channels) + self.bias
         if return_attention_weights:
             return out, (edge_index, alpha)

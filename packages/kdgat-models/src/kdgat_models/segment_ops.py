@@ -31,5 +31,5 @@ def segment_softmax(logits: Tensor, index: Tensor, size: int) -> Tensor:
     """
     expanded = index.unsqueeze(-1).expand_as(logits)
     top = logits.new_zeros((size, logits.shape[1])).scatter_reduce(0, expanded, logits.detach(), "amax", include_self=False)
-    shifted = (logits - top[index]).exp()
-    return shifted / (segment_sum(shifted, index, size)[index] + 1e-16)
+    shifted = (logits - top.index_select(0, index)).exp()
+    return shifted / (segment_sum(shifted, index, size).index_select(0, index) + 1e-16)
