@@ -37,6 +37,8 @@ class RunRecord(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per phase")
     metrics: dict[str, float] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict, description="how results were obtained (e.g. threshold_rule)")
+    upstream_runs: dict[str, str] = Field(default_factory=dict, description="config field -> the run folder this run "
+                                          "used for it (a KD teacher, a fusion's VGAE and GAT), as found at training")
     error: str | None = None
 
     def write(self, run_dir: str | os.PathLike[str]) -> Path:

@@ -65,3 +65,22 @@ def test_what_cannot_be_exported_is_refused_with_the_reason(student_runs, tmp_pa
         export_run(student_runs["gat"], "tflite")
     with pytest.raises(DeploymentError, match="no run.json"):
         export_run(tmp_path, "onnx")
+
+
+def test_a_fusion_run_keeps_fusing_the_runs_it_was_trained_on_when_newer_ones_exist(student_runs, project, tmp_path):
+    from kdgat_schemas import RunRecord
+    from kdgat_train.api import train
+
+    from ..conftest import FAST
+    from .conftest import STAGES, WINDOWS
+
+    fusion = student_runs["dqn"]
+    recorded = RunRecord.read(fusion).upstream_runs
+    assert recorded == {"training_config.fusion_vgae_run": str(student_runs["vgae"]),
+                        "training_config.fusion_gat_run": str(student_runs["gat"])}
+    runs_root = student_runs["vgae"].parents[7]
+    [newer] = train([f"config_store={STAGES['vgae']}", *FAST, *WINDOWS, "training_config.seed=7", f"runs_root={runs_root}"],
+                    project_root=project)
+    assert newer != student_runs["vgae"]  # now the latest completed VGAE student
+    done = export_run(fusion, "torchscript", tmp_path / "export", say=lambda message: None)
+    assert done.manifest.parity_max_abs_difference == 0.0  # and the rebuilt fusion reproduced scores.parquet

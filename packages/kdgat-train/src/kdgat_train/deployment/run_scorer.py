@@ -45,7 +45,9 @@ def _read_settings(run_dir: Path):
     if name.is_pipeline or name.is_baseline:
         kind = "a pipeline run: deploy one of its stage runs" if name.is_pipeline else "a baseline (scikit-learn): not exported"
         raise DeploymentError(f"{run_dir} is {kind}")
-    return RunSettings.model_validate({**config, "resume": None})
+    from kdgat_train.stages.upstream_runs import with_recorded_upstream
+
+    return with_recorded_upstream(RunSettings.model_validate({**config, "resume": None}), run_dir)
 
 
 def _threshold(run_dir: Path) -> ChosenThreshold:

@@ -79,7 +79,9 @@ def _settings(run_dir: Path):
         raise CrossEvaluationError(f"{run_dir} is a pipeline run: evaluate its stage runs (listed in its pipeline.json)")
     if name.is_baseline:
         return BaselineSettings.model_validate(config)
-    return RunSettings.model_validate({**config, "resume": None})
+    from kdgat_train.stages.upstream_runs import with_recorded_upstream
+
+    return with_recorded_upstream(RunSettings.model_validate({**config, "resume": None}), run_dir)
 
 
 def _scenarios(cache, wanted: list[str] | None, dataset: str) -> list[str]:

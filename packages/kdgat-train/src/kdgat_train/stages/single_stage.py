@@ -128,7 +128,8 @@ def run_stage(settings: RunSettings) -> Path:
             stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None,
                               weights_only=True)
             return run.run_dir
-        run.update(data_manifest_hash=stage.datamodule.prepare().manifest.content_hash())
+        run.update(data_manifest_hash=stage.datamodule.prepare().manifest.content_hash(),
+                   upstream_runs={field: str(folder) for field, folder in find_upstream_runs(settings).items()})
         run.hand_off_to_ddp_ranks()
         fit_started = time.perf_counter()
         try:

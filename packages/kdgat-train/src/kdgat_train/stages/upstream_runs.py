@@ -69,6 +69,18 @@ def find_upstream_runs(settings: RunSettings) -> dict[str, Path]:
     return {need.field: _find_run(settings, need) for need in upstream_needs(settings.name)}
 
 
+def with_recorded_upstream(settings: RunSettings, run_dir: Path) -> RunSettings:
+    """``settings`` of the existing run ``run_dir`` with every upstream field its run.json recorded
+    (`RunRecord.upstream_runs`) filled in, so a rebuilt fusion run fuses the VGAE and GAT it was
+    trained on, not whatever run is latest now. Fields the config names explicitly stay as they are."""
+    recorded = RunRecord.read(run_dir).upstream_runs if (Path(run_dir) / "run.json").is_file() else {}
+    for dotted, folder in recorded.items():
+        group, leaf = dotted.split(".")
+        if not getattr(getattr(settings, group), leaf):
+            settings = settings.model_copy(update={group: getattr(settings, group).model_copy(update={leaf: folder})})
+    return settings
+
+
 def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
     """``(VGAE run, GAT run)`` fused by a DQN stage."""
     found = find_upstream_runs(settings)
