@@ -8,7 +8,7 @@ Run (after training the run, e.g. one epoch of the GAT student):
 
 The run's validation windows feed the model timings; the streaming part replays the run's first
 test capture repeated to ``--frames`` frames through `StreamingDetector` (reading excluded: frames
-arrive as in-memory chunks of ``batch x S`` frames). Targets (DESIGN.md §8): >= 20 K frames/s per core
+arrive as in-memory chunks of ``--chunk-windows x S`` frames, scored ``--batch-windows`` at a time). Targets (DESIGN.md §8): >= 20 K frames/s per core
 at S=1 with at most 50 ms added delay; >= 1 M frames/s at S=100.
 """
 
@@ -68,6 +68,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200_000, help="frames streamed per setting")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--forms", default="eager,compiled,torchscript,onnx")
+    parser.add_argument("--batch-windows", type=int, default=64, help="windows per scorer call when streaming")
+    parser.add_argument("--chunk-windows", type=int, default=256, help="windows per chunk of frames when streaming")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     run = scorer_from_run(args.run_dir)
@@ -103,15 +105,17 @@ def main() -> None:
 
         path = resolve_dataset(run.settings.dataset_config.name).root / source.path
         capture = repeated(read_capture(path, manifest.reader_options)[0], args.frames)
-        print(f"\nstreaming {args.frames:,} frames of {Path(source.path).name} (repeated), micro-batches of 256 windows")
+        print(f"\nstreaming {args.frames:,} frames of {Path(source.path).name} (repeated), chunks of "
+              f"{args.chunk_windows} x S frames, scorer calls of {args.batch_windows} windows")
         print(f"{'form':<12} {'S':>4} {'frames/s':>12} {'windows/s':>12} {'delay p50 ms':>13} {'p99 ms':>8} {'max ms':>8}")
         for stride in (1, 100):
             for form in ("torchscript", "onnx"):
                 if form not in scorers:
                     continue
-                detector = StreamingDetector(scorer=scorers[form], manifest=manifest, batch_windows=256, stride=stride)
+                detector = StreamingDetector(scorer=scorers[form], manifest=manifest, batch_windows=args.batch_windows,
+                                             stride=stride)
                 started = time.perf_counter()
-                for chunk, received_at in file_chunks(capture, 256 * stride):
+                for chunk, received_at in file_chunks(capture, args.chunk_windows * stride):
                     detector.feed(chunk, received_at)
                 elapsed = time.perf_counter() - started
                 delays = detector.latencies_ms

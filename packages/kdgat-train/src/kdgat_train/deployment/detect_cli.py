@@ -19,6 +19,8 @@ from types import SimpleNamespace
 
 import click
 
+CHUNK_WINDOWS = 256  # windows' worth of frames per chunk (a bus chunk also closes after --max-delay-ms)
+
 
 def load_detector_parts(target: Path, threads: int):
     """``(scorer, manifest)`` of an export folder (detector.json) or of a COMPLETED run folder (eager)."""
@@ -110,9 +112,9 @@ def _percentile(values: list[float], q: float) -> float:
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path),
               help="summary JSON (default: beside the alerts, .summary.json)")
 @click.option("--stride", type=click.IntRange(min=1), help="S: a window every S frames (default: the run's)")
-@click.option("--batch-windows", type=click.IntRange(min=1), default=256, show_default=True,
-              help="windows per scorer call (micro-batch)")
-@click.option("--chunk-frames", type=click.IntRange(min=1), help="frames per chunk (default: batch-windows x S)")
+@click.option("--batch-windows", type=click.IntRange(min=1), default=64, show_default=True,
+              help="windows per scorer call (64 ran faster per window than 256 on one core: the working set stays in cache)")
+@click.option("--chunk-frames", type=click.IntRange(min=1), help="frames read or received per chunk (default: 256 x S)")
 @click.option("--max-delay-ms", type=click.FloatRange(min=0), default=20.0, show_default=True,
               help="bus input: the longest a frame waits for its micro-batch")
 @click.option("--idle-exit", type=click.FloatRange(min=0), help="bus input: stop after this many seconds without a frame")
@@ -150,7 +152,7 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
             raise click.ClickException(str(error)) from None
         if read_report.skipped_rows:
             problem(f"skipped {read_report.skipped_rows} malformed rows of {input_file}")
-        chunks = file_chunks(table, chunk_frames or batch_windows * detector.stride)
+        chunks = file_chunks(table, chunk_frames or CHUNK_WINDOWS * detector.stride)
     else:
         import can
 
@@ -158,7 +160,7 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
             bus = can.Bus(interface=interface, channel=channel)
         except (can.CanError, OSError, ValueError) as error:
             raise click.ClickException(f"cannot open {interface} bus {channel!r}: {error}") from None
-        chunks = bus_chunks(bus, max_frames=chunk_frames or batch_windows * detector.stride,
+        chunks = bus_chunks(bus, max_frames=chunk_frames or CHUNK_WINDOWS * detector.stride,
                             max_delay_s=max_delay_ms / 1000, idle_exit_s=idle_exit, problem=problem)
     line = StatusLine(enabled=sys.stderr.isatty() if status is None else status)
     alerts_path.parent.mkdir(parents=True, exist_ok=True)

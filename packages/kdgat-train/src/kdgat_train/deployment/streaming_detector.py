@@ -65,7 +65,7 @@ class StreamingDetector:
         stride: S, default the manifest's (the run's); W always stays the run's.
     """
 
-    def __init__(self, *, scorer, manifest: DeploymentManifest, batch_windows: int = 256, top_ids: int = 3,
+    def __init__(self, *, scorer, manifest: DeploymentManifest, batch_windows: int = 64, top_ids: int = 3,
                  keep_windows: bool = False, stride: int | None = None) -> None:
         if manifest.domain != "automotive":
             raise ValueError(f"kdgat-detect streams CAN frames; this export is of the {manifest.domain} domain")
