@@ -88,7 +88,10 @@ class OnnxScorer:
     """
 
     def __init__(self, *, path: Path, threads: int = 0) -> None:
-        import onnxruntime
+        try:
+            import onnxruntime
+        except ImportError:
+            raise ExportError(f"{path}: running an ONNX export needs onnxruntime (pip install 'kdgat-models[export]')") from None
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
