@@ -99,3 +99,29 @@ def test_a_virtual_bus_carries_a_capture_with_attacks_through_the_detector(gat, 
     assert detector.frames == len(table) and got == expected
     assert len(problems) == 2 and "error frame" in problems[0] and "12 data bytes" in problems[1]
     assert max(detector.latencies_ms) < 1000
+
+
+class FlakyBus:
+    """A bus whose receive fails now and then: python-can's virtual bus never raises, a real adapter does."""
+
+    def __init__(self, messages, fail_at):
+        self.messages, self.fail_at, self.calls = list(messages), set(fail_at), 0
+
+    def recv(self, timeout=None):
+        self.calls += 1
+        if self.calls in self.fail_at:
+            raise can.CanOperationError("controller in error-passive state")
+        return self.messages.pop(0) if self.messages else None
+
+
+def test_a_bus_error_while_receiving_is_reported_and_reading_goes_on():
+    messages = [can.Message(arbitration_id=0x100 + k % 3, data=bytes([k % 256] * 8), timestamp=k * 0.001) for k in range(30)]
+    problems: list[str] = []
+    chunks = list(bus_chunks(FlakyBus(messages, fail_at={3, 17}), max_frames=10, max_delay_s=1.0, idle_exit_s=0.2,
+                             problem=problems.append))
+    assert sum(len(chunk) for chunk, _ in chunks) == 30
+    assert len(problems) == 2 and all("bus error while receiving" in p for p in problems)
+    assert chunks[0][0].can_id.tolist()[:3] == [0x100, 0x101, 0x102] and chunks[0][0].payload[1].tolist() == [1] * 8
+    with pytest.raises(RuntimeError, match="bus errors in a row"):
+        list(bus_chunks(FlakyBus([], fail_at=range(1, 1000)), max_frames=10, max_delay_s=0.01, idle_exit_s=None,
+                        problem=lambda message: None))
