@@ -93,7 +93,7 @@ def main() -> None:
                 scorers[form] = CompiledScorer(scorer=run.scorer)
             else:
                 path = export_scorer(run.scorer, example, Path(folder) / ("model.onnx" if form == "onnx" else "model.pt"), form)
-                scorers[form] = load_scorer(path, threads=args.threads)
+                scorers[form] = load_scorer(path)
         print(f"\n{'form':<12} {'batch 1 ms (median)':>20} {'batch 256 windows/s':>20}")
         for form, scorer in scorers.items():
             latency = statistics.median(timed(scorer, single, 200)) * 1000

@@ -59,3 +59,23 @@ def project(tmp_path_factory) -> Path:
 
 
 FAST = ["training_config.epochs=1", "training_config.batch_size=64", "device=cpu"]
+
+TINY_SIZES = [
+    "model_sizes.vgae_teacher.hidden_dim=32", "model_sizes.vgae_teacher.latent_dim=8", "model_sizes.vgae_teacher.heads=1",
+    "model_sizes.gat_teacher.hidden_dim=16", "model_sizes.gat_teacher.num_layers=2", "model_sizes.gat_teacher.heads=2",
+    "model_sizes.dqn_teacher.hidden_dim=32",
+]
+WINDOWS = ["dataset_config.window=50", "dataset_config.stride=25"]
+
+
+@pytest.fixture(scope="session")
+def two_cars(project, tmp_path_factory):
+    """One pipeline per synthetic car (same runs root, one MLflow database); shared by the cross-dataset and
+    deployment tests."""
+    from kdgat_train.api import train
+
+    root = tmp_path_factory.mktemp("cross_runs")
+    common = [*FAST, *TINY_SIZES, *WINDOWS, f"runs_root={root}"]
+    [first] = train(["config_store=automotive_synthetic_pipeline", *common], project_root=project)
+    [second] = train(["config_store=automotive_car2_pipeline", *common], project_root=project)
+    return root, first, second

@@ -2,13 +2,12 @@
 validation windows, with the run's threshold and domain fit beside it; refusals leave nothing."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import polars as pl
 import pytest
 import yaml
+from kdgat_models.cli import main as kdgat_models_cli
 from kdgat_models.scorer_export import load_scorer
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.deployment.deployment_manifest import DeploymentManifest
@@ -32,18 +31,18 @@ def test_an_export_reproduces_the_runs_validation_scores_and_predictions(student
     validation = open_cache(settings.dataset_config).split("val")
     exported = batched_scores(load_scorer(done.folder / manifest.model_file), validation, batch_size=97)
     frame = pl.read_parquet(run_dir / "scores.parquet").filter(pl.col("split") == "val").sort("window")
-    tolerance = 1e-4 + (manifest.parity_max_abs_difference if family == "dqn" else 0)
-    np.testing.assert_allclose(exported, frame["score"].to_numpy(), atol=tolerance, rtol=0)
-    assert ((exported > manifest.threshold) == (frame["prediction"].to_numpy() == 1)).all()
+    saved = frame["score"].to_numpy()
+    off = np.abs(exported - saved) > manifest.parity_tolerance
+    # a fused score jumps where two actions' Q-values tie within rounding (export_run.windows_off): 1 % allowed
+    assert off.sum() <= (max(1, len(saved) // 100) if family == "dqn" else 0), np.abs(exported - saved).max()
+    assert ((exported > manifest.threshold) == (frame["prediction"].to_numpy() == 1))[~off].all()
     assert not list(tmp_path.glob(".export.tmp-*"))
 
 
-def test_the_command_line_exports_next_to_the_run(student_runs):
+def test_the_command_line_exports_next_to_the_run(student_runs, capsys):
     run_dir = student_runs["gat"]
-    result = subprocess.run([sys.executable, "-m", "kdgat_models.cli", "export", str(run_dir), "--format", "torchscript"],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert "parity on" in result.stdout and (run_dir / "export" / "torchscript" / "model.pt").is_file()
+    kdgat_models_cli(["export", str(run_dir), "--format", "torchscript"])  # through the kdgat_models.exporters entry point
+    assert "parity on" in capsys.readouterr().out and (run_dir / "export" / "torchscript" / "model.pt").is_file()
     assert (run_dir / "export" / "torchscript" / "detector.json").is_file()
 
 
@@ -71,16 +70,15 @@ def test_a_fusion_run_keeps_fusing_the_runs_it_was_trained_on_when_newer_ones_ex
     from kdgat_schemas import RunRecord
     from kdgat_train.api import train
 
-    from ..conftest import FAST
-    from .conftest import STAGES, WINDOWS
+    from ..conftest import FAST, WINDOWS
 
     fusion = student_runs["dqn"]
     recorded = RunRecord.read(fusion).upstream_runs
     assert recorded == {"training_config.fusion_vgae_run": str(student_runs["vgae"]),
                         "training_config.fusion_gat_run": str(student_runs["gat"])}
     runs_root = student_runs["vgae"].parents[7]
-    [newer] = train([f"config_store={STAGES['vgae']}", *FAST, *WINDOWS, "training_config.seed=7", f"runs_root={runs_root}"],
-                    project_root=project)
+    [newer] = train(["config_store=automotive_synthetic_unsupervised_vgae_student_no_all_samples", *FAST, *WINDOWS,
+                     "training_config.seed=7", f"runs_root={runs_root}"], project_root=project)
     assert newer != student_runs["vgae"]  # now the latest completed VGAE student
     done = export_run(fusion, "torchscript", tmp_path / "export", say=lambda message: None)
     assert done.manifest.parity_max_abs_difference == 0.0  # and the rebuilt fusion reproduced scores.parquet

@@ -41,6 +41,7 @@ class DeploymentManifest(BaseModel):
     threshold_rule: str
     parity_windows: int = Field(description="validation windows the export was checked on")
     parity_max_abs_difference: float = Field(description="largest |exported - eager| score over them")
+    parity_tolerance: float = Field(description="the largest allowed (1e-4; for fusion plus one step of its CDF)")
 
     def write(self, folder: Path) -> Path:
         path = Path(folder) / MANIFEST_FILE

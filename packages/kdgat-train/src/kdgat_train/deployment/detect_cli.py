@@ -34,7 +34,7 @@ def load_detector_parts(target: Path, threads: int):
             import torch
 
             torch.set_num_threads(max(threads, 1))
-        return load_scorer(target / manifest.model_file, threads=threads), manifest
+        return load_scorer(target / manifest.model_file), manifest
     import torch
     from kdgat_models.scorer_export import EagerScorer
 
@@ -118,7 +118,8 @@ def _percentile(values: list[float], q: float) -> float:
 @click.option("--max-delay-ms", type=click.FloatRange(min=0), default=20.0, show_default=True,
               help="bus input: the longest a frame waits for its micro-batch")
 @click.option("--idle-exit", type=click.FloatRange(min=0), help="bus input: stop after this many seconds without a frame")
-@click.option("--threads", type=click.IntRange(min=0), default=1, show_default=True, help="intra-op threads of the scorer")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="torch threads of an eager or TorchScript scorer (ONNX always runs on one: see OnnxScorer)")
 @click.option("--status/--no-status", default=None, help="live status line on stderr (default: when stderr is a terminal)")
 def main(target: Path, input_file, interface, channel, alerts_path: Path, summary_path, stride, batch_windows, chunk_frames,
          max_delay_ms, idle_exit, threads, status) -> None:
