@@ -50,7 +50,10 @@ def test_an_export_scores_like_eager_on_batches_it_was_not_traced_on(tmp_path, f
         np.testing.assert_allclose(node_score, want_nodes, atol=1e-4, rtol=0)
     batch = inputs(64, seed=3)
     first = exported(batch)[0]
-    assert all((exported(batch)[0] == first).all() for _ in range(30))  # deterministic (no racing scatter threads)
+    # repeated scoring: ONNX bit-identical (one thread: no racing ScatterND); torch's threads may only
+    # reorder float sums (3e-8 measured with two)
+    worst = max(float(np.abs(exported(batch)[0] - first).max()) for _ in range(30))
+    assert worst == 0.0 if export_format == "onnx" else worst < 1e-6
 
 
 def test_files_that_are_not_exported_scorers_are_refused(tmp_path):
