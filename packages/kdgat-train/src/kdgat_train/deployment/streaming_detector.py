@@ -89,10 +89,11 @@ class StreamingDetector:
         alerts of every window it completes."""
         received_at = time.perf_counter() if received_at is None else received_at
         self.frames += len(chunk)
-        if self._skip:
+        if self._skip:  # frames between the last window's end and the next window's start (S > W)
             dropped = min(self._skip, len(chunk))
-            chunk, self._skip, self._pending_first = chunk.slice(dropped, len(chunk)), self._skip - dropped, \
-                self._pending_first + dropped
+            chunk = chunk.slice(dropped, len(chunk))
+            self._skip -= dropped
+            self._pending_first += dropped
         pending = join_frames(self._pending, chunk)
         alerts: list[dict] = []
         if len(pending) >= self.window:
