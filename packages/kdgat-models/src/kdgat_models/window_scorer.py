@@ -26,7 +26,6 @@ from kdgat_models.vgae import GraphAutoencoderNeighborhood, anomaly_score, node_
 
 INPUT_NAMES = ("x", "node_id", "edge_index", "edge_attr", "batch", "node_ptr")
 OUTPUT_NAMES = ("score", "node_score")
-FAMILIES = ("gat", "vgae", "dqn")
 
 
 class WindowScorer(nn.Module):

@@ -35,7 +35,6 @@ class RunScorer:
 
 
 def _read_settings(run_dir: Path):
-    from kdgat_train.config.run_settings import RunSettings
 
     config_file = run_dir / "config.yaml"
     if not config_file.is_file():
@@ -45,9 +44,9 @@ def _read_settings(run_dir: Path):
     if name.is_pipeline or name.is_baseline:
         kind = "a pipeline run: deploy one of its stage runs" if name.is_pipeline else "a baseline (scikit-learn): not exported"
         raise DeploymentError(f"{run_dir} is {kind}")
-    from kdgat_train.stages.upstream_runs import with_recorded_upstream
+    from kdgat_train.stages.upstream_runs import settings_of_run
 
-    return with_recorded_upstream(RunSettings.model_validate({**config, "resume": None}), run_dir)
+    return settings_of_run(config, run_dir)
 
 
 def _threshold(run_dir: Path) -> ChosenThreshold:

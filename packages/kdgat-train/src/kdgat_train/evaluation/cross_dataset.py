@@ -71,7 +71,6 @@ def unk_share(arrays) -> float:
 
 def _settings(run_dir: Path):
     from kdgat_train.baselines.baseline_settings import BaselineSettings
-    from kdgat_train.config.run_settings import RunSettings
 
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
     name = ExperimentName.parse(config["experiment_name"])
@@ -79,9 +78,9 @@ def _settings(run_dir: Path):
         raise CrossEvaluationError(f"{run_dir} is a pipeline run: evaluate its stage runs (listed in its pipeline.json)")
     if name.is_baseline:
         return BaselineSettings.model_validate(config)
-    from kdgat_train.stages.upstream_runs import with_recorded_upstream
+    from kdgat_train.stages.upstream_runs import settings_of_run
 
-    return with_recorded_upstream(RunSettings.model_validate({**config, "resume": None}), run_dir)
+    return settings_of_run(config, run_dir)
 
 
 def _scenarios(cache, wanted: list[str] | None, dataset: str) -> list[str]:

@@ -81,6 +81,13 @@ def with_recorded_upstream(settings: RunSettings, run_dir: Path) -> RunSettings:
     return settings
 
 
+def settings_of_run(config: dict, run_dir: Path) -> RunSettings:
+    """The `RunSettings` of the existing run ``run_dir`` from its saved ``config`` (config.yaml), with
+    its recorded upstream runs (`with_recorded_upstream`): what rebuilding the run (cross-dataset
+    evaluation, export, detection) starts from."""
+    return with_recorded_upstream(RunSettings.model_validate({**config, "resume": None}), run_dir)
+
+
 def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
     """``(VGAE run, GAT run)`` fused by a DQN stage."""
     found = find_upstream_runs(settings)
