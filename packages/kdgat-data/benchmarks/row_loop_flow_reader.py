@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 from kdgat_data.flows import PROTOCOLS, FlowTable
-from kdgat_data.frames import NORMAL
 from kdgat_data.readers.errors import DataFormatError, OnBadRow, ReadReport
 from kdgat_data.readers.flows import CIC_COLUMNS, CIC_TIME_FORMATS, FAILED_STATES, FlowOptions, flow_format
+from kdgat_data.record_table import NORMAL
 
 
 def _zeek_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:

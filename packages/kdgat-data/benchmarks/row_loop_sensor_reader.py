@@ -6,9 +6,9 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from kdgat_data.frames import NORMAL
 from kdgat_data.readers.errors import DataFormatError, OnBadRow, ReadReport
 from kdgat_data.readers.sensor_csv import LABEL_COLUMNS, SensorCsvOptions, _parse_time, read_attack_windows
+from kdgat_data.record_table import NORMAL
 from kdgat_data.sensors import SensorTable
 
 

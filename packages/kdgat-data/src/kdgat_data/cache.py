@@ -37,10 +37,10 @@ from kdgat_data.cache_integrity import cache_checksums, cache_damage, staging_pr
 from kdgat_data.catalog import Dataset
 from kdgat_data.domains import FittedDomain, RecordTable, adapter_for
 from kdgat_data.file_digests import FileDigests
-from kdgat_data.frames import NORMAL, remap_attack_types
 from kdgat_data.graphs import GraphArrays
 from kdgat_data.layout import DatasetFiles, dedupe_sources, discover_files
 from kdgat_data.readers import OnBadRow, ReaderOptions
+from kdgat_data.record_table import NORMAL, remap_attack_types
 from kdgat_data.splits import split_train_validation, tail_fractions
 from kdgat_data.vocabulary import Vocabulary
 from kdgat_data.window_statistics import load_statistics, save_names, save_statistics

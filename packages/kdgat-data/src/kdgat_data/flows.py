@@ -10,17 +10,20 @@ Shapes (N flows, H distinct hosts of the file):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
-from kdgat_data.frames import NORMAL
+from kdgat_data.record_table import NORMAL, RecordTable
 
 PROTOCOLS = ("tcp", "udp", "icmp", "other")
 
 
 @dataclass(frozen=True)
-class FlowTable:
+class FlowTable(RecordTable):
+    record_columns = ("timestamp", "src", "dst", "dst_port", "proto", "duration", "bytes_out", "bytes_in", "packets_out",
+                      "packets_in", "failed", "label", "attack_type")
+
     timestamp: np.ndarray
     src: np.ndarray
     dst: np.ndarray
@@ -37,25 +40,3 @@ class FlowTable:
     hosts: tuple[str, ...] = ()
     attack_types: tuple[str, ...] = (NORMAL,)
     source: str = ""
-
-    def __len__(self) -> int:
-        return len(self.timestamp)
-
-    @property
-    def attack_frames(self) -> int:
-        return int(self.label.sum())
-
-    def _columns(self) -> list[str]:
-        return [f.name for f in fields(self) if f.name not in ("hosts", "attack_types", "source")]
-
-    def slice(self, start: int, stop: int) -> FlowTable:
-        return FlowTable(**{name: getattr(self, name)[start:stop] for name in self._columns()}, hosts=self.hosts,
-                         attack_types=self.attack_types, source=self.source)
-
-    def take(self, order: np.ndarray) -> FlowTable:
-        return FlowTable(**{name: getattr(self, name)[order] for name in self._columns()}, hosts=self.hosts,
-                         attack_types=self.attack_types, source=self.source)
-
-    def attack_counts(self) -> dict[str, int]:
-        counts = np.bincount(self.attack_type[self.label == 1], minlength=len(self.attack_types))
-        return {name: int(c) for name, c in zip(self.attack_types, counts, strict=True) if c and name != NORMAL}

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NORMAL = "normal"
+from kdgat_data.record_table import NORMAL, RecordTable
 
 
 @dataclass(frozen=True)
-class FrameTable:
+class FrameTable(RecordTable):
+    record_columns = ("timestamp", "can_id", "dlc", "payload", "label", "attack_type")
+
     timestamp: np.ndarray
     can_id: np.ndarray
     dlc: np.ndarray
@@ -31,34 +33,9 @@ class FrameTable:
     source: str = ""
 
     def __post_init__(self) -> None:
-        n = len(self.timestamp)
-        for name in ("can_id", "dlc", "label", "attack_type"):
-            if len(getattr(self, name)) != n:
-                raise ValueError(f"FrameTable.{name} has {len(getattr(self, name))} rows, timestamp has {n}")
-        if self.payload.shape != (n, 8):
-            raise ValueError(f"FrameTable.payload must be ({n}, 8), got {self.payload.shape}")
-        if self.attack_types[0] != NORMAL:
-            raise ValueError("FrameTable.attack_types[0] must be 'normal'")
-
-    def __len__(self) -> int:
-        return len(self.timestamp)
-
-    @property
-    def attack_frames(self) -> int:
-        return int(self.label.sum())
-
-    def slice(self, start: int, stop: int) -> FrameTable:
-        """Frames ``start:stop`` (a view, no copy)."""
-        return FrameTable(
-            self.timestamp[start:stop], self.can_id[start:stop], self.dlc[start:stop],
-            self.payload[start:stop], self.label[start:stop], self.attack_type[start:stop],
-            self.attack_types, self.labelled, self.source,
-        )
-
-    def attack_counts(self) -> dict[str, int]:
-        """Attack frames per attack-type name (normal frames excluded)."""
-        counts = np.bincount(self.attack_type[self.label == 1], minlength=len(self.attack_types))
-        return {name: int(c) for name, c in zip(self.attack_types, counts, strict=True) if c and name != NORMAL}
+        super().__post_init__()
+        if self.payload.shape != (len(self), 8):
+            raise ValueError(f"FrameTable.payload must be ({len(self)}, 8), got {self.payload.shape}")
 
     @classmethod
     def build(
@@ -107,12 +84,3 @@ class FrameTable:
             source=source,
         )
 
-
-def remap_attack_types(table: FrameTable, names: list[str]) -> np.ndarray:
-    """``table.attack_type`` re-coded into the shared name list ``names`` (extended in place)."""
-    mapping = np.empty(len(table.attack_types), np.int16)
-    for code, name in enumerate(table.attack_types):
-        if name not in names:
-            names.append(name)
-        mapping[code] = names.index(name)
-    return mapping[table.attack_type]

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kdgat_data.frames import NORMAL
+from kdgat_data.record_table import NORMAL, RecordTable
 
 
 @dataclass(frozen=True)
-class SensorTable:
+class SensorTable(RecordTable):
+    record_columns = ("timestamp", "values", "label", "attack_type")
+
     timestamp: np.ndarray
     values: np.ndarray
     sensors: tuple[str, ...]
@@ -27,23 +29,6 @@ class SensorTable:
     source: str = ""
 
     def __post_init__(self) -> None:
-        n = len(self.timestamp)
-        if self.values.shape != (n, len(self.sensors)):
-            raise ValueError(f"SensorTable.values must be ({n}, {len(self.sensors)}), got {self.values.shape}")
-        if len(self.label) != n or len(self.attack_type) != n:
-            raise ValueError("SensorTable.label and attack_type need one value per time step")
-
-    def __len__(self) -> int:
-        return len(self.timestamp)
-
-    @property
-    def attack_frames(self) -> int:
-        return int(self.label.sum())
-
-    def slice(self, start: int, stop: int) -> SensorTable:
-        return SensorTable(self.timestamp[start:stop], self.values[start:stop], self.sensors, self.label[start:stop],
-                           self.attack_type[start:stop], self.attack_types, self.source)
-
-    def attack_counts(self) -> dict[str, int]:
-        counts = np.bincount(self.attack_type[self.label == 1], minlength=len(self.attack_types))
-        return {name: int(c) for name, c in zip(self.attack_types, counts, strict=True) if c and name != NORMAL}
+        super().__post_init__()
+        if self.values.shape != (len(self), len(self.sensors)):
+            raise ValueError(f"SensorTable.values must be ({len(self)}, {len(self.sensors)}), got {self.values.shape}")

@@ -9,27 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from kdgat_data.graphs.arrays import GraphArrays
-
-
-class RecordTable(Protocol):
-    """Time-ordered records of one source file (CAN frames, network flows, sensor rows).
-
-    Shapes (N records): ``label`` (N,) uint8 (1 = attack record); ``attack_type`` (N,) int16 codes
-    into ``attack_types`` (0 = "normal").
-    """
-
-    label: np.ndarray
-    attack_type: np.ndarray
-    attack_types: tuple[str, ...]
-
-    def __len__(self) -> int: ...
-
-    def slice(self, start: int, stop: int) -> RecordTable: ...
-
-    @property
-    def attack_frames(self) -> int: ...
-
-    def attack_counts(self) -> dict[str, int]: ...
+from kdgat_data.record_table import RecordTable
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from kdgat_data.flows import PROTOCOLS, FlowTable
-from kdgat_data.frames import NORMAL
 from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
 from kdgat_data.readers.text import delimited_fields, first_line
+from kdgat_data.record_table import NORMAL
 
 FAILED_STATES = {"S0", "REJ", "RSTO", "RSTOS0", "RSTR", "RSTRH", "SH", "SHR", "OTH", "S1"}  # no full exchange
 CIC_COLUMNS = {  # our name -> accepted CIC spellings (matched stripped and case-insensitively)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from kdgat_data.frames import NORMAL
 from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
 from kdgat_data.readers.text import delimited_fields
+from kdgat_data.record_table import NORMAL
 from kdgat_data.sensors import SensorTable
 
 TIMESTAMP_FORMATS = ("%d/%m/%y %H", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",

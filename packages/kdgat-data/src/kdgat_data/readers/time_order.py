@@ -1,4 +1,4 @@
-"""Frames out of time order: sorted stably with a logged count, or refused with the file line.
+"""Records out of time order: sorted stably with a logged count, or refused with the file line.
 
 The gap features (inter-arrival mean/std per edge and per ID) assume a capture in time order; a
 merged or hand-edited file that goes back in time would otherwise produce negative gaps silently.
@@ -12,8 +12,8 @@ from enum import StrEnum
 
 import numpy as np
 
-from kdgat_data.frames import FrameTable
 from kdgat_data.readers.errors import DataFormatError, ReadReport
+from kdgat_data.record_table import RecordTable
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class TimeOrder(StrEnum):
     ERROR = "error"
 
 
-def order_by_time(table: FrameTable, report: ReadReport, policy: TimeOrder | str) -> tuple[FrameTable, ReadReport]:
+def order_by_time(table: RecordTable, report: ReadReport, policy: TimeOrder | str) -> tuple[RecordTable, ReadReport]:
     """``table`` in time order (a stable sort keeps equal timestamps as written).
 
     Args:
@@ -54,9 +54,6 @@ def order_by_time(table: FrameTable, report: ReadReport, policy: TimeOrder | str
     moved = int((order != np.arange(len(order))).sum())
     log.warning("%s: %d frames out of time order (%d steps back), sorted stably by timestamp",
                 report.path, moved, len(backwards))
-    sorted_table = dataclasses.replace(
-        table, timestamp=timestamp[order], can_id=table.can_id[order], dlc=table.dlc[order],
-        payload=table.payload[order], label=table.label[order], attack_type=table.attack_type[order],
-    )
+    sorted_table = table.take(order)
     lines = report.lines[order] if report.lines is not None else None
     return sorted_table, dataclasses.replace(report, lines=lines, reordered_frames=moved)
