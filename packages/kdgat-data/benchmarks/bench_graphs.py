@@ -90,11 +90,10 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
-    from kdgat_data.graphs import build_window_graphs
-    from kdgat_data.graphs.reference import reference_window_graph
-    from kdgat_data.readers import read_frames
-    from kdgat_data.synthetic import generate_capture
-    from kdgat_data.synthetic.generator import write_can_train_test_csv
+    from kdgat_data.domains.automotive.readers.dispatch import read_frames
+    from kdgat_data.domains.automotive.reference_graphs import reference_window_graph
+    from kdgat_data.domains.automotive.synthetic.generator import generate_capture, write_can_train_test_csv
+    from kdgat_data.domains.automotive.window_graphs import build_window_graphs
     from kdgat_data.vocabulary import Vocabulary
 
     # A fresh VM backs guest memory lazily: the first touch of each page costs a host fault

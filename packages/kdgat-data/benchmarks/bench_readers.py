@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from kdgat_data.readers.flows import read_flows  # noqa: E402
-from kdgat_data.readers.sensor_csv import read_sensor_csv  # noqa: E402
+from kdgat_data.domains.internet.flow_readers import read_flows  # noqa: E402
+from kdgat_data.domains.watertreatment.sensor_csv import read_sensor_csv  # noqa: E402
 from row_loop_flow_reader import read_flows_row_by_row  # noqa: E402
 from row_loop_sensor_reader import read_sensor_csv_row_by_row  # noqa: E402
 

@@ -7,9 +7,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from kdgat_data.flows import PROTOCOLS, FlowTable
+from kdgat_data.domains.internet.flow_readers import (
+    CIC_COLUMNS,
+    CIC_TIME_FORMATS,
+    FAILED_STATES,
+    FlowOptions,
+    flow_format,
+)
+from kdgat_data.domains.internet.flows import PROTOCOLS, FlowTable
 from kdgat_data.readers.errors import DataFormatError, OnBadRow, ReadReport
-from kdgat_data.readers.flows import CIC_COLUMNS, CIC_TIME_FORMATS, FAILED_STATES, FlowOptions, flow_format
 from kdgat_data.record_table import NORMAL
 
 

@@ -6,10 +6,15 @@ import csv
 from pathlib import Path
 
 import numpy as np
+from kdgat_data.domains.watertreatment.sensor_csv import (
+    LABEL_COLUMNS,
+    SensorCsvOptions,
+    _parse_time,
+    read_attack_windows,
+)
+from kdgat_data.domains.watertreatment.sensors import SensorTable
 from kdgat_data.readers.errors import DataFormatError, OnBadRow, ReadReport
-from kdgat_data.readers.sensor_csv import LABEL_COLUMNS, SensorCsvOptions, _parse_time, read_attack_windows
 from kdgat_data.record_table import NORMAL
-from kdgat_data.sensors import SensorTable
 
 
 def read_sensor_csv_row_by_row(path: str | Path, options: SensorCsvOptions | None = None) -> tuple[SensorTable, ReadReport]:

@@ -16,7 +16,7 @@ def shared_can() -> Path:
 @pytest.fixture(scope="session")
 def tiny_synthetic(tmp_path_factory) -> Path:
     """A small synthetic dataset (all six attacks), generated once per session."""
-    from kdgat_data.synthetic import generate_dataset
+    from kdgat_data.domains.automotive.synthetic.generator import generate_dataset
 
     root = tmp_path_factory.mktemp("synthetic") / "tiny"
     generate_dataset(root, frames=4000, seed=7)

@@ -49,7 +49,7 @@ def test_no_frame_is_shared_between_train_validation_and_test(cache):
 
 
 def test_vocabulary_comes_from_training_heads_only(cache, tiny_synthetic):
-    from kdgat_data.readers import read_frames
+    from kdgat_data.domains.automotive.readers.dispatch import read_frames
 
     vocabulary = set(cache.manifest.vocabulary)
     fuzz, _ = read_frames(tiny_synthetic / "test_02_fuzzing/fuzzing-2.csv")
@@ -95,7 +95,7 @@ def test_manifest_file_is_readable_json(cache):
 
 def test_windows_know_their_records_and_times(cache, tiny_synthetic):
     """window_start/stop and start/end times point at the records each window was built from."""
-    from kdgat_data.readers import read_frames
+    from kdgat_data.domains.automotive.readers.dispatch import read_frames
 
     m = cache.manifest
     store = cache.split("test/dos")
@@ -109,7 +109,7 @@ def test_windows_know_their_records_and_times(cache, tiny_synthetic):
 
 
 def test_attack_events_are_the_runs_of_attack_records(cache, tiny_synthetic):
-    from kdgat_data.readers import read_frames
+    from kdgat_data.domains.automotive.readers.dispatch import read_frames
 
     m = cache.manifest
     events = cache.events("test/dos")
@@ -127,7 +127,7 @@ def test_attack_events_are_the_runs_of_attack_records(cache, tiny_synthetic):
 
 
 def test_window_statistics_describe_each_windows_records(cache, tiny_synthetic):
-    from kdgat_data.readers import read_frames
+    from kdgat_data.domains.automotive.readers.dispatch import read_frames
 
     m = cache.manifest
     stats, names = cache.window_statistics("test/dos")
@@ -160,7 +160,7 @@ def test_fuzzing_windows_carry_random_payloads_and_many_ids(cache):
 
 
 def test_payload_entropy_by_hand():
-    from kdgat_data.domains.automotive import payload_entropy
+    from kdgat_data.domains.automotive.adapter import payload_entropy
 
     payload = np.array([[1, 2, 3, 4, 5, 6, 7, 8], [7, 7, 7, 7, 0, 0, 0, 0], [1, 1, 2, 2, 9, 9, 9, 9], [5] * 8], np.uint8)
     entropy = payload_entropy(payload, np.array([8, 4, 4, 0]))
@@ -198,7 +198,7 @@ def test_a_catalog_entry_mixing_formats_tests_on_another_vehicles_files(tiny_syn
     """Train on can-train-and-test captures, test on the same traffic written DAGA-style (DLC in bits,
     True/False ANOMALY) by a per-file reader in the catalog: one pipeline, two formats."""
     from kdgat_data.catalog import Catalog
-    from kdgat_data.readers import read_frames
+    from kdgat_data.domains.automotive.readers.dispatch import read_frames
 
     root = tmp_path / "mixed"
     shutil.copytree(tiny_synthetic / "train_01_attack_free", root / "train_01_attack_free")

@@ -86,7 +86,7 @@ def test_inspect_counts_the_validation_windows_the_cache_builds(tiny_synthetic, 
 
 
 def test_inspect_names_records_and_entities_per_domain(tmp_path):
-    from kdgat_data.synthetic.flows import generate_flow_dataset
+    from kdgat_data.domains.internet.synthetic_flows import generate_flow_dataset
 
     generate_flow_dataset(tmp_path / "office", flows=2000, seed=1)
     result = CliRunner().invoke(main, ["inspect", str(tmp_path / "office"), "--window", "50", "--stride", "50"])

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from kdgat_data.flows import FlowTable
-from kdgat_data.frames import FrameTable
+from kdgat_data.domains.automotive.frames import FrameTable
+from kdgat_data.domains.internet.flows import FlowTable
+from kdgat_data.domains.watertreatment.sensors import SensorTable
 from kdgat_data.record_table import NORMAL, remap_attack_types
-from kdgat_data.sensors import SensorTable
 
 N = 6
 

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from kdgat_data.frames import FrameTable
+from kdgat_data.domains.automotive.frames import FrameTable
 from kdgat_data.splits import split_train_validation
 
 

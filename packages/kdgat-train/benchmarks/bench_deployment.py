@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from kdgat_data.frames import FrameTable
+from kdgat_data.domains.automotive.frames import FrameTable
 from kdgat_models.scorer_export import EagerScorer, export_scorer, load_scorer
 from kdgat_models.summary import count_parameters
 from kdgat_train.deployment.export_run import run_manifest

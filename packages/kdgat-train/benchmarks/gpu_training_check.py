@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from kdgat_data.batching import WindowBatches
 from kdgat_data.dataset import WindowGraphDataset
-from kdgat_data.graphs import GraphArrays
+from kdgat_data.graph_arrays import GraphArrays
 from kdgat_models import GATWithJK, GraphAutoencoderNeighborhood
 from kdgat_models.self_loops import SelfLoops
 from kdgat_train.modules.autoencoder import AutoencoderModule

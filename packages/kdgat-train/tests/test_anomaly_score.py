@@ -3,7 +3,7 @@
 
 import numpy as np
 import torch
-from kdgat_data.graphs import GraphArrays
+from kdgat_data.graph_arrays import GraphArrays
 from kdgat_models import GATWithJK, GraphAutoencoderNeighborhood
 from kdgat_train.curriculum import normal_difficulty
 from kdgat_train.evaluation.stage_evaluation import window_scores

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from kdgat_data.graphs import GraphArrays
+from kdgat_data.graph_arrays import GraphArrays
 from kdgat_schemas import RunRecord
 from kdgat_train.api import train
 from kdgat_train.curriculum import CurriculumBatches

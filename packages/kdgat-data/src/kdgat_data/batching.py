@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 from torch_geometric.data import Batch
 
-from kdgat_data.graphs import GraphArrays
+from kdgat_data.graph_arrays import GraphArrays
 
 
 def _ranges(ptr: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

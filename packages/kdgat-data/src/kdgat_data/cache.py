@@ -36,10 +36,11 @@ from kdgat_data.attack_events import SplitEvents, find_attack_events
 from kdgat_data.cache_integrity import cache_checksums, cache_damage, staging_prefix, sweep_stale_staging
 from kdgat_data.catalog import Dataset
 from kdgat_data.domains import FittedDomain, RecordTable, adapter_for
+from kdgat_data.domains.automotive.readers.dispatch import ReaderOptions
 from kdgat_data.file_digests import FileDigests
-from kdgat_data.graphs import GraphArrays
+from kdgat_data.graph_arrays import GraphArrays
 from kdgat_data.layout import DatasetFiles, dedupe_sources, discover_files
-from kdgat_data.readers import OnBadRow, ReaderOptions
+from kdgat_data.readers.bad_row_policy import OnBadRow
 from kdgat_data.record_table import NORMAL, remap_attack_types
 from kdgat_data.splits import split_train_validation, tail_fractions
 from kdgat_data.vocabulary import Vocabulary
@@ -240,20 +241,21 @@ def ensure_generated(dataset: Dataset, progress: Callable[[str], None] = lambda 
         return
     progress(f"generating synthetic dataset {dataset.root}")
     if dataset.domain == "watertreatment":
-        from kdgat_data.synthetic.water import WATER_ATTACKS, generate_water_dataset
+        from kdgat_data.domains.watertreatment.synthetic_plant import WATER_ATTACKS, generate_water_dataset
 
         generate_water_dataset(dataset.root, steps=spec.frames, seed=spec.seed, attacks=spec.attacks or list(WATER_ATTACKS),
                                overwrite=True)
         return
     if dataset.domain == "internet":
-        from kdgat_data.synthetic.flows import FLOW_ATTACKS, generate_flow_dataset
+        from kdgat_data.domains.internet.synthetic_flows import FLOW_ATTACKS, generate_flow_dataset
 
         generate_flow_dataset(dataset.root, flows=spec.frames, seed=spec.seed, attacks=spec.attacks or list(FLOW_ATTACKS),
                               overwrite=True)
         return
     if dataset.domain != "automotive":
         raise NotImplementedError(f"no synthetic generator for domain {dataset.domain!r} yet")
-    from kdgat_data.synthetic import ATTACKS, generate_dataset
+    from kdgat_data.domains.automotive.synthetic.attacks import ATTACKS
+    from kdgat_data.domains.automotive.synthetic.generator import generate_dataset
 
     generate_dataset(dataset.root, frames=spec.frames, seed=spec.seed, attacks=spec.attacks or ATTACKS, overwrite=True,
                      vehicle=spec.vehicle)

@@ -20,9 +20,9 @@ from kdgat_schemas.project import (
 )
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kdgat_data.domains.automotive.readers.column_mapping import ColumnMapping
+from kdgat_data.domains.automotive.readers.file_reader import FileReader
 from kdgat_data.readers.bad_row_policy import OnBadRow
-from kdgat_data.readers.column_mapping import ColumnMapping
-from kdgat_data.readers.file_reader import FileReader
 
 
 class SyntheticSpec(BaseModel):
@@ -118,7 +118,7 @@ class DatasetEntry(BaseModel):
     def reader_options(self, on_bad_row: OnBadRow = OnBadRow.ERROR, root: Path | None = None):
         """The options of this entry's reader: `ReaderOptions` for CAN, `SensorCsvOptions` for plant data."""
         if self.domain == "watertreatment":
-            from kdgat_data.readers.sensor_csv import SensorCsvOptions
+            from kdgat_data.domains.watertreatment.sensor_csv import SensorCsvOptions
 
             columns = self.sensors or SensorColumns()
             windows = columns.attack_windows
@@ -127,12 +127,12 @@ class DatasetEntry(BaseModel):
             return SensorCsvOptions(columns.timestamp_column, columns.label_column, tuple(columns.attack_values),
                                     tuple(columns.normal_values), windows, on_bad_row=on_bad_row)
         if self.domain == "internet":
-            from kdgat_data.readers.flows import FlowOptions
+            from kdgat_data.domains.internet.flow_readers import FlowOptions
 
             f = self.flows or FlowSettings()
             return FlowOptions(tuple(f.normal_values), tuple(f.attack_values), tuple(f.background_values), f.background,
                                on_bad_row, f.window_seconds, f.stride_seconds)
-        from kdgat_data.readers.dispatch import ReaderOptions
+        from kdgat_data.domains.automotive.readers.dispatch import ReaderOptions
 
         return ReaderOptions(format=self.format, mapping=self.mapping, attack_ids=self.attack_ids, on_bad_row=on_bad_row,
                              time_order=self.time_order, files=self.readers)
@@ -260,7 +260,7 @@ def detect_domain(path: Path) -> str:
         columns = {c.strip() for c in header.split(",")}
         if columns & {"ATT_FLAG", "Normal/Attack"}:
             return "watertreatment"
-        from kdgat_data.readers.flows import flow_format
+        from kdgat_data.domains.internet.flow_readers import flow_format
 
         if flow_format(file) is not None:
             return "internet"

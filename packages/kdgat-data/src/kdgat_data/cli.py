@@ -20,7 +20,7 @@ def _dataset(name_or_path: str, catalog: str | None, fmt: str | None):
     if fmt is not None:
         from dataclasses import replace
 
-        from kdgat_data.readers import ReaderOptions
+        from kdgat_data.domains.automotive.readers.dispatch import ReaderOptions
 
         ReaderOptions(format=fmt)  # validates the name
         dataset = replace(dataset, entry=dataset.entry.model_copy(update={"format": fmt}))
@@ -36,7 +36,7 @@ def _friendly_errors(function):
         from pydantic import ValidationError
 
         from kdgat_data.catalog import CatalogError
-        from kdgat_data.readers import DataFormatError
+        from kdgat_data.readers.errors import DataFormatError
 
         try:
             return function(*args, **kwargs)
@@ -66,7 +66,8 @@ def main() -> None:
 def synth(out_dir: Path, frames: int, seed: int, attacks: str | None, attack_share: float, vehicle: int,
           force: bool) -> None:
     """Write a synthetic CAN dataset in the can-train-and-test layout to OUT_DIR."""
-    from kdgat_data.synthetic import ATTACKS, generate_dataset
+    from kdgat_data.domains.automotive.synthetic.attacks import ATTACKS
+    from kdgat_data.domains.automotive.synthetic.generator import generate_dataset
 
     chosen = tuple(a.strip() for a in attacks.split(",")) if attacks else ATTACKS
     written = generate_dataset(out_dir, frames=frames, seed=seed, attacks=chosen, attack_share=attack_share,

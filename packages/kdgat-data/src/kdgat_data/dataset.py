@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data, Dataset
 
-from kdgat_data.graphs import GraphArrays
+from kdgat_data.graph_arrays import GraphArrays
 
 
 class WindowGraphDataset(Dataset):

@@ -19,9 +19,8 @@ from pathlib import Path
 from kdgat_schemas import SourceFile
 
 from kdgat_data.file_digests import FileDigests
-from kdgat_data.readers import CAPTURE_SUFFIXES
 from kdgat_data.readers.attack_names import scenario_of_folder
-from kdgat_data.readers.text import capture_suffix
+from kdgat_data.readers.text import CAPTURE_SUFFIXES, capture_suffix
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from kdgat_data.attack_events import find_attack_events
-from kdgat_data.graphs import GraphArrays
+from kdgat_data.graph_arrays import GraphArrays
 from kdgat_train.evaluation.event_metrics import event_metrics
 
 

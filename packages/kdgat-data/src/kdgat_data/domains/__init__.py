@@ -1,10 +1,23 @@
-"""Domain adapters: how one domain's records become window graphs (records -> windows -> graphs).
+"""Domains: how one domain's records become window graphs (records -> windows -> graphs).
 
 Models and training never branch on the domain: every adapter produces the same `GraphArrays`
-(node features, entity index, edges with features, window labels), and a new domain is one
-module here plus one catalog entry.
+(node features, entity index, edges with features, window labels). A domain is one folder here,
+``domains/<domain>/``, holding its records table, readers, graph builder, synthetic generator and
+an ``adapter`` module that registers its `DomainAdapter`; plus one catalog entry per dataset.
+
+The names below load on first use (PEP 562): the catalog imports light modules of the domain
+folders (column mappings) without numpy.
 """
 
-from kdgat_data.domains.base import DomainAdapter, FittedDomain, RecordTable, adapter_for, register_adapter
+from importlib import import_module
 
-__all__ = ["DomainAdapter", "FittedDomain", "RecordTable", "adapter_for", "register_adapter"]
+_EXPORTS = {name: "base" for name in ("DomainAdapter", "FittedDomain", "RecordTable", "adapter_for", "register_adapter")}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from kdgat_data.graphs.arrays import GraphArrays
+from kdgat_data.graph_arrays import GraphArrays
 from kdgat_data.record_table import RecordTable
 
 
@@ -65,7 +65,7 @@ def adapter_for(domain: str) -> DomainAdapter:
         import importlib.util
 
         if importlib.util.find_spec(f"kdgat_data.domains.{domain}") is not None:
-            importlib.import_module(f"kdgat_data.domains.{domain}")
+            importlib.import_module(f"kdgat_data.domains.{domain}.adapter")
     if domain not in _ADAPTERS:
         raise NotImplementedError(f"domain {domain!r} has no adapter yet; known: {', '.join(sorted(_ADAPTERS)) or 'none'}")
     return _ADAPTERS[domain]

@@ -1,21 +1,19 @@
-"""Readers for CAN captures; each returns a `FrameTable` and a `ReadReport`.
+"""Reader machinery every domain shares: the bad-row collector and its errors, the bad-row policy,
+text and compression handling, attack names from paths and the time-order check.
 
-The names below load on first use (PEP 562), so that importing one light module of this package
-(`column_mapping`, `bad_row_policy`, as the dataset catalog does) does not import numpy and polars.
+Each domain's own readers live in its folder (`kdgat_data.domains.<domain>`). The names below load
+on first use (PEP 562), so that importing one light module of this package (`bad_row_policy`, as the
+dataset catalog does) does not import numpy and polars.
 """
 
 from importlib import import_module
 
 _EXPORTS = {
-    "CAPTURE_SUFFIXES": "dispatch",
-    "FORMATS": "dispatch",
-    "ReaderOptions": "dispatch",
-    "detect_format": "dispatch",
-    "read_frames": "dispatch",
-    "ColumnMapping": "column_mapping",
+    "CAPTURE_SUFFIXES": "text",
     "DataFormatError": "errors",
     "ReadReport": "errors",
     "OnBadRow": "bad_row_policy",
+    "TimeOrder": "time_order",
 }
 __all__ = sorted(_EXPORTS)
 

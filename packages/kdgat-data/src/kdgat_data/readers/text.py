@@ -17,6 +17,8 @@ BYTE_ORDER_MARK = b"\xef\xbb\xbf"  # UTF-8 BOM, written by spreadsheet exports
 COMPRESSED_SUFFIX = ".gz"  # any capture may be gzip-compressed: ``capture.csv.gz``
 
 
+CAPTURE_SUFFIXES = {".csv", ".log", ".asc", ".blf", ".txt", ".trc", ".labeled"}  # of every domain; .labeled: Zeek conn.log.labeled
+
 def capture_suffix(path: str | Path) -> str:
     """The capture's own suffix, looking through a ``.gz``: ``a.csv.gz`` -> ``.csv``."""
     path = Path(path)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-from kdgat_data.frames import FrameTable
+from kdgat_data.domains.automotive.frames import FrameTable
 
 MAX_CONSECUTIVE_BUS_ERRORS = 100
 
@@ -23,7 +23,7 @@ MAX_CONSECUTIVE_BUS_ERRORS = 100
 def read_capture(path: Path, reader_options: dict | None):
     """Capture ``path`` read as training read its dataset (the run's reader options), except that a
     malformed row is skipped and counted rather than an error: ``(FrameTable, ReadReport)``."""
-    from kdgat_data.readers import ReaderOptions, read_frames
+    from kdgat_data.domains.automotive.readers.dispatch import ReaderOptions, read_frames
 
     return read_frames(Path(path), ReaderOptions(**{**(reader_options or {}), "on_bad_row": "skip"}))
 

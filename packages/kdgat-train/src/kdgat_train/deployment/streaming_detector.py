@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from kdgat_data.domains import FittedDomain, adapter_for
-from kdgat_data.frames import FrameTable
+from kdgat_data.domains.automotive.frames import FrameTable
 
 from kdgat_train.deployment.deployment_manifest import DeploymentManifest
 from kdgat_train.deployment.scorer_inputs import scorer_inputs
