@@ -89,3 +89,25 @@ def test_baseline_names_parse_format_and_have_their_own_run_folder():
     assert RunPaths("runs").variant_dir(name).as_posix() == "runs/automotive/road/baseline/gbdt"
     with pytest.raises(ExperimentNameError, match="baseline 'svm' is not allowed; expected one of gbdt, timing, pca, iforest"):
         ExperimentName.parse("automotive_road_baseline_svm")
+
+
+def test_register_domain_adds_a_domain_once_and_refuses_bad_or_conflicting_ones():
+    from kdgat_schemas import DOMAIN_HAS_VOCABULARY, DOMAINS, register_domain
+
+    before = list(DOMAINS), dict(DOMAIN_HAS_VOCABULARY)
+    try:
+        with pytest.raises(ExperimentNameError, match="lower-case letters only"):
+            register_domain("power_grid", has_vocabulary=True)
+        with pytest.raises(ExperimentNameError, match="known with has_vocabulary=False"):
+            register_domain("internet", has_vocabulary=True)
+        register_domain("powergrid", has_vocabulary=False)
+        register_domain("powergrid", has_vocabulary=False)  # again: nothing changes
+        assert DOMAINS.count("powergrid") == 1 and DOMAIN_HAS_VOCABULARY["powergrid"] is False
+        name = ExperimentName.parse("powergrid_synthetic_supervised_gat_student_no_all_samples")
+        assert name.experiment == "powergrid_synthetic_supervised_gat"
+    finally:
+        DOMAINS[:] = before[0]
+        DOMAIN_HAS_VOCABULARY.clear()
+        DOMAIN_HAS_VOCABULARY.update(before[1])
+    with pytest.raises(ExperimentNameError):
+        ExperimentName.parse("powergrid_synthetic_supervised_gat_student_no_all_samples")

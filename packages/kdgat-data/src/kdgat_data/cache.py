@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from kdgat_schemas import DatasetManifest, SourceFile, SplitSummary, build_cache_key
@@ -36,7 +37,6 @@ from kdgat_data.attack_events import SplitEvents, find_attack_events
 from kdgat_data.cache_integrity import cache_checksums, cache_damage, staging_prefix, sweep_stale_staging
 from kdgat_data.catalog import Dataset
 from kdgat_data.domains import FittedDomain, RecordTable, adapter_for
-from kdgat_data.domains.automotive.readers.dispatch import ReaderOptions
 from kdgat_data.file_digests import FileDigests
 from kdgat_data.graph_arrays import GraphArrays
 from kdgat_data.layout import DatasetFiles, dedupe_sources, discover_files
@@ -240,25 +240,7 @@ def ensure_generated(dataset: Dataset, progress: Callable[[str], None] = lambda 
     if spec is None or (dataset.root.is_dir() and any(dataset.root.iterdir())):
         return
     progress(f"generating synthetic dataset {dataset.root}")
-    if dataset.domain == "watertreatment":
-        from kdgat_data.domains.watertreatment.synthetic_plant import WATER_ATTACKS, generate_water_dataset
-
-        generate_water_dataset(dataset.root, steps=spec.frames, seed=spec.seed, attacks=spec.attacks or list(WATER_ATTACKS),
-                               overwrite=True)
-        return
-    if dataset.domain == "internet":
-        from kdgat_data.domains.internet.synthetic_flows import FLOW_ATTACKS, generate_flow_dataset
-
-        generate_flow_dataset(dataset.root, flows=spec.frames, seed=spec.seed, attacks=spec.attacks or list(FLOW_ATTACKS),
-                              overwrite=True)
-        return
-    if dataset.domain != "automotive":
-        raise NotImplementedError(f"no synthetic generator for domain {dataset.domain!r} yet")
-    from kdgat_data.domains.automotive.synthetic.attacks import ATTACKS
-    from kdgat_data.domains.automotive.synthetic.generator import generate_dataset
-
-    generate_dataset(dataset.root, frames=spec.frames, seed=spec.seed, attacks=spec.attacks or ATTACKS, overwrite=True,
-                     vehicle=spec.vehicle)
+    adapter_for(dataset.domain).generate_synthetic(dataset.root, spec)
 
 
 def _build_into(
@@ -266,7 +248,7 @@ def _build_into(
     dataset: Dataset,
     root: Path,
     sources: list[SourceFile],
-    options: ReaderOptions,
+    options: Any,
     window: int,
     stride: int,
     validation_fraction: float,

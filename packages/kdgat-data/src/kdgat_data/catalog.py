@@ -68,7 +68,7 @@ class DatasetEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    domain: Literal["automotive", "internet", "watertreatment"] = "automotive"
+    domain: str = Field("automotive", description="automotive | internet | watertreatment, or a registered domain")
     path: str
     description: str = ""
     format: str | None = Field(None, description="reader format; detected per file when absent")
@@ -116,26 +116,11 @@ class DatasetEntry(BaseModel):
         return value
 
     def reader_options(self, on_bad_row: OnBadRow = OnBadRow.ERROR, root: Path | None = None):
-        """The options of this entry's reader: `ReaderOptions` for CAN, `SensorCsvOptions` for plant data."""
-        if self.domain == "watertreatment":
-            from kdgat_data.domains.watertreatment.sensor_csv import SensorCsvOptions
+        """The options of this entry's reader, made by its domain's adapter (`ReaderOptions` for CAN,
+        `SensorCsvOptions` for plant data, `FlowOptions` for flows, whatever a registered domain reads)."""
+        from kdgat_data.domains.base import adapter_for
 
-            columns = self.sensors or SensorColumns()
-            windows = columns.attack_windows
-            if windows and root is not None and not Path(windows).is_absolute():
-                windows = str(root / windows)
-            return SensorCsvOptions(columns.timestamp_column, columns.label_column, tuple(columns.attack_values),
-                                    tuple(columns.normal_values), windows, on_bad_row=on_bad_row)
-        if self.domain == "internet":
-            from kdgat_data.domains.internet.flow_readers import FlowOptions
-
-            f = self.flows or FlowSettings()
-            return FlowOptions(tuple(f.normal_values), tuple(f.attack_values), tuple(f.background_values), f.background,
-                               on_bad_row, f.window_seconds, f.stride_seconds)
-        from kdgat_data.domains.automotive.readers.dispatch import ReaderOptions
-
-        return ReaderOptions(format=self.format, mapping=self.mapping, attack_ids=self.attack_ids, on_bad_row=on_bad_row,
-                             time_order=self.time_order, files=self.readers)
+        return adapter_for(self.domain).reader_options(self, on_bad_row, root)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 
 ON_BAD_ROW = click.Choice(["error", "skip"])
-RECORD_WORDS = {"automotive": ("frames", "IDs"), "internet": ("flows", "hosts"), "watertreatment": ("rows", "tags")}
 
 
 def _dataset(name_or_path: str, catalog: str | None, fmt: str | None):
@@ -104,7 +103,9 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, validation_
     ensure_generated(resolved, click.echo)
     summary = inspect_dataset(resolved, resolved.entry.reader_options(on_bad_row, resolved.root), window, stride,
                               validation_fraction)
-    records, entities = RECORD_WORDS.get(resolved.domain, ("records", "nodes"))
+    from kdgat_data.domains.base import adapter_for
+
+    records, entities = getattr(adapter_for(resolved.domain), "record_words", ("records", "nodes"))
     click.echo(f"{summary.name}: {summary.root}  ({resolved.domain}; W={window} {records}, S={stride})")
     header = (f"{'file':<48} {'role':<22} {'format':<15} {records:>8} {entities:>5} {'attack':>8} {'share':>7} "
               f"{'windows':>8} {'atk win':>8} {'nodes/g':>8} {'edges/g':>8}")

@@ -22,6 +22,7 @@ from kdgat_schemas.experiment_name import (
     ExperimentNameError,
     all_stage_names,
     dataset_token,
+    register_domain,
 )
 from kdgat_schemas.job_spec import JobResources, JobSpec, UnsafeValueError, check_safe_argument
 from kdgat_schemas.pipeline_dag import PipelineStage, pipeline_stages
@@ -43,6 +44,7 @@ __all__ = [
     "DISTILLATIONS",
     "DOMAIN_HAS_VOCABULARY",
     "DOMAINS",
+    "register_domain",
     "LEARNING_MODELS",
     "MODES",
     "SIZES",

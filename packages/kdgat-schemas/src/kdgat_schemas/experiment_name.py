@@ -14,11 +14,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-DOMAINS = ("automotive", "internet", "watertreatment")
+DOMAINS = ["automotive", "internet", "watertreatment"]  # the built-ins; `register_domain` adds one
 # whether a domain's entities have a fixed vocabulary (CAN IDs, plant tags: yes; hosts: no). The
 # presets need it (no ID embedding or ID decoders without one) before any domain adapter is imported;
-# each adapter's ``has_vocabulary`` is this value (a test checks they agree).
+# each adapter's ``has_vocabulary`` is this value (registering an adapter checks they agree).
 DOMAIN_HAS_VOCABULARY = {"automotive": True, "internet": False, "watertreatment": True}
+_DOMAIN_TOKEN = re.compile(r"^[a-z]+$")
 LEARNING_MODELS = {"unsupervised": ("vgae",), "supervised": ("gat",), "fusion": ("dqn",)}
 SIZES = ("teacher", "student")
 DISTILLATIONS = ("no", "standard")
@@ -28,6 +29,24 @@ BASELINE = "baseline"
 BASELINES = ("gbdt", "timing", "pca", "iforest")
 
 _DATASET_TOKEN = re.compile(r"^[a-z0-9]+$")
+
+
+def register_domain(domain: str, *, has_vocabulary: bool) -> None:
+    """Make ``domain`` a known domain of names, presets and catalogs (a domain beyond the built-ins,
+    registered by its adapter: `kdgat_data.domains.register_adapter`).
+
+    Raises:
+        ExperimentNameError: ``domain`` is not lower-case letters, or is known with another ``has_vocabulary``.
+    """
+    if not _DOMAIN_TOKEN.match(domain):
+        raise ExperimentNameError(f"domain {domain!r}: expected lower-case letters only (names split on '_')")
+    if domain in DOMAINS:
+        if DOMAIN_HAS_VOCABULARY[domain] is not bool(has_vocabulary):
+            raise ExperimentNameError(f"domain {domain!r} is known with has_vocabulary="
+                                      f"{DOMAIN_HAS_VOCABULARY[domain]}, not {bool(has_vocabulary)}")
+        return
+    DOMAINS.append(domain)
+    DOMAIN_HAS_VOCABULARY[domain] = bool(has_vocabulary)
 
 
 class ExperimentNameError(ValueError):

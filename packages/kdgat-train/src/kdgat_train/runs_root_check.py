@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# what a kdgat run tree holds: the MLflow store, Hydra's and the cluster's folders, the domain trees
-RUN_TREE_ENTRIES = {"mlflow.db", "mlartifacts", ".hydra", ".cluster", ".mlflow.lock", "automotive", "internet",
-                    "watertreatment"}
+from kdgat_schemas import DOMAINS
+
+# what a kdgat run tree holds: the MLflow store, Hydra's and the cluster's folders (and the domain trees)
+RUN_TREE_ENTRIES = {"mlflow.db", "mlartifacts", ".hydra", ".cluster", ".mlflow.lock"}
 
 
 class RunsRootError(ValueError):
@@ -25,7 +26,7 @@ def check_runs_root(runs_root: str | Path) -> None:
     if not root.is_dir():
         raise RunsRootError(f"runs_root={runs_root}: not a folder")
     entries = {entry.name for entry in root.iterdir()}
-    if entries and not entries & RUN_TREE_ENTRIES:
+    if entries and not entries & (RUN_TREE_ENTRIES | set(DOMAINS)):
         shown = ", ".join(sorted(entries)[:5]) + (", ..." if len(entries) > 5 else "")
         raise RunsRootError(f"runs_root={runs_root}: an existing folder that is not a kdgat run tree (it holds {shown}); "
                             "give a new or empty folder, or an existing run tree (one with mlflow.db)")

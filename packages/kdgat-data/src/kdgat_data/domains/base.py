@@ -29,10 +29,20 @@ class FittedDomain:
 class DomainAdapter(Protocol):
     """records -> windows -> graphs for one domain, plus the domain's feature description."""
 
-    domain: str
+    domain: str  # lower-case letters: the first token of experiment names
+    has_vocabulary: bool  # entities with a fixed vocabulary (CAN IDs, tags) get an ID embedding and decoders
+    record_words: tuple[str, str]  # what the CLI calls its records and entities ("frames", "IDs")
     feature_version: str
     node_features: tuple[str, ...]  # entity index first, then the continuous node features
     edge_features: tuple[str, ...]
+
+    def reader_options(self, entry: Any, on_bad_row: Any, root: Path | None = None) -> Any:
+        """The options ``read`` and ``fit`` take, from a catalog entry (`kdgat_data.catalog.DatasetEntry`),
+        the bad-row policy and the dataset folder (for paths in the entry); their ``fingerprint()``
+        (``dict[str, str]`` of what changes the records read) is part of the cache key."""
+
+    def generate_synthetic(self, root: Path, spec: Any) -> None:
+        """Write a synthetic dataset into the empty folder ``root`` (``spec``: the entry's `SyntheticSpec`)."""
 
     def read(self, path: Path, options: Any) -> tuple[RecordTable, Any]:
         """One source file -> (records, a report with ``skipped_rows``)."""
@@ -54,6 +64,16 @@ _ADAPTERS: dict[str, DomainAdapter] = {}
 
 
 def register_adapter(adapter: DomainAdapter) -> DomainAdapter:
+    """Make ``adapter`` the one of its domain; a domain beyond the built-ins becomes a known domain of
+    names, presets and catalogs (`kdgat_schemas.register_domain`) with the adapter's ``has_vocabulary``.
+
+    Raises:
+        ExperimentNameError: the domain name does not fit the grammar, or its ``has_vocabulary``
+            disagrees with what kdgat-schemas declares for it.
+    """
+    from kdgat_schemas import register_domain
+
+    register_domain(adapter.domain, has_vocabulary=adapter.has_vocabulary)
     _ADAPTERS[adapter.domain] = adapter
     return adapter
 

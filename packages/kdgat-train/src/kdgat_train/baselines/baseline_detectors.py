@@ -23,6 +23,7 @@ import numpy as np
 APPLICABLE = {"gbdt": None, "timing": ("automotive",), "pca": None, "iforest": None}
 DEFAULT_BASELINES = {"automotive": ("gbdt", "timing", "iforest"), "internet": ("gbdt", "iforest"),
                      "watertreatment": ("gbdt", "pca", "iforest")}
+GENERIC_BASELINES = ("gbdt", "iforest")  # of a registered domain: both read only its window statistics
 TIMING_STATISTIC = "id_gap_z_max_abs"
 READING_RESIDUAL_STATISTIC = "reading_pca_residual_mean"
 
@@ -109,4 +110,4 @@ class BaselineDetector:
             raise BaselineNotApplicable("fewer than 2 normal training windows to fit on")
 
 
-__all__ = ["APPLICABLE", "DEFAULT_BASELINES", "BaselineDetector", "BaselineNotApplicable"]
+__all__ = ["APPLICABLE", "DEFAULT_BASELINES", "GENERIC_BASELINES", "BaselineDetector", "BaselineNotApplicable"]

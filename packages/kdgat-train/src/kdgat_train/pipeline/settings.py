@@ -93,7 +93,7 @@ class PipelineSettings(SharedRunSettings):
 
     def baseline_methods(self) -> list[str]:
         """``pipeline.baselines``, or the domain's default baselines."""
-        from kdgat_train.baselines.baseline_detectors import DEFAULT_BASELINES
+        from kdgat_train.baselines.baseline_detectors import DEFAULT_BASELINES, GENERIC_BASELINES
 
         chosen = self.pipeline.baselines
-        return list(DEFAULT_BASELINES.get(self.name.domain, ())) if chosen is None else list(chosen)
+        return list(DEFAULT_BASELINES.get(self.name.domain, GENERIC_BASELINES)) if chosen is None else list(chosen)

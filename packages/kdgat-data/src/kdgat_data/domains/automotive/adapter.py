@@ -22,6 +22,21 @@ class AutomotiveAdapter:
     feature_version = FEATURE_VERSION
     node_features = NODE_FEATURES
     edge_features = EDGE_FEATURES
+    has_vocabulary = True  # CAN IDs
+    record_words = ("frames", "IDs")
+
+    def reader_options(self, entry, on_bad_row, root: Path | None = None) -> ReaderOptions:
+        """The entry's format, column mapping, label rule, time-order policy and per-file readers."""
+        return ReaderOptions(format=entry.format, mapping=entry.mapping, attack_ids=entry.attack_ids,
+                             on_bad_row=on_bad_row, time_order=entry.time_order, files=entry.readers)
+
+    def generate_synthetic(self, root: Path, spec) -> None:
+        """``spec.frames`` frames of synthetic vehicle ``spec.vehicle`` with its attack captures."""
+        from kdgat_data.domains.automotive.synthetic.attacks import ATTACKS
+        from kdgat_data.domains.automotive.synthetic.generator import generate_dataset
+
+        generate_dataset(root, frames=spec.frames, seed=spec.seed, attacks=spec.attacks or ATTACKS, overwrite=True,
+                         vehicle=spec.vehicle)
 
     def read(self, path: Path, options: ReaderOptions):
         return read_frames(path, options)

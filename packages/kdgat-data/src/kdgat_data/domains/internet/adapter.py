@@ -176,6 +176,22 @@ class InternetAdapter:
     node_features = NODE_FEATURES
     edge_features = EDGE_FEATURES
     has_vocabulary = DOMAIN_HAS_VOCABULARY["internet"]  # False: hosts have no fixed vocabulary
+    record_words = ("flows", "hosts")
+
+    def reader_options(self, entry, on_bad_row, root: Path | None = None) -> FlowOptions:
+        """The entry's ``flows`` labels and time windows."""
+        from kdgat_data.catalog import FlowSettings
+
+        f = entry.flows or FlowSettings()
+        return FlowOptions(tuple(f.normal_values), tuple(f.attack_values), tuple(f.background_values), f.background,
+                           on_bad_row, f.window_seconds, f.stride_seconds)
+
+    def generate_synthetic(self, root: Path, spec) -> None:
+        """``spec.frames`` flows of synthetic hosts (`synthetic_flows`)."""
+        from kdgat_data.domains.internet.synthetic_flows import FLOW_ATTACKS, generate_flow_dataset
+
+        generate_flow_dataset(root, flows=spec.frames, seed=spec.seed, attacks=spec.attacks or list(FLOW_ATTACKS),
+                              overwrite=True)
 
     def accepts(self, path: Path) -> bool:
         return flow_format(path) is not None

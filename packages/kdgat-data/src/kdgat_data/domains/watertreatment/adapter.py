@@ -75,6 +75,26 @@ class WaterTreatmentAdapter:
     feature_version = FEATURE_VERSION
     node_features = NODE_FEATURES
     edge_features = EDGE_FEATURES
+    has_vocabulary = True  # the plant's tags
+    record_words = ("rows", "tags")
+
+    def reader_options(self, entry, on_bad_row, root: Path | None = None) -> SensorCsvOptions:
+        """The entry's ``sensors`` label settings; its attack-window table relative to ``root``."""
+        from kdgat_data.catalog import SensorColumns
+
+        columns = entry.sensors or SensorColumns()
+        windows = columns.attack_windows
+        if windows and root is not None and not Path(windows).is_absolute():
+            windows = str(root / windows)
+        return SensorCsvOptions(columns.timestamp_column, columns.label_column, tuple(columns.attack_values),
+                                tuple(columns.normal_values), windows, on_bad_row=on_bad_row)
+
+    def generate_synthetic(self, root: Path, spec) -> None:
+        """``spec.frames`` hourly steps of a synthetic plant (`synthetic_plant`)."""
+        from kdgat_data.domains.watertreatment.synthetic_plant import WATER_ATTACKS, generate_water_dataset
+
+        generate_water_dataset(root, steps=spec.frames, seed=spec.seed, attacks=spec.attacks or list(WATER_ATTACKS),
+                               overwrite=True)
 
     def accepts(self, path: Path) -> bool:
         """Plant CSVs only: an attack-window table next to them (``#`` comments, start/end columns) is not one."""
