@@ -78,7 +78,7 @@ def test_sweep_dependencies_follow_the_upstream_table(monkeypatch):
     gat, vgae = GAT, "automotive_synthetic_unsupervised_vgae_student_no_normals_only"
     after, _ = plan()
     assert after[gat] == []
-    extra = UpstreamRule(field="training_config.curriculum_vgae_run", role="extra VGAE", when={"model": ("gat",)},
+    extra = UpstreamRule(field="training_config.curriculum.vgae_run", role="extra VGAE", when={"model": ("gat",)},
                          becomes={"model": "vgae", "distillation": "no"}, modes=("normals_only",))
     monkeypatch.setattr(table, "UPSTREAM_RULES", (*table.UPSTREAM_RULES, extra))
     after, order = plan()

@@ -8,7 +8,7 @@ from kdgat_schemas import JobResources, JobSpec
 
 def _spec(**changes):
     values = dict(job_name="kdgat-x", command=["kdgat-train", "config_store=automotive_synthetic_pipeline",
-                                               "training_config.curriculum_vgae_run=/runs/a b/$HOME|x"],
+                                               "training_config.curriculum.vgae_run=/runs/a b/$HOME|x"],
                   project_root="/p", job_dir="/p/experimentruns/x/run_001/slurm",
                   resources=JobResources(partition="gpu", account="PAS1", time="01:00:00", memory="8G", gpus_per_node=2,
                                          ntasks_per_node=2, cpus_per_task=4),

@@ -20,7 +20,7 @@ def test_every_stage_follows_what_it_needs(gat_mode):
 def test_kd_students_need_their_teachers_and_fusion_its_variant():
     stages = {s.key: s for s in pipeline_stages(PIPELINE, vgae_mode="all_samples", gat_mode="curriculum")}
     assert stages["gat_student_standard"].needs == {"distillation_config.teacher_run": "gat_teacher_no",
-                                                    "training_config.curriculum_vgae_run": "vgae_student_no"}
+                                                    "training_config.curriculum.vgae_run": "vgae_student_no"}
     assert stages["dqn_student_standard"].upstream == ["vgae_student_standard", "gat_student_standard"]
     assert stages["vgae_teacher_no"].name.format() == "automotive_synthetic_unsupervised_vgae_teacher_no_all_samples"
     assert stages["dqn_teacher_no"].variant_label == "teacher" and stages["gat_student_standard"].variant_label == "student+KD"

@@ -7,7 +7,7 @@ from kdgat_schemas import upstream_rules as upstream_module
 GAT_KD = ExperimentName.parse("automotive_synthetic_supervised_gat_student_standard_curriculum")
 DQN_KD = ExperimentName.parse("automotive_synthetic_fusion_dqn_student_standard_all_samples")
 # an extra need no stage has today: a plain GAT wants the same-size normals-only VGAE
-EXTRA = UpstreamRule(field="training_config.curriculum_vgae_run", role="extra VGAE",
+EXTRA = UpstreamRule(field="training_config.curriculum.vgae_run", role="extra VGAE",
                      when={"model": ("gat",), "mode": ("all_samples",)}, becomes={"model": "vgae", "distillation": "no"},
                      modes=("normals_only",))
 
@@ -16,7 +16,7 @@ def test_the_needs_of_each_kind_of_stage():
     needs = {need.field: [c.format() for c in need.candidates] for need in upstream_needs(GAT_KD)}
     assert needs == {
         "distillation_config.teacher_run": ["automotive_synthetic_supervised_gat_teacher_no_curriculum"],
-        "training_config.curriculum_vgae_run": ["automotive_synthetic_unsupervised_vgae_student_no_normals_only",
+        "training_config.curriculum.vgae_run": ["automotive_synthetic_unsupervised_vgae_student_no_normals_only",
                                                 "automotive_synthetic_unsupervised_vgae_student_no_all_samples"],
     }
     fused = [n.format() for n in upstream(DQN_KD)]
@@ -31,11 +31,11 @@ def test_the_needs_of_each_kind_of_stage():
 def test_the_pipeline_follows_the_table(monkeypatch):
     pipeline = ExperimentName.parse("automotive_synthetic_pipeline")
     before = {s.key: s.needs for s in pipeline_stages(pipeline)}
-    assert "training_config.curriculum_vgae_run" not in before["gat_student_no"]
+    assert "training_config.curriculum.vgae_run" not in before["gat_student_no"]
     monkeypatch.setattr(upstream_module, "UPSTREAM_RULES", (*upstream_module.UPSTREAM_RULES, EXTRA))
     after = {s.key: s.needs for s in pipeline_stages(pipeline)}
-    assert after["gat_student_no"] == {"training_config.curriculum_vgae_run": "vgae_student_no"}
-    assert after["gat_teacher_no"] == {"training_config.curriculum_vgae_run": "vgae_teacher_no"}
+    assert after["gat_student_no"] == {"training_config.curriculum.vgae_run": "vgae_student_no"}
+    assert after["gat_teacher_no"] == {"training_config.curriculum.vgae_run": "vgae_teacher_no"}
 
 
 def test_a_need_the_pipeline_cannot_fill_is_an_error(monkeypatch):

@@ -165,10 +165,10 @@ PRESETS = {
 
 @pytest.mark.parametrize(("family", "override", "used_by"), [
     ("vgae", "training_config.loss=focal", "GAT"),
-    ("vgae", "training_config.curriculum_end_ratio=5", "curriculum GAT"),
+    ("vgae", "training_config.curriculum.end_ratio=5", "curriculum GAT"),
     ("vgae_kd", "distillation_config.temperature=2", "KD GAT student"),
-    ("gat", "training_config.vgae_kl_weight=0.5", "VGAE"),
-    ("gat", "training_config.fusion_gamma=0.5", "fusion DQN"),
+    ("gat", "training_config.vgae.kl_weight=0.5", "VGAE"),
+    ("gat", "training_config.fusion.gamma=0.5", "fusion DQN"),
     ("gat", "distillation_config.alpha=0.5", "KD GAT student"),
     ("gat_kd", "distillation_config.latent_weight=2", "KD VGAE student"),
     ("dqn", "training_config.weight_decay=0.1", "VGAE and GAT"),
@@ -185,7 +185,7 @@ def test_a_stage_refuses_a_field_it_does_not_use(project, family, override, used
 
 @pytest.mark.parametrize(("family", "override"), [
     ("gat_kd", "distillation_config.temperature=2"), ("vgae_kd", "distillation_config.latent_weight=2"),
-    ("dqn", "training_config.fusion_gamma=0.5"), ("vgae", "training_config.weight_decay=0.1"),
+    ("dqn", "training_config.fusion.gamma=0.5"), ("vgae", "training_config.weight_decay=0.1"),
     ("dqn", "training_config.weight_decay=0.0"),  # the default is not an override
 ])
 def test_a_field_the_stage_uses_is_accepted(project, family, override):
@@ -196,15 +196,15 @@ def test_the_pipeline_gives_each_stage_only_the_fields_it_uses(project):
     from kdgat_train.pipeline.dag import pipeline_stages, stage_settings
 
     pipeline = settings_from(_compose(project, ["config_store=automotive_synthetic_pipeline",
-                                                "training_config.weight_decay=0.1", "training_config.fusion_gamma=0.3",
+                                                "training_config.weight_decay=0.1", "training_config.fusion.gamma=0.3",
                                                 "distillation_config.temperature=2"]))
     stages = {s.key: s for s in pipeline_stages(pipeline.name)}
     run_dirs = {key: f"/runs/{key}" for key in stages}
     dqn = stage_settings(pipeline, stages["dqn_student_standard"], run_dirs)
     gat_kd = stage_settings(pipeline, stages["gat_student_standard"], run_dirs)
     vgae = stage_settings(pipeline, stages["vgae_student_no"], run_dirs)
-    assert (dqn.training_config.weight_decay, dqn.training_config.fusion_gamma) == (0.0, 0.3)
-    assert (gat_kd.training_config.weight_decay, gat_kd.training_config.fusion_gamma) == (0.1, 0.0)
+    assert (dqn.training_config.weight_decay, dqn.training_config.fusion.gamma) == (0.0, 0.3)
+    assert (gat_kd.training_config.weight_decay, gat_kd.training_config.fusion.gamma) == (0.1, 0.0)
     assert gat_kd.distillation_config.temperature == 2 and vgae.distillation_config.temperature == 4.0
 
 
@@ -222,3 +222,30 @@ def test_the_options_help_lists_are_the_groups_the_store_registers(project):
     assert {group: set(names) for group, names in options.items()} == registered
     only = register(project, only_presets={presets[0]})  # the same names, one preset handed to Hydra
     assert only == presets
+
+
+def test_a_config_written_before_the_training_groups_were_nested_still_loads():
+    from kdgat_train.config.settings import TrainingSettings
+    from pydantic import ValidationError
+
+    nested = TrainingSettings(fusion={"gamma": 0.3, "vgae_run": "/r"}, vgae={"kl_weight": 0.5}, curriculum={"end_ratio": 4})
+    flat = TrainingSettings.model_validate({"fusion_gamma": 0.3, "fusion_vgae_run": "/r", "vgae_kl_weight": 0.5,
+                                            "curriculum_end_ratio": 4})
+    assert flat == nested and flat.fusion.gamma == 0.3 and flat.curriculum.start_ratio == 1.0
+    with pytest.raises(ValidationError, match=r"fusion\.gama\n\s+Extra inputs are not permitted"):
+        TrainingSettings.model_validate({"fusion_gama": 1})
+
+
+def test_an_override_with_a_field_name_from_before_the_nesting_gets_the_new_name():
+    from kdgat_train.config.renamed_fields import (
+        RenamedFieldError,
+        check_renamed_overrides,
+        current_field_name,
+    )
+
+    check_renamed_overrides(["training_config.fusion.gamma=0.5", "training_config.focal_gamma=3"])  # current names
+    with pytest.raises(RenamedFieldError, match=r"training_config.fusion_gamma is now training_config.fusion.gamma; "
+                                                r"training_config.curriculum_end_ratio is now training_config.curriculum.end_ratio"):
+        check_renamed_overrides(["training_config.fusion_gamma=0.5", "training_config.curriculum_end_ratio=3"])
+    assert current_field_name("training_config.fusion_vgae_run") == "training_config.fusion.vgae_run"
+    assert current_field_name("distillation_config.teacher_run") == "distillation_config.teacher_run"

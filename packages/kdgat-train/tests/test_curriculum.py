@@ -57,7 +57,7 @@ def test_curriculum_run_end_to_end(project, tmp_path):
         train(["config_store=automotive_synthetic_supervised_gat_student_no_curriculum", *common], project_root=project)
     [vgae] = train(["config_store=automotive_synthetic_unsupervised_vgae_student_no_normals_only", *common], project_root=project)
     [run_dir] = train(["config_store=automotive_synthetic_supervised_gat_student_no_curriculum", *common,
-                       "training_config.epochs=2", "training_config.patience=0", "training_config.curriculum_end_ratio=3"],
+                       "training_config.epochs=2", "training_config.patience=0", "training_config.curriculum.end_ratio=3"],
                       project_root=project)
     record = RunRecord.read(run_dir)
     assert record.status == "COMPLETED"

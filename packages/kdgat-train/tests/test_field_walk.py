@@ -9,6 +9,7 @@ from kdgat_train.config.settings import (
     GATSize,
     TrainingSettings,
     VGAESize,
+    leaf_fields,
 )
 from kdgat_train.stages.single_stage import build_stage
 
@@ -57,18 +58,21 @@ COMMON = [
 ]
 FAMILY = {
     GAT: ["training_config.loss=focal", "training_config.focal_gamma=3.0"],
-    VGAE: ["training_config.vgae_id_weight=0.3", "training_config.vgae_neighbourhood_weight=0.4",
-           "training_config.vgae_kl_weight=0.5"],
+    VGAE: ["training_config.vgae.id_weight=0.3", "training_config.vgae.neighbourhood_weight=0.4",
+           "training_config.vgae.kl_weight=0.5"],
 }
 
 
 def _used_fields(preset) -> set[str]:
-    """Leaf names of the training, dataset, device and evaluation fields stage ``preset`` uses."""
+    """Leaf names (``vgae.kl_weight`` in a group) of the training, dataset, device and evaluation fields
+    stage ``preset`` uses: every leaf, so a field added to a group is not proved until a test proves it."""
     from kdgat_schemas import ExperimentName
     from kdgat_train.config.field_use import unused_fields
 
-    unused = {f.split(".")[1] for f in unused_fields(ExperimentName.parse(preset)) if f.startswith("training_config.")}
-    return ((set(TrainingSettings.model_fields) - unused) | set(DatasetSettings.model_fields)
+    unused = [f.removeprefix("training_config.") for f in unused_fields(ExperimentName.parse(preset))
+              if f.startswith("training_config.")]
+    used = {leaf for leaf in leaf_fields(TrainingSettings) if not any(leaf == u or leaf.startswith(f"{u}.") for u in unused)}
+    return (used | set(DatasetSettings.model_fields)
             | set(DeviceSettings.model_fields) | set(EvaluationSettings.model_fields))
 
 
@@ -76,7 +80,7 @@ def _used_fields(preset) -> set[str]:
 # the evaluation fields by evaluation/test_stage_evaluation.py::test_the_evaluation_fields_land (every family
 # evaluates through the same threshold rule; the fusion test proves them for the DQN)
 EVALUATION = set(EvaluationSettings.model_fields)
-CURRICULUM = {"curriculum_start_ratio", "curriculum_end_ratio", "curriculum_difficulty_exponent", "curriculum_vgae_run"}
+CURRICULUM = {"curriculum.start_ratio", "curriculum.end_ratio", "curriculum.difficulty_exponent", "curriculum.vgae_run"}
 
 
 @pytest.mark.parametrize("preset", [GAT, VGAE])
@@ -101,9 +105,9 @@ def test_every_training_dataset_and_device_field_lands(project, tmp_path, preset
     if preset == GAT:
         reached |= {"loss": module.loss_name == "focal", "focal_gamma": module.focal_gamma == 3.0}
     else:
-        reached |= {"vgae_id_weight": module.weights["id_weight"] == 0.3,
-                    "vgae_neighbourhood_weight": module.weights["neighbourhood_weight"] == 0.4,
-                    "vgae_kl_weight": module.weights["kl_weight"] == 0.5}
+        reached |= {"vgae.id_weight": module.weights["id_weight"] == 0.3,
+                    "vgae.neighbourhood_weight": module.weights["neighbourhood_weight"] == 0.4,
+                    "vgae.kl_weight": module.weights["kl_weight"] == 0.5}
     manifest = data.prepare().manifest
     reached |= {"name": manifest.dataset == "synthetic", "window": manifest.window == 50, "stride": manifest.stride == 25,
                 "validation_fraction": manifest.validation_fraction == 0.3}
@@ -140,9 +144,9 @@ def test_curriculum_fields_land(project, tmp_path):
 
     [vgae] = train([f"config_store={VGAE}", *FAST, f"runs_root={tmp_path}"], project_root=project)
     settings, stage = _stage(project, tmp_path, "automotive_synthetic_supervised_gat_student_no_curriculum", [
-        f"training_config.curriculum_vgae_run={vgae}", "training_config.curriculum_start_ratio=2",
-        "training_config.curriculum_end_ratio=6", "training_config.epochs=3",
-        "training_config.curriculum_difficulty_exponent=0",
+        f"training_config.curriculum.vgae_run={vgae}", "training_config.curriculum.start_ratio=2",
+        "training_config.curriculum.end_ratio=6", "training_config.epochs=3",
+        "training_config.curriculum.difficulty_exponent=0",
     ])
     batches = stage.datamodule.train_set
     assert (batches.start_ratio, batches.end_ratio, batches.epochs) == (2, 6, 3)

@@ -86,8 +86,8 @@ def test_predictions_come_from_the_fused_score_not_from_alpha(project, fused, tm
 # reach it through the same cache as the graph stages, proved there: a DQN at another window needs
 # a VGAE and a GAT trained at that window)
 FUSION_FIELDS_PROVED = {
-    "fusion_epsilon_start", "fusion_epsilon_end", "fusion_epsilon_decay", "fusion_gamma", "fusion_target_sync_every",
-    "fusion_replay_capacity", "fusion_vgae_run", "fusion_gat_run", "fusion_alpha_grid", "threshold", "min_class_windows",
+    "fusion.epsilon_start", "fusion.epsilon_end", "fusion.epsilon_decay", "fusion.gamma", "fusion.target_sync_every",
+    "fusion.replay_capacity", "fusion.vgae_run", "fusion.gat_run", "fusion.alpha_grid", "threshold", "min_class_windows",
     "epochs", "batch_size", "learning_rate", "seed", "patience", "evaluation_batch_size",
     "name", "window", "stride", "validation_fraction", "accelerator", "precision", "devices", "num_nodes",
     "threads",
@@ -99,12 +99,12 @@ def test_every_fusion_field_lands(project, fused, tmp_path):
 
     root, vgae, gat, _ = fused
     settings, stage = _fusion_stage(project, root, tmp_path, [
-        "training_config.fusion_epsilon_start=0.9", "training_config.fusion_epsilon_end=0.1",
-        "training_config.fusion_epsilon_decay=0.5", "training_config.fusion_gamma=0.3",
-        "training_config.fusion_target_sync_every=7", "training_config.fusion_replay_capacity=999",
-        f"training_config.fusion_vgae_run={vgae}", f"training_config.fusion_gat_run={gat}",
+        "training_config.fusion.epsilon_start=0.9", "training_config.fusion.epsilon_end=0.1",
+        "training_config.fusion.epsilon_decay=0.5", "training_config.fusion.gamma=0.3",
+        "training_config.fusion.target_sync_every=7", "training_config.fusion.replay_capacity=999",
+        f"training_config.fusion.vgae_run={vgae}", f"training_config.fusion.gat_run={gat}",
         "evaluation.threshold=youden", "evaluation.min_class_windows=2", "training_config.epochs=2", "training_config.batch_size=64",
-        "training_config.fusion_alpha_grid=11", "training_config.learning_rate=0.02", "training_config.seed=9",
+        "training_config.fusion.alpha_grid=11", "training_config.learning_rate=0.02", "training_config.seed=9",
         "training_config.patience=4", "training_config.evaluation_batch_size=33", "device.precision=bf16-mixed",
         "device.threads=1",
     ])

@@ -52,8 +52,8 @@ def test_pipeline_trains_every_stage_in_dependency_order(pipeline_runs):
     assert config("gat_student_standard")["distillation_config"]["teacher_run"] == runs["gat_teacher_no"]
     assert config("vgae_student_standard")["distillation_config"]["teacher_run"] == runs["vgae_teacher_no"]
     assert config("gat_student_no")["distillation_config"]["teacher_run"] is None
-    assert config("dqn_student_standard")["training_config"]["fusion_vgae_run"] == runs["vgae_student_standard"]
-    assert config("dqn_student_standard")["training_config"]["fusion_gat_run"] == runs["gat_student_standard"]
+    assert config("dqn_student_standard")["training_config"]["fusion"]["vgae_run"] == runs["vgae_student_standard"]
+    assert config("dqn_student_standard")["training_config"]["fusion"]["gat_run"] == runs["gat_student_standard"]
     assert config("gat_teacher_no")["model_size_config"]["hidden_dim"] == 16  # the pipeline's model_sizes reach the stage
     assert RunRecord.read(first).status == "COMPLETED"
 

@@ -21,18 +21,18 @@ def test_a_stage_that_needs_nothing_finds_nothing(project, tmp_path):
 
 
 def test_named_runs_fill_the_needs_and_a_kd_fusion_needs_no_dqn_teacher(project, tmp_path):
-    found = find_upstream_runs(_settings(project, tmp_path, DQN_KD, "training_config.fusion_vgae_run=/runs/v",
-                                         "training_config.fusion_gat_run=/runs/g"))
+    found = find_upstream_runs(_settings(project, tmp_path, DQN_KD, "training_config.fusion.vgae_run=/runs/v",
+                                         "training_config.fusion.gat_run=/runs/g"))
     assert {field: str(path) for field, path in found.items()} == {
-        "training_config.fusion_vgae_run": "/runs/v", "training_config.fusion_gat_run": "/runs/g"}
+        "training_config.fusion.vgae_run": "/runs/v", "training_config.fusion.gat_run": "/runs/g"}
 
 
 def test_the_finder_follows_the_table(project, tmp_path, monkeypatch):
-    extra = UpstreamRule(field="training_config.curriculum_vgae_run", role="extra VGAE", when={"model": ("gat",)},
+    extra = UpstreamRule(field="training_config.curriculum.vgae_run", role="extra VGAE", when={"model": ("gat",)},
                          becomes={"model": "vgae", "distillation": "no"}, modes=("normals_only",))
     monkeypatch.setattr(table, "UPSTREAM_RULES", (*table.UPSTREAM_RULES, extra))
     with pytest.raises(TeacherError) as error:
         find_upstream_runs(_settings(project, tmp_path, GAT))
     message = str(error.value)
     assert "needs a completed extra VGAE run of automotive_synthetic_unsupervised_vgae_student_no_normals_only" in message
-    assert "training_config.curriculum_vgae_run=RUN_DIR" in message
+    assert "training_config.curriculum.vgae_run=RUN_DIR" in message

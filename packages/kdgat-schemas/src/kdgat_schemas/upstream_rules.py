@@ -50,11 +50,11 @@ UPSTREAM_RULES: tuple[UpstreamRule, ...] = (
     UpstreamRule(field="distillation_config.teacher_run", role="teacher",
                  when={"distillation": ("standard",), "model": ("vgae", "gat")},
                  becomes={"size": "teacher", "distillation": "no"}),
-    UpstreamRule(field="training_config.curriculum_vgae_run", role="curriculum VGAE", when={"mode": ("curriculum",)},
+    UpstreamRule(field="training_config.curriculum.vgae_run", role="curriculum VGAE", when={"mode": ("curriculum",)},
                  becomes={"model": "vgae", "distillation": "no"}, modes=("normals_only", "all_samples")),
-    UpstreamRule(field="training_config.fusion_vgae_run", role="fused VGAE", when={"model": ("dqn",)},
+    UpstreamRule(field="training_config.fusion.vgae_run", role="fused VGAE", when={"model": ("dqn",)},
                  becomes={"model": "vgae"}, modes=("normals_only", "all_samples")),
-    UpstreamRule(field="training_config.fusion_gat_run", role="fused GAT", when={"model": ("dqn",)},
+    UpstreamRule(field="training_config.fusion.gat_run", role="fused GAT", when={"model": ("dqn",)},
                  becomes={"model": "gat"}, modes=("all_samples", "curriculum")),
 )
 

@@ -14,11 +14,13 @@ def train(overrides: list[str] | None = None, multirun: bool = False, project_ro
     from hydra_zen import launch
     from kdgat_data.catalog import find_project_root
 
+    from kdgat_train.config.renamed_fields import check_renamed_overrides
     from kdgat_train.config.store import PRIMARY, register, store
     from kdgat_train.runs_root_check import check_runs_root_override
     from kdgat_train.task import train_task
 
     check_runs_root_override(list(overrides or []))  # before Hydra writes its folder there
+    check_renamed_overrides(list(overrides or []))
     root = Path(project_root) if project_root else find_project_root()
     if root is None:
         raise FileNotFoundError("no configs/datasets.yaml here or above; pass project_root")

@@ -97,12 +97,14 @@ def _list_presets(presets: list[str], tokens: list[str]) -> None:
 
 def main() -> None:
     from kdgat_train.config.preset_names import DEFAULT_PRESET, config_options
+    from kdgat_train.config.renamed_fields import RenamedFieldError, check_renamed_overrides
     from kdgat_train.runs_root_check import RunsRootError, check_runs_root_override
 
     requested = _requested_presets(sys.argv[1:])
     try:
         check_runs_root_override(sys.argv[1:])  # before Hydra writes its folder there
-    except RunsRootError as error:
+        check_renamed_overrides(sys.argv[1:])
+    except (RunsRootError, RenamedFieldError) as error:
         sys.exit(f"kdgat-train: {error}")
     # listing needs only the names (no Hydra, no hydra-zen); Hydra's own --help lists every option of
     # every group and takes seconds

@@ -74,8 +74,8 @@ def test_a_fusion_run_keeps_fusing_the_runs_it_was_trained_on_when_newer_ones_ex
 
     fusion = student_runs["dqn"]
     recorded = RunRecord.read(fusion).upstream_runs
-    assert recorded == {"training_config.fusion_vgae_run": str(student_runs["vgae"]),
-                        "training_config.fusion_gat_run": str(student_runs["gat"])}
+    assert recorded == {"training_config.fusion.vgae_run": str(student_runs["vgae"]),
+                        "training_config.fusion.gat_run": str(student_runs["gat"])}
     runs_root = student_runs["vgae"].parents[7]
     [newer] = train(["config_store=automotive_synthetic_unsupervised_vgae_student_no_all_samples", *FAST, *WINDOWS,
                      "training_config.seed=7", f"runs_root={runs_root}"], project_root=project)

@@ -21,6 +21,7 @@ def check_commands(project_root: Path, commands: list[list[str]]) -> list[Comman
     """One `CommandCheck` per command (its overrides, without the leading ``kdgat-train``)."""
     from hydra import compose, initialize
     from hydra.errors import HydraException
+    from kdgat_train.config.renamed_fields import RenamedFieldError, check_renamed_overrides
     from kdgat_train.config.store import PRIMARY, register
     from kdgat_train.runs_root_check import RunsRootError, check_runs_root_override
     from kdgat_train.task import settings_from
@@ -33,7 +34,8 @@ def check_commands(project_root: Path, commands: list[list[str]]) -> list[Comman
             overrides = [argument for argument in command if argument != "kdgat-train"]
             try:
                 check_runs_root_override(overrides)
-            except RunsRootError as error:
+                check_renamed_overrides(overrides)
+            except (RunsRootError, RenamedFieldError) as error:
                 results.append(CommandCheck(error=str(error)))
                 continue
             try:

@@ -3,7 +3,8 @@
 Most fields are used by every stage (epochs, batch size, learning rate, seed, patience, the
 dataset and device groups). The fields below are used only by the stage kinds named; any other
 stage would silently ignore them, so setting one away from its default there is an error that
-names the field and the stage. The pipeline hands each stage only the fields it uses.
+names the field and the stage. A key may name a whole group (``training_config.fusion``): every
+field in it, including ones added later. The pipeline hands each stage only the fields it uses.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from kdgat_schemas import ExperimentName
+from kdgat_train.config.settings import field_value, with_field_value
+from pydantic import BaseModel
 
 # stage kinds: the model family (vgae, gat, dqn), "curriculum" for a curriculum GAT and
 # "kd_vgae" / "kd_gat" for a student distilled from a teacher
@@ -24,16 +27,9 @@ FIELD_USERS: dict[str, tuple[str, ...]] = {
     "training_config.scheduler": GRAPH_STAGES,
     "training_config.loss": ("gat",),
     "training_config.focal_gamma": ("gat",),
-    "training_config.vgae_id_weight": ("vgae",),
-    "training_config.vgae_neighbourhood_weight": ("vgae",),
-    "training_config.vgae_kl_weight": ("vgae",),
-    "training_config.curriculum_start_ratio": ("curriculum",),
-    "training_config.curriculum_end_ratio": ("curriculum",),
-    "training_config.curriculum_difficulty_exponent": ("curriculum",),
-    "training_config.curriculum_vgae_run": ("curriculum",),
-    **{f"training_config.fusion_{leaf}": ("dqn",) for leaf in (
-        "vgae_run", "gat_run", "epsilon_start", "epsilon_end", "epsilon_decay", "gamma", "target_sync_every",
-        "replay_capacity", "alpha_grid")},
+    "training_config.vgae": ("vgae",),  # a whole group: every field in it, present and future
+    "training_config.curriculum": ("curriculum",),
+    "training_config.fusion": ("dqn",),
     "distillation_config.teacher_run": ("kd_vgae", "kd_gat"),
     "distillation_config.temperature": ("kd_gat",),
     "distillation_config.alpha": ("kd_gat",),
@@ -65,8 +61,16 @@ def unused_fields(name: ExperimentName) -> list[str]:
 
 
 def _value(groups: dict[str, Any], dotted: str):
-    group, leaf = dotted.split(".")
-    return getattr(groups[group], leaf)
+    group, _, rest = dotted.partition(".")
+    return field_value(groups[group], rest)
+
+
+def _changed_leaves(dotted: str, value, default) -> list[tuple[str, Any]]:
+    """``(field, value)`` of every leaf under ``dotted`` that differs from its default."""
+    if isinstance(value, BaseModel):
+        return [leaf for name in type(value).model_fields
+                for leaf in _changed_leaves(f"{dotted}.{name}", getattr(value, name), getattr(default, name))]
+    return [] if value == default else [(dotted, value)]
 
 
 def check_fields_used(name: ExperimentName, groups: dict[str, Any], defaults: dict[str, Any]) -> None:
@@ -76,20 +80,20 @@ def check_fields_used(name: ExperimentName, groups: dict[str, Any], defaults: di
         groups: ``{"training_config": TrainingSettings, "distillation_config": ...}`` of the stage.
         defaults: the same groups at their defaults.
     """
-    wrong = [(field, _value(groups, field)) for field in unused_fields(name)
-             if _value(groups, field) != _value(defaults, field)]
+    wrong = [(field, users, value) for users in unused_fields(name)
+             for field, value in _changed_leaves(users, _value(groups, users), _value(defaults, users))]
     if wrong:
-        users = {field: " and ".join(KIND_LABELS[k] for k in FIELD_USERS[field]) for field, _ in wrong}
-        lines = [f"  {field}={value!r}: only {users[field]} stages use it" for field, value in wrong]
+        lines = [f"  {field}={value!r}: only {' and '.join(KIND_LABELS[k] for k in FIELD_USERS[users])} stages use it"
+                 for field, users, value in wrong]
         raise UnusedFieldError(f"{name} does not use these fields; remove the overrides (or pick a stage that uses them):\n"
-                         + "\n".join(lines))
+                               + "\n".join(lines))
 
 
 def reset_unused(name: ExperimentName, groups: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     """``groups`` with every field stage ``name`` does not use put back to its default (the pipeline
     gives each stage only what it uses, so its config and its reuse depend on nothing else)."""
-    updates: dict[str, dict[str, Any]] = {}
+    groups = dict(groups)
     for field in unused_fields(name):
-        group, leaf = field.split(".")
-        updates.setdefault(group, {})[leaf] = _value(defaults, field)
-    return {group: settings.model_copy(update=updates.get(group, {})) for group, settings in groups.items()}
+        group, _, rest = field.partition(".")
+        groups[group] = with_field_value(groups[group], rest, _value(defaults, field))
+    return groups

@@ -10,15 +10,57 @@ from __future__ import annotations
 from typing import Literal
 
 from kdgat_schemas import DEFAULT_MIN_CLASS_WINDOWS
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class VGAELossSettings(_Settings):
+    """Weights of the VGAE loss terms next to the feature MSE (training_config.vgae)."""
+
+    id_weight: float = Field(0.1, ge=0, description="CAN-ID (entity) classification")
+    neighbourhood_weight: float = Field(1.0, ge=0, description="neighbourhood multi-label BCE")
+    kl_weight: float = Field(0.01, ge=0, description="KL divergence of the latent")
+
+
+class CurriculumSettings(_Settings):
+    """The curriculum GAT's sampling (training_config.curriculum)."""
+
+    start_ratio: float = Field(1.0, gt=0, description="normal:attack ratio of the first epoch")
+    end_ratio: float = Field(10.0, gt=0, description="normal:attack ratio of the last epoch")
+    difficulty_exponent: float = Field(
+        4.0, ge=0, description="normals drawn with weight (difficulty rank)^exponent; 0 = uniformly"
+    )
+    vgae_run: str | None = Field(
+        None, description="VGAE run scoring normal windows; default: latest completed same-size VGAE run"
+    )
+
+
+class FusionSettings(_Settings):
+    """The fusion DQN and the runs it fuses (training_config.fusion)."""
+
+    vgae_run: str | None = Field(
+        None, description="frozen VGAE run; default: latest completed VGAE run of the same size and distillation"
+    )
+    gat_run: str | None = Field(
+        None, description="frozen GAT run; default: latest completed GAT run of the same size and distillation"
+    )
+    epsilon_start: float = Field(1.0, ge=0, le=1, description="exploration rate at the first step")
+    epsilon_end: float = Field(0.05, ge=0, le=1, description="exploration rate it decays towards")
+    epsilon_decay: float = Field(0.2, gt=0, description="e-folding time of epsilon as a share of all training steps")
+    gamma: float = Field(0.0, ge=0, lt=1, description="discount (one decision per window)")
+    target_sync_every: int = Field(20, gt=0, description="updates between target-network copies")
+    replay_capacity: int = Field(50_000, gt=0, description="replay buffer size in windows")
+    alpha_grid: int = Field(
+        21, ge=2, description="alphas evenly spaced in [0, 1], the DQN's actions and the fixed-alpha comparator's grid"
+    )
+
+
 class TrainingSettings(_Settings):
-    """Optimisation and loop settings (training_config)."""
+    """Optimisation and loop settings (training_config); the groups ``vgae``, ``curriculum`` and ``fusion``
+    hold what only those stages use."""
 
     epochs: int = Field(20, gt=0, description="maximum epochs")
     batch_size: int = Field(128, gt=0)
@@ -32,39 +74,56 @@ class TrainingSettings(_Settings):
     )
     focal_gamma: float = Field(2.0, ge=0)
     id_dropout: float = Field(0.05, ge=0, le=1, description="share of training nodes shown as UNK")
-    vgae_id_weight: float = Field(0.1, ge=0)
-    vgae_neighbourhood_weight: float = Field(1.0, ge=0)
-    vgae_kl_weight: float = Field(0.01, ge=0)
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
     optimizer: Literal["adamw", "adam", "sgd"] = Field("adamw", description="VGAE and GAT optimizer (SGD: momentum 0.9)")
     scheduler: Literal["none", "cosine"] = Field("none", description="learning-rate schedule: constant, or cosine to 0 over epochs")
     evaluation_batch_size: int = Field(256, gt=0, description="windows per batch when scoring for evaluation and the curriculum")
-    curriculum_start_ratio: float = Field(1.0, gt=0, description="curriculum: normal:attack ratio of the first epoch")
-    curriculum_end_ratio: float = Field(10.0, gt=0, description="curriculum: normal:attack ratio of the last epoch")
-    curriculum_difficulty_exponent: float = Field(
-        4.0, ge=0, description="curriculum: normals drawn with weight (difficulty rank)^exponent; 0 = uniformly"
-    )
-    curriculum_vgae_run: str | None = Field(
-        None, description="curriculum: VGAE run scoring normal windows; default: latest completed same-size VGAE run"
-    )
-    fusion_vgae_run: str | None = Field(
-        None, description="fusion: frozen VGAE run; default: latest completed VGAE run of the same size and distillation"
-    )
-    fusion_gat_run: str | None = Field(
-        None, description="fusion: frozen GAT run; default: latest completed GAT run of the same size and distillation"
-    )
-    fusion_epsilon_start: float = Field(1.0, ge=0, le=1, description="fusion DQN: exploration rate at the first step")
-    fusion_epsilon_end: float = Field(0.05, ge=0, le=1, description="fusion DQN: exploration rate it decays towards")
-    fusion_epsilon_decay: float = Field(
-        0.2, gt=0, description="fusion DQN: e-folding time of epsilon as a share of all training steps"
-    )
-    fusion_gamma: float = Field(0.0, ge=0, lt=1, description="fusion DQN: discount (one decision per window)")
-    fusion_target_sync_every: int = Field(20, gt=0, description="fusion DQN: updates between target-network copies")
-    fusion_replay_capacity: int = Field(50_000, gt=0, description="fusion DQN: replay buffer size in windows")
-    fusion_alpha_grid: int = Field(
-        21, ge=2, description="fusion: alphas evenly spaced in [0, 1], the DQN's actions and the fixed-alpha comparator's grid"
-    )
+    vgae: VGAELossSettings = Field(VGAELossSettings(), description="VGAE loss weights (VGAE stages)")
+    curriculum: CurriculumSettings = Field(CurriculumSettings(), description="curriculum GAT stages")
+    fusion: FusionSettings = Field(FusionSettings(), description="fusion DQN stages")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_flat_names(cls, values):
+        """Configs written before the groups were nested (``fusion_gamma``: ``fusion.gamma``) still load."""
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        for group in ("vgae", "curriculum", "fusion"):
+            flat = {key.removeprefix(f"{group}_"): values.pop(key) for key in list(values) if key.startswith(f"{group}_")}
+            if flat:
+                nested = values.get(group) or {}
+                nested = nested.model_dump() if isinstance(nested, BaseModel) else dict(nested)
+                values[group] = {**flat, **nested}
+        return values
+
+
+def field_value(settings: BaseModel, dotted: str):
+    """The value of ``dotted`` (``training_config.fusion.vgae_run``) in ``settings``."""
+    value = settings
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def with_field_value(settings: BaseModel, dotted: str, value) -> BaseModel:
+    """A copy of ``settings`` with ``dotted`` set to ``value`` (the groups on the way copied too)."""
+    head, _, rest = dotted.partition(".")
+    if not rest:
+        return settings.model_copy(update={head: value})
+    return settings.model_copy(update={head: with_field_value(getattr(settings, head), rest, value)})
+
+
+def leaf_fields(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Dotted names of every leaf field of ``model`` (nested groups walked)."""
+    leaves = []
+    for name, info in model.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            leaves += leaf_fields(kind, f"{prefix}{name}.")
+        else:
+            leaves.append(f"{prefix}{name}")
+    return leaves
 
 class EvaluationSettings(_Settings):
     """How every detector (GAT, VGAE, fusion and its comparators, baselines) is cut and scored (evaluation)."""

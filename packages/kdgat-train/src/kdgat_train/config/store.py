@@ -27,11 +27,14 @@ from kdgat_train.config.preset_names import (  # DEFAULT_PRESET, PRIMARY, ... ar
 )
 from kdgat_train.config.settings import (
     SIZE_CLASSES,
+    CurriculumSettings,
     DatasetSettings,
     DeviceSettings,
     DistillationSettings,
     EvaluationSettings,
+    FusionSettings,
     TrainingSettings,
+    VGAELossSettings,
 )
 from kdgat_train.pipeline.settings import PipelineOptions
 
@@ -59,7 +62,8 @@ def register(project_root: Path, only_presets: set[str] | None = None) -> list[s
     catalog = Catalog.load(config_root(project_root) / "configs" / "datasets.yaml", data_root=project_root)
     sizes = size_presets(project_root)
 
-    store(builds(TrainingSettings, **_full), group="training_config", name="default")
+    store(builds(TrainingSettings, vgae=builds(VGAELossSettings, **_full), curriculum=builds(CurriculumSettings, **_full),
+                 fusion=builds(FusionSettings, **_full), **_full), group="training_config", name="default")
     store(builds(EvaluationSettings, **_full), group="evaluation", name="default")
     for mode in ("no", "standard"):
         store(builds(DistillationSettings, mode=mode, **_full), group="distillation_config", name=mode)

@@ -27,11 +27,11 @@ def build_fusion(settings: RunSettings) -> tuple[FusionDataModule, FusionModule]
         vgae=load_frozen_network(vgae_run, num_ids, dims), gat=load_frozen_network(gat_run, num_ids, dims),
     )
     steps = t.epochs * math.ceil(len(cache.split("train").y) / t.batch_size)  # act calls over training
-    epsilon = EpsilonSchedule(start=t.fusion_epsilon_start, end=t.fusion_epsilon_end,
-                              decay_steps=max(t.fusion_epsilon_decay * steps, 1e-6))
+    epsilon = EpsilonSchedule(start=t.fusion.epsilon_start, end=t.fusion.epsilon_end,
+                              decay_steps=max(t.fusion.epsilon_decay * steps, 1e-6))
     module = FusionModule(
-        net=build_network(settings, num_ids), learning_rate=t.learning_rate, epsilon=epsilon, gamma=t.fusion_gamma,
-        target_sync_every=t.fusion_target_sync_every, replay_capacity=t.fusion_replay_capacity,
+        net=build_network(settings, num_ids), learning_rate=t.learning_rate, epsilon=epsilon, gamma=t.fusion.gamma,
+        target_sync_every=t.fusion.target_sync_every, replay_capacity=t.fusion.replay_capacity,
         batch_size=t.batch_size, class_weights=data.class_weights(), seed=t.seed,
         source_runs={"vgae": str(vgae_run), "gat": str(gat_run)},
     )

@@ -7,11 +7,12 @@ reuse stays exact.
 
 from __future__ import annotations
 
+from kdgat_schemas import UPSTREAM_RULES
 from kdgat_schemas.pipeline_dag import PipelineStage, pipeline_stages
 
 from kdgat_train.config.field_use import reset_unused
 from kdgat_train.config.run_settings import RunSettings
-from kdgat_train.config.settings import DistillationSettings, TrainingSettings
+from kdgat_train.config.settings import DistillationSettings, TrainingSettings, with_field_value
 from kdgat_train.pipeline.settings import PipelineSettings
 
 __all__ = ["PipelineStage", "pipeline_stages", "stage_settings"]
@@ -20,15 +21,15 @@ __all__ = ["PipelineStage", "pipeline_stages", "stage_settings"]
 def stage_settings(pipeline: PipelineSettings, stage: PipelineStage, run_dirs: dict[str, str]) -> RunSettings:
     """The full `RunSettings` of ``stage``: the pipeline's shared settings, the stage's model size,
     and the run folders of the stages it needs (every other run reference cleared)."""
-    training = {"curriculum_vgae_run": None, "fusion_vgae_run": None, "fusion_gat_run": None}
-    distillation = {"mode": stage.name.distillation, "teacher_run": None}
-    for field_name, key in stage.needs.items():
-        group, leaf = field_name.split(".")
-        (training if group == "training_config" else distillation)[leaf] = run_dirs[key]
+    groups = {"training_config": pipeline.training_config,
+              "distillation_config": pipeline.distillation_config.model_copy(update={"mode": stage.name.distillation})}
+    references = {rule.field: None for rule in UPSTREAM_RULES}  # every run reference cleared ...
+    for field_name, value in {**references, **{f: run_dirs[key] for f, key in stage.needs.items()}}.items():
+        group, _, rest = field_name.partition(".")  # ... then the stage's needs filled in
+        groups[group] = with_field_value(groups[group], rest, value)
     groups = reset_unused(  # each stage gets only the fields it uses, so its reuse depends on nothing else
         stage.name,
-        {"training_config": pipeline.training_config.model_copy(update=training),
-         "distillation_config": pipeline.distillation_config.model_copy(update=distillation)},
+        groups,
         {"training_config": TrainingSettings(), "distillation_config": DistillationSettings(mode=stage.name.distillation)},
     )
     return RunSettings(

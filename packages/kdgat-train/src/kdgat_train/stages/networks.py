@@ -24,5 +24,5 @@ def build_network(settings: RunSettings, num_ids: int, feature_dims: tuple[int, 
     if family == "vgae":
         return GraphAutoencoderNeighborhood(num_ids=num_ids, in_channels=in_channels, edge_dim=edge_dim,
                                             add_self_loops=False, **size)
-    # the DQN's actions: training_config.fusion_alpha_grid alphas evenly spaced in [0, 1] (21: 0, 0.05, ..., 1)
-    return QNetwork(state_dim=STATE_DIM, num_actions=settings.training_config.fusion_alpha_grid, **size)
+    # the DQN's actions: training_config.fusion.alpha_grid alphas evenly spaced in [0, 1] (21: 0, 0.05, ..., 1)
+    return QNetwork(state_dim=STATE_DIM, num_actions=settings.training_config.fusion.alpha_grid, **size)

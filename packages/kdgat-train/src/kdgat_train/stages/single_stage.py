@@ -40,8 +40,8 @@ def _module(settings: RunSettings, net, datamodule: WindowGraphDataModule, teach
     if settings.name.model == "vgae":
         return AutoencoderModule(
             net=net, learning_rate=t.learning_rate, weight_decay=t.weight_decay, optimizer=t.optimizer,
-            scheduler=t.scheduler, epochs=t.epochs, id_weight=t.vgae_id_weight,
-            neighbourhood_weight=t.vgae_neighbourhood_weight, kl_weight=t.vgae_kl_weight, teacher=teacher,
+            scheduler=t.scheduler, epochs=t.epochs, id_weight=t.vgae.id_weight,
+            neighbourhood_weight=t.vgae.neighbourhood_weight, kl_weight=t.vgae.kl_weight, teacher=teacher,
             kd_latent_weight=kd.latent_weight, kd_reconstruction_weight=kd.reconstruction_weight,
         )
     return GraphClassifierModule(
@@ -86,7 +86,7 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
     num_ids, dims = cache.manifest.vocabulary_size, feature_dims(cache)
     upstream = find_upstream_runs(settings)
     difficulty_vgae = teacher = None
-    if (vgae_run := upstream.get("training_config.curriculum_vgae_run")) is not None:
+    if (vgae_run := upstream.get("training_config.curriculum.vgae_run")) is not None:
         logging.getLogger(__name__).info("curriculum difficulty from VGAE run %s", vgae_run)
         difficulty_vgae = load_frozen_network(vgae_run, num_ids, dims)
     if (teacher_run := upstream.get("distillation_config.teacher_run")) is not None:

@@ -14,7 +14,9 @@ import yaml
 from kdgat_schemas import ExperimentName, RunPaths, RunRecord, UpstreamNeed, upstream_needs
 
 from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
+from kdgat_train.config.renamed_fields import current_field_name
 from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.config.settings import field_value, with_field_value
 from kdgat_train.stages.networks import CAN_FEATURE_DIMS, build_network
 
 
@@ -30,16 +32,11 @@ def latest_completed_run(paths: RunPaths, name: ExperimentName) -> Path | None:
     return None
 
 
-def _field_value(settings: RunSettings, dotted: str):
-    group, leaf = dotted.split(".")
-    return getattr(getattr(settings, group), leaf)
-
-
 def _find_run(settings: RunSettings, need: UpstreamNeed) -> Path:
     """The run folder named in ``need.field`` if given, else the latest COMPLETED run of the first
     candidate that has one; else an error that prints the command training the first candidate and
     the override naming a run."""
-    explicit = _field_value(settings, need.field)
+    explicit = field_value(settings, need.field)
     if explicit:
         return Path(explicit)
     for candidate in need.candidates:
@@ -75,9 +72,9 @@ def with_recorded_upstream(settings: RunSettings, run_dir: Path) -> RunSettings:
     trained on, not whatever run is latest now. Fields the config names explicitly stay as they are."""
     recorded = RunRecord.read(run_dir).upstream_runs if (Path(run_dir) / "run.json").is_file() else {}
     for dotted, folder in recorded.items():
-        group, leaf = dotted.split(".")
-        if not getattr(getattr(settings, group), leaf):
-            settings = settings.model_copy(update={group: getattr(settings, group).model_copy(update={leaf: folder})})
+        dotted = current_field_name(dotted)  # recorded before the training groups were nested
+        if not field_value(settings, dotted):
+            settings = with_field_value(settings, dotted, folder)
     return settings
 
 
@@ -91,7 +88,7 @@ def settings_of_run(config: dict, run_dir: Path) -> RunSettings:
 def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
     """``(VGAE run, GAT run)`` fused by a DQN stage."""
     found = find_upstream_runs(settings)
-    return found["training_config.fusion_vgae_run"], found["training_config.fusion_gat_run"]
+    return found["training_config.fusion.vgae_run"], found["training_config.fusion.gat_run"]
 
 
 def _saved_settings(run_dir: Path) -> RunSettings:
