@@ -53,6 +53,8 @@ def register(project_root: Path, only_presets: set[str] | None = None) -> list[s
     """
     from kdgat_data.catalog import Catalog
 
+    for entry in list(store):  # another project's (or an earlier catalog's) datasets and presets go
+        store.delete_entry(entry["group"], entry["name"])
     names: list[str] = []
 
     def wanted(name: str) -> bool:
