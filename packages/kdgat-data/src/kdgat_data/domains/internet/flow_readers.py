@@ -24,6 +24,7 @@ from kdgat_data.domains.internet.flows import PROTOCOLS, FlowTable
 from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
 from kdgat_data.readers.text import delimited_fields, first_line
+from kdgat_data.readers.time_order import stable_time_order
 from kdgat_data.record_table import NORMAL
 
 FAILED_STATES = {"S0", "REJ", "RSTO", "RSTOS0", "RSTR", "RSTRH", "SH", "SHR", "OTH", "S1"}  # no full exchange
@@ -213,5 +214,5 @@ def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[Fl
         hosts=tuple(hosts.to_list()), attack_types=tuple(kinds), source=str(path),
     )
     if len(result) > 1 and (np.diff(result.timestamp) < 0).any():  # Zeek logs are mostly in order already
-        result = result.take(np.argsort(result.timestamp, kind="stable"))
+        result = result.take(stable_time_order(result.timestamp))
     return result, ReadReport(str(path), fmt, len(result), skipped)

@@ -21,6 +21,7 @@ from kdgat_data.domains.watertreatment.sensors import SensorTable
 from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
 from kdgat_data.readers.text import delimited_fields
+from kdgat_data.readers.time_order import stable_time_order
 from kdgat_data.record_table import NORMAL
 
 TIMESTAMP_FORMATS = ("%d/%m/%y %H", "%d/%m/%Y %I:%M:%S %p", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
@@ -178,7 +179,7 @@ def read_sensor_csv(path: str | Path, options: SensorCsvOptions | None = None) -
         label = is_attack.astype(np.uint8)
     keep, skipped = bad.resolve(options.on_bad_row)
     timestamp, values, label = timestamp[keep], values[keep], label[keep]
-    order = np.argsort(timestamp, kind="stable")
+    order = stable_time_order(timestamp)
     timestamp, values, label = timestamp[order], values[order], label[order]
     names = [NORMAL]
     codes = np.zeros(len(label), np.int16)
