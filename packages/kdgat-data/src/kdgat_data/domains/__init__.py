@@ -9,15 +9,9 @@ The names below load on first use (PEP 562): the catalog imports light modules o
 folders (column mappings) without numpy.
 """
 
-from importlib import import_module
+from kdgat_data.lazy_exports import lazy_exports
 
 _EXPORTS = {name: "base" for name in ("DomainAdapter", "FittedDomain", "RecordTable", "adapter_for", "register_adapter")}
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

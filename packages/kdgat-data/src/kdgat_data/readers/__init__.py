@@ -6,7 +6,7 @@ on first use (PEP 562), so that importing one light module of this package (`bad
 dataset catalog does) does not import numpy and polars.
 """
 
-from importlib import import_module
+from kdgat_data.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "CAPTURE_SUFFIXES": "text",
@@ -17,10 +17,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
