@@ -31,3 +31,14 @@ def current_field_name(dotted: str) -> str:
     recorded their upstream fields); any other name as it is."""
     match = _OLD_NAME.match(f"{dotted}=")
     return f"training_config.{match[1]}.{match[2]}" if match else dotted
+
+
+def nest_flat_names(training: dict) -> dict:
+    """A ``training_config`` mapping with its old flat names nested (``fusion_gamma``: ``fusion.gamma``)."""
+    training = dict(training)
+    for group in NESTED_GROUPS:
+        flat = {key.removeprefix(f"{group}_"): training.pop(key) for key in list(training) if key.startswith(f"{group}_")}
+        if flat:
+            nested = training.get(group) or {}
+            training[group] = {**flat, **(nested.model_dump() if hasattr(nested, "model_dump") else nested)}
+    return training

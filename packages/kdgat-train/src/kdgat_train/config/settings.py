@@ -86,16 +86,9 @@ class TrainingSettings(_Settings):
     @classmethod
     def _nest_flat_names(cls, values):
         """Configs written before the groups were nested (``fusion_gamma``: ``fusion.gamma``) still load."""
-        if not isinstance(values, dict):
-            return values
-        values = dict(values)
-        for group in ("vgae", "curriculum", "fusion"):
-            flat = {key.removeprefix(f"{group}_"): values.pop(key) for key in list(values) if key.startswith(f"{group}_")}
-            if flat:
-                nested = values.get(group) or {}
-                nested = nested.model_dump() if isinstance(nested, BaseModel) else dict(nested)
-                values[group] = {**flat, **nested}
-        return values
+        from kdgat_train.config.renamed_fields import nest_flat_names
+
+        return nest_flat_names(values) if isinstance(values, dict) else values
 
 
 def field_value(settings: BaseModel, dotted: str):
