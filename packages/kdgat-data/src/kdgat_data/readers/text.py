@@ -118,12 +118,28 @@ def _drop_blank_rows(frame: pl.DataFrame, first_data_line: int) -> tuple[pl.Data
     return frame, line_numbers
 
 
-def delimited_fields(path: Path, fmt: str, keep=None) -> tuple[list[str], pl.DataFrame]:
+def may_hold_padding(raw: bytes, separator: bytes) -> bool:
+    """Whether a field of ``raw`` could start or end with whitespace: anything but plain ASCII without
+    spaces, form feeds, vertical tabs, carriage returns or (unless they separate fields) tabs."""
+    if any(mark in raw for mark in (b" ", b"\x0b", b"\x0c", b"\r")) or (separator != b"\t" and b"\t" in raw):
+        return True
+    return bool(len(raw)) and int(np.frombuffer(raw, np.uint8).max()) >= 128  # Unicode spaces are not ASCII
+
+
+def delimited_fields(path: Path, fmt: str, keep=None, strip: bool = False) -> tuple[list[str], pl.DataFrame]:
     """``(header, rows)``: one row per data line with its 1-based ``line``, its field count ``width`` and
     the fields as strings ``c0 .. c{len(header)-1}`` (null where a short line has none). Zeek: tab-separated,
     ``#`` lines skipped, the header from ``#fields``; CSV: comma-separated, header on line 1. ``keep(header)``
     names the column indices to parse (default: all); the fast path leaves the others out. A file holding
-    a double quote (a quoted field may hold a separator) is parsed line by line with the csv module."""
+    a double quote (a quoted field may hold a separator) is parsed line by line with the csv module.
+    ``strip``: fields without surrounding whitespace (skipped on a file that cannot hold any)."""
+    header, rows, padded = _delimited_fields(path, fmt, keep)
+    if strip and padded:
+        rows = rows.with_columns(pl.col(c).str.strip_chars() for c in rows.columns if c.startswith("c"))
+    return header, rows
+
+
+def _delimited_fields(path: Path, fmt: str, keep) -> tuple[list[str], pl.DataFrame, bool]:
     raw = capture_bytes(path)
     separator = b"\t" if fmt == "zeek" else b","
     data = np.frombuffer(raw, np.uint8)
@@ -157,7 +173,7 @@ def delimited_fields(path: Path, fmt: str, keep=None) -> tuple[list[str], pl.Dat
                 width[row] = raw[starts[skip + row]:ends[skip + row]].count(separator) + 1
             rows = frame.with_columns(line=pl.Series(np.arange(skip + 1, len(starts) + 1, dtype=np.int64)),
                                       width=pl.Series(width))
-            return header, rows.filter(pl.Series(is_data[skip:]))
+            return header, rows.filter(pl.Series(is_data[skip:])), may_hold_padding(raw, separator)
     # quoted fields (which may hold a separator) or an unexpected layout: the csv module, line by line
     text = raw.decode(errors="replace").split("\n")
     lines = [(number, line.rstrip("\r")) for number, line in enumerate(text, 1) if number - 1 < len(starts) and is_data[number - 1]]
@@ -165,4 +181,4 @@ def delimited_fields(path: Path, fmt: str, keep=None) -> tuple[list[str], pl.Dat
     rows = pl.DataFrame({"line": [n for n, _ in lines], "width": [len(f) for f in parsed],
                          **{name: [f[i] if i < len(f) else None for f in parsed] for i, name in enumerate(names)}},
                         schema={"line": pl.Int64, "width": pl.Int64, **dict.fromkeys(names, pl.String)})
-    return header, rows
+    return header, rows, may_hold_padding(raw, separator)

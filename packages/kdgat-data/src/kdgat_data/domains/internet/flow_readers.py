@@ -92,15 +92,13 @@ def _columns(header: list[str], fmt: str) -> dict[str, int | None]:
 
 
 def _numbers(text: pl.Expr) -> pl.Expr:
-    """Float of each field; ``""``, ``-`` and ``(empty)`` (Zeek's unset) are 0; anything else null."""
-    stripped = text.str.strip_chars()
-    return pl.when(stripped.is_in(["", "-", "(empty)"]) | stripped.is_null()).then(0.0).otherwise(
-        stripped.cast(pl.Float64, strict=False))
+    """Float of each (stripped) field; ``""``, ``-`` and ``(empty)`` (Zeek's unset) are 0; anything else null."""
+    return pl.when(text.is_in(["", "-", "(empty)"]) | text.is_null()).then(0.0).otherwise(
+        text.cast(pl.Float64, strict=False))
 
 
 def _cic_timestamps(text: pl.Expr) -> pl.Expr:
-    stripped = text.str.strip_chars()
-    parsed = [stripped.str.strptime(pl.Datetime("us", "UTC"), pattern, strict=False) for pattern in CIC_TIME_FORMATS]
+    parsed = [text.str.strptime(pl.Datetime("us", "UTC"), pattern, strict=False) for pattern in CIC_TIME_FORMATS]
     return pl.coalesce(parsed).dt.epoch("us").cast(pl.Float64) / 1e6
 
 
@@ -114,7 +112,8 @@ def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[Fl
     fmt = flow_format(path)
     if fmt is None:
         raise DataFormatError(path, "not a flow log: expected a Zeek #fields header, a CSV with id.orig_h, or a CIC CSV with Src IP", 1)
-    header, rows = delimited_fields(path, fmt, keep=lambda header: [i for i in _columns(header, fmt).values() if i is not None])
+    header, rows = delimited_fields(path, fmt, keep=lambda header: [i for i in _columns(header, fmt).values() if i is not None],
+                                    strip=True)
     columns = _columns(header, fmt)
     needed = REQUIRED if fmt == "cic" else (*REQUIRED, "state")
     missing = [" or ".join(repr(c) for c in CIC_COLUMNS[n]) if fmt == "cic" else repr(ZEEK_COLUMNS[n])
@@ -130,14 +129,13 @@ def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[Fl
     number_names = ("duration", "bytes_out", "bytes_in", "packets_out", "packets_in")
     table = rows.select(
         "line", "width",
-        timestamp_text=field("timestamp"), label_text=field("label").str.strip_chars(), detail=field("detail").str.strip_chars() if columns.get("detail") is not None else pl.lit(""),
-        src=field("src").str.strip_chars(), dst=field("dst").str.strip_chars(),
-        proto_text=field("proto").str.strip_chars().str.to_lowercase(), port_text=field("dst_port").str.strip_chars(),
-        state=field("state").str.strip_chars(),
+        timestamp_text=field("timestamp"), label_text=field("label"), detail=field("detail") if columns.get("detail") is not None else pl.lit(""),
+        src=field("src"), dst=field("dst"), proto_text=field("proto").str.to_lowercase(), port_text=field("dst_port"),
+        state=field("state"),
         **{f"{name}_text": field(name) for name in number_names},
     ).with_columns(
         timestamp=(_cic_timestamps(pl.col("timestamp_text")) if fmt == "cic"
-                   else pl.col("timestamp_text").str.strip_chars().cast(pl.Float64, strict=False)),
+                   else pl.col("timestamp_text").cast(pl.Float64, strict=False)),
         **{name: _numbers(pl.col(f"{name}_text")) for name in number_names},
         port=pl.when(pl.col("port_text").is_in(["", "-"]) | pl.col("port_text").is_null()).then(-1.0)
         .otherwise(pl.col("port_text").cast(pl.Float64, strict=False)),
