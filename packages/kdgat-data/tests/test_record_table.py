@@ -45,9 +45,9 @@ def test_a_column_of_the_wrong_length_is_refused_by_name(index):
     table = _tables()[index]
     column = type(table).record_columns[0]
     with pytest.raises(ValueError, match=f"{type(table).__name__}.{column} has {N - 1} rows"):
-        table.slice(0, N).__class__(**{**table.__dict__, column: getattr(table, column)[:-1]})
+        type(table)(**{**table.__dict__, column: getattr(table, column)[:-1]})
     with pytest.raises(ValueError, match="attack_types\\[0\\] must be 'normal'"):
-        table.__class__(**{**table.__dict__, "attack_types": ("dos", NORMAL)})
+        type(table)(**{**table.__dict__, "attack_types": ("dos", NORMAL)})
 
 
 def test_remap_attack_types_into_a_shared_list():

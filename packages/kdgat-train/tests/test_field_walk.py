@@ -9,14 +9,26 @@ from kdgat_train.config.settings import (
     GATSize,
     TrainingSettings,
     VGAESize,
-    leaf_fields,
 )
 from kdgat_train.stages.single_stage import build_stage
+from pydantic import BaseModel
 
 from .test_config import _compose, settings_from
 
 GAT = "automotive_synthetic_supervised_gat_student_no_all_samples"
 VGAE = "automotive_synthetic_unsupervised_vgae_student_no_all_samples"
+
+
+def leaf_fields(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Dotted names of every leaf field of ``model`` (nested groups walked)."""
+    leaves = []
+    for name, info in model.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            leaves += leaf_fields(kind, f"{prefix}{name}.")
+        else:
+            leaves.append(f"{prefix}{name}")
+    return leaves
 
 
 def _stage(project, tmp_path, preset, overrides):

@@ -105,7 +105,7 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, validation_
                               validation_fraction)
     from kdgat_data.domains.base import adapter_for
 
-    records, entities = getattr(adapter_for(resolved.domain), "record_words", ("records", "nodes"))
+    records, entities = adapter_for(resolved.domain).record_words
     click.echo(f"{summary.name}: {summary.root}  ({resolved.domain}; W={window} {records}, S={stride})")
     header = (f"{'file':<48} {'role':<22} {'format':<15} {records:>8} {entities:>5} {'attack':>8} {'share':>7} "
               f"{'windows':>8} {'atk win':>8} {'nodes/g':>8} {'edges/g':>8}")

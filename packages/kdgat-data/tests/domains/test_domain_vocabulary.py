@@ -8,4 +8,4 @@ from kdgat_schemas import DOMAIN_HAS_VOCABULARY, DOMAINS
 
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_each_adapter_agrees_with_the_declared_vocabulary(domain):
-    assert getattr(adapter_for(domain), "has_vocabulary", True) is DOMAIN_HAS_VOCABULARY[domain]
+    assert adapter_for(domain).has_vocabulary is DOMAIN_HAS_VOCABULARY[domain]

@@ -106,18 +106,6 @@ def with_field_value(settings: BaseModel, dotted: str, value) -> BaseModel:
         return settings.model_copy(update={head: value})
     return settings.model_copy(update={head: with_field_value(getattr(settings, head), rest, value)})
 
-
-def leaf_fields(model: type[BaseModel], prefix: str = "") -> list[str]:
-    """Dotted names of every leaf field of ``model`` (nested groups walked)."""
-    leaves = []
-    for name, info in model.model_fields.items():
-        kind = info.annotation
-        if isinstance(kind, type) and issubclass(kind, BaseModel):
-            leaves += leaf_fields(kind, f"{prefix}{name}.")
-        else:
-            leaves.append(f"{prefix}{name}")
-    return leaves
-
 class EvaluationSettings(_Settings):
     """How every detector (GAT, VGAE, fusion and its comparators, baselines) is cut and scored (evaluation)."""
 

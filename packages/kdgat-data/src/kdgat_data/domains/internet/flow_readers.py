@@ -163,9 +163,9 @@ def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[Fl
     bad.add(short, lambda row: f"row: expected {len(header)} fields, got {table['width'][row]}")
     bad.add(~short & np.isnan(timestamp),
             (lambda row: f"Timestamp: expected a date like 03/07/2017 08:55:58 or 2017-07-07 13:39:36.267908, "
-                         f"got {table['timestamp_text'][row].strip()!r}")
+                         f"got {table['timestamp_text'][row]!r}")
             if fmt == "cic" else
-            (lambda row: f"ts: expected epoch seconds such as 1655071198.444458, got {table['timestamp_text'][row].strip()!r}"))
+            (lambda row: f"ts: expected epoch seconds such as 1655071198.444458, got {table['timestamp_text'][row]!r}"))
     allowed = ", ".join(sorted({*normal, *attack, *background}))
     bad.add(~short & ~dropped & ~is_normal & ~is_attack,
             lambda row: f"label: expected one of {allowed}, got {table['label_text'][row]!r}")
