@@ -226,3 +226,25 @@ def test_a_catalog_entry_mixing_formats_tests_on_another_vehicles_files(tiny_syn
     assert mixed.manifest.attack_types == ["normal", "fuzzing"]  # named from the file, not "true"
     reference = build_cache(resolve_dataset(str(tiny_synthetic)), window=50, stride=50, cache_root=tmp_path / "ref")
     assert len(test) == len(frames) // 50 and int(test.y.sum()) == int(reference.split("test/fuzzing").y.sum())
+
+
+def test_the_feature_set_is_part_of_the_key_and_reaches_the_graphs(tiny_synthetic, tmp_path, cache):
+    """``dynamics`` is another cache (version can-v2, 18 node features whose first 10 are the anchor's);
+    a cross-dataset cache keeps the features its fit was made with and refuses others."""
+    dataset = resolve_dataset(str(tiny_synthetic))
+    anchor = build_cache(dataset, window=50, stride=50, cache_root=tmp_path)
+    dynamics = build_cache(dataset, window=50, stride=50, cache_root=tmp_path, features="dynamics")
+    assert anchor.manifest.feature_version == "can-v1" and dynamics.manifest.feature_version == "can-v2"
+    assert dynamics.path != anchor.path and len(dynamics.manifest.node_features) == 19
+    assert dynamics.fitted_state()["feature_set"] == "dynamics"
+    for split in ("train", "test/fuzzing"):
+        x_anchor, x_dynamics = np.asarray(anchor.split(split).x), np.asarray(dynamics.split(split).x)
+        assert x_anchor.shape[1] == 10 and x_dynamics.shape[1] == 18
+        np.testing.assert_array_equal(x_dynamics[:, :10], x_anchor)
+        assert x_dynamics[:, 10:].std(axis=0).max() > 0.01  # not a constant column block
+    cross = build_cache(dataset, window=50, stride=50, cache_root=tmp_path, fitted_from=dynamics)
+    assert np.asarray(cross.split("test/fuzzing").x).shape[1] == 18
+    with pytest.raises(ValueError, match="'anchor' differ from 'dynamics'"):
+        build_cache(dataset, window=50, stride=50, cache_root=tmp_path, fitted_from=dynamics, features="anchor")
+    with pytest.raises(ValueError, match="dataset_config.features"):
+        build_cache(dataset, window=50, stride=50, cache_root=tmp_path, features="nope")

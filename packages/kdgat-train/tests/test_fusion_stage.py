@@ -90,7 +90,7 @@ FUSION_FIELDS_PROVED = {
     "fusion.replay_capacity", "fusion.vgae_run", "fusion.gat_run", "fusion.alpha_grid", "threshold", "min_class_windows",
     "epochs", "batch_size", "learning_rate", "seed", "patience", "evaluation_batch_size",
     "name", "window", "stride", "validation_fraction", "accelerator", "precision", "devices", "num_nodes",
-    "threads",
+    "threads", "features",  # features: test_upstream_runs_of_other_features_are_refused
 }
 
 
@@ -139,3 +139,13 @@ def test_missing_vgae_or_gat_prints_the_command_that_trains_it(project, tmp_path
         train([f"config_store={DQN}", *FAST, f"runs_root={tmp_path}"], project_root=project)
     assert f"uv run kdgat-train config_store={VGAE} dataset_config.name=synthetic" in str(error.value)
     assert not list(tmp_path.glob("**/run_*"))
+
+
+def test_upstream_runs_of_other_features_are_refused(project, fused):
+    """A fusion (or KD, curriculum) stage uses the features of the runs it loads: ``dynamics`` graphs
+    on anchor-trained VGAE and GAT runs are refused before a run folder is made."""
+    root, vgae, *_ = fused
+    before = sorted(root.glob("**/run_*"))
+    with pytest.raises(SystemExit, match=r"trained with dataset_config.features=\(the default\), this stage uses dynamics"):
+        train([f"config_store={DQN}", *FAST, f"runs_root={root}", "dataset_config.features=dynamics"], project_root=project)
+    assert sorted(root.glob("**/run_*")) == before

@@ -37,6 +37,7 @@ from kdgat_data.attack_events import SplitEvents, find_attack_events
 from kdgat_data.cache_integrity import cache_checksums, cache_damage, staging_prefix, sweep_stale_staging
 from kdgat_data.catalog import Dataset
 from kdgat_data.domains import FittedDomain, RecordTable, adapter_for
+from kdgat_data.domains.base import FeatureSet, feature_set
 from kdgat_data.file_digests import FileDigests
 from kdgat_data.graph_arrays import GraphArrays
 from kdgat_data.layout import DatasetFiles, dedupe_sources, discover_files
@@ -139,6 +140,7 @@ def build_cache(
     on_bad_row: OnBadRow = OnBadRow.ERROR,
     progress: Callable[[str], None] = lambda message: None,
     fitted_from: GraphCache | None = None,
+    features: str | None = None,
 ) -> GraphCache:
     """Build the graph cache of ``dataset``, or reuse the one built from identical inputs.
 
@@ -147,6 +149,9 @@ def build_cache(
     (entities it never saw become UNK, index 0), normalisation and per-entity statistics. This is
     how a model trained on one dataset is scored on another (cross-dataset evaluation); the cache
     has only ``test/<scenario>`` splits and ``fitted_from``'s vocabulary in its manifest.
+
+    ``features`` names the domain's feature set (`FeatureSet`; None: the domain's default, or
+    ``fitted_from``'s); its version is part of the cache key and the manifest.
     """
     if fitted_from is not None and fitted_from.manifest.domain != dataset.domain:
         raise ValueError(f"cannot score {dataset.name} ({dataset.domain}) with what was fitted on "
@@ -155,6 +160,13 @@ def build_cache(
     ensure_generated(dataset, progress)
     options = dataset.entry.reader_options(on_bad_row, dataset.root)
     adapter = adapter_for(dataset.domain)
+    if fitted_from is not None:
+        fitted_features = fitted_from.fitted_state().get("feature_set")
+        if features is not None and fitted_features is not None and features != fitted_features:
+            raise ValueError(f"features {features!r} differ from {fitted_features!r}, the ones "
+                             f"{fitted_from.manifest.dataset} was fitted with")
+        features = features or fitted_features
+    chosen = feature_set(adapter, features)
     entry = dataset.entry
     files = _accepted(discover_files(dataset.root, entry.train, entry.test, entry.validation), adapter)
     if not files.train:
@@ -172,7 +184,7 @@ def build_cache(
     key = build_cache_key(
         sources=[(s.path, s.sha256, s.role, s.scenario) for s in sources],
         window=window, stride=stride, validation_fraction=validation_fraction,
-        feature_version=adapter.feature_version, reader_options=options.fingerprint(), cache_layout=CACHE_LAYOUT,
+        feature_version=chosen.version, reader_options=options.fingerprint(), cache_layout=CACHE_LAYOUT,
         validation_fractions=recorded_fractions,
     )
     if fitted_from is not None:  # the same files fitted elsewhere are other graphs: another folder
@@ -197,7 +209,7 @@ def build_cache(
         fitted = None if fitted_from is None else FittedDomain(vocabulary=list(fitted_from.manifest.vocabulary),
                                                                state=fitted_from.fitted_state())
         manifest = _build_into(staging, dataset, files.root, sources, options, window, stride, validation_fraction,
-                               recorded_fractions, progress, fitted)
+                               recorded_fractions, progress, chosen, fitted)
         try:
             os.replace(staging, target)
         except OSError:  # another process finished the same cache first: keep theirs
@@ -254,6 +266,7 @@ def _build_into(
     validation_fraction: float,
     validation_fractions: dict[str, float],
     progress: Callable[[str], None],
+    features: FeatureSet,
     fitted: FittedDomain | None = None,
 ) -> DatasetManifest:
     adapter = adapter_for(dataset.domain)
@@ -280,6 +293,7 @@ def _build_into(
                    for i, s in enumerate(sources) if s.role == "train"}
     if fitted is None:
         fitted = adapter.fit([head for head, _ in train_parts.values()], options)  # training heads only: no leakage
+    fitted = FittedDomain(vocabulary=fitted.vocabulary, state={**fitted.state, "feature_set": features.name})
 
     statistic_names: list[tuple[str, ...]] = []
 
@@ -321,8 +335,8 @@ def _build_into(
         )
     manifest = DatasetManifest(
         dataset=dataset.name, domain=dataset.domain, window=window, stride=stride,
-        validation_fraction=validation_fraction, feature_version=adapter.feature_version,
-        node_features=list(adapter.node_features), edge_features=list(adapter.edge_features), sources=counted,
+        validation_fraction=validation_fraction, feature_version=features.version,
+        node_features=list(features.node_features), edge_features=list(features.edge_features), sources=counted,
         vocabulary=fitted.vocabulary, splits=summaries, attack_types=attack_types,
         reader_options=options.fingerprint(), validation_fractions=validation_fractions,
     )

@@ -148,9 +148,10 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, validation_
 @click.option("--on-bad-row", default="error", type=ON_BAD_ROW, show_default=True)
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False), help="Cache root (default data/cache).")
 @click.option("--catalog", default=None, type=click.Path(dir_okay=False), help="Catalog file (default configs/datasets.yaml).")
+@click.option("--features", default=None, help="The domain's feature set (automotive: anchor, dynamics; default: its first).")
 @_friendly_errors
 def build(dataset: str, window: int, stride: int, validation_fraction: float, fmt: str | None, on_bad_row: str,
-          cache_dir: str | None, catalog: str | None) -> None:
+          cache_dir: str | None, catalog: str | None, features: str | None) -> None:
     """Build (or reuse) the graph cache of DATASET and print its manifest summary."""
     from kdgat_data.cache import build_cache
 
@@ -159,6 +160,7 @@ def build(dataset: str, window: int, stride: int, validation_fraction: float, fm
     cache = build_cache(
         resolved, window=window, stride=stride, validation_fraction=validation_fraction,
         cache_root=cache_dir, on_bad_row=on_bad_row, progress=lambda m: click.echo(f"  {m}", err=True),
+        features=features,
     )
     m = cache.manifest
     click.echo(f"{'reused' if cache.reused else 'built'} cache {cache.path}")

@@ -28,7 +28,8 @@ def open_cache(dataset: DatasetSettings, min_class_windows: int = DEFAULT_MIN_CL
     below ``min_class_windows``, where f1 / youden thresholds fall back)."""
     log = logging.getLogger(__name__)
     cache = build_cache(resolve_dataset(dataset.name), window=dataset.window, stride=dataset.stride,
-                        validation_fraction=dataset.validation_fraction, progress=_cache_progress(log))
+                        validation_fraction=dataset.validation_fraction,
+                        features=dataset.features, progress=_cache_progress(log))
     validation = cache.manifest.splits["val"]
     shortfall = validation.class_shortfall(min_class_windows)
     if shortfall:

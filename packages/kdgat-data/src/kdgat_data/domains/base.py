@@ -26,15 +26,63 @@ class FittedDomain:
     state: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FeatureSet:
+    """One choice of window-graph features of a domain (``dataset_config.features``).
+
+    Args:
+        name: what the config names it (``anchor``, ``dynamics``, ...).
+        version: the feature version recorded in the cache manifest and cache key.
+        node_features: entity index first, then the continuous node features.
+        edge_features: the edge features.
+    """
+
+    name: str
+    version: str
+    node_features: tuple[str, ...]
+    edge_features: tuple[str, ...]
+
+
+DEFAULT_FEATURE_SET = "default"  # the name of the only feature set of a domain that declares none
+
+
+def feature_sets(adapter: DomainAdapter) -> dict[str, FeatureSet]:
+    """The adapter's feature sets by name, its default first (one set named ``default``, from its
+    ``feature_version`` / ``node_features`` / ``edge_features``, when it declares no ``feature_sets``)."""
+    declared = getattr(adapter, "feature_sets", None)  # optional: most domains have one feature set
+    if declared:
+        return dict(declared)
+    return {DEFAULT_FEATURE_SET: FeatureSet(DEFAULT_FEATURE_SET, adapter.feature_version, tuple(adapter.node_features),
+                                            tuple(adapter.edge_features))}
+
+
+def feature_set(adapter: DomainAdapter, name: str | None = None) -> FeatureSet:
+    """The feature set ``name`` of ``adapter`` (None: its default).
+
+    Raises:
+        ValueError: the domain has no feature set of that name (the message names the field and
+            the sets it has).
+    """
+    sets = feature_sets(adapter)
+    if name is None:
+        return next(iter(sets.values()))
+    if name not in sets:
+        raise ValueError(f"dataset_config.features: the {adapter.domain} domain has no feature set {name!r}; "
+                         f"expected one of {', '.join(sets)}")
+    return sets[name]
+
+
 class DomainAdapter(Protocol):
     """records -> windows -> graphs for one domain, plus the domain's feature description."""
 
     domain: str  # lower-case letters: the first token of experiment names
     has_vocabulary: bool  # entities with a fixed vocabulary (CAN IDs, tags) get an ID embedding and decoders
     record_words: tuple[str, str]  # what the CLI calls its records and entities ("frames", "IDs")
-    feature_version: str
-    node_features: tuple[str, ...]  # entity index first, then the continuous node features
+    feature_version: str  # of the default feature set
+    node_features: tuple[str, ...]  # entity index first, then the continuous node features (default set)
     edge_features: tuple[str, ...]
+    # optional ``feature_sets: dict[str, FeatureSet]`` (default first) for a domain with several; the
+    # chosen set's name reaches ``graphs`` as ``fitted.state["feature_set"]``
 
     def reader_options(self, entry: Any, on_bad_row: Any, root: Path | None = None) -> Any:
         """The options ``read`` and ``fit`` take, from a catalog entry (`kdgat_data.catalog.DatasetEntry`),

@@ -131,6 +131,10 @@ class DatasetSettings(_Settings):
     window: int = Field(100, ge=2)
     stride: int = Field(100, ge=1)
     validation_fraction: float = Field(0.2, gt=0, lt=1)
+    features: str | None = Field(
+        None, description="the domain's window-graph feature set; default its first (automotive: anchor = the published "
+        "system's node features, dynamics = anchor + per-ID timing and payload dynamics)"
+    )
 
 
 class DeviceSettings(_Settings):

@@ -112,11 +112,18 @@ def _best_state(run_dir: Path) -> dict:
 
 
 def check_upstream_runs(settings: RunSettings) -> dict[str, Path]:
-    """`find_upstream_runs`, and each found run's config.yaml and best checkpoint readable: a broken or
-    truncated upstream run is one `TeacherError` before the stage allocates its own run folder."""
+    """`find_upstream_runs`, and each found run's config.yaml and best checkpoint readable and its
+    graph features the stage's: a broken or truncated upstream run, or one trained on other node
+    features (its network would not fit these graphs), is one `TeacherError` before the stage
+    allocates its own run folder."""
     found = find_upstream_runs(settings)
     for run_dir in found.values():
-        _saved_settings(run_dir)
+        saved = _saved_settings(run_dir)
+        theirs, ours = saved.dataset_config.features, settings.dataset_config.features
+        if theirs != ours:
+            raise TeacherError(
+                f"upstream run {run_dir} was trained with dataset_config.features={theirs or '(the default)'}, this "
+                f"stage uses {ours or '(the default)'}: use the same features or name another run")
         _best_state(run_dir)
     return found
 

@@ -7,10 +7,17 @@ from pathlib import Path
 import numpy as np
 
 from kdgat_data.domains.automotive.frames import FrameTable
-from kdgat_data.domains.automotive.graph_features import EDGE_FEATURES, FEATURE_VERSION, NODE_FEATURES
+from kdgat_data.domains.automotive.graph_features import (
+    DYNAMICS_FEATURE_VERSION,
+    DYNAMICS_FEATURES,
+    EDGE_FEATURES,
+    FEATURE_VERSION,
+    NODE_FEATURES,
+)
+from kdgat_data.domains.automotive.node_dynamics import NodeDynamics
 from kdgat_data.domains.automotive.readers.dispatch import ReaderOptions, read_frames
 from kdgat_data.domains.automotive.window_graphs import build_window_graphs
-from kdgat_data.domains.base import FittedDomain, register_adapter
+from kdgat_data.domains.base import FeatureSet, FittedDomain, register_adapter
 from kdgat_data.graph_arrays import GraphArrays
 from kdgat_data.vocabulary import Vocabulary
 
@@ -24,6 +31,10 @@ class AutomotiveAdapter:
     edge_features = EDGE_FEATURES
     has_vocabulary = True  # CAN IDs
     record_words = ("frames", "IDs")
+    feature_sets = {  # dataset_config.features; the first is the default
+        "anchor": FeatureSet("anchor", FEATURE_VERSION, NODE_FEATURES, EDGE_FEATURES),
+        "dynamics": FeatureSet("dynamics", DYNAMICS_FEATURE_VERSION, DYNAMICS_FEATURES, EDGE_FEATURES),
+    }
 
     def reader_options(self, entry, on_bad_row, root: Path | None = None) -> ReaderOptions:
         """The entry's format, column mapping, label rule, time-order policy and per-file readers."""
@@ -42,25 +53,38 @@ class AutomotiveAdapter:
         return read_frames(path, options)
 
     def fit(self, training_heads: list[FrameTable], options=None) -> FittedDomain:
-        """The ID vocabulary, and for the baselines' statistics each ID's inter-arrival time (mean and
-        std over normal training frames) and the most frequent IDs' shares."""
+        """The ID vocabulary and, over normal training frames, each ID's inter-arrival time (mean and
+        std), payload byte mean and std and payload change rate (share of its consecutive frames whose
+        payload differs), and the most frequent IDs' shares: for the baselines' statistics and the
+        ``dynamics`` node features."""
         vocabulary = Vocabulary.from_training(head.can_id for head in training_heads)
         size = len(vocabulary.to_list()) + 1
         sums, squares, counts = np.zeros(size), np.zeros(size), np.zeros(size)
-        frames = np.zeros(size)
+        frames, changes = np.zeros(size), np.zeros(size)
+        byte_sums, byte_squares = np.zeros((size, 8)), np.zeros((size, 8))
         for head in training_heads:
             index = vocabulary.encode(head.can_id)
             gaps = same_id_gaps(head.can_id, head.timestamp)
-            normal = (head.label == 0) & np.isfinite(gaps)
-            sums += np.bincount(index[normal], gaps[normal], minlength=size)
-            squares += np.bincount(index[normal], gaps[normal] ** 2, minlength=size)
-            counts += np.bincount(index[normal], minlength=size)
-            frames += np.bincount(index[head.label == 0], minlength=size)
+            normal = head.label == 0
+            timed = normal & np.isfinite(gaps)
+            sums += np.bincount(index[timed], gaps[timed], minlength=size)
+            squares += np.bincount(index[timed], gaps[timed] ** 2, minlength=size)
+            counts += np.bincount(index[timed], minlength=size)
+            frames += np.bincount(index[normal], minlength=size)
+            changes += np.bincount(index[timed], payload_changed(head.can_id, head.payload)[timed], minlength=size)
+            payload = np.asarray(head.payload, np.float64)[normal]
+            for k in range(8):
+                byte_sums[:, k] += np.bincount(index[normal], payload[:, k], minlength=size)
+                byte_squares[:, k] += np.bincount(index[normal], payload[:, k] ** 2, minlength=size)
         mean = sums / np.maximum(counts, 1)
         std = np.sqrt(np.maximum(squares / np.maximum(counts, 1) - mean**2, 0))
+        byte_mean = byte_sums / np.maximum(frames, 1)[:, None]
+        byte_std = np.sqrt(np.maximum(byte_squares / np.maximum(frames, 1)[:, None] - byte_mean**2, 0))
         top = [int(i) for i in np.argsort(-frames[1:], kind="stable")[:TOP_IDS] + 1 if frames[i] > 0]
         return FittedDomain(vocabulary=vocabulary.to_list(), state={
             "id_gap_mean": mean.tolist(), "id_gap_std": std.tolist(), "id_gap_known": (counts > 0).tolist(),
+            "id_byte_mean": byte_mean.tolist(), "id_byte_std": byte_std.tolist(),
+            "id_change_rate": (changes / np.maximum(counts, 1)).tolist(),
             "top_ids": top, "top_share": (frames[top] / max(frames.sum(), 1)).tolist(),
         })
 
@@ -70,9 +94,15 @@ class AutomotiveAdapter:
 
     def graphs(self, table: FrameTable, fitted: FittedDomain, attack_codes: np.ndarray, window: int, stride: int,
                source: int) -> GraphArrays:
-        vocabulary = Vocabulary(fitted.vocabulary)
-        return build_window_graphs(table.can_id, table.payload, table.label, attack_codes, vocabulary.encode(table.can_id),
-                                   window=window, stride=stride, source=source, timestamp=table.timestamp)
+        """Window graphs with the node features of ``fitted.state["feature_set"]`` (default ``anchor``)."""
+        index = Vocabulary(fitted.vocabulary).encode(table.can_id)
+        features = fitted.state.get("feature_set", "anchor")
+        if features not in self.feature_sets:
+            raise ValueError(f"feature set {features!r} of this fit is not one of {', '.join(self.feature_sets)}")
+        dynamics = NodeDynamics(timestamp=table.timestamp, payload=table.payload, id_index=index,
+                                state=fitted.state) if features == "dynamics" else None
+        return build_window_graphs(table.can_id, table.payload, table.label, attack_codes, index, window=window,
+                                   stride=stride, source=source, timestamp=table.timestamp, dynamics=dynamics)
 
 
 TOP_IDS = 32  # per-window shares of the most frequent training IDs
@@ -91,6 +121,16 @@ def payload_entropy(payload: np.ndarray, dlc: np.ndarray) -> np.ndarray:
     owner = keys // 256
     share = counts / dlc[owner]
     return np.bincount(owner, -share * np.log(share), minlength=len(dlc))
+
+
+def payload_changed(can_id: np.ndarray, payload: np.ndarray) -> np.ndarray:
+    """(N,) 1.0 where a frame's payload differs from the previous frame of the same ID (0 for an ID's
+    first frame, which `same_id_gaps` marks NaN)."""
+    order = np.argsort(can_id, kind="stable")
+    ids, words = np.asarray(can_id)[order], np.ascontiguousarray(payload, np.uint8).view(np.uint64).ravel()[order]
+    changed = np.zeros(len(ids))
+    changed[order[1:]] = (ids[1:] == ids[:-1]) & (words[1:] != words[:-1])
+    return changed
 
 
 def same_id_gaps(can_id: np.ndarray, timestamp: np.ndarray) -> np.ndarray:

@@ -1,6 +1,17 @@
-"""Names and version of the window-graph features (DESIGN.md §2). Bump the version on any change."""
+"""Names and versions of the window-graph feature sets (DESIGN.md §2). Bump a version on any change.
+
+Two sets (``dataset_config.features``):
+- ``anchor`` (``can-v1``): the published system's 10 continuous node features, for results that
+  compare with it;
+- ``dynamics`` (``can-v2``): the anchor's features plus per-ID timing and payload dynamics relative
+  to each ID's training behaviour (`node_dynamics.DYNAMICS_NODE_FEATURES`, issue 13).
+Both have the same edges.
+"""
+
+from kdgat_data.domains.automotive.node_dynamics import DYNAMICS_NODE_FEATURES
 
 FEATURE_VERSION = "can-v1"
+DYNAMICS_FEATURE_VERSION = "can-v2"
 
 NODE_FEATURES = (
     "id_index",  # vocabulary index of the CAN ID (embedded by the models; stored as node_id)
@@ -9,6 +20,7 @@ NODE_FEATURES = (
     "last_position",  # position of the ID's last frame / (W - 1)
 )
 CONTINUOUS_NODE_FEATURES = NODE_FEATURES[1:]
+DYNAMICS_FEATURES = (*NODE_FEATURES, *DYNAMICS_NODE_FEATURES)
 
 EDGE_FEATURES = (
     "count",  # transitions src -> dst in the window

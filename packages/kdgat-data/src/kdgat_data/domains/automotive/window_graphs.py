@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from kdgat_data.domains.automotive.node_dynamics import NodeDynamics
 from kdgat_data.domains.automotive.node_sums import PrefixDifference, SlotReduction
 from kdgat_data.graph_arrays import GraphArrays
 
@@ -45,6 +46,7 @@ def build_window_graphs(
     stride: int,
     source: int = 0,
     timestamp: np.ndarray | None = None,
+    dynamics: NodeDynamics | None = None,
 ) -> GraphArrays:
     """Build every window graph of one frame sequence.
 
@@ -57,6 +59,8 @@ def build_window_graphs(
         window, stride: W and S.
         source: source-file index recorded per graph.
         timestamp: (N,) frame timestamps, for each window's first and last time (NaN without them).
+        dynamics: per-ID timing and payload dynamics appended to the anchor's node features
+            (`NodeDynamics`, the ``dynamics`` feature set); None: the anchor's 10 continuous features.
 
     Returns:
         `GraphArrays` with one graph per window, in window order.
@@ -67,9 +71,9 @@ def build_window_graphs(
     block = max(1, _SLOTS_PER_BLOCK // window // chunk) * chunk
     blocks = []
     for b in range(0, len(starts), block):
-        out = _Output(starts[b : b + block], window)
+        out = _Output(starts[b : b + block], window, 10 + (dynamics.width if dynamics else 0))
         for i in range(0, len(out.window_start), chunk):
-            _build_chunk(out, i, min(i + chunk, len(out.window_start)), frames, window)
+            _build_chunk(out, i, min(i + chunk, len(out.window_start)), frames, window, dynamics)
         blocks.append(out.finish(source))
     graphs = GraphArrays.concatenate(blocks)
     return graphs.with_record_span(graphs.window_start + window, timestamp)
@@ -82,10 +86,10 @@ class _Output:
     no per-chunk array is concatenated later; pages past the final sizes are never touched.
     """
 
-    def __init__(self, window_start: np.ndarray, window: int) -> None:
+    def __init__(self, window_start: np.ndarray, window: int, node_features: int) -> None:
         g = len(window_start)
         self.window_start, self.window = window_start, window
-        self.x = np.empty((g * window, 10), np.float32)
+        self.x = np.empty((g * window, node_features), np.float32)
         self.node_id = np.empty(g * window, np.int32)
         self.node_y = np.empty(g * window, np.uint8)
         self.edge_index = np.empty((2, g * (window - 1)), np.int32)
@@ -156,7 +160,7 @@ def _runs(sorted_rows: np.ndarray, group: np.ndarray) -> np.ndarray:
     return new
 
 
-def _build_chunk(out: _Output, g0: int, g1: int, frames: _Frames, w: int) -> None:
+def _build_chunk(out: _Output, g0: int, g1: int, frames: _Frames, w: int, dynamics: NodeDynamics | None) -> None:
     """Build windows ``g0:g1`` of the block into ``out``."""
     starts = out.window_start[g0:g1]
     m = len(starts)
@@ -209,6 +213,9 @@ def _build_chunk(out: _Output, g0: int, g1: int, frames: _Frames, w: int) -> Non
     np.multiply(byte_sums, (1.0 / (255.0 * counts))[:, None], out=x[:, :8], casting="unsafe")
     x[:, 8] = np.divide(counts - count_min, count_range, out=np.zeros(n, np.float32), where=count_range > 0)
     x[:, 9] = last_pos * np.float32(1.0 / (w - 1))
+    if dynamics is not None:
+        x[:, 10:] = dynamics(starts[:, None] + sorted_pos, new_node, seg, seg_end, counts, starts, starts + (w - 1),
+                             graph_of_node)
     out.node_id[n0 : n0 + n] = frames.id_index[first_frame]
     # transitions touching a node: each of its frames is the source of one transition and the
     # target of another, except at the window's first and last position
