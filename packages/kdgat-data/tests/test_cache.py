@@ -248,3 +248,36 @@ def test_the_feature_set_is_part_of_the_key_and_reaches_the_graphs(tiny_syntheti
         build_cache(dataset, window=50, stride=50, cache_root=tmp_path, fitted_from=dynamics, features="anchor")
     with pytest.raises(ValueError, match="dataset_config.features"):
         build_cache(dataset, window=50, stride=50, cache_root=tmp_path, features="nope")
+
+
+def test_training_windows_may_overlap_while_validation_and_test_keep_their_stride(tiny_synthetic, tmp_path):
+    dataset = resolve_dataset(str(tiny_synthetic))
+    plain = build_cache(dataset, window=50, stride=50, cache_root=tmp_path)
+    assert build_cache(dataset, window=50, stride=50, cache_root=tmp_path, train_stride=50).path == plain.path
+    dense = build_cache(dataset, window=50, stride=50, cache_root=tmp_path, train_stride=10)
+    assert dense.path != plain.path and dense.manifest.train_stride == 10 and dense.manifest.stride == 50
+    assert dense.manifest.splits["train"].windows >= 4 * plain.manifest.splits["train"].windows
+    starts = np.asarray(dense.split("train").window_start)
+    assert 10 in set(np.diff(starts).tolist())
+    for split in plain.manifest.splits:
+        if split != "train":  # the windows thresholds are chosen and results reported on are unchanged
+            np.testing.assert_array_equal(np.asarray(dense.split(split).x), np.asarray(plain.split(split).x))
+
+
+def test_time_windows_refuse_a_training_stride(tmp_path):
+    """Flows in T-second windows start every stride_seconds: a record stride would be silently inert."""
+    from kdgat_data.catalog import Catalog
+
+    catalog = tmp_path / "configs" / "datasets.yaml"
+    catalog.parent.mkdir()
+    catalog.write_text(f"""datasets:
+  timed:
+    domain: internet
+    path: {tmp_path / 'flows'}
+    format: zeek
+    synthetic: {{seed: 0, frames: 3000}}
+    flows: {{window_seconds: 30}}
+""")
+    with pytest.raises(ValueError, match="train_stride applies to windows of W records"):
+        build_cache(Catalog.load(catalog).get("timed"), cache_root=tmp_path / "cache", train_stride=10)
+    assert not list((tmp_path / "cache").glob("timed/*/manifest.json"))

@@ -66,7 +66,8 @@ COMMON = [
     "training_config.gradient_clip=0.7", "training_config.id_dropout=0.25", "training_config.num_workers=0",
     "training_config.optimizer=sgd", "training_config.scheduler=cosine", "training_config.evaluation_batch_size=33",
     "dataset_config.window=50", "dataset_config.stride=25", "dataset_config.validation_fraction=0.3",
-    "dataset_config.features=dynamics", "device.devices=1", "device.num_nodes=1", "device.precision=bf16-mixed", "device.threads=1",
+    "dataset_config.features=dynamics", "dataset_config.train_stride=10",
+    "device.devices=1", "device.num_nodes=1", "device.precision=bf16-mixed", "device.threads=1",
 ]
 FAMILY = {
     GAT: ["training_config.loss=focal", "training_config.focal_gamma=3.0"],
@@ -123,7 +124,8 @@ def test_every_training_dataset_and_device_field_lands(project, tmp_path, preset
     manifest = data.prepare().manifest
     reached |= {"name": manifest.dataset == "synthetic", "window": manifest.window == 50, "stride": manifest.stride == 25,
                 "validation_fraction": manifest.validation_fraction == 0.3,
-                "features": manifest.feature_version == "can-v2" and data.feature_dims == (18, 11)}
+                "features": manifest.feature_version == "can-v2" and data.feature_dims == (18, 11),
+                "train_stride": manifest.train_stride == 10 and manifest.stride == 25}
     reached |= {"accelerator": type(trainer.accelerator).__name__ == "CPUAccelerator", "devices": trainer.num_devices == 1,
                 "num_nodes": trainer.num_nodes == 1, "precision": trainer.precision == "bf16-mixed",
                 "threads": torch.get_num_threads() == 1}

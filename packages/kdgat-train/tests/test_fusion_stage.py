@@ -90,7 +90,7 @@ FUSION_FIELDS_PROVED = {
     "fusion.replay_capacity", "fusion.vgae_run", "fusion.gat_run", "fusion.alpha_grid", "threshold", "min_class_windows",
     "epochs", "batch_size", "learning_rate", "seed", "patience", "evaluation_batch_size",
     "name", "window", "stride", "validation_fraction", "accelerator", "precision", "devices", "num_nodes",
-    "threads", "features",  # features: test_upstream_runs_of_other_features_are_refused
+    "threads", "train_stride", "features",  # features: test_upstream_runs_of_other_features_are_refused
 }
 
 
@@ -106,7 +106,7 @@ def test_every_fusion_field_lands(project, fused, tmp_path):
         "evaluation.threshold=youden", "evaluation.min_class_windows=2", "training_config.epochs=2", "training_config.batch_size=64",
         "training_config.fusion.alpha_grid=11", "training_config.learning_rate=0.02", "training_config.seed=9",
         "training_config.patience=4", "training_config.evaluation_batch_size=33", "device.precision=bf16-mixed",
-        "device.threads=1",
+        "device.threads=1", "dataset_config.train_stride=40",
     ])
     agent, data, trainer = stage.module.agent, stage.datamodule, stage.trainer
     early = [c for c in trainer.callbacks if type(c).__name__ == "EarlyStopping"][0]
@@ -117,6 +117,7 @@ def test_every_fusion_field_lands(project, fused, tmp_path):
     assert trainer.precision == "bf16-mixed" and type(trainer.accelerator).__name__ == "CPUAccelerator"
     assert torch.get_num_threads() == 1
     assert (manifest.window, manifest.stride) == (settings.dataset_config.window, settings.dataset_config.stride)
+    assert manifest.train_stride == 40
     steps = 2 * -(-len(data.inputs("train")) // 64)
     assert (agent.epsilon.start, agent.epsilon.end) == (0.9, 0.1)
     assert agent.epsilon.decay_steps == pytest.approx(0.5 * steps)

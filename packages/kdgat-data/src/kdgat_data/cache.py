@@ -141,6 +141,7 @@ def build_cache(
     progress: Callable[[str], None] = lambda message: None,
     fitted_from: GraphCache | None = None,
     features: str | None = None,
+    train_stride: int | None = None,
 ) -> GraphCache:
     """Build the graph cache of ``dataset``, or reuse the one built from identical inputs.
 
@@ -151,8 +152,13 @@ def build_cache(
     has only ``test/<scenario>`` splits and ``fitted_from``'s vocabulary in its manifest.
 
     ``features`` names the domain's feature set (`FeatureSet`; None: the domain's default, or
-    ``fitted_from``'s); its version is part of the cache key and the manifest.
+    ``fitted_from``'s); its version is part of the cache key and the manifest. ``train_stride``: the
+    stride of the training split's windows (overlapping training windows when below ``window``; more
+    training windows from the same frames); validation and test windows keep ``stride``.
     """
+    if train_stride is not None and train_stride < 1:
+        raise ValueError(f"train_stride must be at least 1, got {train_stride}")
+    train_stride = None if train_stride == stride else train_stride
     if fitted_from is not None and fitted_from.manifest.domain != dataset.domain:
         raise ValueError(f"cannot score {dataset.name} ({dataset.domain}) with what was fitted on "
                          f"{fitted_from.manifest.dataset} ({fitted_from.manifest.domain}): the domains differ")
@@ -185,7 +191,7 @@ def build_cache(
         sources=[(s.path, s.sha256, s.role, s.scenario) for s in sources],
         window=window, stride=stride, validation_fraction=validation_fraction,
         feature_version=chosen.version, reader_options=options.fingerprint(), cache_layout=CACHE_LAYOUT,
-        validation_fractions=recorded_fractions,
+        validation_fractions=recorded_fractions, train_stride=None if fitted_from is not None else train_stride,
     )
     if fitted_from is not None:  # the same files fitted elsewhere are other graphs: another folder
         key = f"{key}-fitted-on-{fitted_from.manifest.dataset}-{fitted_from.manifest.content_hash()[:12]}"
@@ -209,7 +215,7 @@ def build_cache(
         fitted = None if fitted_from is None else FittedDomain(vocabulary=list(fitted_from.manifest.vocabulary),
                                                                state=fitted_from.fitted_state())
         manifest = _build_into(staging, dataset, files.root, sources, options, window, stride, validation_fraction,
-                               recorded_fractions, progress, chosen, fitted)
+                               recorded_fractions, progress, chosen, fitted, train_stride)
         try:
             os.replace(staging, target)
         except OSError:  # another process finished the same cache first: keep theirs
@@ -268,6 +274,7 @@ def _build_into(
     progress: Callable[[str], None],
     features: FeatureSet,
     fitted: FittedDomain | None = None,
+    train_stride: int | None = None,
 ) -> DatasetManifest:
     adapter = adapter_for(dataset.domain)
     attack_types = [NORMAL]
@@ -294,14 +301,17 @@ def _build_into(
     if fitted is None:
         fitted = adapter.fit([head for head, _ in train_parts.values()], options)  # training heads only: no leakage
     fitted = FittedDomain(vocabulary=fitted.vocabulary, state={**fitted.state, "feature_set": features.name})
+    if train_stride is not None and fitted.state.get("window_seconds"):
+        raise ValueError(f"{dataset.name}: train_stride applies to windows of W records; these are time windows "
+                         "(flows.window_seconds), whose starts are set by flows.stride_seconds")
 
     statistic_names: list[tuple[str, ...]] = []
 
-    def graphs_of(index: int, table: RecordTable, first_frame: int):
+    def graphs_of(index: int, table: RecordTable, first_frame: int, part_stride: int = stride):
         """Window graphs, window statistics and attack events of ``table``, which starts at record
         ``first_frame`` of source ``index``."""
         part_codes = codes[index][first_frame : first_frame + len(table)]
-        arrays = adapter.graphs(table, fitted, part_codes, window, stride, index)
+        arrays = adapter.graphs(table, fitted, part_codes, window, part_stride, index)
         stats, names = adapter.window_statistics(table, fitted, arrays)
         statistic_names.append(names)
         events = find_attack_events(table.label, table.timestamp, part_codes, source=index, first_record=first_frame)
@@ -309,7 +319,7 @@ def _build_into(
 
     split_parts: dict[str, list[tuple[GraphArrays, int, SplitEvents, np.ndarray]]] = {"train": [], "val": []}
     for index, (head, tail) in train_parts.items():
-        split_parts["train"].append(graphs_of(index, head, 0))
+        split_parts["train"].append(graphs_of(index, head, 0, train_stride or stride))
         split_parts["val"].append(graphs_of(index, tail, len(head)))
     for index, source in enumerate(sources):
         if source.role == "validation":  # a whole named validation file
@@ -338,7 +348,7 @@ def _build_into(
         validation_fraction=validation_fraction, feature_version=features.version,
         node_features=list(features.node_features), edge_features=list(features.edge_features), sources=counted,
         vocabulary=fitted.vocabulary, splits=summaries, attack_types=attack_types,
-        reader_options=options.fingerprint(), validation_fractions=validation_fractions,
+        reader_options=options.fingerprint(), validation_fractions=validation_fractions, train_stride=train_stride,
     )
     if len(set(statistic_names)) > 1:
         raise ValueError(f"{dataset.name}: the window statistics differ between source files")

@@ -88,6 +88,8 @@ class DatasetManifest(BaseModel):
         default_factory=dict, description="tail fraction per training file where the catalog overrides validation_fraction")
     checksums: dict[str, str] = Field(
         default_factory=dict, description="sha256 of every file of the cache but the manifest (checked before reuse)")
+    train_stride: int | None = Field(
+        None, description="stride of the training split's windows where it differs from stride (validation and test keep stride)")
 
     def cache_key(self) -> str:
         """Hash of everything that determines the cache contents (not the derived counts)."""
@@ -99,11 +101,14 @@ class DatasetManifest(BaseModel):
             feature_version=self.feature_version,
             reader_options=self.reader_options,
             validation_fractions=self.validation_fractions,
+            train_stride=self.train_stride,
         )
 
     def content_hash(self) -> str:
-        """Hash of the whole manifest, recorded in every run that used the cache."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        """Hash of the whole manifest, recorded in every run that used the cache (a manifest without a
+        ``train_stride`` hashes as it did before the field existed)."""
+        unset = {"train_stride"} if self.train_stride is None else None
+        return hashlib.sha256(self.model_dump_json(exclude=unset).encode()).hexdigest()
 
     @property
     def vocabulary_size(self) -> int:
@@ -121,6 +126,7 @@ def build_cache_key(
     reader_options: dict[str, str],
     cache_layout: int = 1,
     validation_fractions: dict[str, float] | None = None,
+    train_stride: int | None = None,
 ) -> str:
     payload = {
         "cache_layout": cache_layout,
@@ -133,4 +139,6 @@ def build_cache_key(
     }
     if validation_fractions:  # only when the catalog sets them, so other keys stay as they were
         payload["validation_fractions"] = dict(sorted(validation_fractions.items()))
+    if train_stride is not None and train_stride != stride:  # likewise
+        payload["train_stride"] = train_stride
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

@@ -29,7 +29,7 @@ def open_cache(dataset: DatasetSettings, min_class_windows: int = DEFAULT_MIN_CL
     log = logging.getLogger(__name__)
     cache = build_cache(resolve_dataset(dataset.name), window=dataset.window, stride=dataset.stride,
                         validation_fraction=dataset.validation_fraction,
-                        features=dataset.features, progress=_cache_progress(log))
+                        features=dataset.features, train_stride=dataset.train_stride, progress=_cache_progress(log))
     validation = cache.manifest.splits["val"]
     shortfall = validation.class_shortfall(min_class_windows)
     if shortfall:

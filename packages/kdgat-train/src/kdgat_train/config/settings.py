@@ -131,6 +131,10 @@ class DatasetSettings(_Settings):
     window: int = Field(100, ge=2)
     stride: int = Field(100, ge=1)
     validation_fraction: float = Field(0.2, gt=0, lt=1)
+    train_stride: int | None = Field(
+        None, ge=1, description="stride of the training split's windows (below window: overlapping training windows, "
+        "more of them from the same frames); validation and test windows keep stride; default: stride"
+    )
     features: str | None = Field(
         None, description="the domain's window-graph feature set; default its first (automotive: anchor = the published "
         "system's node features, dynamics = anchor + per-ID timing and payload dynamics)"

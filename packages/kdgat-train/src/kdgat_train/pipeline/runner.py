@@ -68,7 +68,7 @@ def current_manifest_hash(dataset) -> str:
         from kdgat_data.catalog import resolve_dataset
 
         cache = build_cache(resolve_dataset(dataset.name), window=dataset.window, stride=dataset.stride,
-                            validation_fraction=dataset.validation_fraction, features=dataset.features)
+                            validation_fraction=dataset.validation_fraction, features=dataset.features, train_stride=dataset.train_stride)
         _MANIFEST_HASHES[key] = cache.manifest.content_hash()
     return _MANIFEST_HASHES[key]
 

@@ -1,0 +1,300 @@
+"""Detection quality on the real captures in ``../shared/data``: the issue-13 protocol, scripted.
+
+    uv run python packages/kdgat-train/benchmarks/quality.py [--seeds 0,1,2] [--features anchor,dynamics]
+        [--datasets road_fuzzing_attack_2,...] [--work /tmp/kdgat-quality] [--shared ../shared/data]
+
+Datasets (one catalog entry each, written into ``WORK/configs/datasets.yaml``; the captures are read
+where they lie, nothing is copied except the DoS capture's time split):
+- ``road_<capture>``: ROAD leave-one-capture-out over the four shared captures: train on three,
+  test on the fourth. (``correlated_signal_attack_3_masquerade`` is ``correlated_signal_attack_3``
+  with the target ID's legitimate frames removed: when one is the test capture the other is in
+  training, and they share their benign traffic.)
+- ``candos``: the can-train-and-test DoS capture (set_01, train_02), split in time: the first 70 %
+  of its rows train (with the usual validation tail), the last 30 % are the test scenario.
+- ``batadal``: BATADAL dataset 1 (normal year) -> dataset 2, labelled by the official attack windows.
+- ``iot23t30``: IoT-23 34-1 + 42-1 -> Stratosphere 008 in 30-second windows.
+
+Each dataset runs its whole pipeline (teachers, students, KD students, fusion, baselines) once per
+seed with ``evaluation.threshold=fpr:0.05`` (every threshold chosen on validation normal windows
+only), per feature set for the automotive datasets. Then, per dataset, a table with mean ± half
+the 95 % t-interval over seeds (baselines and the all-attack row included) and the goal check per
+scenario and family (GAT, fusion DQN), written to ``WORK/quality/<dataset>.md`` and gathered in
+``WORK/quality/quality.md`` and ``quality.json``:
+- beats: student+KD F1 > the best baseline's F1, both at a test FPR <= 5 % (a row above 5 % does
+  not count as a detection at that rate);
+- close: student+KD AUROC at most 0.02 below the teacher's;
+- KD: student+KD mean F1 >= student mean F1.
+Nothing is tuned here: the protocol is fixed and a goal that is not met is reported as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROAD_CAPTURES = ("fuzzing_attack_2", "fuzzing_attack_3", "correlated_signal_attack_3",
+                 "correlated_signal_attack_3_masquerade")
+ROAD_MAPPING = {"timestamp": "Time", "id": "Id", "bytes": [f"Byte{k}" for k in range(1, 9)], "label": "Label",
+                "normal_values": ["Benign"]}
+DOS_TRAIN_SHARE = 0.7
+THRESHOLD = "fpr:0.05"
+MAX_FPR = 0.05
+AUROC_GAP = 0.02
+FAMILIES = ("GAT", "fusion DQN")
+
+
+def catalog_entries(shared: Path, work: Path) -> dict[str, dict]:
+    """Catalog key -> entry of every protocol dataset."""
+    road = shared / "can" / "road"
+    entries = {}
+    for test in ROAD_CAPTURES:
+        entries[f"road_{test}"] = {
+            "domain": "automotive", "path": str(road), "format": "column_mapped", "mapping": ROAD_MAPPING,
+            "train": [f"{c}.csv" for c in ROAD_CAPTURES if c != test], "test": {test: [f"{test}.csv"]},
+            "description": f"ROAD leave-one-out: train on the other three captures, test on {test}",
+        }
+    entries["can_dos"] = {
+        "domain": "automotive", "path": str(work / "data" / "can_dos"), "format": "can_train_test",
+        "train": ["head.csv"], "test": {"dos_tail": ["tail.csv"]},
+        "description": f"can-train-and-test set_01 DoS-1: first {DOS_TRAIN_SHARE:.0%} of rows train, the rest test",
+    }
+    entries["batadal"] = {
+        "domain": "watertreatment", "path": str(shared / "watertreatment" / "batadal"), "format": "sensor_csv",
+        "train": ["BATADAL_train_dataset_1.csv"], "test": {"dataset_2": ["BATADAL_train_dataset_2.csv"]},
+        "sensors": {"attack_windows": "attacks_official_table.transcribed.csv"}, "window": 24, "stride": 6,
+    }
+    entries["iot23_30s"] = {
+        "domain": "internet", "token": "iot23t30", "path": str(shared / "internet"), "format": "zeek",
+        "train": ["iot23/CTU-Malware-Capture-34-1-labeled.csv", "iot23/CTU-Malware-Capture-42-1-labeled.csv"],
+        "test": {"stratosphere_008": ["stratosphere-008/conn.log.labeled"]}, "flows": {"window_seconds": 30},
+    }
+    return entries
+
+
+def split_dos_capture(shared: Path, work: Path) -> None:
+    """The DoS capture's first rows as head.csv, the rest as tail.csv (each with the header)."""
+    folder = work / "data" / "can_dos"
+    if (folder / "tail.csv").is_file():
+        return
+    lines = (shared / "can" / "can-train-and-test-set01" / "DoS-1.csv").read_text().splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    cut = int(len(rows) * DOS_TRAIN_SHARE)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "head.csv").write_text(header + "".join(rows[:cut]))
+    (folder / "tail.csv").write_text(header + "".join(rows[cut:]))
+
+
+def write_catalog(entries: dict[str, dict], work: Path) -> None:
+    import yaml
+
+    (work / "configs").mkdir(parents=True, exist_ok=True)
+    text = "# written by packages/kdgat-train/benchmarks/quality.py: the issue-13 protocol datasets\n"
+    text += yaml.safe_dump({"datasets": entries}, sort_keys=False)
+    target = work / "configs" / "datasets.yaml"
+    if not target.is_file() or target.read_text() != text:
+        staging = target.with_suffix(".tmp")
+        staging.write_text(text)
+        staging.replace(target)
+
+
+def pipeline_name(key: str, entry: dict) -> str:
+    return f"{entry['domain']}_{entry.get('token') or key.replace('_', '')}_pipeline"
+
+
+def run_pipeline(key: str, entry: dict, features: str | None, seeds: list[int], work: Path, log) -> Path:
+    """Run (or reuse) the seeded pipeline of one dataset and feature set; its report.json."""
+    runs_root = work / "runs" / (features or "default") / key
+    for existing in sorted(runs_root.glob("**/report.json"), reverse=True):  # stage runs of other seed lists are reused
+        if json.loads(existing.read_text())["seeds"] == seeds:
+            return existing
+    command = [sys.executable, "-m", "kdgat_train.cli", f"config_store={pipeline_name(key, entry)}",
+               f"pipeline.seeds=[{','.join(map(str, seeds))}]", f"evaluation.threshold={THRESHOLD}",
+               f"runs_root={runs_root}"]
+    if features:
+        command.append(f"dataset_config.features={features}")
+    environment = {**os.environ, "KDGAT_CONFIG_ROOT": str(work)}
+    started = time.perf_counter()
+    log(f"running {' '.join(command[2:])}")
+    log_file = work / "logs" / f"{key}-{features or 'default'}.log"
+    with log_file.open("w") as output:
+        completed = subprocess.run(command, env=environment, stdout=output, stderr=subprocess.STDOUT, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{key} ({features}): the pipeline failed (exit {completed.returncode}); see {log_file}")
+    log(f"  done in {time.perf_counter() - started:.0f} s")
+    return max(runs_root.glob("**/report.json"), key=lambda path: path.stat().st_mtime)
+
+
+# --- reading a seed report --------------------------------------------------------------------
+def _cell(row: dict, scenario: str, metric: str) -> dict | None:
+    return row["cells"].get(f"{scenario}/{metric}")
+
+
+def _mean(row: dict | None, scenario: str, metric: str) -> float:
+    cell = None if row is None else _cell(row, scenario, metric)
+    return math.nan if cell is None or cell.get("mean") is None else float(cell["mean"])
+
+
+def _shown(row: dict, scenario: str, metric: str) -> str:
+    cell = _cell(row, scenario, metric)
+    if cell is None or cell.get("mean") is None:
+        return "—"
+    if cell.get("low") is None:
+        return f"{cell['mean']:.3f}"
+    return f"{cell['mean']:.3f} ± {(cell['high'] - cell['low']) / 2:.3f}"
+
+
+def _row(report: dict, model: str, variant: str) -> dict | None:
+    return next((r for r in report["rows"] if r["model"] == model and r["variant"] == variant), None)
+
+
+def goal_checks(report: dict) -> list[dict]:
+    """Per scenario and family: the three goals with the numbers they compare."""
+    checks = []
+    for scenario in report["scenarios"]:
+        baselines = [r for r in report["rows"] if r["variant"] == "baseline"]
+        qualified = [r for r in baselines if _mean(r, scenario, "fpr") <= MAX_FPR]
+        best = max(qualified, key=lambda r: _mean(r, scenario, "f1"), default=None)
+        best_f1 = _mean(best, scenario, "f1") if best else 0.0
+        for family in FAMILIES:
+            kd, student, teacher = (_row(report, family, v) for v in ("student+KD", "student", "teacher"))
+            if kd is None:
+                continue
+            kd_f1, kd_fpr = _mean(kd, scenario, "f1"), _mean(kd, scenario, "fpr")
+            checks.append({
+                "scenario": scenario, "family": family, "kd_f1": kd_f1, "kd_fpr": kd_fpr,
+                "best_baseline": best["model"] if best else None, "best_baseline_f1": best_f1,
+                "beats": bool(kd_fpr <= MAX_FPR and kd_f1 > best_f1),
+                "kd_auroc": _mean(kd, scenario, "auroc"), "teacher_auroc": _mean(teacher, scenario, "auroc"),
+                "close": bool(_mean(kd, scenario, "auroc") >= _mean(teacher, scenario, "auroc") - AUROC_GAP),
+                "student_f1": _mean(student, scenario, "f1"),
+                "kd_helps": bool(kd_f1 >= _mean(student, scenario, "f1")),
+            })
+    return checks
+
+
+def dataset_markdown(key: str, features: str | None, report: dict, windows: dict[str, str]) -> str:
+    seeds = report["seeds"]
+    title = f"## {key}" + (f", features {features}" if features else "")
+    lines = [title, "", f"Seeds {', '.join(map(str, seeds))}; threshold {THRESHOLD} on validation; cells: mean ± half "
+             f"the 95 % t-interval over {len(seeds)} seeds.", ""]
+    lines += [f"- {s}: {windows.get(s, '')}" for s in report["scenarios"]] + [""]
+    header = ["model", "variant", "params", *(f"{s} {m}" for s in report["scenarios"] for m in ("F1", "FPR", "AUROC"))]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in report["rows"]:
+        params = f"{row['parameters']:,.0f}" if row.get("parameters") else "—"
+        cells = [_shown(row, s, m) for s in report["scenarios"] for m in ("f1", "fpr", "auroc")]
+        lines.append("| " + " | ".join([row["model"], row["variant"], params, *cells]) + " |")
+    lines += ["", "| scenario | family | student+KD F1 (FPR) | best baseline F1 (at FPR <= 5 %) | beats | "
+              "AUROC KD / teacher | close | student F1 | KD >= student |", "|---|---|---|---|---|---|---|---|---|"]
+    for c in goal_checks(report):
+        lines.append(f"| {c['scenario']} | {c['family']} | {c['kd_f1']:.3f} ({c['kd_fpr']:.3f}) | "
+                     f"{c['best_baseline_f1']:.3f} {c['best_baseline'] or '(none)'} | {'yes' if c['beats'] else 'no'} | "
+                     f"{c['kd_auroc']:.3f} / {c['teacher_auroc']:.3f} | {'yes' if c['close'] else 'no'} | "
+                     f"{c['student_f1']:.3f} | {'yes' if c['kd_helps'] else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
+def window_counts(report: dict) -> dict[str, str]:
+    """Scenario -> "N windows, attack share X" from the first pipeline's comparison.csv."""
+    table = Path(report["pipelines"][0]) / "comparison.csv"
+    first = next(csv.DictReader(table.open()))
+    return {s: f"{first[f'{s}/windows']} windows, attack share {float(first[f'{s}/attack_share']):.1%}"
+            for s in report["scenarios"] if first.get(f"{s}/windows")}
+
+
+def _feature_sets(entry: dict, features: str) -> list[str | None]:
+    return features.split(",") if entry["domain"] == "automotive" else [None]
+
+
+def _report_of(runs_root: Path, seeds: list[int]) -> dict | None:
+    for path in sorted(runs_root.glob("**/report.json"), key=lambda p: p.stat().st_mtime, reverse=True):
+        report = json.loads(path.read_text())
+        if report["seeds"] == seeds:
+            return report
+    return None
+
+
+def ablation_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | None], dict], sets: list[str]) -> str:
+    """Per automotive dataset, scenario and model row: mean F1 and AUROC of each feature set and the change."""
+    if len(sets) < 2:
+        return ""
+    first, other = sets[0], sets[1]
+    lines = [f"## Ablation: features {other} against {first}", "",
+             f"Mean over the seeds; change = {other} - {first}.", "",
+             f"| dataset | scenario | model | variant | F1 {first} | F1 {other} | change | AUROC {first} | AUROC {other} | change |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, entry in entries.items():
+        a, b = reports.get((key, first)), reports.get((key, other))
+        if entry["domain"] != "automotive" or a is None or b is None:
+            continue
+        for scenario in a["scenarios"]:
+            for row in a["rows"]:
+                twin = _row(b, row["model"], row["variant"])
+                if twin is None or row["variant"] == "reference":
+                    continue
+                f1a, f1b = _mean(row, scenario, "f1"), _mean(twin, scenario, "f1")
+                auc_a, auc_b = _mean(row, scenario, "auroc"), _mean(twin, scenario, "auroc")
+                lines.append(f"| {key} | {scenario} | {row['model']} | {row['variant']} | {f1a:.3f} | {f1b:.3f} | "
+                             f"{f1b - f1a:+.3f} | {auc_a:.3f} | {auc_b:.3f} | {auc_b - auc_a:+.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path) -> None:
+    """quality.md (every dataset's table and goal check, then the feature ablation) and quality.json
+    from every report of these seeds under WORK/runs."""
+    sections, summary, reports = [], [], {}
+    for key, entry in entries.items():
+        for feature_set in _feature_sets(entry, features):
+            report = _report_of(work / "runs" / (feature_set or "default") / key, seeds)
+            if report is None:
+                continue
+            reports[(key, feature_set)] = report
+            section = dataset_markdown(key, feature_set, report, window_counts(report))
+            (work / "quality" / f"{key}-{feature_set or 'default'}.md").write_text(section)
+            sections.append(section)
+            summary += [{"dataset": key, "features": feature_set, **check} for check in goal_checks(report)]
+    sections.append(ablation_markdown(entries, reports, features.split(",")))
+    (work / "quality" / "quality.md").write_text("# Detection quality (issue 13 protocol)\n\n" + "\n".join(sections))
+    (work / "quality" / "quality.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"wrote {work / 'quality' / 'quality.md'} ({len(reports)} reports)", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    here = Path(__file__).resolve().parents[3]
+    parser.add_argument("--shared", type=Path, default=here.parent / "shared" / "data")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/kdgat-quality"))
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--features", default="anchor,dynamics", help="automotive feature sets to compare")
+    parser.add_argument("--datasets", default=None, help="comma-separated catalog keys (default: all)")
+    parser.add_argument("--gather", action="store_true", help="run nothing: tables from the reports already there")
+    args = parser.parse_args(argv)
+    if not args.shared.is_dir():
+        parser.error(f"{args.shared}: no shared data folder (the protocol needs the real captures)")
+    work = args.work.resolve()
+    (work / "logs").mkdir(parents=True, exist_ok=True)
+    (work / "quality").mkdir(parents=True, exist_ok=True)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    entries = catalog_entries(args.shared.resolve(), work)
+    split_dos_capture(args.shared.resolve(), work)
+    write_catalog(entries, work)
+    wanted = args.datasets.split(",") if args.datasets else list(entries)
+    unknown = sorted(set(wanted) - set(entries))
+    if unknown:
+        parser.error(f"unknown datasets {', '.join(unknown)}; expected some of {', '.join(entries)}")
+    for key in [] if args.gather else wanted:
+        for features in _feature_sets(entries[key], args.features):
+            run_pipeline(key, entries[key], features, seeds, work, lambda message: print(message, flush=True))
+    gather(entries, args.features, seeds, work)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

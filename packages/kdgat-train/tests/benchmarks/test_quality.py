@@ -1,0 +1,64 @@
+"""The issue-13 quality protocol script (benchmarks/quality.py): its datasets and its goal check."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "quality.py"
+
+
+@pytest.fixture(scope="module")
+def quality():
+    spec = importlib.util.spec_from_file_location("quality", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_road_folds_leave_one_capture_out_and_the_catalog_loads(quality, tmp_path):
+    from kdgat_data.catalog import Catalog
+
+    entries = quality.catalog_entries(tmp_path / "shared", tmp_path)
+    folds = {key: entry for key, entry in entries.items() if key.startswith("road_")}
+    assert len(folds) == 4
+    for entry in folds.values():
+        [(scenario, [test_file])] = entry["test"].items()
+        assert test_file == f"{scenario}.csv" and test_file not in entry["train"] and len(entry["train"]) == 3
+    assert {next(iter(e["test"])) for e in folds.values()} == set(quality.ROAD_CAPTURES)
+    quality.write_catalog(entries, tmp_path)
+    catalog = Catalog.load(tmp_path / "configs" / "datasets.yaml")
+    assert set(catalog.entries) == set(entries) and catalog.token_of("iot23_30s") == "iot23t30"
+
+
+def test_the_dos_capture_splits_in_time_without_losing_a_row(quality, tmp_path):
+    source = tmp_path / "shared" / "can" / "can-train-and-test-set01" / "DoS-1.csv"
+    source.parent.mkdir(parents=True)
+    rows = [f"{1000 + k}.0,1E5,00,{int(k > 60)}\n" for k in range(100)]
+    source.write_text("timestamp,arbitration_id,data_field,attack\n" + "".join(rows))
+    quality.split_dos_capture(tmp_path / "shared", tmp_path)
+    head = (tmp_path / "data" / "can_dos" / "head.csv").read_text().splitlines(keepends=True)
+    tail = (tmp_path / "data" / "can_dos" / "tail.csv").read_text().splitlines(keepends=True)
+    assert head[0] == tail[0] == "timestamp,arbitration_id,data_field,attack\n"
+    assert head[1:] + tail[1:] == rows and len(head) - 1 == 70
+
+
+def _row(model, variant, f1, fpr, auroc):
+    cells = {f"s/{metric}": {"mean": value, "low": None, "high": None}
+             for metric, value in (("f1", f1), ("fpr", fpr), ("auroc", auroc))}
+    return {"model": model, "variant": variant, "parameters": None, "cells": cells}
+
+
+def test_the_goal_check_counts_only_detections_at_five_percent(quality):
+    report = {"scenarios": ["s"], "seeds": [0], "rows": [
+        _row("baseline gbdt", "baseline", 0.95, 0.40, 0.9),  # F1 at FPR 0.40: not a detection at 5 %
+        _row("baseline timing", "baseline", 0.50, 0.01, 0.8),
+        _row("GAT", "teacher", 0.70, 0.02, 0.90), _row("GAT", "student", 0.65, 0.03, 0.85),
+        _row("GAT", "student+KD", 0.60, 0.04, 0.885),
+        _row("fusion DQN", "teacher", 0.9, 0.01, 0.99), _row("fusion DQN", "student", 0.4, 0.02, 0.9),
+        _row("fusion DQN", "student+KD", 0.8, 0.08, 0.95),
+    ]}
+    gat, fusion = quality.goal_checks(report)
+    assert gat["best_baseline"] == "baseline timing" and gat["best_baseline_f1"] == 0.50
+    assert gat["beats"] and gat["close"] and not gat["kd_helps"]  # 0.885 >= 0.90 - 0.02; 0.60 < 0.65
+    assert not fusion["beats"] and not fusion["close"] and fusion["kd_helps"]  # its FPR 0.08 > 5 %
