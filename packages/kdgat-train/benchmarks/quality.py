@@ -16,7 +16,9 @@ where they lie, nothing is copied except the DoS capture's time split):
 
 Each dataset runs its whole pipeline (teachers, students, KD students, fusion, baselines) once per
 seed with ``evaluation.threshold=fpr:0.05`` (every threshold chosen on validation normal windows
-only), per feature set for the automotive datasets. Then, per dataset, a table with mean ± half
+only), per feature set of its domain (``dataset_config.features``: automotive anchor and dynamics,
+watertreatment statistics and signal; the first of each is the published / default set, the
+second the issue-13 lever, and the ablation table compares them). Then, per dataset, a table with mean ± half
 the 95 % t-interval over seeds (baselines and the all-attack row included) and the goal check per
 scenario and family (GAT, fusion DQN), written to ``WORK/quality/<dataset>.md`` and gathered in
 ``WORK/quality/quality.md`` and ``quality.json``:
@@ -48,6 +50,7 @@ THRESHOLD = "fpr:0.05"
 MAX_FPR = 0.05
 AUROC_GAP = 0.02
 FAMILIES = ("GAT", "fusion DQN")
+DOMAIN_FEATURES = {"automotive": ("anchor", "dynamics"), "watertreatment": ("statistics", "signal")}
 
 
 def catalog_entries(shared: Path, work: Path) -> dict[str, dict]:
@@ -210,7 +213,9 @@ def window_counts(report: dict) -> dict[str, str]:
 
 
 def _feature_sets(entry: dict, features: str) -> list[str | None]:
-    return features.split(",") if entry["domain"] == "automotive" else [None]
+    """The requested feature sets of the entry's domain ([None]: a domain with one feature set)."""
+    sets = DOMAIN_FEATURES.get(entry["domain"])
+    return [None] if sets is None else [name for name in sets if name in features.split(",")]
 
 
 def _report_of(runs_root: Path, seeds: list[int]) -> dict | None:
@@ -221,18 +226,16 @@ def _report_of(runs_root: Path, seeds: list[int]) -> dict | None:
     return None
 
 
-def ablation_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | None], dict], sets: list[str]) -> str:
-    """Per automotive dataset, scenario and model row: mean F1 and AUROC of each feature set and the change."""
-    if len(sets) < 2:
-        return ""
-    first, other = sets[0], sets[1]
-    lines = [f"## Ablation: features {other} against {first}", "",
-             f"Mean over the seeds; change = {other} - {first}.", "",
-             f"| dataset | scenario | model | variant | F1 {first} | F1 {other} | change | AUROC {first} | AUROC {other} | change |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+def ablation_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | None], dict]) -> str:
+    """Per dataset, scenario and model row: mean F1 and AUROC of its domain's two feature sets and the change."""
+    lines = ["## Ablation: the issue-13 feature set against the published / default one", "",
+             "Mean over the seeds; change = second - first.", "",
+             "| dataset | scenario | model | variant | features | F1 | F1 change | AUROC | AUROC change |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for key, entry in entries.items():
+        first, other = DOMAIN_FEATURES.get(entry["domain"], (None, None))
         a, b = reports.get((key, first)), reports.get((key, other))
-        if entry["domain"] != "automotive" or a is None or b is None:
+        if a is None or b is None:
             continue
         for scenario in a["scenarios"]:
             for row in a["rows"]:
@@ -241,8 +244,8 @@ def ablation_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | N
                     continue
                 f1a, f1b = _mean(row, scenario, "f1"), _mean(twin, scenario, "f1")
                 auc_a, auc_b = _mean(row, scenario, "auroc"), _mean(twin, scenario, "auroc")
-                lines.append(f"| {key} | {scenario} | {row['model']} | {row['variant']} | {f1a:.3f} | {f1b:.3f} | "
-                             f"{f1b - f1a:+.3f} | {auc_a:.3f} | {auc_b:.3f} | {auc_b - auc_a:+.3f} |")
+                lines.append(f"| {key} | {scenario} | {row['model']} | {row['variant']} | {first} -> {other} | "
+                             f"{f1a:.3f} -> {f1b:.3f} | {f1b - f1a:+.3f} | {auc_a:.3f} -> {auc_b:.3f} | {auc_b - auc_a:+.3f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -260,7 +263,7 @@ def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path
             (work / "quality" / f"{key}-{feature_set or 'default'}.md").write_text(section)
             sections.append(section)
             summary += [{"dataset": key, "features": feature_set, **check} for check in goal_checks(report)]
-    sections.append(ablation_markdown(entries, reports, features.split(",")))
+    sections.append(ablation_markdown(entries, reports))
     (work / "quality" / "quality.md").write_text("# Detection quality (issue 13 protocol)\n\n" + "\n".join(sections))
     (work / "quality" / "quality.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"wrote {work / 'quality' / 'quality.md'} ({len(reports)} reports)", flush=True)
@@ -272,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=here.parent / "shared" / "data")
     parser.add_argument("--work", type=Path, default=Path("/tmp/kdgat-quality"))
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--features", default="anchor,dynamics", help="automotive feature sets to compare")
+    parser.add_argument("--features", default="anchor,dynamics,statistics,signal",
+                        help="feature sets to run (each dataset runs those of its domain)")
     parser.add_argument("--datasets", default=None, help="comma-separated catalog keys (default: all)")
     parser.add_argument("--gather", action="store_true", help="run nothing: tables from the reports already there")
     args = parser.parse_args(argv)

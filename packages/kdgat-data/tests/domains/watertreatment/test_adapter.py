@@ -134,3 +134,32 @@ def test_reading_residual_is_zero_on_the_normal_subspace_and_large_off_it():
     z = np.random.default_rng(0).normal(size=(50, 4))
     axes = principal_components(z, variance=1.0)
     assert np.allclose(reading_residuals(z - z.mean(0), axes), 0, atol=1e-12)
+
+
+def test_the_signal_set_keeps_large_deviations_and_shows_residuals_per_tag():
+    """``signal``: statistics linear in [-4, 4] standard deviations (the logistic of ``statistics``
+    reads 2 and 4 sigma as 0.88 and 0.98), and a tag moving against its training partner has the
+    larger residual on its own node."""
+    from kdgat_data.domains.base import FittedDomain
+
+    n = 240
+    wave = np.sin(np.arange(n) / 7)
+    train = SensorTable(np.arange(n, dtype=np.float64), np.column_stack([wave, 2 * wave + 1, np.cos(np.arange(n) / 5)]),
+                        ("level", "flow", "other"), np.zeros(n, np.uint8), np.zeros(n, np.int16))
+    adapter = adapter_for("watertreatment")
+    fit = adapter.fit([train])
+    signal = FittedDomain(fit.vocabulary, {**fit.state, "feature_set": "signal"})
+    z = (np.asarray(train.values, np.float64) - fit.state["mean"]) / fit.state["std"]
+    window = 24
+    graphs = adapter.graphs(train, signal, np.zeros(n, np.int16), window, window, 0)
+    x = np.asarray(graphs.x).reshape(len(graphs), 3, 8)
+    assert x.shape[-1] == len(adapter.feature_sets["signal"].node_features) - 1
+    means = z[: window * len(graphs)].reshape(len(graphs), window, 3).mean(1)  # (G, S) window means in sigma
+    np.testing.assert_allclose(x[..., 0], (np.clip(means, -4, 4) + 4) / 8, atol=1e-5)
+    assert x[..., 6:].max() < 0.1  # the training relation holds: small residuals
+    apart = SensorTable(train.timestamp, np.column_stack([wave, -2 * wave + 1, train.values[:, 2]]), train.sensors,
+                        train.label, train.attack_type)
+    moved = np.asarray(adapter.graphs(apart, signal, np.zeros(n, np.int16), window, window, 0).x).reshape(len(graphs), 3, 8)
+    assert (moved[:, :2, 7].mean() > 0.3) and moved[:, 2, 7].mean() < 0.1  # level and flow broke their relation
+    statistics = np.asarray(adapter.graphs(train, fit, np.zeros(n, np.int16), window, window, 0).x)
+    assert statistics.shape[1] == 6  # the default set is unchanged

@@ -8,6 +8,14 @@ directions) to every tag whose Pearson correlation with it has |r| >= 0.5, and a
 2 most correlated tags, so no tag is isolated; the topology is fixed for every window. Edge
 features: the training correlation and the window's own correlation (both mapped to [0, 1]), and
 the window-mean difference |d| / (1 + |d|). Window label = any attack row in the window.
+
+Two feature sets (``dataset_config.features``):
+- ``statistics`` (``water-v2``, the default): the six statistics squashed by the logistic, which
+  saturates beyond about 3 standard deviations;
+- ``signal`` (``water-v3``): the same statistics mapped linearly from [-4, 4] standard deviations to
+  [0, 1] (clipped there, not squashed), plus each tag's residual against the principal axes of the
+  normal training readings (what the pca baseline scores, per tag: mean and max of |r| over the
+  window, as |r| / (1 + |r|)), so a tag that breaks the plant's normal correlations shows on its node.
 """
 
 from __future__ import annotations
@@ -16,15 +24,18 @@ from pathlib import Path
 
 import numpy as np
 
-from kdgat_data.domains.base import FittedDomain, register_adapter
+from kdgat_data.domains.base import FeatureSet, FittedDomain, register_adapter
 from kdgat_data.domains.watertreatment.sensor_csv import SensorCsvOptions, read_sensor_csv
 from kdgat_data.domains.watertreatment.sensors import SensorTable
 from kdgat_data.graph_arrays import GraphArrays
 from kdgat_data.readers.text import first_line
 
 FEATURE_VERSION = "water-v2"  # v2: overflow-free squash, std floored at 1 % of each tag's scale
+SIGNAL_FEATURE_VERSION = "water-v3"
 NODE_FEATURES = ("tag_index", "mean", "std", "min", "max", "last", "slope")
+SIGNAL_NODE_FEATURES = (*NODE_FEATURES, "residual_mean", "residual_max")
 EDGE_FEATURES = ("training_correlation", "window_correlation", "mean_difference")
+LINEAR_RANGE = 4.0  # standard deviations mapped linearly onto [0, 1] by the signal set
 CORRELATION_THRESHOLD = 0.5
 MIN_NEIGHBOURS = 2
 
@@ -62,12 +73,17 @@ def principal_components(z: np.ndarray, variance: float = READING_VARIANCE) -> n
     return axes[:min(keep, len(axes))]
 
 
-def reading_residuals(z: np.ndarray, components: np.ndarray) -> np.ndarray:
-    """(N,) mean squared residual of each z-scored row ``(N, S)`` outside the normal readings' principal axes."""
+def projection_residuals(z: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """(N, S) each z-scored reading of rows ``(N, S)`` minus its projection on the normal readings'
+    principal axes ``components`` (K, S)."""
     components = np.asarray(components, np.float64).reshape(-1, z.shape[1])
     z = np.asarray(z, np.float64)
-    residual = z - (z @ components.T) @ components
-    return (residual**2).mean(1)
+    return z - (z @ components.T) @ components
+
+
+def reading_residuals(z: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """(N,) mean squared residual of each z-scored row ``(N, S)`` outside the normal readings' principal axes."""
+    return (projection_residuals(z, components) ** 2).mean(1)
 
 
 class WaterTreatmentAdapter:
@@ -77,6 +93,10 @@ class WaterTreatmentAdapter:
     edge_features = EDGE_FEATURES
     has_vocabulary = True  # the plant's tags
     record_words = ("rows", "tags")
+    feature_sets = {  # dataset_config.features; the first is the default
+        "statistics": FeatureSet("statistics", FEATURE_VERSION, NODE_FEATURES, EDGE_FEATURES),
+        "signal": FeatureSet("signal", SIGNAL_FEATURE_VERSION, SIGNAL_NODE_FEATURES, EDGE_FEATURES),
+    }
 
     def reader_options(self, entry, on_bad_row, root: Path | None = None) -> SensorCsvOptions:
         """The entry's ``sensors`` label settings; its attack-window table relative to ``root``."""
@@ -141,7 +161,19 @@ class WaterTreatmentAdapter:
         starts = np.arange(0, len(table) - window + 1, stride, dtype=np.int64) if len(table) >= window else np.zeros(0, np.int64)
         g = len(starts)
         views, stats = _tag_statistics(table, state, starts, window)  # (G, S, W), (G, S, 6)
-        x = _squash(stats).reshape(g * s, len(NODE_FEATURES) - 1).astype(np.float32)
+        features = state.get("feature_set", "statistics")
+        if features not in self.feature_sets:
+            raise ValueError(f"feature set {features!r} of this fit is not one of {', '.join(self.feature_sets)}")
+        if features == "signal":
+            z = (np.asarray(table.values, np.float64) - np.asarray(state["mean"])) / np.asarray(state["std"])
+            residual = np.abs(projection_residuals(z, state["reading_components"]))  # (N, S)
+            windows = np.lib.stride_tricks.sliding_window_view(residual, window, axis=0)[starts]  # (G, S, W)
+            residual_stats = np.stack([windows.mean(-1), windows.max(-1)], -1)  # (G, S, 2)
+            linear = (np.clip(stats, -LINEAR_RANGE, LINEAR_RANGE) + LINEAR_RANGE) / (2 * LINEAR_RANGE)
+            node_stats = np.concatenate([linear, residual_stats / (1 + residual_stats)], -1)  # (G, S, 8)
+        else:
+            node_stats = _squash(stats)
+        x = node_stats.reshape(g * s, node_stats.shape[-1]).astype(np.float32)
         centred = views - views.mean(-1, keepdims=True)  # (G, S, W)
         a, b = centred[:, edge_index[0]], centred[:, edge_index[1]]  # (G, E, W)
         denominator = np.sqrt((a * a).sum(-1) * (b * b).sum(-1))
