@@ -9,8 +9,10 @@ where they lie, nothing is copied except the DoS capture's time split):
   test on the fourth. (``correlated_signal_attack_3_masquerade`` is ``correlated_signal_attack_3``
   with the target ID's legitimate frames removed: when one is the test capture the other is in
   training, and they share their benign traffic.)
-- ``candos``: the can-train-and-test DoS capture (set_01, train_02), split in time: the first 70 %
-  of its rows train (with the usual validation tail), the last 30 % are the test scenario.
+- ``can_dos``: the can-train-and-test DoS capture (set_01, train_02), split in time at the middle of
+  its attack period (its DoS rows are 4,841-24,427 of 90,169, so a split by share would leave one
+  side without attacks): the rows before train (with the usual validation tail), the rows after are
+  the test scenario; both hold DoS and normal traffic.
 - ``batadal``: BATADAL dataset 1 (normal year) -> dataset 2, labelled by the official attack windows.
 - ``iot23t30``: IoT-23 34-1 + 42-1 -> Stratosphere 008 in 30-second windows.
 
@@ -45,7 +47,6 @@ ROAD_CAPTURES = ("fuzzing_attack_2", "fuzzing_attack_3", "correlated_signal_atta
                  "correlated_signal_attack_3_masquerade")
 ROAD_MAPPING = {"timestamp": "Time", "id": "Id", "bytes": [f"Byte{k}" for k in range(1, 9)], "label": "Label",
                 "normal_values": ["Benign"]}
-DOS_TRAIN_SHARE = 0.7
 THRESHOLD = "fpr:0.05"
 MAX_FPR = 0.05
 AUROC_GAP = 0.02
@@ -66,7 +67,7 @@ def catalog_entries(shared: Path, work: Path) -> dict[str, dict]:
     entries["can_dos"] = {
         "domain": "automotive", "path": str(work / "data" / "can_dos"), "format": "can_train_test",
         "train": ["head.csv"], "test": {"dos_tail": ["tail.csv"]},
-        "description": f"can-train-and-test set_01 DoS-1: first {DOS_TRAIN_SHARE:.0%} of rows train, the rest test",
+        "description": "can-train-and-test set_01 DoS-1 split in time at the middle of its attack period",
     }
     entries["batadal"] = {
         "domain": "watertreatment", "path": str(shared / "watertreatment" / "batadal"), "format": "sensor_csv",
@@ -82,13 +83,17 @@ def catalog_entries(shared: Path, work: Path) -> dict[str, dict]:
 
 
 def split_dos_capture(shared: Path, work: Path) -> None:
-    """The DoS capture's first rows as head.csv, the rest as tail.csv (each with the header)."""
+    """The DoS capture's rows before the middle of its attack period (first to last row with
+    ``attack`` 1) as head.csv, the rest as tail.csv (each with the header)."""
     folder = work / "data" / "can_dos"
     if (folder / "tail.csv").is_file():
         return
     lines = (shared / "can" / "can-train-and-test-set01" / "DoS-1.csv").read_text().splitlines(keepends=True)
     header, rows = lines[0], lines[1:]
-    cut = int(len(rows) * DOS_TRAIN_SHARE)
+    attacks = [i for i, row in enumerate(rows) if row.rstrip("\r\n").rsplit(",", 1)[-1].strip() == "1"]
+    if not attacks:
+        raise ValueError("DoS-1.csv holds no attack row to split around")
+    cut = (attacks[0] + attacks[-1] + 1) // 2
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "head.csv").write_text(header + "".join(rows[:cut]))
     (folder / "tail.csv").write_text(header + "".join(rows[cut:]))

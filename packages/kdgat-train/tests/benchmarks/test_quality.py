@@ -34,13 +34,14 @@ def test_road_folds_leave_one_capture_out_and_the_catalog_loads(quality, tmp_pat
 def test_the_dos_capture_splits_in_time_without_losing_a_row(quality, tmp_path):
     source = tmp_path / "shared" / "can" / "can-train-and-test-set01" / "DoS-1.csv"
     source.parent.mkdir(parents=True)
-    rows = [f"{1000 + k}.0,1E5,00,{int(k > 60)}\n" for k in range(100)]
+    rows = [f"{1000 + k}.0,1E5,00,{int(20 <= k < 60)}\n" for k in range(100)]  # attacks on rows 20-59
     source.write_text("timestamp,arbitration_id,data_field,attack\n" + "".join(rows))
     quality.split_dos_capture(tmp_path / "shared", tmp_path)
     head = (tmp_path / "data" / "can_dos" / "head.csv").read_text().splitlines(keepends=True)
     tail = (tmp_path / "data" / "can_dos" / "tail.csv").read_text().splitlines(keepends=True)
     assert head[0] == tail[0] == "timestamp,arbitration_id,data_field,attack\n"
-    assert head[1:] + tail[1:] == rows and len(head) - 1 == 70
+    assert head[1:] + tail[1:] == rows and len(head) - 1 == 40  # cut in the middle of the attack period
+    assert any(row.endswith(",1\n") for row in head) and any(row.endswith(",1\n") for row in tail)
 
 
 def _row(model, variant, f1, fpr, auroc):
