@@ -28,6 +28,11 @@ scenario and family (GAT, fusion DQN), written to ``WORK/quality/<dataset>.md`` 
   not count as a detection at that rate);
 - close: student+KD AUROC at most 0.02 below the teacher's;
 - KD: student+KD mean F1 >= student mean F1.
+Beside the deployable F1 (validation threshold), every table gives the F1 at the test operating
+point where the test FPR is 5 % (``F1@5%``, from each run's ``scores.parquet``): a ranking measure
+like AUROC, read off the test labels and so not a detector one could deploy, which separates how
+well a model ranks windows at a low false-alarm rate from how well its validation threshold
+transfers to the test capture; the goal check is repeated on it (``beats@5%``).
 Nothing is tuned here: the protocol is fixed and a goal that is not met is reported as such.
 """
 
@@ -50,6 +55,7 @@ ROAD_MAPPING = {"timestamp": "Time", "id": "Id", "bytes": [f"Byte{k}" for k in r
 THRESHOLD = "fpr:0.05"
 MAX_FPR = 0.05
 AUROC_GAP = 0.02
+OWN_SCORES = ("VGAE", "GAT", "fusion DQN")  # rows whose run's scores.parquet holds their own scores
 FAMILIES = ("GAT", "fusion DQN")
 DOMAIN_FEATURES = {"automotive": ("anchor", "dynamics"), "watertreatment": ("statistics", "signal")}
 
@@ -162,6 +168,40 @@ def _row(report: dict, model: str, variant: str) -> dict | None:
     return next((r for r in report["rows"] if r["model"] == model and r["variant"] == variant), None)
 
 
+def f1_at_test_fpr(run_dir: str | Path, scenario: str, rate: float = MAX_FPR) -> float:
+    """F1 of ``scores > t`` on test scenario ``scenario`` of a run, with t the lowest score threshold
+    that flags at most ``rate`` of the scenario's normal windows (NaN for a one-class scenario)."""
+    import numpy as np
+    import polars as pl
+
+    frame = pl.read_parquet(Path(run_dir) / "scores.parquet").filter(pl.col("split") == f"test/{scenario}")
+    labels, scores = frame["label"].to_numpy().astype(bool), frame["score"].to_numpy().astype(np.float64)
+    if labels.all() or not labels.any():
+        return math.nan
+    normal = np.sort(scores[~labels])[::-1]  # descending
+    allowed = int(math.floor(rate * len(normal)))
+    threshold = normal[allowed] if allowed < len(normal) else -math.inf
+    flagged = scores > threshold
+    true_positives = int((flagged & labels).sum())
+    return 2 * true_positives / (flagged.sum() + labels.sum())
+
+
+def add_operating_points(report: dict) -> None:
+    """``<scenario>/f1_at_5`` cells (mean and interval over the seeds' runs) on the rows with their own scores."""
+    from kdgat_train.pipeline.seed_report import interval
+
+    for row in report["rows"]:
+        if not (row["variant"] == "baseline" or row["model"] in OWN_SCORES):
+            continue
+        for scenario in report["scenarios"]:
+            runs = (_cell(row, scenario, "f1") or {}).get("runs", [])
+            values = [f1_at_test_fpr(run, scenario) for run in runs if (Path(run) / "scores.parquet").is_file()]
+            cell = interval(values)  # the report's own mean and 95 % interval over seeds
+            if cell is not None:
+                row["cells"][f"{scenario}/f1_at_5"] = {"values": values, "mean": cell.mean,
+                                                       **({"low": cell.low, "high": cell.high} if cell.n > 1 else {"low": None})}
+
+
 def goal_checks(report: dict) -> list[dict]:
     """Per scenario and family: the three goals with the numbers they compare."""
     checks = []
@@ -170,6 +210,8 @@ def goal_checks(report: dict) -> list[dict]:
         qualified = [r for r in baselines if _mean(r, scenario, "fpr") <= MAX_FPR]
         best = max(qualified, key=lambda r: _mean(r, scenario, "f1"), default=None)
         best_f1 = _mean(best, scenario, "f1") if best else 0.0
+        ranked = [r for r in baselines if math.isfinite(_mean(r, scenario, "f1_at_5"))]
+        best_at_5 = max(ranked, key=lambda r: _mean(r, scenario, "f1_at_5"), default=None)
         for family in FAMILIES:
             kd, student, teacher = (_row(report, family, v) for v in ("student+KD", "student", "teacher"))
             if kd is None:
@@ -183,6 +225,10 @@ def goal_checks(report: dict) -> list[dict]:
                 "close": bool(_mean(kd, scenario, "auroc") >= _mean(teacher, scenario, "auroc") - AUROC_GAP),
                 "student_f1": _mean(student, scenario, "f1"),
                 "kd_helps": bool(kd_f1 >= _mean(student, scenario, "f1")),
+                "kd_f1_at_5": _mean(kd, scenario, "f1_at_5"),
+                "best_baseline_at_5": best_at_5["model"] if best_at_5 else None,
+                "best_baseline_f1_at_5": _mean(best_at_5, scenario, "f1_at_5") if best_at_5 else math.nan,
+                "beats_at_5": bool(best_at_5 is not None and _mean(kd, scenario, "f1_at_5") > _mean(best_at_5, scenario, "f1_at_5")),
             })
     return checks
 
@@ -193,19 +239,24 @@ def dataset_markdown(key: str, features: str | None, report: dict, windows: dict
     lines = [title, "", f"Seeds {', '.join(map(str, seeds))}; threshold {THRESHOLD} on validation; cells: mean ± half "
              f"the 95 % t-interval over {len(seeds)} seeds.", ""]
     lines += [f"- {s}: {windows.get(s, '')}" for s in report["scenarios"]] + [""]
-    header = ["model", "variant", "params", *(f"{s} {m}" for s in report["scenarios"] for m in ("F1", "FPR", "AUROC"))]
+    metrics = ("f1", "fpr", "auroc", "f1_at_5")
+    labels = {"f1": "F1", "fpr": "FPR", "auroc": "AUROC", "f1_at_5": "F1@5%"}
+    header = ["model", "variant", "params", *(f"{s} {labels[m]}" for s in report["scenarios"] for m in metrics)]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in report["rows"]:
         params = f"{row['parameters']:,.0f}" if row.get("parameters") else "—"
-        cells = [_shown(row, s, m) for s in report["scenarios"] for m in ("f1", "fpr", "auroc")]
+        cells = [_shown(row, s, m) for s in report["scenarios"] for m in metrics]
         lines.append("| " + " | ".join([row["model"], row["variant"], params, *cells]) + " |")
     lines += ["", "| scenario | family | student+KD F1 (FPR) | best baseline F1 (at FPR <= 5 %) | beats | "
-              "AUROC KD / teacher | close | student F1 | KD >= student |", "|---|---|---|---|---|---|---|---|---|"]
+              "student+KD / best baseline F1@5% | beats@5% | AUROC KD / teacher | close | student F1 | KD >= student |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in goal_checks(report):
+        yes = {True: "yes", False: "no"}
         lines.append(f"| {c['scenario']} | {c['family']} | {c['kd_f1']:.3f} ({c['kd_fpr']:.3f}) | "
-                     f"{c['best_baseline_f1']:.3f} {c['best_baseline'] or '(none)'} | {'yes' if c['beats'] else 'no'} | "
-                     f"{c['kd_auroc']:.3f} / {c['teacher_auroc']:.3f} | {'yes' if c['close'] else 'no'} | "
-                     f"{c['student_f1']:.3f} | {'yes' if c['kd_helps'] else 'no'} |")
+                     f"{c['best_baseline_f1']:.3f} {c['best_baseline'] or '(none)'} | {yes[c['beats']]} | "
+                     f"{c['kd_f1_at_5']:.3f} / {c['best_baseline_f1_at_5']:.3f} {c['best_baseline_at_5'] or ''} | "
+                     f"{yes[c['beats_at_5']]} | {c['kd_auroc']:.3f} / {c['teacher_auroc']:.3f} | {yes[c['close']]} | "
+                     f"{c['student_f1']:.3f} | {yes[c['kd_helps']]} |")
     return "\n".join(lines) + "\n"
 
 
@@ -235,7 +286,7 @@ def ablation_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | N
     """Per dataset, scenario and model row: mean F1 and AUROC of its domain's two feature sets and the change."""
     lines = ["## Ablation: the issue-13 feature set against the published / default one", "",
              "Mean over the seeds; change = second - first.", "",
-             "| dataset | scenario | model | variant | features | F1 | F1 change | AUROC | AUROC change |",
+             "| dataset | scenario | model | variant | features | F1@5% | F1@5% change | AUROC | AUROC change |",
              "|---|---|---|---|---|---|---|---|---|"]
     for key, entry in entries.items():
         first, other = DOMAIN_FEATURES.get(entry["domain"], (None, None))
@@ -247,7 +298,7 @@ def ablation_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | N
                 twin = _row(b, row["model"], row["variant"])
                 if twin is None or row["variant"] == "reference":
                     continue
-                f1a, f1b = _mean(row, scenario, "f1"), _mean(twin, scenario, "f1")
+                f1a, f1b = _mean(row, scenario, "f1_at_5"), _mean(twin, scenario, "f1_at_5")
                 auc_a, auc_b = _mean(row, scenario, "auroc"), _mean(twin, scenario, "auroc")
                 lines.append(f"| {key} | {scenario} | {row['model']} | {row['variant']} | {first} -> {other} | "
                              f"{f1a:.3f} -> {f1b:.3f} | {f1b - f1a:+.3f} | {auc_a:.3f} -> {auc_b:.3f} | {auc_b - auc_a:+.3f} |")
@@ -263,6 +314,7 @@ def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path
             report = _report_of(work / "runs" / (feature_set or "default") / key, seeds)
             if report is None:
                 continue
+            add_operating_points(report)
             reports[(key, feature_set)] = report
             section = dataset_markdown(key, feature_set, report, window_counts(report))
             (work / "quality" / f"{key}-{feature_set or 'default'}.md").write_text(section)

@@ -63,3 +63,17 @@ def test_the_goal_check_counts_only_detections_at_five_percent(quality):
     assert gat["best_baseline"] == "baseline timing" and gat["best_baseline_f1"] == 0.50
     assert gat["beats"] and gat["close"] and not gat["kd_helps"]  # 0.885 >= 0.90 - 0.02; 0.60 < 0.65
     assert not fusion["beats"] and not fusion["close"] and fusion["kd_helps"]  # its FPR 0.08 > 5 %
+
+
+def test_f1_at_five_percent_test_fpr_by_hand(quality, tmp_path):
+    """40 normal windows (scores 0..39) and 10 attacks (scores 37.5..46.5): the cut may flag at most
+    2 normals (5 % of 40)."""
+    import polars as pl
+
+    normal, attack = list(range(40)), [37.5 + k for k in range(10)]
+    pl.DataFrame({"split": ["test/s"] * 50 + ["val"], "label": [0] * 40 + [1] * 10 + [1],
+                  "score": [float(v) for v in normal + attack] + [99.0]}).write_parquet(tmp_path / "scores.parquet")
+    # threshold = the 3rd highest normal score (37): flagged = 38, 39 (normals) and 37.5 .. 46.5 (attacks)
+    assert quality.f1_at_test_fpr(tmp_path, "s") == pytest.approx(2 * 10 / (12 + 10))
+    pl.DataFrame({"split": ["test/s"] * 3, "label": [1, 1, 1], "score": [1.0, 2.0, 3.0]}).write_parquet(tmp_path / "scores.parquet")
+    assert quality.f1_at_test_fpr(tmp_path, "s") != quality.f1_at_test_fpr(tmp_path, "s")  # one class: NaN
