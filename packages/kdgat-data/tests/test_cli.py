@@ -24,6 +24,12 @@ def test_synth_inspect_build(tmp_path):
     assert "built cache" in result.output and "test/fuzzing" in result.output and "UNK" in result.output
     result = runner.invoke(main, ["build", str(out), "--cache-dir", str(tmp_path / "cache")])
     assert "reused cache" in result.output
+    result = runner.invoke(main, ["build", str(out), "--cache-dir", str(tmp_path / "cache"), "--features", "dynamics",
+                                  "--train-stride", "25"])
+    assert result.exit_code == 0, result.output
+    assert "built cache" in result.output and "features can-v2" in result.output and "every 25" in result.output
+    result = runner.invoke(main, ["build", str(out), "--cache-dir", str(tmp_path / "cache"), "--features", "nope"])
+    assert result.exit_code != 0 and "dataset_config.features" in result.output
 
 
 @pytest.mark.real_data

@@ -148,10 +148,12 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, validation_
 @click.option("--on-bad-row", default="error", type=ON_BAD_ROW, show_default=True)
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False), help="Cache root (default data/cache).")
 @click.option("--catalog", default=None, type=click.Path(dir_okay=False), help="Catalog file (default configs/datasets.yaml).")
-@click.option("--features", default=None, help="The domain's feature set (automotive: anchor, dynamics; default: its first).")
+@click.option("--features", default=None, help="The domain's feature set (automotive: anchor, dynamics; "
+              "watertreatment: statistics, signal; default: its first).")
+@click.option("--train-stride", type=int, default=None, help="Stride of the training windows (default: --stride).")
 @_friendly_errors
 def build(dataset: str, window: int, stride: int, validation_fraction: float, fmt: str | None, on_bad_row: str,
-          cache_dir: str | None, catalog: str | None, features: str | None) -> None:
+          cache_dir: str | None, catalog: str | None, features: str | None, train_stride: int | None) -> None:
     """Build (or reuse) the graph cache of DATASET and print its manifest summary."""
     from kdgat_data.cache import build_cache
 
@@ -160,12 +162,13 @@ def build(dataset: str, window: int, stride: int, validation_fraction: float, fm
     cache = build_cache(
         resolved, window=window, stride=stride, validation_fraction=validation_fraction,
         cache_root=cache_dir, on_bad_row=on_bad_row, progress=lambda m: click.echo(f"  {m}", err=True),
-        features=features,
+        features=features, train_stride=train_stride,
     )
     m = cache.manifest
     click.echo(f"{'reused' if cache.reused else 'built'} cache {cache.path}")
     click.echo(f"dataset {m.dataset} ({m.domain}), W={m.window}, S={m.stride}, validation tail {m.validation_fraction:.0%}, "
-               f"features {m.feature_version}, vocabulary {len(m.vocabulary)} IDs + UNK")
+               f"features {m.feature_version}, vocabulary {len(m.vocabulary)} IDs + UNK"
+               + (f", training windows every {m.train_stride}" if m.train_stride else ""))
     kept = [s for s in m.sources if s.role != "duplicate"]
     click.echo(f"sources: {len(kept)} files" + (f", {len(m.sources) - len(kept)} byte-identical duplicates skipped" if len(kept) < len(m.sources) else ""))
     for s in m.sources:
