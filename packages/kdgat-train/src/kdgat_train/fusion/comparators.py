@@ -48,14 +48,19 @@ def fixed_alpha_scores(alpha: float, inputs: FusionInputs) -> np.ndarray:
     return fused_score(torch.tensor(alpha), inputs.anomaly, inputs.p_attack).numpy()
 
 
-def best_fixed_alpha(val: FusionInputs, evaluation, grid: int = 21) -> float:
+def best_fixed_alpha(val: FusionInputs, evaluation, grid: int = 21, train: FusionInputs | None = None) -> float:
     """The alpha of ``grid`` values evenly spaced in [0, 1] (21: 0, 0.05, ..., 1; the DQN's actions)
-    whose fused score has the best validation F1 at the threshold ``evaluation`` (`EvaluationSettings`) gives it."""
+    whose fused score has the best validation F1 at the threshold ``evaluation`` (`EvaluationSettings`) gives it;
+    ``train``: the training inputs whose normal windows the threshold falls back on when validation has
+    too few (as every other threshold of the stage does)."""
     labels = val.y.numpy()
     best_alpha, best_f1 = 0.0, -1.0
     for alpha in np.linspace(0.0, 1.0, grid):
         scores = fixed_alpha_scores(float(alpha), val)
-        threshold = choose_threshold(scores, labels, evaluation.threshold, min_class_windows=evaluation.min_class_windows)
+        normals = None if train is None else (
+            lambda alpha=float(alpha): fixed_alpha_scores(alpha, train)[train.y.numpy() == 0])
+        threshold = choose_threshold(scores, labels, evaluation.threshold, min_class_windows=evaluation.min_class_windows,
+                                     training_normal_scores=normals)
         f1 = binary_metrics(scores, labels, threshold.value)["f1"]
         if f1 > best_f1 + 1e-12:
             best_alpha, best_f1 = float(alpha), f1

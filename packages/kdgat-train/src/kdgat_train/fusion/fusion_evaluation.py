@@ -74,7 +74,7 @@ def evaluate_fusion(module, data, run_dir: Path, training, evaluation) -> Evalua
     mlp_by_split = {name: mlp_scores(mlp, inputs[name]) for name in splits}
     mlp_threshold = pick_threshold(mlp_by_split, labels, evaluation, _training_normals(data, lambda i: mlp_scores(mlp, i)))
     mlp_results = report(mlp_by_split, labels, mlp_threshold.value, cache)
-    alpha = best_fixed_alpha(inputs["val"], evaluation, training.fusion.alpha_grid)
+    alpha = best_fixed_alpha(inputs["val"], evaluation, training.fusion.alpha_grid, data.inputs("train"))
     fixed_by_split = {name: fixed_alpha_scores(alpha, inputs[name]) for name in splits}
     fixed_threshold = pick_threshold(fixed_by_split, labels, evaluation,
                                      _training_normals(data, lambda i: fixed_alpha_scores(alpha, i)))
