@@ -66,14 +66,18 @@ def test_the_goal_check_counts_only_detections_at_five_percent(quality):
 
 
 def test_f1_at_five_percent_test_fpr_by_hand(quality, tmp_path):
-    """40 normal windows (scores 0..39) and 10 attacks (scores 37.5..46.5): the cut may flag at most
-    2 normals (5 % of 40)."""
+    """40 normal windows (scores 0..39) and 10 attacks (scores 37.5..46.5): a cut may flag at most 2
+    normals (5 % of 40); the best of the three such cuts flags 38, 39 and every attack."""
     import polars as pl
 
     normal, attack = list(range(40)), [37.5 + k for k in range(10)]
     pl.DataFrame({"split": ["test/s"] * 50 + ["val"], "label": [0] * 40 + [1] * 10 + [1],
                   "score": [float(v) for v in normal + attack] + [99.0]}).write_parquet(tmp_path / "scores.parquet")
-    # threshold = the 3rd highest normal score (37): flagged = 38, 39 (normals) and 37.5 .. 46.5 (attacks)
+    # cuts above 39, 38, 37: F1 16/18, 18/20, 20/22
     assert quality.f1_at_test_fpr(tmp_path, "s") == pytest.approx(2 * 10 / (12 + 10))
+    separated = [50.0 + k for k in range(10)]  # every attack above every normal: F1 1, flagging no normal
+    pl.DataFrame({"split": ["test/s"] * 50, "label": [0] * 40 + [1] * 10,
+                  "score": [float(v) for v in normal] + separated}).write_parquet(tmp_path / "scores.parquet")
+    assert quality.f1_at_test_fpr(tmp_path, "s") == 1.0
     pl.DataFrame({"split": ["test/s"] * 3, "label": [1, 1, 1], "score": [1.0, 2.0, 3.0]}).write_parquet(tmp_path / "scores.parquet")
     assert quality.f1_at_test_fpr(tmp_path, "s") != quality.f1_at_test_fpr(tmp_path, "s")  # one class: NaN
