@@ -289,7 +289,9 @@ def ablation_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | N
              "| dataset | scenario | model | variant | features | F1@5% | F1@5% change | AUROC | AUROC change |",
              "|---|---|---|---|---|---|---|---|---|"]
     for key, entry in entries.items():
-        first, other = DOMAIN_FEATURES.get(entry["domain"], (None, None))
+        if entry["domain"] not in DOMAIN_FEATURES:  # one feature set: nothing to compare
+            continue
+        first, other = DOMAIN_FEATURES[entry["domain"]]
         a, b = reports.get((key, first)), reports.get((key, other))
         if a is None or b is None:
             continue
