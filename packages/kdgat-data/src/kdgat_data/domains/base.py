@@ -72,6 +72,16 @@ def feature_set(adapter: DomainAdapter, name: str | None = None) -> FeatureSet:
     return sets[name]
 
 
+def fitted_feature_set(adapter: DomainAdapter, fitted: FittedDomain) -> str:
+    """The name of the feature set ``fitted`` was made for (a fit saved before feature sets existed:
+    the adapter's default), checked against the adapter's sets."""
+    sets = feature_sets(adapter)
+    name = fitted.state.get("feature_set", next(iter(sets)))
+    if name not in sets:
+        raise ValueError(f"feature set {name!r} of this fit is not one of {', '.join(sets)}")
+    return name
+
+
 class DomainAdapter(Protocol):
     """records -> windows -> graphs for one domain, plus the domain's feature description."""
 

@@ -120,7 +120,10 @@ def test_the_anchor_set_is_unchanged_by_the_fit(fitted):
     np.testing.assert_array_equal(np.asarray(dynamics.x)[:, :10], np.asarray(anchor.x))
 
 
-def test_an_unknown_feature_set_names_the_field_and_the_choices():
+def test_an_unknown_feature_set_names_the_field_and_the_choices(fitted):
     with pytest.raises(ValueError, match=r"dataset_config.features.*'timing'.*anchor, dynamics"):
         feature_set(ADAPTER, "timing")
+    stale = FittedDomain(fitted.vocabulary, {**fitted.state, "feature_set": "signal"})  # another domain's set
+    with pytest.raises(ValueError, match="'signal' of this fit is not one of anchor, dynamics"):
+        ADAPTER.graphs(_table(_periodic(1.0)), stale, np.zeros(150, np.int16), 100, 100, 0)
     assert feature_set(ADAPTER).name == "anchor"  # the published features stay the default

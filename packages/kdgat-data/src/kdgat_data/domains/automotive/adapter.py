@@ -17,7 +17,7 @@ from kdgat_data.domains.automotive.graph_features import (
 from kdgat_data.domains.automotive.node_dynamics import NodeDynamics
 from kdgat_data.domains.automotive.readers.dispatch import ReaderOptions, read_frames
 from kdgat_data.domains.automotive.window_graphs import build_window_graphs
-from kdgat_data.domains.base import FeatureSet, FittedDomain, register_adapter
+from kdgat_data.domains.base import FeatureSet, FittedDomain, fitted_feature_set, register_adapter
 from kdgat_data.graph_arrays import GraphArrays
 from kdgat_data.vocabulary import Vocabulary
 
@@ -96,11 +96,8 @@ class AutomotiveAdapter:
                source: int) -> GraphArrays:
         """Window graphs with the node features of ``fitted.state["feature_set"]`` (default ``anchor``)."""
         index = Vocabulary(fitted.vocabulary).encode(table.can_id)
-        features = fitted.state.get("feature_set", "anchor")
-        if features not in self.feature_sets:
-            raise ValueError(f"feature set {features!r} of this fit is not one of {', '.join(self.feature_sets)}")
         dynamics = NodeDynamics(timestamp=table.timestamp, payload=table.payload, id_index=index,
-                                state=fitted.state) if features == "dynamics" else None
+                                state=fitted.state) if fitted_feature_set(self, fitted) == "dynamics" else None
         return build_window_graphs(table.can_id, table.payload, table.label, attack_codes, index, window=window,
                                    stride=stride, source=source, timestamp=table.timestamp, dynamics=dynamics)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kdgat_data.domains.base import FeatureSet, FittedDomain, register_adapter
+from kdgat_data.domains.base import FeatureSet, FittedDomain, fitted_feature_set, register_adapter
 from kdgat_data.domains.watertreatment.sensor_csv import SensorCsvOptions, read_sensor_csv
 from kdgat_data.domains.watertreatment.sensors import SensorTable
 from kdgat_data.graph_arrays import GraphArrays
@@ -161,10 +161,7 @@ class WaterTreatmentAdapter:
         starts = np.arange(0, len(table) - window + 1, stride, dtype=np.int64) if len(table) >= window else np.zeros(0, np.int64)
         g = len(starts)
         views, stats = _tag_statistics(table, state, starts, window)  # (G, S, W), (G, S, 6)
-        features = state.get("feature_set", "statistics")
-        if features not in self.feature_sets:
-            raise ValueError(f"feature set {features!r} of this fit is not one of {', '.join(self.feature_sets)}")
-        if features == "signal":
+        if fitted_feature_set(self, fitted) == "signal":
             z = (np.asarray(table.values, np.float64) - np.asarray(state["mean"])) / np.asarray(state["std"])
             residual = np.abs(projection_residuals(z, state["reading_components"]))  # (N, S)
             windows = np.lib.stride_tricks.sliding_window_view(residual, window, axis=0)[starts]  # (G, S, W)
