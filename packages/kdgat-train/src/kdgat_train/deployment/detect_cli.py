@@ -12,6 +12,7 @@ Ctrl-C stops reading, flushes and closes the alert file and writes the summary (
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -166,6 +167,9 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
     line = StatusLine(enabled=sys.stderr.isatty() if status is None else status)
     alerts_path.parent.mkdir(parents=True, exist_ok=True)
     interrupted = False
+    # Ctrl-C (SIGINT) ends the run cleanly even where it was inherited as ignored (a job started with
+    # & from a script ignores SIGINT, and Python then raises no KeyboardInterrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.perf_counter()
     with alerts_path.open("w", buffering=1) as alerts_file:
         try:
