@@ -162,8 +162,7 @@ class WaterTreatmentAdapter:
         g = len(starts)
         views, stats = _tag_statistics(table, state, starts, window)  # (G, S, W), (G, S, 6)
         if fitted_feature_set(self, fitted) == "signal":
-            z = (np.asarray(table.values, np.float64) - np.asarray(state["mean"])) / np.asarray(state["std"])
-            residual = np.abs(projection_residuals(z, state["reading_components"]))  # (N, S)
+            residual = np.abs(projection_residuals(z_scores(table, state), state["reading_components"]))  # (N, S)
             windows = np.lib.stride_tricks.sliding_window_view(residual, window, axis=0)[starts]  # (G, S, W)
             residual_stats = np.stack([windows.mean(-1), windows.max(-1)], -1)  # (G, S, 2)
             linear = (np.clip(stats, -LINEAR_RANGE, LINEAR_RANGE) + LINEAR_RANGE) / (2 * LINEAR_RANGE)
@@ -197,12 +196,17 @@ class WaterTreatmentAdapter:
         )
 
 
+def z_scores(table: SensorTable, state: dict) -> np.ndarray:
+    """(N, S) float64 readings z-scored with the normal training rows' mean and std (the fit)."""
+    return (np.asarray(table.values, np.float64) - np.asarray(state["mean"])) / np.asarray(state["std"])
+
+
 TAG_STATISTICS = ("mean", "std", "min", "max", "last", "change")
 
 
 def _tag_statistics(table: SensorTable, state: dict, starts: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     """The z-scored readings of each window (G, S, W) and six statistics per tag (G, S, 6)."""
-    z = ((table.values - np.asarray(state["mean"])) / np.asarray(state["std"])).astype(np.float32)  # (N, S)
+    z = z_scores(table, state).astype(np.float32)  # (N, S)
     views = np.lib.stride_tricks.sliding_window_view(z, window, axis=0)[starts]  # (G, S, W)
     stats = np.stack([views.mean(-1), views.std(-1), views.min(-1), views.max(-1), views[..., -1],
                       views[..., -1] - views[..., 0]], axis=-1)  # (G, S, 6)
@@ -226,7 +230,7 @@ def plant_window_statistics(table: SensorTable, fitted: FittedDomain, arrays: Gr
     if not len(starts):
         return np.zeros((0, len(names)), np.float32), names
     _, stats = _tag_statistics(table, state, starts, window)
-    residual = reading_residuals((table.values - np.asarray(state["mean"])) / np.asarray(state["std"]),
+    residual = reading_residuals(z_scores(table, state),
                                  state["reading_components"])
     return np.column_stack([stats.reshape(len(starts), -1), range_means(residual, starts, stops),
                             range_max(residual, starts, stops)]).astype(np.float32), names
