@@ -4,7 +4,8 @@ hourly rows of 12 tags) and, when present, the shared captures; both must give i
 
     uv run python packages/kdgat-data/benchmarks/bench_readers.py [--flows 1000000] [--plant-rows 1000000]
 
-Prints rows/s of each reader, the speed-up, and whether the tables are identical (target: >= 20x).
+Prints rows/s of each reader (median of ``--repeats`` reads), the speed-up of the medians, and whether
+the tables are identical (target: >= 20x).
 """
 
 from __future__ import annotations
@@ -75,14 +76,21 @@ def identical(a, b) -> bool:
     return same and all(getattr(a, e, None) == getattr(b, e, None) for e in entities) and a.attack_types == b.attack_types
 
 
-def compare(path: Path, label: str, new_reader=read_flows, old_reader=read_flows_row_by_row, unit="flows") -> float:
+def timed(reader, path: Path, repeats: int):
+    """``(result, median seconds)`` of ``repeats`` reads."""
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result, _ = reader(path)
+        seconds.append(time.perf_counter() - started)
+    return result, float(np.median(seconds))
+
+
+def compare(path: Path, label: str, new_reader=read_flows, old_reader=read_flows_row_by_row, unit="flows",
+            repeats: int = 3) -> float:
     new_reader(path)  # polars' first call on a layout (its parser set-up) is not the reader's speed
-    started = time.perf_counter()
-    new, _ = new_reader(path)
-    new_s = time.perf_counter() - started
-    started = time.perf_counter()
-    old, _ = old_reader(path)
-    old_s = time.perf_counter() - started
+    new, new_s = timed(new_reader, path, repeats)
+    old, old_s = timed(old_reader, path, repeats)
     rows = len(new)
     print(f"{label:<46} {rows:>9,} {unit}  polars {rows / new_s:>12,.0f}/s  per-row {rows / old_s:>10,.0f}/s  "
           f"speed-up {old_s / new_s:5.1f}x  identical: {'yes' if identical(new, old) else 'NO'}")
@@ -93,15 +101,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=1_000_000)
     parser.add_argument("--plant-rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3, help="reads of each reader per file; medians are compared")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "flows.csv"
         generate(path, args.flows)
-        compare(path, f"generated IoT-23-style CSV ({args.flows:,} rows)")
+        compare(path, f"generated IoT-23-style CSV ({args.flows:,} rows)", repeats=args.repeats)
         plant = Path(folder) / "plant.csv"
         generate_plant(plant, args.plant_rows)
         compare(plant, f"generated BATADAL-style CSV ({args.plant_rows:,} rows)", read_sensor_csv,
-                read_sensor_csv_row_by_row, "rows")
+                read_sensor_csv_row_by_row, "rows", repeats=args.repeats)
     shared = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "internet"
     for relative in ("iot23/CTU-Malware-Capture-34-1-labeled.csv", "stratosphere-008/conn.log.labeled"):
         if (shared / relative).is_file():

@@ -23,3 +23,9 @@ def test_strip_removes_padding_only_where_asked(tmp_path):
     _, stripped = delimited_fields(path, "zeek_csv", strip=True)
     assert plain["c0"].to_list() == [" 10.0.0.1 ", "10.0.0.2"]
     assert stripped["c0"].to_list() == ["10.0.0.1", "10.0.0.2"] and stripped["c1"].to_list() == ["Benign", "Malicious"]
+
+
+def test_padding_is_looked_for_from_start_on():
+    raw = b"#separator \\x09\n1\t2\n"  # Zeek's header holds a space, its data lines none
+    assert may_hold_padding(raw, b"\t") and not may_hold_padding(raw, b"\t", start=raw.index(b"1"))
+    assert may_hold_padding(b"a,b\n1,\xc2\xa02\n", b",", start=4)

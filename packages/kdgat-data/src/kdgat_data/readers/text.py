@@ -118,28 +118,39 @@ def _drop_blank_rows(frame: pl.DataFrame, first_data_line: int) -> tuple[pl.Data
     return frame, line_numbers
 
 
-def may_hold_padding(raw: bytes, separator: bytes) -> bool:
-    """Whether a field of ``raw`` could start or end with whitespace: anything but plain ASCII without
-    spaces, form feeds, vertical tabs, carriage returns or (unless they separate fields) tabs."""
-    if any(mark in raw for mark in (b" ", b"\x0b", b"\x0c", b"\r")) or (separator != b"\t" and b"\t" in raw):
+def may_hold_padding(raw: bytes, separator: bytes, start: int = 0) -> bool:
+    """Whether a field of ``raw[start:]`` could start or end with whitespace: anything but plain ASCII
+    without spaces, form feeds, vertical tabs, carriage returns or (unless they separate fields) tabs."""
+    marks = (b" ", b"\x0b", b"\x0c", b"\r", *((b"\t",) if separator != b"\t" else ()))
+    if any(raw.find(mark, start) >= 0 for mark in marks):
         return True
-    return bool(len(raw)) and int(np.frombuffer(raw, np.uint8).max()) >= 128  # Unicode spaces are not ASCII
+    return len(raw) > start and int(np.frombuffer(raw, np.uint8)[start:].max()) >= 128  # Unicode spaces are not ASCII
 
 
-def delimited_fields(path: Path, fmt: str, keep=None, strip: bool = False) -> tuple[list[str], pl.DataFrame]:
+UNSET_NUMBER = "-"  # Zeek's unset field; read as null in the columns parsed as numbers
+
+
+def delimited_fields(path: Path, fmt: str, keep=None, strip: bool = False,
+                     numbers=None) -> tuple[list[str], pl.DataFrame]:
     """``(header, rows)``: one row per data line with its 1-based ``line``, its field count ``width`` and
     the fields as strings ``c0 .. c{len(header)-1}`` (null where a short line has none). Zeek: tab-separated,
     ``#`` lines skipped, the header from ``#fields``; CSV: comma-separated, header on line 1. ``keep(header)``
     names the column indices to parse (default: all); the fast path leaves the others out. A file holding
     a double quote (a quoted field may hold a separator) is parsed line by line with the csv module.
-    ``strip``: fields without surrounding whitespace (skipped on a file that cannot hold any)."""
-    header, rows, padded = _delimited_fields(path, fmt, keep)
+    ``strip``: fields without surrounding whitespace (skipped on a file that cannot hold any).
+
+    ``numbers(header)`` names columns to parse straight to Float64 (null for an empty field, a missing
+    one and ``-``), which saves the string copies of a large file. It is only tried on the fast path of
+    a file that cannot hold padding, and the whole file falls back to strings when any such field is not
+    a number: the caller reads the dtype (``Float64`` or ``String``) from ``rows.schema``."""
+    header, rows, padded = _delimited_fields(path, fmt, keep, numbers)
     if strip and padded:
         rows = rows.with_columns(pl.col(c).str.strip_chars() for c in rows.columns if c.startswith("c"))
     return header, rows
 
 
-def _delimited_fields(path: Path, fmt: str, keep) -> tuple[list[str], pl.DataFrame, bool]:
+def _delimited_fields(path: Path, fmt: str, keep, numbers) -> tuple[list[str], pl.DataFrame, bool]:
+    """``delimited_fields`` before stripping, and whether a data line may hold padding."""
     raw = capture_bytes(path)
     separator = b"\t" if fmt == "zeek" else b","
     data = np.frombuffer(raw, np.uint8)
@@ -161,19 +172,30 @@ def _delimited_fields(path: Path, fmt: str, keep) -> tuple[list[str], pl.DataFra
         is_data = (ends > starts) & (np.arange(len(starts)) >= 1)
     names = [f"c{i}" for i in range(len(header))]
     if b'"' not in raw and len(header):  # the fast path: polars' CSV reader, one row per line
-        skip = int(np.argmax(is_data)) if is_data.any() else len(starts)  # header and leading # lines
+        data_lines = np.flatnonzero(is_data)
+        skip = int(data_lines[0]) if len(data_lines) else len(starts)  # header and leading # lines
+        stop = int(data_lines[-1]) + 1 if len(data_lines) else len(starts)  # trailing # lines (Zeek's #close)
         wanted = sorted({*(keep(header) if keep else range(len(names))), len(names) - 1})
-        frame = pl.read_csv(raw, has_header=False, skip_rows=skip, separator=separator.decode(), quote_char=None,
-                            infer_schema=False, schema=dict.fromkeys(names, pl.String), truncate_ragged_lines=True,
-                            encoding="utf8-lossy", columns=wanted)
-        if frame.height == len(starts) - skip:
+        numeric = sorted({names[i] for i in (numbers(header) if numbers else ())} - {names[-1]})  # width reads the last as text
+        between = is_data[skip:stop]
+        end = len(raw) if stop == len(starts) else int(starts[stop])  # copies the bytes only before trailing lines
+        padded = may_hold_padding(raw, separator, start=int(starts[skip]) if skip < len(starts) else len(raw))  # not the header
+        frame = None
+        if numeric and between.all() and not padded:  # a # or blank line would not parse as numbers
+            try:
+                frame = _read_fields(raw, skip, stop, end, separator, names, wanted, numeric)
+            except pl.exceptions.ComputeError:  # a field that is no number: read every field as text
+                frame = None
+        if frame is None:
+            frame = _read_fields(raw, skip, stop, end, separator, names, wanted, [])
+        if frame.height == stop - skip:
             # a line can be short only where its last field came back null: count separators there alone
             width = np.full(frame.height, len(header), np.int64)
             for row in np.flatnonzero(frame[names[-1]].is_null().to_numpy()):
                 width[row] = raw[starts[skip + row]:ends[skip + row]].count(separator) + 1
-            rows = frame.with_columns(line=pl.Series(np.arange(skip + 1, len(starts) + 1, dtype=np.int64)),
+            rows = frame.with_columns(line=pl.Series(np.arange(skip + 1, stop + 1, dtype=np.int64)),
                                       width=pl.Series(width))
-            return header, rows.filter(pl.Series(is_data[skip:])), may_hold_padding(raw, separator)
+            return header, rows if between.all() else rows.filter(pl.Series(between)), padded
     # quoted fields (which may hold a separator) or an unexpected layout: the csv module, line by line
     text = raw.decode(errors="replace").split("\n")
     lines = [(number, line.rstrip("\r")) for number, line in enumerate(text, 1) if number - 1 < len(starts) and is_data[number - 1]]
@@ -182,3 +204,15 @@ def _delimited_fields(path: Path, fmt: str, keep) -> tuple[list[str], pl.DataFra
                          **{name: [f[i] if i < len(f) else None for f in parsed] for i, name in enumerate(names)}},
                         schema={"line": pl.Int64, "width": pl.Int64, **dict.fromkeys(names, pl.String)})
     return header, rows, may_hold_padding(raw, separator)
+
+
+def _read_fields(raw: bytes, skip: int, stop: int, end: int, separator: bytes, names: list[str],
+                 wanted: list[int], numeric: list[str]) -> pl.DataFrame:
+    """Polars' CSV reader on lines ``skip`` to ``stop`` (0-based, stop excluded), which end at byte
+    ``end`` (the parser reads past ``n_rows``: a trailing ``#close`` must not reach a number column):
+    the ``numeric`` columns as Float64, the others as text."""
+    schema = {**dict.fromkeys(names, pl.String), **dict.fromkeys(numeric, pl.Float64)}
+    return pl.read_csv(raw[:end], has_header=False, skip_rows=skip, n_rows=stop - skip, separator=separator.decode(),
+                       quote_char=None, infer_schema=False, schema=schema, truncate_ragged_lines=True,
+                       encoding="utf8-lossy", columns=wanted,
+                       null_values=dict.fromkeys(numeric, UNSET_NUMBER) or None)

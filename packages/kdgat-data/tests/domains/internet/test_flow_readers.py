@@ -138,3 +138,42 @@ def test_every_bad_row_is_found_at_once_and_the_first_is_named(tmp_path):
     assert error.value.line == 3 and "bytes_out 'lots'" in str(error.value)
     table, report = read_flows(path, FlowOptions(on_bad_row=OnBadRow.SKIP))
     assert len(table) == 1 and report.skipped_rows == 2
+
+
+ZEEK_TSV = ("#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\tproto\tduration\torig_bytes\tresp_bytes\t"
+            "conn_state\torig_pkts\tresp_pkts\tlabel\n")
+
+
+@pytest.mark.parametrize(("text", "typed"), [
+    # a clean log: the numbers straight from the CSV parser ('-' unset, a trailing #close line)
+    (ZEEK_TSV + "2.5\ta\tb\t80\ttcp\t-\t10\t-\tSF\t1\t1\tBenign\n1.0\tb\ta\t-\tudp\t0.5\t1e3\t20\tS0\t2\t0\tMalicious\n"
+     "#close\t2022-06-17-00-00-07\n", True),
+    # "(empty)" is no number for the CSV parser: the whole log is read as text, to the same values
+    (ZEEK_TSV + "2.5\ta\tb\t80\ttcp\t(empty)\t10\t-\tSF\t1\t1\tBenign\n1.0\tb\ta\t-\tudp\t0.5\t1e3\t20\tS0\t2\t0\tMalicious\n",
+     False),
+    # a comment between flows would not parse as a time: text again
+    (ZEEK_TSV + "2.5\ta\tb\t80\ttcp\t-\t10\t-\tSF\t1\t1\tBenign\n#note\n1.0\tb\ta\t-\tudp\t0.5\t1e3\t20\tS0\t2\t0\tMalicious\n",
+     False),
+])
+def test_numbers_parsed_by_the_csv_reader_equal_the_text_reading(tmp_path, text, typed):
+    from kdgat_data.domains.internet.flow_readers import _flow_rows
+
+    path = tmp_path / "conn.log"
+    path.write_text(text)
+    header, fast, parsed_as_numbers = _flow_rows(path, "zeek", typed=True)
+    _, slow, parsed_from_text = _flow_rows(path, "zeek", typed=False)
+    assert parsed_as_numbers is typed and parsed_from_text is False
+    columns = ["line", "timestamp", "duration", "bytes_out", "bytes_in", "packets_out", "packets_in", "port", "src", "value"]
+    assert fast.select(columns).equals(slow.select(columns))
+    table, _ = read_flows(path)
+    assert table.timestamp.tolist() == [1.0, 2.5] and table.dst_port.tolist() == [-1, 80]
+    assert table.bytes_out.tolist() == [1000.0, 10.0] and table.bytes_in.tolist() == [20.0, 0.0]
+    assert table.duration.tolist() == [0.5, 0.0] and table.failed.tolist() == [1, 0]
+
+
+def test_a_bad_number_in_a_clean_looking_log_is_named_with_its_text(tmp_path):
+    path = tmp_path / "conn.log"
+    path.write_text(ZEEK_TSV + "2.5\ta\tb\t80\ttcp\t1.0\t10\tnan\tSF\t1\t1\tBenign\n")  # parses as a float, NaN
+    with pytest.raises(DataFormatError) as error:
+        read_flows(path)
+    assert "got bytes_in 'nan'" in str(error.value) and error.value.line == 3

@@ -15,6 +15,7 @@ headers are matched case-insensitively in the spellings of CICFlowMeter, CIC-IDS
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,6 @@ from kdgat_data.domains.internet.flows import PROTOCOLS, FlowTable
 from kdgat_data.readers._polars import pl
 from kdgat_data.readers.errors import BadRows, DataFormatError, OnBadRow, ReadReport
 from kdgat_data.readers.text import delimited_fields, first_line
-from kdgat_data.readers.time_order import stable_time_order
 from kdgat_data.record_table import NORMAL
 
 FAILED_STATES = {"S0", "REJ", "RSTO", "RSTOS0", "RSTR", "RSTRH", "SH", "SHR", "OTH", "S1"}  # no full exchange
@@ -91,10 +91,16 @@ def _columns(header: list[str], fmt: str) -> dict[str, int | None]:
     return {name: header.index(column) if column in header else None for name, column in names.items()}
 
 
-def _numbers(text: pl.Expr) -> pl.Expr:
-    """Float of each (stripped) field; ``""``, ``-`` and ``(empty)`` (Zeek's unset) are 0; anything else null."""
-    return pl.when(text.is_in(["", "-", "(empty)"]) | text.is_null()).then(0.0).otherwise(
-        text.cast(pl.Float64, strict=False))
+NUMBER_FIELDS = ("duration", "bytes_out", "bytes_in", "packets_out", "packets_in")
+UNSET = ["", "-", "(empty)"]  # Zeek's unset and empty fields
+
+
+def _numbers(field: pl.Expr, typed: bool, unset: float = 0.0) -> pl.Expr:
+    """Float of each (stripped) field; ``""``, ``-`` and ``(empty)`` (Zeek's unset) are ``unset``;
+    anything else null. A ``typed`` column was parsed as Float64 already (unset fields null)."""
+    if typed:
+        return field.fill_null(unset)
+    return pl.when(field.is_in(UNSET) | field.is_null()).then(unset).otherwise(field.cast(pl.Float64, strict=False))
 
 
 def _cic_timestamps(text: pl.Expr) -> pl.Expr:
@@ -102,18 +108,20 @@ def _cic_timestamps(text: pl.Expr) -> pl.Expr:
     return pl.coalesce(parsed).dt.epoch("us").cast(pl.Float64) / 1e6
 
 
-def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[FlowTable, ReadReport]:
-    """Read one flow log (format detected from its first line) into a time-sorted `FlowTable`.
+def _numeric_columns(header: list[str], fmt: str) -> list[int]:
+    """The columns a clean file holds as numbers (Zeek's time included), parsed as such on the fast path."""
+    columns = _columns(header, fmt)
+    names = (*NUMBER_FIELDS, "dst_port") if fmt == "cic" else (*NUMBER_FIELDS, "dst_port", "timestamp")
+    return [columns[name] for name in names if columns[name] is not None]
 
-    Vectorised on polars; every malformed row is found at once and reported (or skipped) through the
-    shared bad-row collector, naming the file, the line and what was expected."""
-    options = options or FlowOptions()
-    path = Path(path)
-    fmt = flow_format(path)
-    if fmt is None:
-        raise DataFormatError(path, "not a flow log: expected a Zeek #fields header, a CSV with id.orig_h, or a CIC CSV with Src IP", 1)
+
+def _flow_rows(path: Path, fmt: str, typed: bool) -> tuple[list[str], pl.DataFrame, bool]:
+    """``(header, table, parsed_as_numbers)``: one row per data line, the fields the graphs read parsed
+    (numbers as Float64, null where not a number) beside their text. ``typed``: numeric columns straight
+    from the CSV parser where the file allows it (``parsed_as_numbers``; their text is then the number
+    itself, so messages need a reading with ``typed=False``)."""
     header, rows = delimited_fields(path, fmt, keep=lambda header: [i for i in _columns(header, fmt).values() if i is not None],
-                                    strip=True)
+                                    strip=True, numbers=(lambda header: _numeric_columns(header, fmt)) if typed else None)
     columns = _columns(header, fmt)
     needed = REQUIRED if fmt == "cic" else (*REQUIRED, "state")
     missing = [" or ".join(repr(c) for c in CIC_COLUMNS[n]) if fmt == "cic" else repr(ZEEK_COLUMNS[n])
@@ -126,35 +134,98 @@ def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[Fl
         index = columns.get(name)
         return pl.col(f"c{index}") if index is not None else pl.lit("")
 
-    number_names = ("duration", "bytes_out", "bytes_in", "packets_out", "packets_in")
-    table = rows.select(
+    def parsed(name: str) -> bool:
+        return rows.schema.get(f"c{columns[name]}") == pl.Float64
+
+    timestamp = (_cic_timestamps(pl.col("timestamp_text")) if fmt == "cic" else
+                 pl.col("timestamp_text") if parsed("timestamp") else pl.col("timestamp_text").cast(pl.Float64, strict=False))
+    table = rows.lazy().select(
         "line", "width",
         timestamp_text=field("timestamp"), label_text=field("label"), detail=field("detail") if columns.get("detail") is not None else pl.lit(""),
         src=field("src"), dst=field("dst"), proto_text=field("proto").str.to_lowercase(), port_text=field("dst_port"),
         state=field("state"),
-        **{f"{name}_text": field(name) for name in number_names},
+        **{f"{name}_text": field(name) for name in NUMBER_FIELDS},
     ).with_columns(
-        timestamp=(_cic_timestamps(pl.col("timestamp_text")) if fmt == "cic"
-                   else pl.col("timestamp_text").cast(pl.Float64, strict=False)),
-        **{name: _numbers(pl.col(f"{name}_text")) for name in number_names},
-        port=pl.when(pl.col("port_text").is_in(["", "-"]) | pl.col("port_text").is_null()).then(-1.0)
-        .otherwise(pl.col("port_text").cast(pl.Float64, strict=False)),
+        timestamp=timestamp,
+        **{name: _numbers(pl.col(f"{name}_text"), parsed(name)) for name in NUMBER_FIELDS},
+        port=_numbers(pl.col("port_text"), parsed("dst_port"), unset=-1.0),
         value=pl.col("label_text").str.to_lowercase(),
+    ).collect()
+    return header, table, any(parsed(name) for name in (*NUMBER_FIELDS, "dst_port"))
+
+
+def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[FlowTable, ReadReport]:
+    """Read one flow log (format detected from its first line) into a time-sorted `FlowTable`.
+
+    Vectorised on polars; every malformed row is found at once and reported (or skipped) through the
+    shared bad-row collector, naming the file, the line and what was expected. A clean file has its
+    numbers parsed by the CSV reader; a file with any bad row is read again as text for the messages."""
+    options = options or FlowOptions()
+    path = Path(path)
+    fmt = flow_format(path)
+    if fmt is None:
+        raise DataFormatError(path, "not a flow log: expected a Zeek #fields header, a CSV with id.orig_h, or a CIC CSV with Src IP", 1)
+    for typed in (True, False):
+        header, table, parsed_as_numbers = _flow_rows(path, fmt, typed)
+        table, bad, dropped = _checked_rows(path, fmt, header, table, options)
+        if not bad.bad.any() or not parsed_as_numbers:
+            break
+    keep, skipped = bad.resolve(options.on_bad_row)
+    kept = table.filter(pl.Series(keep & ~dropped))
+    # host index in order of first appearance, source before destination of each flow: a host's
+    # first position is 2 * flow (as source) or 2 * flow + 1 (as destination), found by a group-by
+    position = pl.Series(np.arange(kept.height, dtype=np.int64) * 2)
+    hosts = pl.concat([kept.select(host="src", position=position), kept.select(host="dst", position=position + 1)]) \
+        .group_by("host").agg(pl.col("position").min()).sort("position")["host"]
+    index = pl.Series(np.arange(len(hosts), dtype=np.int32))
+    kinds = [NORMAL, *sorted(kept.select(pl.col("kind").filter(pl.col("is_attack")).unique())["kind"].to_list())]
+    kept = kept.select(
+        "timestamp", "port", *NUMBER_FIELDS,
+        failed=(pl.col("bytes_in") == 0) & (pl.col("packets_in") == 0) if fmt == "cic"
+        else pl.col("state").is_in(sorted(FAILED_STATES)),
+        src=pl.col("src").replace_strict(hosts, index, return_dtype=pl.Int32),
+        dst=pl.col("dst").replace_strict(hosts, index, return_dtype=pl.Int32),
+        label=pl.col("is_attack").fill_null(False),
+        attack_type=pl.when(pl.col("is_attack")).then(pl.col("kind").replace_strict(
+            kinds, pl.Series(np.arange(len(kinds), dtype=np.int16)), default=0, return_dtype=pl.Int16)).otherwise(0),
+        proto=pl.col("proto_text").replace({"6": "tcp", "17": "udp", "1": "icmp"}).replace_strict(
+            list(PROTOCOLS[:3]), [0, 1, 2], default=3, return_dtype=pl.Int8),
     )
+    if kept.height > 1 and (np.diff(kept["timestamp"].to_numpy()) < 0).any():  # Zeek logs are mostly in order
+        kept = kept.sort("timestamp", maintain_order=True)  # stable: equal times keep the file's order
+    values = {name: kept[name].to_numpy() for name in NUMBER_FIELDS}
+    if fmt == "cic":
+        values["duration"] = values["duration"] / 1e6
+    result = FlowTable(
+        timestamp=kept["timestamp"].to_numpy().astype(np.float64), src=kept["src"].to_numpy().astype(np.int32),
+        dst=kept["dst"].to_numpy().astype(np.int32), dst_port=kept["port"].to_numpy().astype(np.int32),
+        proto=kept["proto"].to_numpy().astype(np.int8),
+        duration=values["duration"].astype(np.float32), bytes_out=values["bytes_out"].astype(np.float32),
+        bytes_in=values["bytes_in"].astype(np.float32), packets_out=values["packets_out"].astype(np.float32),
+        packets_in=values["packets_in"].astype(np.float32), failed=kept["failed"].to_numpy().astype(np.uint8),
+        label=kept["label"].to_numpy().astype(np.uint8), attack_type=kept["attack_type"].to_numpy().astype(np.int16),
+        hosts=tuple(hosts.to_list()), attack_types=tuple(kinds), source=str(path),
+    )
+    return result, ReadReport(str(path), fmt, len(result), skipped)
+
+
+def _checked_rows(path: Path, fmt: str, header: list[str], table: pl.DataFrame,
+                  options: FlowOptions) -> tuple[pl.DataFrame, BadRows, np.ndarray]:
+    """``(table, bad, dropped)``: the rows labelled (``is_attack``, ``kind``), every malformed row
+    collected with its message, and the background rows to drop."""
     normal = sorted({v.lower() for v in options.normal_values})
     attack = sorted({v.lower() for v in options.attack_values})
     background = sorted({v.lower() for v in options.background_values})
     any_attack = "*" in attack or fmt == "cic" and options.attack_values == FlowOptions.attack_values
-    unset = ["", "-", "(empty)"]
-    table = table.with_columns(
+    table = table.lazy().with_columns(
         short=pl.col("width") < len(header),
         dropped=pl.col("value").is_in(background) & pl.lit(options.background == "ignore"),
         is_normal=pl.col("value").is_in([*normal, *background]),  # background kept: normal
     ).with_columns(
         is_attack=~pl.col("is_normal") & (pl.col("value").is_in(attack) | pl.lit(any_attack)),
-        kind=pl.when(pl.col("detail").is_in(unset) | pl.col("detail").is_null()).then(pl.col("label_text"))
+        kind=pl.when(pl.col("detail").is_in(UNSET) | pl.col("detail").is_null()).then(pl.col("label_text"))
         .otherwise(pl.col("detail")),
-    )
+    ).collect()
     short, dropped, is_normal, is_attack = (table[name].fill_null(False).to_numpy().astype(bool)
                                             for name in ("short", "dropped", "is_normal", "is_attack"))
     timestamp = table["timestamp"].to_numpy().astype(np.float64)  # null (unparsable) -> nan
@@ -169,48 +240,13 @@ def read_flows(path: str | Path, options: FlowOptions | None = None) -> tuple[Fl
     allowed = ", ".join(sorted({*normal, *attack, *background}))
     bad.add(~short & ~dropped & ~is_normal & ~is_attack,
             lambda row: f"label: expected one of {allowed}, got {table['label_text'][row]!r}")
-    numeric = np.column_stack([table[name].to_numpy() for name in (*number_names, "port")])
-    field_names = ("duration", "bytes_out", "bytes_in", "packets_out", "packets_in", "dst_port")
+    numbers = {**{name: name for name in NUMBER_FIELDS}, "dst_port": "port"}  # field -> its parsed column
+    not_a_number = table.select(pl.any_horizontal(pl.col(numbers.values()).is_nan().fill_null(True))).to_series()
 
     def number_problem(row: int) -> str:
-        column = int(np.flatnonzero(np.isnan(numeric[row]))[0])
-        text = table[f"{field_names[column]}_text" if column < 5 else "port_text"][row]
-        return f"expected numbers in the byte/packet/duration/port fields, got {field_names[column]} {text!r}"
+        name = next(name for name, column in numbers.items() if table[column][row] is None or math.isnan(table[column][row]))
+        text = table["port_text" if name == "dst_port" else f"{name}_text"][row]
+        return f"expected numbers in the byte/packet/duration/port fields, got {name} {text!r}"
 
-    bad.add(~short & ~dropped & np.isnan(numeric).any(axis=1), number_problem)
-    keep, skipped = bad.resolve(options.on_bad_row)
-    kept = table.filter(pl.Series(keep & ~dropped))
-    values = {name: kept[name].to_numpy() for name in number_names}
-    if fmt == "cic":
-        values["duration"] = values["duration"] / 1e6
-        failed = (values["bytes_in"] == 0) & (values["packets_in"] == 0)
-    else:
-        failed = kept["state"].is_in(sorted(FAILED_STATES)).to_numpy()
-    # host index in order of first appearance, source before destination of each flow: a host's
-    # first position is 2 * flow (as source) or 2 * flow + 1 (as destination), found by a group-by
-    position = pl.Series(np.arange(kept.height, dtype=np.int64) * 2)
-    hosts = pl.concat([kept.select(host="src", position=position), kept.select(host="dst", position=position + 1)]) \
-        .group_by("host").agg(pl.col("position").min()).sort("position")["host"]
-    index = pl.Series(np.arange(len(hosts), dtype=np.int32))
-    codes = kept.select(src=pl.col("src").replace_strict(hosts, index, return_dtype=pl.Int32),
-                        dst=pl.col("dst").replace_strict(hosts, index, return_dtype=pl.Int32)).to_numpy() \
-        if kept.height else np.zeros((0, 2), np.int32)
-    label = kept["is_attack"].fill_null(False).to_numpy().astype(bool)
-    kinds = [NORMAL, *sorted(kept.filter(pl.col("is_attack"))["kind"].unique().to_list())]
-    attack_type = kept.select(pl.when(pl.col("is_attack")).then(pl.col("kind").replace_strict(
-        kinds, pl.Series(np.arange(len(kinds), dtype=np.int16)), default=0, return_dtype=pl.Int16)).otherwise(0))
-    protocols = kept["proto_text"].replace({"6": "tcp", "17": "udp", "1": "icmp"}).replace_strict(
-        list(PROTOCOLS[:3]), [0, 1, 2], default=3, return_dtype=pl.Int8)
-    result = FlowTable(
-        timestamp=kept["timestamp"].to_numpy().astype(np.float64), src=codes[:, 0].astype(np.int32),
-        dst=codes[:, 1].astype(np.int32), dst_port=kept["port"].to_numpy().astype(np.int32),
-        proto=protocols.to_numpy().astype(np.int8),
-        duration=values["duration"].astype(np.float32), bytes_out=values["bytes_out"].astype(np.float32),
-        bytes_in=values["bytes_in"].astype(np.float32), packets_out=values["packets_out"].astype(np.float32),
-        packets_in=values["packets_in"].astype(np.float32), failed=failed.astype(np.uint8), label=label.astype(np.uint8),
-        attack_type=attack_type.to_series().to_numpy().astype(np.int16),
-        hosts=tuple(hosts.to_list()), attack_types=tuple(kinds), source=str(path),
-    )
-    if len(result) > 1 and (np.diff(result.timestamp) < 0).any():  # Zeek logs are mostly in order already
-        result = result.take(stable_time_order(result.timestamp))
-    return result, ReadReport(str(path), fmt, len(result), skipped)
+    bad.add(~short & ~dropped & not_a_number.to_numpy(), number_problem)
+    return table, bad, dropped
