@@ -2,6 +2,7 @@
 
     uv run python packages/kdgat-train/benchmarks/quality.py [--seeds 0,1,2] [--features anchor,dynamics]
         [--datasets road_fuzzing_attack_2,...] [--work /tmp/kdgat-quality] [--shared ../shared/data]
+        [--threshold f1@fpr:0.05]
 
 Datasets (one catalog entry each, written into ``WORK/configs/datasets.yaml``; the captures are read
 where they lie, nothing is copied except the DoS capture's time split):
@@ -122,21 +123,27 @@ def pipeline_name(key: str, entry: dict) -> str:
     return f"{entry['domain']}_{entry.get('token') or key.replace('_', '')}_pipeline"
 
 
-def run_pipeline(key: str, entry: dict, features: str | None, seeds: list[int], work: Path, log) -> Path:
+def runs_folder(work: Path, threshold: str) -> Path:
+    """``WORK/runs`` for the protocol's rule, ``WORK/runs/threshold-<rule>`` for another one."""
+    return work / "runs" if threshold == THRESHOLD else work / "runs" / f"threshold-{threshold.replace(':', '-')}"
+
+
+def run_pipeline(key: str, entry: dict, features: str | None, seeds: list[int], work: Path, log,
+                 threshold: str = THRESHOLD) -> Path:
     """Run (or reuse) the seeded pipeline of one dataset and feature set; its report.json."""
-    runs_root = work / "runs" / (features or "default") / key
+    runs_root = runs_folder(work, threshold) / (features or "default") / key
     for existing in sorted(runs_root.glob("**/report.json"), reverse=True):  # stage runs of other seed lists are reused
         if json.loads(existing.read_text())["seeds"] == seeds:
             return existing
     command = [sys.executable, "-m", "kdgat_train.cli", f"config_store={pipeline_name(key, entry)}",
-               f"pipeline.seeds=[{','.join(map(str, seeds))}]", f"evaluation.threshold={THRESHOLD}",
+               f"pipeline.seeds=[{','.join(map(str, seeds))}]", f"evaluation.threshold={threshold}",
                f"runs_root={runs_root}"]
     if features:
         command.append(f"dataset_config.features={features}")
     environment = {**os.environ, "KDGAT_CONFIG_ROOT": str(work)}
     started = time.perf_counter()
     log(f"running {' '.join(command[2:])}")
-    log_file = work / "logs" / f"{key}-{features or 'default'}.log"
+    log_file = work / "logs" / f"{key}-{features or 'default'}{'' if threshold == THRESHOLD else '-' + threshold.replace(':', '-')}.log"
     with log_file.open("w") as output:
         completed = subprocess.run(command, env=environment, stdout=output, stderr=subprocess.STDOUT, check=False)
     if completed.returncode != 0:
@@ -307,25 +314,28 @@ def ablation_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | N
     return "\n".join(lines) + "\n"
 
 
-def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path) -> None:
+def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path, threshold: str = THRESHOLD) -> None:
     """quality.md (every dataset's table and goal check, then the feature ablation) and quality.json
-    from every report of these seeds under WORK/runs."""
+    from every report of these seeds and this threshold rule under WORK/runs."""
     sections, summary, reports = [], [], {}
+    output = work / "quality" if threshold == THRESHOLD else work / "quality" / f"threshold-{threshold.replace(':', '-')}"
+    output.mkdir(parents=True, exist_ok=True)
     for key, entry in entries.items():
         for feature_set in _feature_sets(entry, features):
-            report = _report_of(work / "runs" / (feature_set or "default") / key, seeds)
+            report = _report_of(runs_folder(work, threshold) / (feature_set or "default") / key, seeds)
             if report is None:
                 continue
             add_operating_points(report)
             reports[(key, feature_set)] = report
             section = dataset_markdown(key, feature_set, report, window_counts(report))
-            (work / "quality" / f"{key}-{feature_set or 'default'}.md").write_text(section)
+            (output / f"{key}-{feature_set or 'default'}.md").write_text(section)
             sections.append(section)
             summary += [{"dataset": key, "features": feature_set, **check} for check in goal_checks(report)]
     sections.append(ablation_markdown(entries, reports))
-    (work / "quality" / "quality.md").write_text("# Detection quality (issue 13 protocol)\n\n" + "\n".join(sections))
-    (work / "quality" / "quality.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"wrote {work / 'quality' / 'quality.md'} ({len(reports)} reports)", flush=True)
+    (output / "quality.md").write_text(f"# Detection quality (issue 13 protocol, evaluation.threshold={threshold})\n\n"
+                                       + "\n".join(sections))
+    (output / "quality.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"wrote {output / 'quality.md'} ({len(reports)} reports)", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -338,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="feature sets to run (each dataset runs those of its domain)")
     parser.add_argument("--datasets", default=None, help="comma-separated catalog keys (default: all)")
     parser.add_argument("--gather", action="store_true", help="run nothing: tables from the reports already there")
+    parser.add_argument("--threshold", default=THRESHOLD,
+                        help=f"evaluation.threshold of every run (default {THRESHOLD}, the protocol's; another rule "
+                             "gets its own runs/threshold-<rule> and quality/threshold-<rule> folders)")
     args = parser.parse_args(argv)
     if not args.shared.is_dir():
         parser.error(f"{args.shared}: no shared data folder (the protocol needs the real captures)")
@@ -354,8 +367,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown datasets {', '.join(unknown)}; expected some of {', '.join(entries)}")
     for key in [] if args.gather else wanted:
         for features in _feature_sets(entries[key], args.features):
-            run_pipeline(key, entries[key], features, seeds, work, lambda message: print(message, flush=True))
-    gather(entries, args.features, seeds, work)
+            run_pipeline(key, entries[key], features, seeds, work, lambda message: print(message, flush=True),
+                         args.threshold)
+    gather(entries, args.features, seeds, work, args.threshold)
     return 0
 
 

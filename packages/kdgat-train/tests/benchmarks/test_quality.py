@@ -81,3 +81,9 @@ def test_f1_at_five_percent_test_fpr_by_hand(quality, tmp_path):
     assert quality.f1_at_test_fpr(tmp_path, "s") == 1.0
     pl.DataFrame({"split": ["test/s"] * 3, "label": [1, 1, 1], "score": [1.0, 2.0, 3.0]}).write_parquet(tmp_path / "scores.parquet")
     assert quality.f1_at_test_fpr(tmp_path, "s") != quality.f1_at_test_fpr(tmp_path, "s")  # one class: NaN
+
+
+def test_another_threshold_rule_runs_and_reports_in_its_own_folders(quality, tmp_path):
+    assert quality.runs_folder(tmp_path, quality.THRESHOLD) == tmp_path / "runs"
+    other = quality.runs_folder(tmp_path, "f1@fpr:0.05")
+    assert other == tmp_path / "runs" / "threshold-f1@fpr-0.05" and other != quality.runs_folder(tmp_path, "f1")

@@ -110,7 +110,8 @@ class EvaluationSettings(_Settings):
     """How every detector (GAT, VGAE, fusion and its comparators, baselines) is cut and scored (evaluation)."""
 
     threshold: str = Field(
-        "f1", description="threshold rule on validation: f1 | youden | fpr:<rate> (normal-window quantile) | fixed:<value>"
+        "f1", description="threshold rule on validation: f1 | youden | fpr:<rate> (normal-window quantile) | "
+                    "f1@fpr:<rate> (best F1 at a validation FPR <= rate) | fixed:<value>"
     )
     min_class_windows: int = Field(
         DEFAULT_MIN_CLASS_WINDOWS, ge=1, description="fewest validation windows of a class a rule may read; below it: fpr:0.01 on normal windows"

@@ -48,12 +48,15 @@ def youden_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(thresholds[best]) if np.isfinite(thresholds[best]) else float(np.min(scores)) - 1.0
 
 
-def best_f1_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
-    """The threshold maximising F1 on these (validation) scores."""
+def best_f1_threshold(scores: np.ndarray, labels: np.ndarray, max_fpr: float | None = None) -> float:
+    """The threshold maximising F1 on these (validation) scores; with ``max_fpr``, among the
+    thresholds whose FPR on these scores is at most ``max_fpr`` (flagging nothing always is)."""
     fpr, tpr, thresholds = roc_points(scores, labels)
     labels = np.asarray(labels).astype(bool)
     true_positives, false_positives = tpr * labels.sum(), fpr * (~labels).sum()
     f1 = 2 * true_positives / np.maximum(true_positives + false_positives + labels.sum(), 1e-12)
+    if max_fpr is not None:
+        f1 = np.where(fpr <= max_fpr, f1, -1.0)
     best = int(np.argmax(f1))
     return float(thresholds[best]) if np.isfinite(thresholds[best]) else float(np.min(scores)) - 1.0
 

@@ -4,13 +4,18 @@
     f1              the score threshold with the best F1 on validation
     youden          the threshold maximising TPR - FPR (Youden's J) on validation
     fpr:<rate>      the quantile of normal validation windows that gives that false-positive rate
+    f1@fpr:<rate>   the best validation F1 among the thresholds whose validation FPR is at most
+                    <rate>: a detector that separates the classes gets the threshold in the gap
+                    (fpr:<rate> would flag <rate> of the normals whatever the separation), one
+                    that does not is held to the false-alarm budget
     fixed:<value>   a fixed score (no data is read)
 
 When validation holds fewer than ``evaluation.min_class_windows`` windows of either class, a rule
-that needs both classes (f1, youden) cannot be trusted (13 normal windows decided ROAD's VGAE
+that needs both classes (f1, youden, f1@fpr) cannot be trusted (13 normal windows decided ROAD's VGAE
 threshold; a one-class BATADAL validation split had none at all). It then falls back to
-``fpr:0.01`` on normal windows: those of validation, plus the training normals when validation has
-too few. The rule actually applied and the reason are recorded with the threshold.
+``fpr:0.01`` (``fpr:<rate>`` for f1@fpr) on normal windows: those of validation, plus the training
+normals when validation has too few. The rule actually applied and the reason are recorded with the
+threshold.
 
 Nothing here takes test data: a threshold is a function of validation (and training) scores only.
 """
@@ -23,13 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RULES = ("f1", "youden", "fpr:<rate>", "fixed:<value>")
+RULES = ("f1", "youden", "fpr:<rate>", "f1@fpr:<rate>", "fixed:<value>")
 FALLBACK_RATE = 0.01
 
 
 @dataclass(frozen=True)
 class ThresholdRule:
-    """A parsed ``evaluation.threshold`` (``kind`` f1 | youden | fpr | fixed, ``value`` for the last two)."""
+    """A parsed ``evaluation.threshold`` (``kind`` f1 | youden | fpr | f1@fpr | fixed, ``value`` for the last three)."""
 
     kind: str
     value: float | None = None
@@ -40,20 +45,20 @@ class ThresholdRule:
         kind, _, argument = str(text).strip().partition(":")
         if kind in ("f1", "youden") and not argument:
             return cls(kind)
-        if kind in ("fpr", "fixed") and argument:
+        if kind in ("fpr", "f1@fpr", "fixed") and argument:
             try:
                 value = float(argument)
             except ValueError:
                 value = math.nan
-            if kind == "fpr" and not 0 <= value < 1:
-                raise ValueError(f"evaluation.threshold={text!r}: the rate of fpr:<rate> must be in [0, 1)")
+            if kind != "fixed" and not 0 <= value < 1:
+                raise ValueError(f"evaluation.threshold={text!r}: the rate of {kind}:<rate> must be in [0, 1)")
             if math.isfinite(value):
                 return cls(kind, value)
         raise ValueError(f"evaluation.threshold={text!r}: expected one of {', '.join(RULES)}")
 
     @property
     def needs_both_classes(self) -> bool:
-        return self.kind in ("f1", "youden")
+        return self.kind in ("f1", "youden", "f1@fpr")
 
     def __str__(self) -> str:
         return self.kind if self.value is None else f"{self.kind}:{self.value:g}"
@@ -119,13 +124,14 @@ def choose_threshold(val_scores: np.ndarray, val_labels: np.ndarray, rule: Thres
     if rule.kind == "fixed":
         return ChosenThreshold(float(rule.value), str(rule), str(rule))
     if rule.needs_both_classes and min(normals, attacks) >= min_class_windows:
-        value = youden_threshold(scores, labels) if rule.kind == "youden" else best_f1_threshold(scores, labels)
+        value = (youden_threshold(scores, labels) if rule.kind == "youden" else
+                 best_f1_threshold(scores, labels, max_fpr=rule.value))  # value: None for f1, the rate for f1@fpr
         return ChosenThreshold(value, str(rule), str(rule), normal_windows=normals)
     if rule.kind == "fpr" and normals >= min_class_windows:
         return ChosenThreshold(fpr_threshold(scores[~labels], rule.value), str(rule), str(rule), normal_windows=normals)
     reason = f"validation has {normals} normal and {attacks} attack windows (minimum {min_class_windows} of " + (
         "each class)" if rule.needs_both_classes else "normal windows)")
-    rate = rule.value if rule.kind == "fpr" else FALLBACK_RATE
+    rate = rule.value if rule.kind in ("fpr", "f1@fpr") else FALLBACK_RATE
     normal_scores = scores[~labels]
     if normals < min_class_windows and training_normal_scores is not None:
         normal_scores = np.concatenate([normal_scores, np.asarray(training_normal_scores(), np.float64)])
