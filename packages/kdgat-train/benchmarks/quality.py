@@ -2,7 +2,7 @@
 
     uv run python packages/kdgat-train/benchmarks/quality.py [--seeds 0,1,2] [--features anchor,dynamics]
         [--datasets road_fuzzing_attack_2,...] [--work /tmp/kdgat-quality] [--shared ../shared/data]
-        [--threshold f1@fpr:0.05]
+        [--threshold f1@fpr:0.05] [--unknown-vehicle]
 
 Datasets (one catalog entry each, written into ``WORK/configs/datasets.yaml``; the captures are read
 where they lie, nothing is copied except the DoS capture's time split):
@@ -59,6 +59,8 @@ AUROC_GAP = 0.02
 OWN_SCORES = ("VGAE", "GAT", "fusion DQN")  # rows whose run's scores.parquet holds their own scores
 FAMILIES = ("GAT", "fusion DQN")
 DOMAIN_FEATURES = {"automotive": ("anchor", "dynamics"), "watertreatment": ("statistics", "signal")}
+UNKNOWN_VEHICLE_TRAINING = "road_fuzzing_attack_2"  # ROAD's vehicle; scored on the Impala's DoS capture (can_dos)
+UNKNOWN_VEHICLE_TEST = "can_dos"
 
 
 def catalog_entries(shared: Path, work: Path) -> dict[str, dict]:
@@ -71,6 +73,10 @@ def catalog_entries(shared: Path, work: Path) -> dict[str, dict]:
             "train": [f"{c}.csv" for c in ROAD_CAPTURES if c != test], "test": {test: [f"{test}.csv"]},
             "description": f"ROAD leave-one-out: train on the other three captures, test on {test}",
         }
+    entries[f"{UNKNOWN_VEHICLE_TRAINING}_idfree"] = {
+        **entries[UNKNOWN_VEHICLE_TRAINING], "entity_ids": False,
+        "description": f"{entries[UNKNOWN_VEHICLE_TRAINING]['description']}; ID-free models (entity_ids: false)",
+    }
     entries["can_dos"] = {
         "domain": "automotive", "path": str(work / "data" / "can_dos"), "format": "can_train_test",
         "train": ["head.csv"], "test": {"dos_tail": ["tail.csv"]},
@@ -240,10 +246,11 @@ def goal_checks(report: dict) -> list[dict]:
     return checks
 
 
-def dataset_markdown(key: str, features: str | None, report: dict, windows: dict[str, str]) -> str:
+def dataset_markdown(key: str, features: str | None, report: dict, windows: dict[str, str],
+                     threshold: str = THRESHOLD) -> str:
     seeds = report["seeds"]
     title = f"## {key}" + (f", features {features}" if features else "")
-    lines = [title, "", f"Seeds {', '.join(map(str, seeds))}; threshold {THRESHOLD} on validation; cells: mean ± half "
+    lines = [title, "", f"Seeds {', '.join(map(str, seeds))}; threshold {threshold} on validation; cells: mean ± half "
              f"the 95 % t-interval over {len(seeds)} seeds.", ""]
     lines += [f"- {s}: {windows.get(s, '')}" for s in report["scenarios"]] + [""]
     metrics = ("f1", "fpr", "auroc", "f1_at_5")
@@ -314,6 +321,56 @@ def ablation_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | N
     return "\n".join(lines) + "\n"
 
 
+def unknown_vehicle(entries: dict[str, dict], seeds: list[int], work: Path, threshold: str, log) -> str:
+    """Train on ROAD (one fold, anchor features) with and without entity IDs, score every run of both
+    pipelines on the Impala's DoS test capture (``kdgat-runs evaluate``: the run's own vocabulary and
+    validation threshold, nothing fitted on the other car); a markdown table of the means over seeds."""
+    os.environ["KDGAT_CONFIG_ROOT"] = str(work)  # the protocol's catalog, before kdgat_train registers it
+    from kdgat_train.evaluation.cross_dataset import evaluate_on_dataset
+    from kdgat_train.pipeline.seed_report import interval
+
+    scenario = next(iter(entries[UNKNOWN_VEHICLE_TRAINING]["test"]))
+    columns: dict[str, dict[tuple[str, str], dict[str, list[float]]]] = {}
+    for key in (UNKNOWN_VEHICLE_TRAINING, f"{UNKNOWN_VEHICLE_TRAINING}_idfree"):
+        report = json.loads(run_pipeline(key, entries[key], "anchor", seeds, work, log, threshold).read_text())
+        columns[key] = {}
+        for row in report["rows"]:
+            runs = (_cell(row, scenario, "f1") or {}).get("runs", [])
+            if row["variant"] == "reference" or not runs:
+                continue
+            values: dict[str, list[float]] = {"f1": [], "fpr": [], "auroc": [], "unk_share": []}
+            for run in runs:
+                folder = Path(run) / "cross" / UNKNOWN_VEHICLE_TEST
+                if not (folder / "metrics.json").is_file():
+                    evaluate_on_dataset(Path(run), UNKNOWN_VEHICLE_TEST, say=lambda message: None)
+                [metrics] = [m for split, m in json.loads((folder / "metrics.json").read_text()).items()
+                             if split.startswith("test/")]
+                for name in values:
+                    values[name].append(float(metrics.get(name, math.nan)))
+            columns[key][(row["model"], row["variant"])] = values
+    based, free = columns[UNKNOWN_VEHICLE_TRAINING], columns[f"{UNKNOWN_VEHICLE_TRAINING}_idfree"]
+
+    def shown(values: dict[str, list[float]] | None, metric: str) -> str:
+        cell = interval([v for v in (values or {}).get(metric, []) if math.isfinite(v)])
+        if cell is None:
+            return "—"
+        return f"{cell.mean:.3f}" + (f" ± {(cell.high - cell.low) / 2:.3f}" if cell.n > 1 else "")
+
+    lines = ["## Unknown vehicle: trained on ROAD, scored on the Impala's DoS capture", "",
+             f"Training: `{UNKNOWN_VEHICLE_TRAINING}` (anchor features), with entity IDs and ID-free "
+             f"(`entity_ids: false`: no ID embedding, no ID decoders); test: `{UNKNOWN_VEHICLE_TEST}` "
+             f"`{next(iter(entries[UNKNOWN_VEHICLE_TEST]['test']))}` through `kdgat-runs evaluate` (each run's own "
+             f"vocabulary, normalisation and validation threshold, {threshold}); mean ± half the 95 % t-interval "
+             f"over seeds {', '.join(map(str, seeds))}. UNK share: the test nodes whose ID the training never saw.", "",
+             "| model | variant | with IDs: F1 | FPR | AUROC | UNK share | ID-free: F1 | FPR | AUROC |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for (model, variant), values in based.items():
+        twin = free.get((model, variant))
+        lines.append(f"| {model} | {variant} | {shown(values, 'f1')} | {shown(values, 'fpr')} | {shown(values, 'auroc')} | "
+                     f"{shown(values, 'unk_share')} | {shown(twin, 'f1')} | {shown(twin, 'fpr')} | {shown(twin, 'auroc')} |")
+    return "\n".join(lines) + "\n"
+
+
 def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path, threshold: str = THRESHOLD) -> None:
     """quality.md (every dataset's table and goal check, then the feature ablation) and quality.json
     from every report of these seeds and this threshold rule under WORK/runs."""
@@ -327,7 +384,7 @@ def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path
                 continue
             add_operating_points(report)
             reports[(key, feature_set)] = report
-            section = dataset_markdown(key, feature_set, report, window_counts(report))
+            section = dataset_markdown(key, feature_set, report, window_counts(report), threshold)
             (output / f"{key}-{feature_set or 'default'}.md").write_text(section)
             sections.append(section)
             summary += [{"dataset": key, "features": feature_set, **check} for check in goal_checks(report)]
@@ -348,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="feature sets to run (each dataset runs those of its domain)")
     parser.add_argument("--datasets", default=None, help="comma-separated catalog keys (default: all)")
     parser.add_argument("--gather", action="store_true", help="run nothing: tables from the reports already there")
+    parser.add_argument("--unknown-vehicle", action="store_true",
+                        help=f"also train {UNKNOWN_VEHICLE_TRAINING} with and without entity IDs and score both on "
+                             f"{UNKNOWN_VEHICLE_TEST} (quality/unknown_vehicle.md)")
     parser.add_argument("--threshold", default=THRESHOLD,
                         help=f"evaluation.threshold of every run (default {THRESHOLD}, the protocol's; another rule "
                              "gets its own runs/threshold-<rule> and quality/threshold-<rule> folders)")
@@ -361,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     entries = catalog_entries(args.shared.resolve(), work)
     split_dos_capture(args.shared.resolve(), work)
     write_catalog(entries, work)
-    wanted = args.datasets.split(",") if args.datasets else list(entries)
+    wanted = args.datasets.split(",") if args.datasets else [k for k in entries if not k.endswith("_idfree")]
     unknown = sorted(set(wanted) - set(entries))
     if unknown:
         parser.error(f"unknown datasets {', '.join(unknown)}; expected some of {', '.join(entries)}")
@@ -370,6 +430,11 @@ def main(argv: list[str] | None = None) -> int:
             run_pipeline(key, entries[key], features, seeds, work, lambda message: print(message, flush=True),
                          args.threshold)
     gather(entries, args.features, seeds, work, args.threshold)
+    if args.unknown_vehicle:
+        table = unknown_vehicle(entries, seeds, work, args.threshold, lambda message: print(message, flush=True))
+        output = work / "quality" / "unknown_vehicle.md"
+        output.write_text(table)
+        print(f"wrote {output}", flush=True)
     return 0
 
 

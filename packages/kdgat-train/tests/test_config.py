@@ -1,6 +1,7 @@
 """Config composition and validation: presets, overrides, errors, and fields that reach their code."""
 
 import inspect
+import shutil
 import subprocess
 import sys
 
@@ -249,3 +250,39 @@ def test_an_override_with_a_field_name_from_before_the_nesting_gets_the_new_name
         check_renamed_overrides(["training_config.fusion_gamma=0.5", "training_config.curriculum_end_ratio=3"])
     assert current_field_name("training_config.fusion_vgae_run") == "training_config.fusion.vgae_run"
     assert current_field_name("distillation_config.teacher_run") == "distillation_config.teacher_run"
+
+
+def test_an_id_free_catalog_entry_gets_models_that_never_read_the_ids(tmp_path, monkeypatch):
+    """``entity_ids: false`` (issue 13, unknown vehicles): no ID embedding or ID decoders in any preset of the
+    entry, so relabelling every CAN ID (a car never seen) leaves the scores unchanged; the ID-based entry's do change."""
+    import torch
+    from kdgat_train.stages.networks import build_network
+
+    from .conftest import REPO
+
+    (tmp_path / "configs").mkdir()
+    entry = "    domain: automotive\n    path: data/automotive/synthetic\n    format: can_train_test\n"
+    (tmp_path / "configs" / "datasets.yaml").write_text(
+        f"datasets:\n  synthetic:\n{entry}  idfree:\n{entry}    entity_ids: false\n")
+    shutil.copy(REPO / "configs" / "model_sizes.toml", tmp_path / "configs" / "model_sizes.toml")
+    monkeypatch.setenv("KDGAT_PROJECT_ROOT", str(tmp_path))
+    pipeline = settings_from(_compose(tmp_path, ["config_store=automotive_idfree_pipeline"]))
+    assert pipeline.model_sizes["gat_student"]["id_embedding_dim"] == 0
+    assert pipeline.model_sizes["vgae_teacher"]["decode_ids"] is False
+
+    torch.manual_seed(0)
+    nodes, edges = 12, torch.tensor([[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [1, 2, 0, 4, 5, 3, 7, 8, 6, 10, 11, 9]])
+    x, edge_attr, batch = torch.rand(nodes, 10), torch.rand(edges.size(1), 11), torch.arange(4).repeat_interleave(3)
+    node_id, relabelled = torch.randint(1, 50, (nodes,)), torch.randint(1, 50, (nodes,))
+    for dataset, ids_matter in (("idfree", False), ("synthetic", True)):
+        for preset in (f"automotive_{dataset}_supervised_gat_student_no_all_samples",
+                       f"automotive_{dataset}_unsupervised_vgae_student_no_normals_only"):
+            settings = settings_from(_compose(tmp_path, [f"config_store={preset}"]))
+            assert (settings.model_size().id_embedding_dim == 0) is not ids_matter
+            net = build_network(settings, num_ids=60).eval()
+            with torch.no_grad():
+                if settings.name.model == "gat":
+                    scores = [net(x, ids, edges, edge_attr, batch, 4).logits for ids in (node_id, relabelled)]
+                else:
+                    scores = [net(x, ids, edges, edge_attr).mu for ids in (node_id, relabelled)]
+            assert torch.equal(scores[0], scores[1]) is not ids_matter, preset

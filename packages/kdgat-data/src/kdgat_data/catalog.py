@@ -91,6 +91,10 @@ class DatasetEntry(BaseModel):
                                                 "underscores); lets two domains both have e.g. a 'synthetic' dataset")
     sensors: SensorColumns | None = Field(None, description="plant CSV label settings (watertreatment)")
     flows: FlowSettings | None = Field(None, description="flow labels and time windows (internet)")
+    entity_ids: bool = Field(
+        True, description="false: ID-free models (no entity embedding, no ID or neighbourhood decoders; the "
+                          "nodes are still one per entity, described by their role features), so a model trained "
+                          "here can be tested on a vehicle whose IDs it never saw")
     window: int | None = Field(None, ge=2, description="default window W for this dataset (else 100)")
     stride: int | None = Field(None, ge=1, description="default stride S for this dataset (else 100)")
 

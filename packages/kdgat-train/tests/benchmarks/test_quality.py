@@ -20,7 +20,7 @@ def test_road_folds_leave_one_capture_out_and_the_catalog_loads(quality, tmp_pat
     from kdgat_data.catalog import Catalog
 
     entries = quality.catalog_entries(tmp_path / "shared", tmp_path)
-    folds = {key: entry for key, entry in entries.items() if key.startswith("road_")}
+    folds = {key: entry for key, entry in entries.items() if key.startswith("road_") and not key.endswith("_idfree")}
     assert len(folds) == 4
     for entry in folds.values():
         [(scenario, [test_file])] = entry["test"].items()
@@ -87,3 +87,16 @@ def test_another_threshold_rule_runs_and_reports_in_its_own_folders(quality, tmp
     assert quality.runs_folder(tmp_path, quality.THRESHOLD) == tmp_path / "runs"
     other = quality.runs_folder(tmp_path, "f1@fpr:0.05")
     assert other == tmp_path / "runs" / "threshold-f1@fpr-0.05" and other != quality.runs_folder(tmp_path, "f1")
+
+
+def test_the_unknown_vehicle_twin_is_id_free_and_not_in_the_default_protocol(quality, tmp_path):
+    from kdgat_data.catalog import Catalog
+
+    entries = quality.catalog_entries(tmp_path / "shared", tmp_path)
+    twin = entries[f"{quality.UNKNOWN_VEHICLE_TRAINING}_idfree"]
+    based = entries[quality.UNKNOWN_VEHICLE_TRAINING]
+    assert twin["entity_ids"] is False and twin["train"] == based["train"] and twin["test"] == based["test"]
+    quality.write_catalog(entries, tmp_path)
+    catalog = Catalog.load(tmp_path / "configs" / "datasets.yaml")
+    assert catalog.entries[f"{quality.UNKNOWN_VEHICLE_TRAINING}_idfree"].entity_ids is False
+    assert catalog.entries[quality.UNKNOWN_VEHICLE_TRAINING].entity_ids is True

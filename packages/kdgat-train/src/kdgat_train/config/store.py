@@ -84,7 +84,8 @@ def register(project_root: Path, only_presets: set[str] | None = None) -> list[s
                       group="model_size_config", name=f"{family}_{size}{NO_VOCABULARY_SUFFIX}")
 
     domains = {key: entry.domain for key, entry in catalog.entries.items()}
-    without_vocabulary = {key for key, domain in domains.items() if not _has_vocabulary(domain)}
+    without_vocabulary = {key for key, domain in domains.items()  # no fixed entities, or an ID-free entry
+                          if not _has_vocabulary(domain) or not catalog.entries[key].entity_ids}
     for key in catalog.entries:
         for name in preset_names({key: domains[key]}, {key: catalog.token_of(key)}):
             if not wanted(name):
