@@ -59,7 +59,8 @@ def class_shortfall(normal_windows: int, attack_windows: int, minimum: int = DEF
     if not short:
         return None
     return (f"{normal_windows} normal and {attack_windows} attack windows, fewer than {minimum} {' and '.join(short)}: "
-            f"f1/youden thresholds fall back to fpr:0.01 on normal windows")
+            f"f1, youden and f1@fpr thresholds fall back to a quantile of normal windows "
+            f"(fpr:0.01, or the f1@fpr rule's own rate)")
 
 
 class DatasetManifest(BaseModel):
