@@ -2,7 +2,7 @@
 
     uv run python packages/kdgat-train/benchmarks/quality.py [--seeds 0,1,2] [--features anchor,dynamics]
         [--datasets road_fuzzing_attack_2,...] [--work /tmp/kdgat-quality] [--shared ../shared/data]
-        [--threshold f1@fpr:0.05] [--unknown-vehicle]
+        [--threshold f1@fpr:0.05] [--unknown-vehicle] [--id-free]
 
 Datasets (one catalog entry each, written into ``WORK/configs/datasets.yaml``; the captures are read
 where they lie, nothing is copied except the DoS capture's time split):
@@ -59,8 +59,13 @@ AUROC_GAP = 0.02
 OWN_SCORES = ("VGAE", "GAT", "fusion DQN")  # rows whose run's scores.parquet holds their own scores
 FAMILIES = ("GAT", "fusion DQN")
 DOMAIN_FEATURES = {"automotive": ("anchor", "dynamics"), "watertreatment": ("statistics", "signal")}
-UNKNOWN_VEHICLE_TRAINING = "road_fuzzing_attack_2"  # ROAD's vehicle; scored on the Impala's DoS capture (can_dos)
-UNKNOWN_VEHICLE_TEST = "can_dos"
+ID_FREE = "_idfree"  # the key suffix of an automotive dataset's ID-free twin (catalog entity_ids: false)
+UNKNOWN_VEHICLE_PAIRS = (  # (training dataset, test dataset, what changes): trained with and without entity IDs
+    ("road_fuzzing_attack_2", "can_dos", "ROAD's vehicle (fuzzing, fabrication, masquerade) -> the Impala's DoS: "
+                                         "another car and an attack never trained on"),
+    ("can_dos", "j1939_dos", "the Impala's DoS -> a J1939 truck's DoS (ID 0 flooded every 1 ms): another vehicle, "
+                             "the same attack"),
+)
 
 
 def catalog_entries(shared: Path, work: Path) -> dict[str, dict]:
@@ -73,10 +78,6 @@ def catalog_entries(shared: Path, work: Path) -> dict[str, dict]:
             "train": [f"{c}.csv" for c in ROAD_CAPTURES if c != test], "test": {test: [f"{test}.csv"]},
             "description": f"ROAD leave-one-out: train on the other three captures, test on {test}",
         }
-    entries[f"{UNKNOWN_VEHICLE_TRAINING}_idfree"] = {
-        **entries[UNKNOWN_VEHICLE_TRAINING], "entity_ids": False,
-        "description": f"{entries[UNKNOWN_VEHICLE_TRAINING]['description']}; ID-free models (entity_ids: false)",
-    }
     entries["can_dos"] = {
         "domain": "automotive", "path": str(work / "data" / "can_dos"), "format": "can_train_test",
         "train": ["head.csv"], "test": {"dos_tail": ["tail.csv"]},
@@ -92,6 +93,15 @@ def catalog_entries(shared: Path, work: Path) -> dict[str, dict]:
         "train": ["iot23/CTU-Malware-Capture-34-1-labeled.csv", "iot23/CTU-Malware-Capture-42-1-labeled.csv"],
         "test": {"stratosphere_008": ["stratosphere-008/conn.log.labeled"]}, "flows": {"window_seconds": 30},
     }
+    entries["j1939_dos"] = {
+        "domain": "automotive", "path": str(shared / "can" / "j1939"), "format": "candump_screen",
+        "attack_ids": ["00000000"], "train": ["normal.log"], "test": {"dos_1ms": ["dos_1ms.log"]},
+        "description": "J1939 truck: benign traffic, and a DoS flooding ID 00000000 every 1 ms (labelled by that ID); "
+                       "a test set for models trained on another vehicle",
+    }
+    for key in [k for k, entry in entries.items() if entry["domain"] == "automotive" and k != "j1939_dos"]:
+        entries[f"{key}{ID_FREE}"] = {**entries[key], "entity_ids": False,  # the ID-free twin (--id-free)
+                                      "description": f"{entries[key]['description']}; ID-free models (entity_ids: false)"}
     return entries
 
 
@@ -285,6 +295,8 @@ def window_counts(report: dict) -> dict[str, str]:
 def _feature_sets(entry: dict, features: str) -> list[str | None]:
     """The requested feature sets of the entry's domain ([None]: a domain with one feature set)."""
     sets = DOMAIN_FEATURES.get(entry["domain"])
+    if entry.get("entity_ids") is False:  # ID-free twins: the anchor's features (dynamics reads per-ID training behaviour)
+        sets = sets[:1]
     return [None] if sets is None else [name for name in sets if name in features.split(",")]
 
 
@@ -322,52 +334,82 @@ def ablation_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | N
 
 
 def unknown_vehicle(entries: dict[str, dict], seeds: list[int], work: Path, threshold: str, log) -> str:
-    """Train on ROAD (one fold, anchor features) with and without entity IDs, score every run of both
-    pipelines on the Impala's DoS test capture (``kdgat-runs evaluate``: the run's own vocabulary and
-    validation threshold, nothing fitted on the other car); a markdown table of the means over seeds."""
+    """Per pair of `UNKNOWN_VEHICLE_PAIRS`: train on the first dataset (anchor features) with and without
+    entity IDs, score every model and baseline run of both pipelines on the second dataset's test
+    captures (``kdgat-runs evaluate``: the run's own vocabulary, normalisation and validation threshold,
+    nothing fitted on the other vehicle); markdown tables of the means over seeds."""
     os.environ["KDGAT_CONFIG_ROOT"] = str(work)  # the protocol's catalog, before kdgat_train registers it
     from kdgat_train.evaluation.cross_dataset import evaluate_on_dataset
-    from kdgat_train.pipeline.seed_report import interval
 
-    scenario = next(iter(entries[UNKNOWN_VEHICLE_TRAINING]["test"]))
-    columns: dict[str, dict[tuple[str, str], dict[str, list[float]]]] = {}
-    for key in (UNKNOWN_VEHICLE_TRAINING, f"{UNKNOWN_VEHICLE_TRAINING}_idfree"):
-        report = json.loads(run_pipeline(key, entries[key], "anchor", seeds, work, log, threshold).read_text())
-        columns[key] = {}
-        for row in report["rows"]:
-            runs = (_cell(row, scenario, "f1") or {}).get("runs", [])
-            if row["variant"] == "reference" or not runs:
-                continue
-            values: dict[str, list[float]] = {"f1": [], "fpr": [], "auroc": [], "unk_share": []}
-            for run in runs:
-                folder = Path(run) / "cross" / UNKNOWN_VEHICLE_TEST
-                if not (folder / "metrics.json").is_file():
-                    evaluate_on_dataset(Path(run), UNKNOWN_VEHICLE_TEST, say=lambda message: None)
-                [metrics] = [m for split, m in json.loads((folder / "metrics.json").read_text()).items()
-                             if split.startswith("test/")]
-                for name in values:
-                    values[name].append(float(metrics.get(name, math.nan)))
-            columns[key][(row["model"], row["variant"])] = values
-    based, free = columns[UNKNOWN_VEHICLE_TRAINING], columns[f"{UNKNOWN_VEHICLE_TRAINING}_idfree"]
+    sections = ["# Unknown vehicles: trained on one vehicle, scored on another", "",
+                f"Anchor features; each run scored through `kdgat-runs evaluate` with its own vocabulary, "
+                f"normalisation and validation threshold ({threshold}); mean ± half the 95 % t-interval over seeds "
+                f"{', '.join(map(str, seeds))}. ID-free: the same training set with `entity_ids: false` (no ID "
+                f"embedding, no ID decoders). UNK share: the test nodes whose ID the training never saw. The fusion "
+                f"comparators (MLP, fixed alpha) are not scored across datasets.", ""]
+    for training, test, change in UNKNOWN_VEHICLE_PAIRS:
+        scenario = next(iter(entries[training]["test"]))
+        columns = {}
+        for key in (training, f"{training}{ID_FREE}"):
+            report = json.loads(run_pipeline(key, entries[key], "anchor", seeds, work, log, threshold).read_text())
+            columns[key] = {}
+            for row in report["rows"]:
+                runs = (_cell(row, scenario, "f1") or {}).get("runs", [])
+                if not runs or not (row["variant"] == "baseline" or row["model"] in OWN_SCORES):
+                    continue
+                values: dict[str, list[float]] = {"f1": [], "fpr": [], "auroc": [], "unk_share": []}
+                for run in runs:
+                    folder = Path(run) / "cross" / test
+                    if not (folder / "metrics.json").is_file():
+                        evaluate_on_dataset(Path(run), test, say=lambda message: None)
+                    [metrics] = [m for split, m in json.loads((folder / "metrics.json").read_text()).items()
+                                 if split.startswith("test/")]
+                    for name in values:
+                        values[name].append(float(metrics.get(name, math.nan)))
+                columns[key][(row["model"], row["variant"])] = values
+        sections += _unknown_vehicle_table(training, test, change, columns[training], columns[f"{training}{ID_FREE}"])
+    return "\n".join(sections) + "\n"
+
+
+def _unknown_vehicle_table(training: str, test: str, change: str, based: dict, free: dict) -> list[str]:
+    from kdgat_train.pipeline.seed_report import interval
 
     def shown(values: dict[str, list[float]] | None, metric: str) -> str:
         cell = interval([v for v in (values or {}).get(metric, []) if math.isfinite(v)])
         if cell is None:
             return "—"
-        return f"{cell.mean:.3f}" + (f" ± {(cell.high - cell.low) / 2:.3f}" if cell.n > 1 else "")
+        return f"{cell.mean:.3f}" + (f" ± {(cell.high - cell.low) / 2:.3f}" if cell.n > 1 and cell.high > cell.low else "")
 
-    lines = ["## Unknown vehicle: trained on ROAD, scored on the Impala's DoS capture", "",
-             f"Training: `{UNKNOWN_VEHICLE_TRAINING}` (anchor features), with entity IDs and ID-free "
-             f"(`entity_ids: false`: no ID embedding, no ID decoders); test: `{UNKNOWN_VEHICLE_TEST}` "
-             f"`{next(iter(entries[UNKNOWN_VEHICLE_TEST]['test']))}` through `kdgat-runs evaluate` (each run's own "
-             f"vocabulary, normalisation and validation threshold, {threshold}); mean ± half the 95 % t-interval "
-             f"over seeds {', '.join(map(str, seeds))}. UNK share: the test nodes whose ID the training never saw.", "",
+    lines = [f"## {training} -> {test}", "", change + ".", "",
              "| model | variant | with IDs: F1 | FPR | AUROC | UNK share | ID-free: F1 | FPR | AUROC |",
              "|---|---|---|---|---|---|---|---|---|"]
     for (model, variant), values in based.items():
         twin = free.get((model, variant))
         lines.append(f"| {model} | {variant} | {shown(values, 'f1')} | {shown(values, 'fpr')} | {shown(values, 'auroc')} | "
                      f"{shown(values, 'unk_share')} | {shown(twin, 'f1')} | {shown(twin, 'fpr')} | {shown(twin, 'auroc')} |")
+    return [*lines, ""]
+
+
+def id_free_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | None], dict]) -> str:
+    """Per automotive dataset with an ID-free twin run: each model row with entity IDs -> ID-free (anchor features)."""
+    lines = ["## Ablation: ID-free models against the same models with entity IDs", "",
+             "Anchor features; mean over the seeds; F1 with its test FPR in parentheses.", "",
+             "| dataset | scenario | model | variant | F1 (FPR): IDs -> ID-free | F1@5%: IDs -> ID-free | AUROC: IDs -> ID-free |",
+             "|---|---|---|---|---|---|---|"]
+    for key in entries:
+        based, free = reports.get((key, "anchor")), reports.get((f"{key}{ID_FREE}", "anchor"))
+        if based is None or free is None:
+            continue
+        for scenario in based["scenarios"]:
+            for row in based["rows"]:
+                twin = _row(free, row["model"], row["variant"])
+                if twin is None or row["model"] not in OWN_SCORES:
+                    continue
+                pair = [(_mean(r, scenario, "f1"), _mean(r, scenario, "fpr"), _mean(r, scenario, "f1_at_5"),
+                         _mean(r, scenario, "auroc")) for r in (row, twin)]
+                lines.append(f"| {key} | {scenario} | {row['model']} | {row['variant']} | "
+                             f"{pair[0][0]:.3f} ({pair[0][1]:.2f}) -> {pair[1][0]:.3f} ({pair[1][1]:.2f}) | "
+                             f"{pair[0][2]:.3f} -> {pair[1][2]:.3f} | {pair[0][3]:.3f} -> {pair[1][3]:.3f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -389,6 +431,7 @@ def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path
             sections.append(section)
             summary += [{"dataset": key, "features": feature_set, **check} for check in goal_checks(report)]
     sections.append(ablation_markdown(entries, reports))
+    sections.append(id_free_markdown(entries, reports))
     (output / "quality.md").write_text(f"# Detection quality (issue 13 protocol, evaluation.threshold={threshold})\n\n"
                                        + "\n".join(sections))
     (output / "quality.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -406,8 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", default=None, help="comma-separated catalog keys (default: all)")
     parser.add_argument("--gather", action="store_true", help="run nothing: tables from the reports already there")
     parser.add_argument("--unknown-vehicle", action="store_true",
-                        help=f"also train {UNKNOWN_VEHICLE_TRAINING} with and without entity IDs and score both on "
-                             f"{UNKNOWN_VEHICLE_TEST} (quality/unknown_vehicle.md)")
+                        help="also train each unknown-vehicle training set with and without entity IDs and score "
+                             "both on the other vehicle (quality/unknown_vehicle.md): "
+                             + "; ".join(f"{a} -> {b}" for a, b, _ in UNKNOWN_VEHICLE_PAIRS))
+    parser.add_argument("--id-free", action="store_true",
+                        help="also run the ID-free twin (catalog entity_ids: false, anchor features) of every automotive "
+                             "dataset requested, and tabulate the ablation")
     parser.add_argument("--threshold", default=THRESHOLD,
                         help=f"evaluation.threshold of every run (default {THRESHOLD}, the protocol's; another rule "
                              "gets its own runs/threshold-<rule> and quality/threshold-<rule> folders)")
@@ -421,7 +468,11 @@ def main(argv: list[str] | None = None) -> int:
     entries = catalog_entries(args.shared.resolve(), work)
     split_dos_capture(args.shared.resolve(), work)
     write_catalog(entries, work)
-    wanted = args.datasets.split(",") if args.datasets else [k for k in entries if not k.endswith("_idfree")]
+    test_only = {test for _, test, _ in UNKNOWN_VEHICLE_PAIRS} - {training for training, _, _ in UNKNOWN_VEHICLE_PAIRS}
+    wanted = args.datasets.split(",") if args.datasets else [k for k in entries
+                                                             if not k.endswith(ID_FREE) and k not in test_only]
+    if args.id_free:
+        wanted += [f"{key}{ID_FREE}" for key in wanted if f"{key}{ID_FREE}" in entries and f"{key}{ID_FREE}" not in wanted]
     unknown = sorted(set(wanted) - set(entries))
     if unknown:
         parser.error(f"unknown datasets {', '.join(unknown)}; expected some of {', '.join(entries)}")

@@ -89,14 +89,15 @@ def test_another_threshold_rule_runs_and_reports_in_its_own_folders(quality, tmp
     assert other == tmp_path / "runs" / "threshold-f1@fpr-0.05" and other != quality.runs_folder(tmp_path, "f1")
 
 
-def test_the_unknown_vehicle_twin_is_id_free_and_not_in_the_default_protocol(quality, tmp_path):
+def test_the_unknown_vehicle_twins_are_id_free_and_the_test_vehicle_is_labelled_by_its_flood_id(quality, tmp_path):
     from kdgat_data.catalog import Catalog
 
     entries = quality.catalog_entries(tmp_path / "shared", tmp_path)
-    twin = entries[f"{quality.UNKNOWN_VEHICLE_TRAINING}_idfree"]
-    based = entries[quality.UNKNOWN_VEHICLE_TRAINING]
-    assert twin["entity_ids"] is False and twin["train"] == based["train"] and twin["test"] == based["test"]
     quality.write_catalog(entries, tmp_path)
     catalog = Catalog.load(tmp_path / "configs" / "datasets.yaml")
-    assert catalog.entries[f"{quality.UNKNOWN_VEHICLE_TRAINING}_idfree"].entity_ids is False
-    assert catalog.entries[quality.UNKNOWN_VEHICLE_TRAINING].entity_ids is True
+    for training, test, _ in quality.UNKNOWN_VEHICLE_PAIRS:
+        twin, based = entries[f"{training}_idfree"], entries[training]
+        assert twin["entity_ids"] is False and twin["train"] == based["train"] and twin["test"] == based["test"]
+        assert catalog.entries[f"{training}_idfree"].entity_ids is False and catalog.entries[training].entity_ids is True
+        assert test in catalog.entries
+    assert catalog.entries["j1939_dos"].attack_ids == ["00000000"]
