@@ -194,6 +194,25 @@ def test_catalog_validation_files_and_per_file_tails(tiny_synthetic, tmp_path, c
     assert chosen.path.name != cache.path.name  # a different validation plan is a different cache
 
 
+def test_a_head_validation_block_holds_each_files_first_records_and_training_the_rest(tiny_synthetic, tmp_path, cache):
+    from kdgat_data.catalog import Dataset, DatasetEntry
+
+    entry = DatasetEntry(path=str(tiny_synthetic), validation_block="head")
+    chosen = build_cache(Dataset("tiny", "automotive", tiny_synthetic, entry), window=50, stride=50, cache_root=tmp_path)
+    m = chosen.manifest
+    train, val = chosen.split("train"), chosen.split("val")
+    assert m.validation_block == "head" and chosen.path.name != cache.path.name  # its own cache
+    for index, source in enumerate(m.sources):
+        if source.role != "train":
+            continue
+        block = round(source.frames * m.validation_fraction)
+        val_starts, train_starts = val.window_start[val.source == index], train.window_start[train.source == index]
+        assert len(val_starts) == block // 50 and (val_starts + m.window <= block).all()  # the file's head
+        assert train_starts.min() == block and (train_starts >= block).all()  # training after it, no overlap
+    assert cache.manifest.cache_key() != m.cache_key()
+    assert m.splits["val"].attack_windows != cache.manifest.splits["val"].attack_windows  # other windows validate
+
+
 def test_a_catalog_entry_mixing_formats_tests_on_another_vehicles_files(tiny_synthetic, tmp_path):
     """Train on can-train-and-test captures, test on the same traffic written DAGA-style (DLC in bits,
     True/False ANOMALY) by a per-file reader in the catalog: one pipeline, two formats."""

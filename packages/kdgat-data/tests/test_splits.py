@@ -16,6 +16,13 @@ def test_validation_is_the_time_contiguous_tail():
     assert tail.timestamp.tolist() == list(range(800, 1000))
 
 
+def test_a_head_block_validates_on_the_first_records():
+    training, validation = split_train_validation(_table(1000), 0.2, block="head")
+    assert validation.timestamp.tolist() == list(range(200)) and training.timestamp.tolist() == list(range(200, 1000))
+    with pytest.raises(ValueError, match="validation_block"):
+        split_train_validation(_table(10), 0.2, block="middle")
+
+
 def test_bad_fraction_is_refused():
     with pytest.raises(ValueError, match="validation_fraction"):
         split_train_validation(_table(10), 1.0)

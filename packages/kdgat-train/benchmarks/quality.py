@@ -2,7 +2,7 @@
 
     uv run python packages/kdgat-train/benchmarks/quality.py [--seeds 0,1,2] [--features anchor,dynamics]
         [--datasets road_fuzzing_attack_2,...] [--work /tmp/kdgat-quality] [--shared ../shared/data]
-        [--threshold f1@fpr:0.05] [--unknown-vehicle] [--id-free]
+        [--threshold f1@fpr:0.05] [--unknown-vehicle] [--id-free] [--validation-block head]
 
 Datasets (one catalog entry each, written into ``WORK/configs/datasets.yaml``; the captures are read
 where they lie, nothing is copied except the DoS capture's time split):
@@ -455,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--id-free", action="store_true",
                         help="also run the ID-free twin (catalog entity_ids: false, anchor features) of every automotive "
                              "dataset requested, and tabulate the ablation")
+    parser.add_argument("--validation-block", choices=("tail", "head"), default="tail",
+                        help="where each training capture's validation block lies (catalog validation_block); "
+                             "head: held-out normal traffic before the attacks. Needs a --work of its own")
     parser.add_argument("--threshold", default=THRESHOLD,
                         help=f"evaluation.threshold of every run (default {THRESHOLD}, the protocol's; another rule "
                              "gets its own runs/threshold-<rule> and quality/threshold-<rule> folders)")
@@ -466,6 +469,14 @@ def main(argv: list[str] | None = None) -> int:
     (work / "quality").mkdir(parents=True, exist_ok=True)
     seeds = [int(s) for s in args.seeds.split(",")]
     entries = catalog_entries(args.shared.resolve(), work)
+    written = work / "configs" / "datasets.yaml"
+    if written.is_file() and f"validation_block: {args.validation_block}" not in written.read_text() \
+            and ("validation_block:" in written.read_text() or args.validation_block != "tail"):
+        parser.error(f"{work} holds runs of another validation block: give --validation-block "
+                     f"{args.validation_block} a --work of its own")
+    for entry in entries.values():
+        if args.validation_block != "tail":
+            entry["validation_block"] = args.validation_block
     split_dos_capture(args.shared.resolve(), work)
     write_catalog(entries, work)
     test_only = {test for _, test, _ in UNKNOWN_VEHICLE_PAIRS} - {training for training, _, _ in UNKNOWN_VEHICLE_PAIRS}

@@ -43,7 +43,7 @@ from kdgat_data.graph_arrays import GraphArrays
 from kdgat_data.layout import DatasetFiles, dedupe_sources, discover_files
 from kdgat_data.readers.bad_row_policy import OnBadRow
 from kdgat_data.record_table import NORMAL, remap_attack_types
-from kdgat_data.splits import split_train_validation, tail_fractions
+from kdgat_data.splits import split_train_validation, tail_fractions, validation_bounds
 from kdgat_data.vocabulary import Vocabulary
 from kdgat_data.window_statistics import load_statistics, save_names, save_statistics
 
@@ -192,6 +192,7 @@ def build_cache(
         window=window, stride=stride, validation_fraction=validation_fraction,
         feature_version=chosen.version, reader_options=options.fingerprint(), cache_layout=CACHE_LAYOUT,
         validation_fractions=recorded_fractions, train_stride=None if fitted_from is not None else train_stride,
+        validation_block=entry.validation_block if fitted_from is None else "tail",
     )
     if fitted_from is not None:  # the same files fitted elsewhere are other graphs: another folder
         key = f"{key}-fitted-on-{fitted_from.manifest.dataset}-{fitted_from.manifest.content_hash()[:12]}"
@@ -277,6 +278,7 @@ def _build_into(
     train_stride: int | None = None,
 ) -> DatasetManifest:
     adapter = adapter_for(dataset.domain)
+    validation_block = dataset.entry.validation_block
     attack_types = [NORMAL]
     tables: dict[int, RecordTable] = {}
     codes: dict[int, np.ndarray] = {}
@@ -296,8 +298,10 @@ def _build_into(
         codes[index] = remap_attack_types(table, attack_types)
         counted.append(source.model_copy(update={"frames": len(table), "attack_frames": table.attack_frames}))
 
-    train_parts = {i: split_train_validation(tables[i], validation_fractions.get(s.path, validation_fraction))
-                   for i, s in enumerate(sources) if s.role == "train"}
+    bounds = {i: validation_bounds(len(tables[i]), validation_fractions.get(s.path, validation_fraction), validation_block)
+              for i, s in enumerate(sources) if s.role == "train"}
+    train_parts = {i: split_train_validation(tables[i], validation_fractions.get(s.path, validation_fraction),
+                                             validation_block) for i in bounds for s in [sources[i]]}
     if fitted is None:
         fitted = adapter.fit([head for head, _ in train_parts.values()], options)  # training heads only: no leakage
     fitted = FittedDomain(vocabulary=fitted.vocabulary, state={**fitted.state, "feature_set": features.name})
@@ -318,9 +322,10 @@ def _build_into(
         return arrays.shifted(first_frame), len(table), events, stats
 
     split_parts: dict[str, list[tuple[GraphArrays, int, SplitEvents, np.ndarray]]] = {"train": [], "val": []}
-    for index, (head, tail) in train_parts.items():
-        split_parts["train"].append(graphs_of(index, head, 0, train_stride or stride))
-        split_parts["val"].append(graphs_of(index, tail, len(head)))
+    for index, (training, validation) in train_parts.items():
+        (train_start, _), (validation_start, _) = bounds[index]
+        split_parts["train"].append(graphs_of(index, training, train_start, train_stride or stride))
+        split_parts["val"].append(graphs_of(index, validation, validation_start))
     for index, source in enumerate(sources):
         if source.role == "validation":  # a whole named validation file
             split_parts["val"].append(graphs_of(index, tables[index], 0))
@@ -349,6 +354,7 @@ def _build_into(
         node_features=list(features.node_features), edge_features=list(features.edge_features), sources=counted,
         vocabulary=fitted.vocabulary, splits=summaries, attack_types=attack_types,
         reader_options=options.fingerprint(), validation_fractions=validation_fractions, train_stride=train_stride,
+        validation_block=validation_block,
     )
     if len(set(statistic_names)) > 1:
         raise ValueError(f"{dataset.name}: the window statistics differ between source files")

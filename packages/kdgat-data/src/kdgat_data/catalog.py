@@ -86,6 +86,9 @@ class DatasetEntry(BaseModel):
     validation_fractions: dict[str, float] | None = Field(
         None, description="glob pattern -> validation tail fraction of the training files it matches "
                           "(others: the run's dataset_config.validation_fraction); 0 = no tail")
+    validation_block: Literal["tail", "head"] = Field(
+        "tail", description="where each training file's validation block lies: its tail, or its head (for captures "
+                            "whose attacks sit at their end, so that thresholds read held-out normal traffic)")
     synthetic: SyntheticSpec | None = None
     token: str | None = Field(None, description="dataset token in experiment names (default: the key without "
                                                 "underscores); lets two domains both have e.g. a 'synthetic' dataset")

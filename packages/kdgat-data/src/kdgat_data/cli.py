@@ -135,8 +135,8 @@ def inspect(dataset: str, fmt: str | None, window: int, stride: int, validation_
     click.echo(f"validation: {normal} normal and {attack} attack windows")
     shortfall = class_shortfall(normal, attack, min_class_windows or DEFAULT_MIN_CLASS_WINDOWS)
     if shortfall:
-        click.echo(f"warning: validation has {shortfall}; name validation files or set validation_fractions in "
-                   f"the catalog entry", err=True)
+        click.echo(f"warning: validation has {shortfall}; name validation files, or set validation_fractions or "
+                   f"validation_block (head: each file's first records) in the catalog entry", err=True)
 
 
 @main.command()

@@ -82,7 +82,8 @@ def inspect_dataset(dataset: Dataset, options, window: int = 100, stride: int = 
     roles = ([(p, "train") for p in train] + [(p, "validation") for p in files.validation if accepts(p)]
              + [(p, f"test:{s}") for s, ps in files.test.items() for p in ps if accepts(p)])
     tables = {path: adapter.read(path, options) for path, _ in roles}
-    parts = {path: split_train_validation(tables[path][0], fractions[relative_path(path, files.root)]) for path in train}
+    parts = {path: split_train_validation(tables[path][0], fractions[relative_path(path, files.root)], entry.validation_block)
+             for path in train}
     fitted = adapter.fit([head for head, _ in parts.values()], options) if parts else None
     for path, role in roles:
         table, report = tables[path]
@@ -92,9 +93,9 @@ def inspect_dataset(dataset: Dataset, options, window: int = 100, stride: int = 
         if role == "validation":
             validation = (len(graphs), int(graphs.y.sum()))
         elif role == "train":
-            tail = parts[path][1]
-            tail_graphs = adapter.graphs(tail, fit, tail.attack_type, window, stride, 0)
-            validation = (len(tail_graphs), int(tail_graphs.y.sum()))
+            block = parts[path][1]
+            block_graphs = adapter.graphs(block, fit, block.attack_type, window, stride, 0)
+            validation = (len(block_graphs), int(block_graphs.y.sum()))
         nodes, edges = np.diff(graphs.node_ptr), np.diff(graphs.edge_ptr)
         entities = (len(np.unique(table.can_id)) if hasattr(table, "can_id")
                     else len(getattr(table, "sensors", None) or getattr(table, "hosts", ())))

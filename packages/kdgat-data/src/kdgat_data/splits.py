@@ -5,7 +5,11 @@ sides); a tail block per file keeps every validation frame later in time than, a
 from, the training frames of that file. Windows are built separately on each side.
 
 A catalog entry may set the tail per file (``validation_fractions: {pattern: fraction}``, for a
-file whose attacks all sit in its last fifth, say) or name whole validation files.
+file whose attacks all sit in its last fifth, say) or name whole validation files. With
+``validation_block: head`` the block is the first part of each file instead (captures whose
+attacks sit at their end leave a tail with hardly a normal window; a head block is held-out
+normal traffic that thresholds can be read from). Either way it is one contiguous block per file,
+disjoint from the training frames.
 """
 
 from __future__ import annotations
@@ -14,14 +18,28 @@ from fnmatch import fnmatchcase
 
 from kdgat_data.domains.base import RecordTable
 
+VALIDATION_BLOCKS = ("tail", "head")
 
-def split_train_validation(frames: RecordTable, validation_fraction: float) -> tuple[RecordTable, RecordTable]:
-    """``(head, tail)`` with ``len(tail) = round(len(frames) * validation_fraction)``."""
+
+def validation_bounds(n: int, validation_fraction: float, block: str = "tail") -> tuple[tuple[int, int], tuple[int, int]]:
+    """``((train_start, train_stop), (validation_start, validation_stop))`` record ranges of a file of
+    ``n`` records whose validation ``block`` (``tail`` or ``head``) holds ``round(n * validation_fraction)``."""
     if not 0.0 <= validation_fraction < 1.0:
         raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
-    n = len(frames)
+    if block not in VALIDATION_BLOCKS:
+        raise ValueError(f"validation_block must be one of {', '.join(VALIDATION_BLOCKS)}, got {block!r}")
     n_validation = round(n * validation_fraction)
-    return frames.slice(0, n - n_validation), frames.slice(n - n_validation, n)
+    if block == "head":
+        return (n_validation, n), (0, n_validation)
+    return (0, n - n_validation), (n - n_validation, n)
+
+
+def split_train_validation(frames: RecordTable, validation_fraction: float,
+                           block: str = "tail") -> tuple[RecordTable, RecordTable]:
+    """``(training, validation)``: the validation ``block`` (the file's ``tail`` or ``head``) holds
+    ``round(len(frames) * validation_fraction)`` records, training the rest."""
+    (train_start, train_stop), (validation_start, validation_stop) = validation_bounds(len(frames), validation_fraction, block)
+    return frames.slice(train_start, train_stop), frames.slice(validation_start, validation_stop)
 
 
 def tail_fractions(training_files: list[str], default: float, overrides: dict[str, float] | None) -> dict[str, float]:

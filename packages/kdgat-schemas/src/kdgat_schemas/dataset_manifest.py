@@ -91,6 +91,8 @@ class DatasetManifest(BaseModel):
         default_factory=dict, description="sha256 of every file of the cache but the manifest (checked before reuse)")
     train_stride: int | None = Field(
         None, description="stride of the training split's windows where it differs from stride (validation and test keep stride)")
+    validation_block: str = Field(
+        "tail", description="where each training file's validation block lies: its tail (default) or its head")
 
     def cache_key(self) -> str:
         """Hash of everything that determines the cache contents (not the derived counts)."""
@@ -103,13 +105,15 @@ class DatasetManifest(BaseModel):
             reader_options=self.reader_options,
             validation_fractions=self.validation_fractions,
             train_stride=self.train_stride,
+            validation_block=self.validation_block,
         )
 
     def content_hash(self) -> str:
         """Hash of the whole manifest, recorded in every run that used the cache (a manifest without a
-        ``train_stride`` hashes as it did before the field existed)."""
-        unset = {"train_stride"} if self.train_stride is None else None
-        return hashlib.sha256(self.model_dump_json(exclude=unset).encode()).hexdigest()
+        ``train_stride``, or with the default tail validation block, hashes as it did before those fields existed)."""
+        unset = {name for name, is_default in (("train_stride", self.train_stride is None),
+                                               ("validation_block", self.validation_block == "tail")) if is_default}
+        return hashlib.sha256(self.model_dump_json(exclude=unset or None).encode()).hexdigest()
 
     @property
     def vocabulary_size(self) -> int:
@@ -128,6 +132,7 @@ def build_cache_key(
     cache_layout: int = 1,
     validation_fractions: dict[str, float] | None = None,
     train_stride: int | None = None,
+    validation_block: str = "tail",
 ) -> str:
     payload = {
         "cache_layout": cache_layout,
@@ -142,4 +147,6 @@ def build_cache_key(
         payload["validation_fractions"] = dict(sorted(validation_fractions.items()))
     if train_stride is not None and train_stride != stride:  # likewise
         payload["train_stride"] = train_stride
+    if validation_block != "tail":  # likewise
+        payload["validation_block"] = validation_block
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

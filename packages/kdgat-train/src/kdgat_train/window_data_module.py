@@ -33,7 +33,7 @@ def open_cache(dataset: DatasetSettings, min_class_windows: int = DEFAULT_MIN_CL
     validation = cache.manifest.splits["val"]
     shortfall = validation.class_shortfall(min_class_windows)
     if shortfall:
-        log.warning("%s validation: %s (see dataset validation / validation_fractions in configs/datasets.yaml)",
+        log.warning("%s validation: %s (see dataset validation / validation_fractions / validation_block in configs/datasets.yaml)",
                     cache.manifest.dataset, shortfall)
     else:
         log.info("%s validation: %d normal and %d attack windows", cache.manifest.dataset,

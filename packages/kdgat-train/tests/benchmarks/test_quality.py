@@ -101,3 +101,15 @@ def test_the_unknown_vehicle_twins_are_id_free_and_the_test_vehicle_is_labelled_
         assert catalog.entries[f"{training}_idfree"].entity_ids is False and catalog.entries[training].entity_ids is True
         assert test in catalog.entries
     assert catalog.entries["j1939_dos"].attack_ids == ["00000000"]
+
+
+def test_a_head_validation_block_needs_a_work_folder_of_its_own(quality, tmp_path):
+    shared = tmp_path / "shared"
+    (shared / "can" / "can-train-and-test-set01").mkdir(parents=True)
+    (shared / "can" / "can-train-and-test-set01" / "DoS-1.csv").write_text(
+        "timestamp,arbitration_id,data_field,attack\n" + "".join(f"{k}.0,1E5,00,{int(k == 5)}\n" for k in range(10)))
+    arguments = ["--shared", str(shared), "--work", str(tmp_path / "work"), "--gather"]
+    assert quality.main([*arguments, "--validation-block", "head"]) == 0
+    assert "validation_block: head" in (tmp_path / "work" / "configs" / "datasets.yaml").read_text()
+    with pytest.raises(SystemExit):
+        quality.main(arguments)  # the default tail block in the same folder: refused
