@@ -99,7 +99,7 @@ def catalog_entries(shared: Path, work: Path) -> dict[str, dict]:
         "description": "J1939 truck: benign traffic, and a DoS flooding ID 00000000 every 1 ms (labelled by that ID); "
                        "a test set for models trained on another vehicle",
     }
-    for key in [k for k, entry in entries.items() if entry["domain"] == "automotive" and k != "j1939_dos"]:
+    for key in [k for k, entry in entries.items() if entry["domain"] == "automotive" and k not in test_only_datasets()]:
         entries[f"{key}{ID_FREE}"] = {**entries[key], "entity_ids": False,  # the ID-free twin (--id-free)
                                       "description": f"{entries[key]['description']}; ID-free models (entity_ids: false)"}
     return entries
@@ -139,9 +139,24 @@ def pipeline_name(key: str, entry: dict) -> str:
     return f"{entry['domain']}_{entry.get('token') or key.replace('_', '')}_pipeline"
 
 
+def _rule_folder(threshold: str) -> str:
+    """The folder name of a threshold rule other than the protocol's (``threshold-f1@fpr-0.05``)."""
+    return f"threshold-{threshold.replace(':', '-')}"
+
+
 def runs_folder(work: Path, threshold: str) -> Path:
     """``WORK/runs`` for the protocol's rule, ``WORK/runs/threshold-<rule>`` for another one."""
-    return work / "runs" if threshold == THRESHOLD else work / "runs" / f"threshold-{threshold.replace(':', '-')}"
+    return work / "runs" if threshold == THRESHOLD else work / "runs" / _rule_folder(threshold)
+
+
+def quality_folder(work: Path, threshold: str) -> Path:
+    """``WORK/quality`` for the protocol's rule, ``WORK/quality/threshold-<rule>`` for another one."""
+    return work / "quality" if threshold == THRESHOLD else work / "quality" / _rule_folder(threshold)
+
+
+def test_only_datasets() -> set[str]:
+    """The unknown-vehicle test sets that nothing trains on (left out of the protocol's own runs)."""
+    return {test for _, test, _ in UNKNOWN_VEHICLE_PAIRS} - {training for training, _, _ in UNKNOWN_VEHICLE_PAIRS}
 
 
 def run_pipeline(key: str, entry: dict, features: str | None, seeds: list[int], work: Path, log,
@@ -159,7 +174,7 @@ def run_pipeline(key: str, entry: dict, features: str | None, seeds: list[int], 
     environment = {**os.environ, "KDGAT_CONFIG_ROOT": str(work)}
     started = time.perf_counter()
     log(f"running {' '.join(command[2:])}")
-    log_file = work / "logs" / f"{key}-{features or 'default'}{'' if threshold == THRESHOLD else '-' + threshold.replace(':', '-')}.log"
+    log_file = work / "logs" / f"{key}-{features or 'default'}{'' if threshold == THRESHOLD else '-' + _rule_folder(threshold)}.log"
     with log_file.open("w") as output:
         completed = subprocess.run(command, env=environment, stdout=output, stderr=subprocess.STDOUT, check=False)
     if completed.returncode != 0:
@@ -295,7 +310,7 @@ def window_counts(report: dict) -> dict[str, str]:
 def _feature_sets(entry: dict, features: str) -> list[str | None]:
     """The requested feature sets of the entry's domain ([None]: a domain with one feature set)."""
     sets = DOMAIN_FEATURES.get(entry["domain"])
-    if entry.get("entity_ids") is False:  # ID-free twins: the anchor's features (dynamics reads per-ID training behaviour)
+    if sets and entry.get("entity_ids") is False:  # ID-free twins: the default features (dynamics reads per-ID training)
         sets = sets[:1]
     return [None] if sets is None else [name for name in sets if name in features.split(",")]
 
@@ -417,7 +432,7 @@ def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path
     """quality.md (every dataset's table and goal check, then the feature ablation) and quality.json
     from every report of these seeds and this threshold rule under WORK/runs."""
     sections, summary, reports = [], [], {}
-    output = work / "quality" if threshold == THRESHOLD else work / "quality" / f"threshold-{threshold.replace(':', '-')}"
+    output = quality_folder(work, threshold)
     output.mkdir(parents=True, exist_ok=True)
     for key, entry in entries.items():
         for feature_set in _feature_sets(entry, features):
@@ -470,18 +485,20 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in args.seeds.split(",")]
     entries = catalog_entries(args.shared.resolve(), work)
     written = work / "configs" / "datasets.yaml"
-    if written.is_file() and f"validation_block: {args.validation_block}" not in written.read_text() \
-            and ("validation_block:" in written.read_text() or args.validation_block != "tail"):
-        parser.error(f"{work} holds runs of another validation block: give --validation-block "
-                     f"{args.validation_block} a --work of its own")
-    for entry in entries.values():
-        if args.validation_block != "tail":
+    if written.is_file():
+        import yaml
+
+        before = {entry.get("validation_block", "tail") for entry in yaml.safe_load(written.read_text())["datasets"].values()}
+        if before != {args.validation_block}:
+            parser.error(f"{work} holds runs of another validation block: give --validation-block "
+                         f"{args.validation_block} a --work of its own")
+    if args.validation_block != "tail":
+        for entry in entries.values():
             entry["validation_block"] = args.validation_block
     split_dos_capture(args.shared.resolve(), work)
     write_catalog(entries, work)
-    test_only = {test for _, test, _ in UNKNOWN_VEHICLE_PAIRS} - {training for training, _, _ in UNKNOWN_VEHICLE_PAIRS}
     wanted = args.datasets.split(",") if args.datasets else [k for k in entries
-                                                             if not k.endswith(ID_FREE) and k not in test_only]
+                                                             if not k.endswith(ID_FREE) and k not in test_only_datasets()]
     if args.id_free:
         wanted += [f"{key}{ID_FREE}" for key in wanted if f"{key}{ID_FREE}" in entries and f"{key}{ID_FREE}" not in wanted]
     unknown = sorted(set(wanted) - set(entries))
@@ -494,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     gather(entries, args.features, seeds, work, args.threshold)
     if args.unknown_vehicle:
         table = unknown_vehicle(entries, seeds, work, args.threshold, lambda message: print(message, flush=True))
-        output = work / "quality" / "unknown_vehicle.md"
+        output = quality_folder(work, args.threshold) / "unknown_vehicle.md"
         output.write_text(table)
         print(f"wrote {output}", flush=True)
     return 0

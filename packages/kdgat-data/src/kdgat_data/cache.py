@@ -43,7 +43,7 @@ from kdgat_data.graph_arrays import GraphArrays
 from kdgat_data.layout import DatasetFiles, dedupe_sources, discover_files
 from kdgat_data.readers.bad_row_policy import OnBadRow
 from kdgat_data.record_table import NORMAL, remap_attack_types
-from kdgat_data.splits import split_train_validation, tail_fractions, validation_bounds
+from kdgat_data.splits import tail_fractions, validation_bounds
 from kdgat_data.vocabulary import Vocabulary
 from kdgat_data.window_statistics import load_statistics, save_names, save_statistics
 
@@ -300,8 +300,8 @@ def _build_into(
 
     bounds = {i: validation_bounds(len(tables[i]), validation_fractions.get(s.path, validation_fraction), validation_block)
               for i, s in enumerate(sources) if s.role == "train"}
-    train_parts = {i: split_train_validation(tables[i], validation_fractions.get(s.path, validation_fraction),
-                                             validation_block) for i in bounds for s in [sources[i]]}
+    train_parts = {i: (tables[i].slice(*training), tables[i].slice(*validation))
+                   for i, (training, validation) in bounds.items()}
     if fitted is None:
         fitted = adapter.fit([head for head, _ in train_parts.values()], options)  # training heads only: no leakage
     fitted = FittedDomain(vocabulary=fitted.vocabulary, state={**fitted.state, "feature_set": features.name})

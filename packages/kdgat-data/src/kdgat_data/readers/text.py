@@ -171,15 +171,15 @@ def _delimited_fields(path: Path, fmt: str, keep, numbers) -> tuple[list[str], p
         header = [c.strip() for c in next(csv.reader([raw[:ends[0]].decode(errors="replace")]), [])] if len(starts) else []
         is_data = (ends > starts) & (np.arange(len(starts)) >= 1)
     names = [f"c{i}" for i in range(len(header))]
+    data_lines = np.flatnonzero(is_data)
+    skip = int(data_lines[0]) if len(data_lines) else len(starts)  # header and leading # lines
+    stop = int(data_lines[-1]) + 1 if len(data_lines) else len(starts)  # trailing # lines (Zeek's #close)
+    padded = may_hold_padding(raw, separator, start=int(starts[skip]) if skip < len(starts) else len(raw))  # not the header
     if b'"' not in raw and len(header):  # the fast path: polars' CSV reader, one row per line
-        data_lines = np.flatnonzero(is_data)
-        skip = int(data_lines[0]) if len(data_lines) else len(starts)  # header and leading # lines
-        stop = int(data_lines[-1]) + 1 if len(data_lines) else len(starts)  # trailing # lines (Zeek's #close)
         wanted = sorted({*(keep(header) if keep else range(len(names))), len(names) - 1})
         numeric = sorted({names[i] for i in (numbers(header) if numbers else ())} - {names[-1]})  # width reads the last as text
         between = is_data[skip:stop]
         end = len(raw) if stop == len(starts) else int(starts[stop])  # copies the bytes only before trailing lines
-        padded = may_hold_padding(raw, separator, start=int(starts[skip]) if skip < len(starts) else len(raw))  # not the header
         frame = None
         if numeric and between.all() and not padded:  # a # or blank line would not parse as numbers
             try:
@@ -203,7 +203,7 @@ def _delimited_fields(path: Path, fmt: str, keep, numbers) -> tuple[list[str], p
     rows = pl.DataFrame({"line": [n for n, _ in lines], "width": [len(f) for f in parsed],
                          **{name: [f[i] if i < len(f) else None for f in parsed] for i, name in enumerate(names)}},
                         schema={"line": pl.Int64, "width": pl.Int64, **dict.fromkeys(names, pl.String)})
-    return header, rows, may_hold_padding(raw, separator)
+    return header, rows, padded
 
 
 def _read_fields(raw: bytes, skip: int, stop: int, end: int, separator: bytes, names: list[str],

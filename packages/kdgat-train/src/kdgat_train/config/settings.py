@@ -114,7 +114,7 @@ class EvaluationSettings(_Settings):
                     "f1@fpr:<rate> (best F1 at a validation FPR <= rate) | fixed:<value>"
     )
     min_class_windows: int = Field(
-        DEFAULT_MIN_CLASS_WINDOWS, ge=1, description="fewest validation windows of a class a rule may read; below it: fpr:0.01 on normal windows"
+        DEFAULT_MIN_CLASS_WINDOWS, ge=1, description="fewest validation windows of a class a rule may read; below it: fpr:0.01 (f1@fpr: its own rate) on normal windows"
     )
 
     @field_validator("threshold")
