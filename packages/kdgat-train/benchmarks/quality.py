@@ -3,6 +3,7 @@
     uv run python packages/kdgat-train/benchmarks/quality.py [--seeds 0,1,2] [--features anchor,dynamics]
         [--datasets road_fuzzing_attack_2,...] [--work /tmp/kdgat-quality] [--shared ../shared/data]
         [--threshold f1@fpr:0.05] [--unknown-vehicle] [--id-free] [--validation-block head]
+        [--sampling-ablation] [--kd-sweep]
 
 Datasets (one catalog entry each, written into ``WORK/configs/datasets.yaml``; the captures are read
 where they lie, nothing is copied except the DoS capture's time split):
@@ -60,6 +61,19 @@ OWN_SCORES = ("VGAE", "GAT", "fusion DQN")  # rows whose run's scores.parquet ho
 FAMILIES = ("GAT", "fusion DQN")
 DOMAIN_FEATURES = {"automotive": ("anchor", "dynamics"), "watertreatment": ("statistics", "signal")}
 ID_FREE = "_idfree"  # the key suffix of an automotive dataset's ID-free twin (catalog entity_ids: false)
+PROTOCOL = "protocol"  # the variant with no overrides: the protocol as the module docstring gives it
+SAMPLING_VARIANT = ("sampling-balanced", ("training_config.sampling=balanced",))
+KD_DEFAULT = {"temperature": 4.0, "alpha": 0.7, "latent_weight": 1.0, "reconstruction_weight": 1.0}
+KD_GRID = (  # one factor or two away from the default each; every family picks its point on validation AUROC
+    {"temperature": 1.0, "alpha": 0.7, "latent_weight": 0.1, "reconstruction_weight": 1.0},
+    {"temperature": 8.0, "alpha": 0.7, "latent_weight": 10.0, "reconstruction_weight": 1.0},
+    {"temperature": 4.0, "alpha": 0.3, "latent_weight": 1.0, "reconstruction_weight": 0.1},
+    {"temperature": 4.0, "alpha": 0.9, "latent_weight": 1.0, "reconstruction_weight": 10.0},
+    {"temperature": 2.0, "alpha": 0.5, "latent_weight": 0.3, "reconstruction_weight": 0.3},
+    {"temperature": 8.0, "alpha": 0.9, "latent_weight": 3.0, "reconstruction_weight": 3.0},
+)
+KD_FIELDS = {"VGAE": ("latent_weight", "reconstruction_weight"), "GAT": ("temperature", "alpha"),
+             "fusion DQN": ("temperature", "alpha", "latent_weight", "reconstruction_weight")}
 UNKNOWN_VEHICLE_PAIRS = (  # (training dataset, test dataset, what changes): trained with and without entity IDs
     ("road_fuzzing_attack_2", "can_dos", "ROAD's vehicle (fuzzing, fabrication, masquerade) -> the Impala's DoS: "
                                          "another car and an attack never trained on"),
@@ -159,28 +173,70 @@ def test_only_datasets() -> set[str]:
     return {test for _, test, _ in UNKNOWN_VEHICLE_PAIRS} - {training for training, _, _ in UNKNOWN_VEHICLE_PAIRS}
 
 
+def kd_variant(point: dict[str, float]) -> tuple[str, tuple[str, ...]]:
+    """The variant name and overrides of one KD grid point (``kd-T8-a0.9-l3-r3``)."""
+    name = "kd-T{temperature:g}-a{alpha:g}-l{latent_weight:g}-r{reconstruction_weight:g}".format(**point)
+    return name, tuple(f"distillation_config.{field}={value:g}" for field, value in point.items())
+
+
+def _variant_registry(runs_root: Path) -> dict[str, str]:
+    """``runs_root/variants.json``: ``"<variant> seeds <s,s,s>"`` -> the report.json that variant's pipeline wrote.
+    Variants share their dataset's runs root, so a stage their overrides do not touch is reused."""
+    path = runs_root / "variants.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _variant_key(variant: str, seeds: list[int]) -> str:
+    return f"{variant} seeds {','.join(map(str, seeds))}"
+
+
+def _pipeline_reports(runs_root: Path) -> list[Path]:
+    """The pipeline runs' report.json files (not MLflow's artifact copies), newest first."""
+    return sorted(runs_root.glob("*/*/pipeline/run_*/report.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def report_path(runs_root: Path, seeds: list[int], variant: str = PROTOCOL) -> Path | None:
+    """The report.json of ``variant`` over ``seeds`` under ``runs_root``, or None. A protocol report written
+    before variants were registered is the newest report of these seeds that no variant claims."""
+    registry = _variant_registry(runs_root)
+    known = registry.get(_variant_key(variant, seeds))
+    if known is not None and Path(known).is_file():
+        return Path(known)
+    if variant != PROTOCOL:
+        return None
+    claimed = {Path(path) for name, path in registry.items() if not name.startswith(f"{PROTOCOL} ")}
+    return next((path for path in _pipeline_reports(runs_root)
+                 if path not in claimed and json.loads(path.read_text())["seeds"] == seeds), None)
+
+
 def run_pipeline(key: str, entry: dict, features: str | None, seeds: list[int], work: Path, log,
-                 threshold: str = THRESHOLD) -> Path:
-    """Run (or reuse) the seeded pipeline of one dataset and feature set; its report.json."""
+                 threshold: str = THRESHOLD, variant: str = PROTOCOL, overrides: tuple[str, ...] = ()) -> Path:
+    """Run (or reuse) the seeded pipeline of one dataset, feature set and variant (``overrides`` on top of
+    the protocol); its report.json, registered under the variant's name."""
     runs_root = runs_folder(work, threshold) / (features or "default") / key
-    for existing in sorted(runs_root.glob("**/report.json"), reverse=True):  # stage runs of other seed lists are reused
-        if json.loads(existing.read_text())["seeds"] == seeds:
-            return existing
+    existing = report_path(runs_root, seeds, variant)  # stage runs of other seed lists and variants are reused
+    if existing is not None:
+        return existing
     command = [sys.executable, "-m", "kdgat_train.cli", f"config_store={pipeline_name(key, entry)}",
                f"pipeline.seeds=[{','.join(map(str, seeds))}]", f"evaluation.threshold={threshold}",
-               f"runs_root={runs_root}"]
+               f"runs_root={runs_root}", *overrides]
     if features:
         command.append(f"dataset_config.features={features}")
     environment = {**os.environ, "KDGAT_CONFIG_ROOT": str(work)}
     started = time.perf_counter()
     log(f"running {' '.join(command[2:])}")
-    log_file = work / "logs" / f"{key}-{features or 'default'}{'' if threshold == THRESHOLD else '-' + _rule_folder(threshold)}.log"
+    log_file = work / "logs" / (f"{key}-{features or 'default'}{'' if threshold == THRESHOLD else '-' + _rule_folder(threshold)}"
+                                f"{'' if variant == PROTOCOL else '-' + variant}.log")
     with log_file.open("w") as output:
         completed = subprocess.run(command, env=environment, stdout=output, stderr=subprocess.STDOUT, check=False)
     if completed.returncode != 0:
-        raise RuntimeError(f"{key} ({features}): the pipeline failed (exit {completed.returncode}); see {log_file}")
+        raise RuntimeError(f"{key} ({features}, {variant}): the pipeline failed (exit {completed.returncode}); see {log_file}")
     log(f"  done in {time.perf_counter() - started:.0f} s")
-    return max(runs_root.glob("**/report.json"), key=lambda path: path.stat().st_mtime)
+    written = _pipeline_reports(runs_root)[0]
+    registry = _variant_registry(runs_root)
+    registry[_variant_key(variant, seeds)] = str(written)
+    (runs_root / "variants.json").write_text(json.dumps(registry, indent=2) + "\n")
+    return written
 
 
 # --- reading a seed report --------------------------------------------------------------------
@@ -315,12 +371,9 @@ def _feature_sets(entry: dict, features: str) -> list[str | None]:
     return [None] if sets is None else [name for name in sets if name in features.split(",")]
 
 
-def _report_of(runs_root: Path, seeds: list[int]) -> dict | None:
-    for path in sorted(runs_root.glob("**/report.json"), key=lambda p: p.stat().st_mtime, reverse=True):
-        report = json.loads(path.read_text())
-        if report["seeds"] == seeds:
-            return report
-    return None
+def _report_of(runs_root: Path, seeds: list[int], variant: str = PROTOCOL) -> dict | None:
+    path = report_path(runs_root, seeds, variant)
+    return None if path is None else json.loads(path.read_text())
 
 
 def ablation_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | None], dict]) -> str:
@@ -405,6 +458,23 @@ def _unknown_vehicle_table(training: str, test: str, change: str, based: dict, f
     return [*lines, ""]
 
 
+def _paired_lines(key: str, first: dict, second: dict, models: tuple[str, ...] = OWN_SCORES) -> list[str]:
+    """One table line per scenario and model row of ``first`` that ``second`` also has: F1 (FPR), F1@5% and
+    AUROC of first -> second."""
+    lines = []
+    for scenario in first["scenarios"]:
+        for row in first["rows"]:
+            twin = _row(second, row["model"], row["variant"])
+            if twin is None or row["model"] not in models:
+                continue
+            pair = [(_mean(r, scenario, "f1"), _mean(r, scenario, "fpr"), _mean(r, scenario, "f1_at_5"),
+                     _mean(r, scenario, "auroc")) for r in (row, twin)]
+            lines.append(f"| {key} | {scenario} | {row['model']} | {row['variant']} | "
+                         f"{pair[0][0]:.3f} ({pair[0][1]:.2f}) -> {pair[1][0]:.3f} ({pair[1][1]:.2f}) | "
+                         f"{pair[0][2]:.3f} -> {pair[1][2]:.3f} | {pair[0][3]:.3f} -> {pair[1][3]:.3f} |")
+    return lines
+
+
 def id_free_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | None], dict]) -> str:
     """Per automotive dataset with an ID-free twin run: each model row with entity IDs -> ID-free (anchor features)."""
     lines = ["## Ablation: ID-free models against the same models with entity IDs", "",
@@ -413,19 +483,104 @@ def id_free_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | No
              "|---|---|---|---|---|---|---|"]
     for key in entries:
         based, free = reports.get((key, "anchor")), reports.get((f"{key}{ID_FREE}", "anchor"))
-        if based is None or free is None:
-            continue
-        for scenario in based["scenarios"]:
-            for row in based["rows"]:
-                twin = _row(free, row["model"], row["variant"])
-                if twin is None or row["model"] not in OWN_SCORES:
-                    continue
-                pair = [(_mean(r, scenario, "f1"), _mean(r, scenario, "fpr"), _mean(r, scenario, "f1_at_5"),
-                         _mean(r, scenario, "auroc")) for r in (row, twin)]
-                lines.append(f"| {key} | {scenario} | {row['model']} | {row['variant']} | "
-                             f"{pair[0][0]:.3f} ({pair[0][1]:.2f}) -> {pair[1][0]:.3f} ({pair[1][1]:.2f}) | "
-                             f"{pair[0][2]:.3f} -> {pair[1][2]:.3f} | {pair[0][3]:.3f} -> {pair[1][3]:.3f} |")
+        if based is not None and free is not None:
+            lines += _paired_lines(key, based, free)
     return "\n".join(lines) + "\n"
+
+
+def sampling_markdown(pairs: dict[str, tuple[dict, dict]]) -> str:
+    """Per dataset: each GAT and fusion row trained on shuffled epochs -> class-balanced epochs
+    (``training_config.sampling=balanced``; the VGAE stages are the same runs in both), then the goal
+    check of the balanced runs."""
+    lines = ["## Ablation: class-balanced sampling (training_config.sampling=balanced) against shuffled epochs", "",
+             "The same pipeline with only the GAT's sampling changed (VGAE stages and baselines are the same runs); "
+             "mean over the seeds; F1 with its test FPR in parentheses.", "",
+             "| dataset | scenario | model | variant | F1 (FPR): shuffled -> balanced | F1@5%: shuffled -> balanced | "
+             "AUROC: shuffled -> balanced |", "|---|---|---|---|---|---|---|"]
+    for key, (shuffled, balanced) in pairs.items():
+        lines += _paired_lines(key, shuffled, balanced, FAMILIES)
+    lines += ["", "Goal check with balanced sampling (student+KD against the best baseline at a test FPR <= 5 %):", "",
+              "| dataset | scenario | family | student+KD F1 (FPR) | best baseline | beats | AUROC KD / teacher | close | "
+              "student F1 | KD >= student |", "|---|---|---|---|---|---|---|---|---|---|"]
+    yes = {True: "yes", False: "no"}
+    for key, (_, balanced) in pairs.items():
+        for c in goal_checks(balanced):
+            lines.append(f"| {key} | {c['scenario']} | {c['family']} | {c['kd_f1']:.3f} ({c['kd_fpr']:.3f}) | "
+                         f"{c['best_baseline_f1']:.3f} {c['best_baseline'] or '(none)'} | {yes[c['beats']]} | "
+                         f"{c['kd_auroc']:.3f} / {c['teacher_auroc']:.3f} | {yes[c['close']]} | {c['student_f1']:.3f} | "
+                         f"{yes[c['kd_helps']]} |")
+    return "\n".join(lines) + "\n"
+
+
+def validation_auroc(report: dict, family: str) -> float:
+    """Mean validation AUROC over the seeds of ``family``'s student+KD stage runs (NaN where validation
+    holds one class): what the KD sweep chooses on. A model row's cells name its seeds' stage runs."""
+    row = _row(report, family, "student+KD")
+    if row is None:
+        return math.nan
+    values = []
+    for stage_run in (_cell(row, report["scenarios"][0], "f1") or {}).get("runs", []):
+        value = json.loads((Path(stage_run) / "run.json").read_text())["metrics"].get("val/auroc")
+        if value is not None and math.isfinite(value):
+            values.append(float(value))
+    return sum(values) / len(values) if values else math.nan
+
+
+def kd_choice(reports: dict[str, dict], family: str) -> tuple[str, dict[str, float]]:
+    """The variant whose ``family`` student+KD has the highest mean validation AUROC (the protocol's
+    settings on a tie, or when no variant has one), and every variant's validation AUROC."""
+    scores = {variant: validation_auroc(report, family) for variant, report in reports.items()}
+    finite = {variant: value for variant, value in scores.items() if math.isfinite(value)}
+    if not finite:
+        return PROTOCOL, scores
+    return max(finite, key=lambda variant: (finite[variant], variant == PROTOCOL)), scores
+
+
+def _kd_settings(variant: str, family: str) -> str:
+    point = KD_DEFAULT if variant == PROTOCOL else next(p for p in KD_GRID if kd_variant(p)[0] == variant)
+    short = {"temperature": "T", "alpha": "alpha", "latent_weight": "latent", "reconstruction_weight": "reconstruction"}
+    return ", ".join(f"{short[field]} {point[field]:g}" for field in KD_FIELDS[family])
+
+
+def kd_sweep_markdown(sweeps: dict[str, dict[str, dict]]) -> str:
+    """Per dataset and family (VGAE, GAT, fusion DQN): every KD grid point's student+KD with its validation
+    AUROC and test figures, the point chosen on validation, and the goal check with the chosen point."""
+    lines = ["## KD sweep: temperature, alpha and the VGAE latent / reconstruction weights, chosen on validation", "",
+             "Each family's student+KD is trained at every grid point (the protocol's point: T 4, alpha 0.7, latent 1, "
+             "reconstruction 1); the point with the highest mean validation AUROC over the seeds is chosen (the "
+             "protocol's where validation holds one class). Test figures are read only to report; mean over the seeds.", ""]
+    summary = ["| dataset | scenario | family | chosen | val AUROC protocol -> chosen | F1 (FPR) protocol -> chosen | "
+               "F1@5% protocol -> chosen | AUROC protocol -> chosen (teacher) | student F1 | KD >= student | beats |",
+               "|---|---|---|---|---|---|---|---|---|---|---|"]
+    yes = {True: "yes", False: "no"}
+    for key, reports in sweeps.items():
+        protocol = reports[PROTOCOL]
+        for family in ("VGAE", *FAMILIES):
+            chosen, scores = kd_choice(reports, family)
+            lines += [f"### {key}: {family} student+KD", "",
+                      "| variant | settings | val AUROC | " + " | ".join(f"{s} F1 (FPR) | {s} F1@5% | {s} AUROC"
+                                                                 for s in protocol["scenarios"]) + " |",
+                      "|---|---|---|" + "---|---|---|" * len(protocol["scenarios"])]
+            for variant, report in reports.items():
+                row = _row(report, family, "student+KD")
+                cells = [f"{_mean(row, s, 'f1'):.3f} ({_mean(row, s, 'fpr'):.2f}) | {_mean(row, s, 'f1_at_5'):.3f} | "
+                         f"{_mean(row, s, 'auroc'):.3f}" for s in protocol["scenarios"]]
+                mark = " (chosen)" if variant == chosen else ""
+                lines.append(f"| {variant}{mark} | {_kd_settings(variant, family)} | {scores[variant]:.3f} | "
+                             + " | ".join(cells) + " |")
+            lines.append("")
+            picked, default = _row(reports[chosen], family, "student+KD"), _row(protocol, family, "student+KD")
+            teacher, student = _row(protocol, family, "teacher"), _row(protocol, family, "student")
+            checks = {c["scenario"]: c for c in goal_checks(reports[chosen]) if c["family"] == family}
+            for s in protocol["scenarios"]:
+                beats = yes[checks[s]["beats"]] if s in checks else "—"
+                summary.append(
+                    f"| {key} | {s} | {family} | {chosen} | {scores[PROTOCOL]:.3f} -> {scores[chosen]:.3f} | "
+                    f"{_mean(default, s, 'f1'):.3f} ({_mean(default, s, 'fpr'):.2f}) -> {_mean(picked, s, 'f1'):.3f} "
+                    f"({_mean(picked, s, 'fpr'):.2f}) | {_mean(default, s, 'f1_at_5'):.3f} -> {_mean(picked, s, 'f1_at_5'):.3f} | "
+                    f"{_mean(default, s, 'auroc'):.3f} -> {_mean(picked, s, 'auroc'):.3f} ({_mean(teacher, s, 'auroc'):.3f}) | "
+                    f"{_mean(student, s, 'f1'):.3f} | {yes[_mean(picked, s, 'f1') >= _mean(student, s, 'f1')]} | {beats} |")
+    return "\n".join(lines + ["### Chosen points against the protocol's", "", *summary]) + "\n"
 
 
 def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path, threshold: str = THRESHOLD) -> None:
@@ -453,6 +608,34 @@ def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path
     print(f"wrote {output / 'quality.md'} ({len(reports)} reports)", flush=True)
 
 
+def gather_variants(entries: dict[str, dict], wanted: list[str], args, seeds: list[int], work: Path) -> None:
+    """quality/sampling.md and quality/kd_sweep.md from the variant reports already run."""
+    pairs, sweeps = {}, {}
+    for key in wanted:
+        for features in _feature_sets(entries[key], args.features):
+            runs_root = runs_folder(work, args.threshold) / (features or "default") / key
+            label = f"{key}" + (f" ({features})" if features else "")
+            reports = {variant: _report_of(runs_root, seeds, variant)
+                       for variant in (PROTOCOL, SAMPLING_VARIANT[0], *(kd_variant(p)[0] for p in KD_GRID))}
+            for report in reports.values():
+                if report is not None:
+                    add_operating_points(report)
+            if reports[PROTOCOL] is None:
+                continue
+            if args.sampling_ablation and reports[SAMPLING_VARIANT[0]] is not None:
+                pairs[label] = (reports[PROTOCOL], reports[SAMPLING_VARIANT[0]])
+            if args.kd_sweep:
+                sweeps[label] = {variant: report for variant, report in reports.items()
+                                 if report is not None and variant != SAMPLING_VARIANT[0]}
+    output = quality_folder(work, args.threshold)
+    if pairs:
+        (output / "sampling.md").write_text(sampling_markdown(pairs))
+        print(f"wrote {output / 'sampling.md'}", flush=True)
+    if sweeps:
+        (output / "kd_sweep.md").write_text(kd_sweep_markdown(sweeps))
+        print(f"wrote {output / 'kd_sweep.md'}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     here = Path(__file__).resolve().parents[3]
@@ -476,6 +659,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", default=THRESHOLD,
                         help=f"evaluation.threshold of every run (default {THRESHOLD}, the protocol's; another rule "
                              "gets its own runs/threshold-<rule> and quality/threshold-<rule> folders)")
+    parser.add_argument("--sampling-ablation", action="store_true",
+                        help="also run each dataset with class-balanced GAT epochs (training_config.sampling=balanced) "
+                             "and tabulate it against shuffled epochs (quality/sampling.md)")
+    parser.add_argument("--kd-sweep", action="store_true",
+                        help=f"also run each dataset at the {len(KD_GRID)} other KD grid points (temperature, alpha, VGAE "
+                             "latent / reconstruction weights), choose each family's point on validation AUROC and "
+                             "tabulate it (quality/kd_sweep.md)")
     args = parser.parse_args(argv)
     if not args.shared.is_dir():
         parser.error(f"{args.shared}: no shared data folder (the protocol needs the real captures)")
@@ -509,6 +699,14 @@ def main(argv: list[str] | None = None) -> int:
             run_pipeline(key, entries[key], features, seeds, work, lambda message: print(message, flush=True),
                          args.threshold)
     gather(entries, args.features, seeds, work, args.threshold)
+    variants = ([SAMPLING_VARIANT] if args.sampling_ablation else []) + ([kd_variant(p) for p in KD_GRID] if args.kd_sweep else [])
+    for key in [] if args.gather else wanted:
+        for features in _feature_sets(entries[key], args.features):
+            for variant, overrides in variants:
+                run_pipeline(key, entries[key], features, seeds, work, lambda message: print(message, flush=True),
+                             args.threshold, variant, overrides)
+    if variants:
+        gather_variants(entries, wanted, args, seeds, work)
     if args.unknown_vehicle:
         table = unknown_vehicle(entries, seeds, work, args.threshold, lambda message: print(message, flush=True))
         output = quality_folder(work, args.threshold) / "unknown_vehicle.md"

@@ -70,7 +70,7 @@ COMMON = [
     "device.devices=1", "device.num_nodes=1", "device.precision=bf16-mixed", "device.threads=1",
 ]
 FAMILY = {
-    GAT: ["training_config.loss=focal", "training_config.focal_gamma=3.0"],
+    GAT: ["training_config.loss=focal", "training_config.focal_gamma=3.0", "training_config.sampling=balanced"],
     VGAE: ["training_config.vgae.id_weight=0.3", "training_config.vgae.neighbourhood_weight=0.4",
            "training_config.vgae.kl_weight=0.5"],
 }
@@ -116,7 +116,8 @@ def test_every_training_dataset_and_device_field_lands(project, tmp_path, preset
         "evaluation_batch_size": data.evaluation_batch_size == 33,
     }
     if preset == GAT:
-        reached |= {"loss": module.loss_name == "focal", "focal_gamma": module.focal_gamma == 3.0}
+        reached |= {"loss": module.loss_name == "focal", "focal_gamma": module.focal_gamma == 3.0,
+                    "sampling": type(data.train_set).__name__ == "ClassBalancedBatches"}
     else:
         reached |= {"vgae.id_weight": module.weights["id_weight"] == 0.3,
                     "vgae.neighbourhood_weight": module.weights["neighbourhood_weight"] == 0.4,

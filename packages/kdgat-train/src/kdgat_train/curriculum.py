@@ -37,6 +37,7 @@ class CurriculumBatches(WindowBatches):
         self.epochs, self.start_ratio, self.end_ratio, self.seed = epochs, start_ratio, end_ratio, seed
         self.epoch = 0
         self.last: dict[str, float] = {}
+        self.metric_prefix = "curriculum"
         super().__init__(arrays, batch_size, indices=self._sample(0), shuffle=True,
                          generator=torch.Generator().manual_seed(seed), transform=transform)
 
@@ -66,12 +67,14 @@ class CurriculumBatches(WindowBatches):
 
 
 class CurriculumLogger(Callback):
-    """Logs the epoch's normal:attack ratio and the mean difficulty of its normal windows."""
+    """Logs the epoch's draw of a re-sampled training set under its ``metric_prefix``: the curriculum's
+    normal:attack ratio and the mean difficulty of its normal windows (``curriculum/...``), or the
+    class-balanced draw's attack share and distinct windows (``sampling/...``)."""
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         batches = getattr(trainer.datamodule, "train_set", None)
         for key, value in getattr(batches, "last", {}).items():
-            pl_module.log(f"curriculum/{key}", value)
+            pl_module.log(f"{batches.metric_prefix}/{key}", value)
 
 
 def normal_difficulty(vgae, arrays, batch_size: int = 256) -> np.ndarray:

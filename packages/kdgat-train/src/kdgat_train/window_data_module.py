@@ -18,6 +18,7 @@ from kdgat_schemas import DEFAULT_MIN_CLASS_WINDOWS
 from torch.utils.data import DataLoader
 from torch_geometric.transforms import Compose
 
+from kdgat_train.class_balanced_batches import ClassBalancedBatches
 from kdgat_train.config.settings import DatasetSettings, TrainingSettings
 from kdgat_train.curriculum import CurriculumBatches, normal_difficulty
 
@@ -101,9 +102,18 @@ class WindowGraphDataModule(L.LightningDataModule):
         """(node, edge) feature widths of the dataset's graphs (they differ between domains)."""
         return feature_dims(self.prepare())
 
+    @property
+    def balanced(self) -> bool:
+        """Whether training draws class-balanced epochs (``training_config.sampling=balanced``)."""
+        return self.training.sampling == "balanced"
+
     def class_counts(self) -> torch.Tensor:
-        """(2,) normal and attack windows of the training split."""
-        y = np.asarray(self.prepare().split("train").y)
+        """(2,) normal and attack windows one training epoch shows (the split's, or half each when
+        epochs are drawn class-balanced, so ``weighted_ce`` does not correct a balance twice)."""
+        train = self.prepare().split("train")
+        if self.balanced:
+            return ClassBalancedBatches.expected_class_counts(train)
+        y = np.asarray(train.y)
         return torch.tensor([(y == 0).sum(), (y == 1).sum()], dtype=torch.float)
 
     def setup(self, stage: str | None = None) -> None:
@@ -111,6 +121,10 @@ class WindowGraphDataModule(L.LightningDataModule):
         train = cache.split("train")
         batch_size, seed = self.training.batch_size, self.training.seed
         transform = Compose([RandomIdDropout(self.training.id_dropout, torch.Generator().manual_seed(seed + 1)), SelfLoops()])
+        if self.balanced and (self.difficulty_vgae is not None or self.normals_only):
+            raise ValueError("training_config.sampling=balanced draws both classes equally; "
+                             + ("the curriculum draws its own normal:attack ratio" if self.difficulty_vgae is not None
+                                else "normals_only training has one class") + ": leave sampling at shuffled")
         if self.difficulty_vgae is not None:  # VGAE-guided curriculum, re-sampled every epoch
             if self.training.num_workers:
                 raise ValueError("the curriculum re-samples each epoch in the main process: set training_config.num_workers=0")
@@ -120,6 +134,9 @@ class WindowGraphDataModule(L.LightningDataModule):
                 end_ratio=self.training.curriculum.end_ratio, difficulty_exponent=self.training.curriculum.difficulty_exponent,
                 seed=seed, transform=transform,
             )
+        elif self.balanced:  # class-balanced draw with replacement, new every epoch
+            self.train_set = ClassBalancedBatches(arrays=train, batch_size=batch_size, seed=seed, transform=transform,
+                                                  source=f"the training split of {self.settings.name}")
         else:
             self.train_set = WindowBatches(
                 train, batch_size, indices=np.flatnonzero(np.asarray(train.y) == 0) if self.normals_only else None,

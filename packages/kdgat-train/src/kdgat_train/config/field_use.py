@@ -27,6 +27,7 @@ FIELD_USERS: dict[str, tuple[str, ...]] = {
     "training_config.scheduler": GRAPH_STAGES,
     "training_config.loss": ("gat",),
     "training_config.focal_gamma": ("gat",),
+    "training_config.sampling": ("gat",),
     "training_config.vgae": ("vgae",),  # a whole group: every field in it, present and future
     "training_config.curriculum": ("curriculum",),
     "training_config.fusion": ("dqn",),

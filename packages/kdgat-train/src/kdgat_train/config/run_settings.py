@@ -63,6 +63,13 @@ class RunSettings(SharedRunSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _one_sampling(self) -> RunSettings:
+        if self.name.mode == "curriculum" and self.training_config.sampling == "balanced":
+            raise ValueError("training_config.sampling=balanced: the curriculum GAT draws its own normal:attack ratio "
+                             "every epoch; leave sampling at shuffled, or pick the all_samples preset")
+        return self
+
     @property
     def name(self) -> ExperimentName:
         return ExperimentName.parse(self.experiment_name)

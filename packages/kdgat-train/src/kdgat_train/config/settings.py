@@ -73,6 +73,11 @@ class TrainingSettings(_Settings):
         "weighted_ce", description="GAT loss: plain, class-weighted (inverse frequency; attacks are rare) or focal"
     )
     focal_gamma: float = Field(2.0, ge=0)
+    sampling: Literal["shuffled", "balanced"] = Field(
+        "shuffled", description="GAT training windows per epoch: the split shuffled, or drawn class-balanced with "
+        "replacement (each class half of every epoch; weighted_ce then weighs the classes equally). "
+        "Not with the curriculum, which draws its own normal:attack ratio"
+    )
     id_dropout: float = Field(0.05, ge=0, le=1, description="share of training nodes shown as UNK")
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
     optimizer: Literal["adamw", "adam", "sgd"] = Field("adamw", description="VGAE and GAT optimizer (SGD: momentum 0.9)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from kdgat_schemas import ExperimentName
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kdgat_train.config.run_settings import SharedRunSettings
 from kdgat_train.config.settings import SIZE_CLASSES
@@ -86,6 +86,13 @@ class PipelineSettings(SharedRunSettings):
                     raise ValueError(f"model_sizes.{key} is missing (configs/model_sizes.toml [{family}.{size}])")
                 size_class.model_validate(value[key])
         return value
+
+    @model_validator(mode="after")
+    def _one_sampling(self) -> PipelineSettings:
+        if self.pipeline.gat_mode == "curriculum" and self.training_config.sampling == "balanced":
+            raise ValueError("training_config.sampling=balanced with pipeline.gat_mode=curriculum: the curriculum GAT "
+                             "draws its own normal:attack ratio every epoch; pick one")
+        return self
 
     @property
     def name(self) -> ExperimentName:
