@@ -1,6 +1,7 @@
 """The issue-13 quality protocol script (benchmarks/quality.py): its datasets and its goal check."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,53 @@ def test_a_head_validation_block_needs_a_work_folder_of_its_own(quality, tmp_pat
     assert "validation_block: head" in (tmp_path / "work" / "configs" / "datasets.yaml").read_text()
     with pytest.raises(SystemExit):
         quality.main(arguments)  # the default tail block in the same folder: refused
+
+
+def _pipeline_report(runs_root, number: int, seeds: list[int]):
+    path = runs_root / "automotive" / "x" / "pipeline" / f"run_{number:03d}" / "report.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"seeds": seeds, "rows": [], "scenarios": []}))
+    return path
+
+
+def test_variants_share_a_runs_root_and_each_finds_its_own_report(quality, tmp_path):
+    old = _pipeline_report(tmp_path, 1, [0, 1])  # written before variants were registered: the protocol's
+    mlflow_copy = tmp_path / "mlartifacts" / "abc" / "artifacts" / "report.json"
+    mlflow_copy.parent.mkdir(parents=True)
+    mlflow_copy.write_text(old.read_text())
+    assert quality.report_path(tmp_path, [0, 1]) == old
+    assert quality.report_path(tmp_path, [0, 1], "sampling-balanced") is None
+    balanced = _pipeline_report(tmp_path, 2, [0, 1])  # newer, same seeds: a variant's
+    (tmp_path / "variants.json").write_text(json.dumps({"sampling-balanced seeds 0,1": str(balanced)}))
+    assert quality.report_path(tmp_path, [0, 1], "sampling-balanced") == balanced
+    assert quality.report_path(tmp_path, [0, 1]) == old  # a variant's report is never taken for the protocol's
+    assert quality.report_path(tmp_path, [0, 1, 2]) is None
+
+
+def test_kd_grid_points_are_named_by_their_settings_and_reach_the_config(quality):
+    name, overrides = quality.kd_variant({"temperature": 8.0, "alpha": 0.9, "latent_weight": 3.0, "reconstruction_weight": 0.1})
+    assert name == "kd-T8-a0.9-l3-r0.1"
+    assert overrides == ("distillation_config.temperature=8", "distillation_config.alpha=0.9",
+                         "distillation_config.latent_weight=3", "distillation_config.reconstruction_weight=0.1")
+    assert len({quality.kd_variant(point)[0] for point in quality.KD_GRID}) == len(quality.KD_GRID)
+    assert quality.KD_DEFAULT not in quality.KD_GRID
+
+
+def test_the_kd_point_is_chosen_on_validation_auroc_only(quality, tmp_path):
+    def report(variant: str, val_aurocs: list[float], test_f1: float) -> dict:
+        runs = []
+        for seed, value in enumerate(val_aurocs):
+            run = tmp_path / variant / f"run_{seed}"
+            run.mkdir(parents=True)
+            (run / "run.json").write_text(json.dumps({"metrics": {"val/auroc": value}}))
+            runs.append(str(run))
+        row = {"model": "GAT", "variant": "student+KD", "cells": {"s/f1": {"mean": test_f1, "runs": runs}}}
+        return {"scenarios": ["s"], "rows": [row]}
+
+    reports = {quality.PROTOCOL: report("p", [0.80, 0.82], 0.9), "kd-a": report("a", [0.90, 0.88], 0.1),
+               "kd-b": report("b", [0.85, float("nan")], 0.99)}
+    chosen, scores = quality.kd_choice(reports, "GAT")
+    assert chosen == "kd-a" and scores["kd-a"] == pytest.approx(0.89)  # the best test F1 (kd-b) plays no part
+    assert scores["kd-b"] == pytest.approx(0.85)  # a seed without a validation AUROC is left out of the mean
+    one_class = {quality.PROTOCOL: report("q", [float("nan")], 0.5), "kd-c": report("c", [float("nan")], 0.9)}
+    assert quality.kd_choice(one_class, "GAT")[0] == quality.PROTOCOL  # nothing to choose on: the protocol's point
