@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy
 from click.testing import CliRunner
 from kdgat_schemas import ExperimentName, RunPaths, RunRecord
-from kdgat_train import tracking_database
+from kdgat_train import tracking_database, tracking_service
 from kdgat_train.runs_cli import main as runs_cli
 from kdgat_train.tracked_run import TrackedRun
 from kdgat_train.tracking import ensure_experiments
@@ -122,7 +122,8 @@ def test_init_tracking_waits_for_a_write_lock_held_longer_than_sqlites_timeout(t
 
 @pytest.mark.slow
 def test_a_lock_at_the_end_of_a_run_leaves_it_completed(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(tracking_database, "RETRY_BUDGET_S", 1.0)
+    monkeypatch.setattr(tracking_database, "RETRY_BUDGET_S", 1.0)  # patched here: keep the calls in this process
+    monkeypatch.setattr(tracking_service, "_service", None)  # (a helper started by an earlier training test)
     with TrackedRun(name=NAME, settings=_Settings(), runs_root=tmp_path, seed=0, log_file=False) as run:
         run.complete(metrics={"val/f1": 0.5})
         holder = _hold_lock(tmp_path / "mlflow.db", 60.0)

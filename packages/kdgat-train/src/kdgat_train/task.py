@@ -51,9 +51,20 @@ def run_summary(run_dir) -> str:
     return "\n".join(lines)
 
 
+def _is_ddp_rank(settings) -> bool:
+    """A DDP rank other than 0 (it joins rank 0's run and tracks nothing)."""
+    from kdgat_train.tracked_run import is_ddp_worker
+
+    return is_ddp_worker(getattr(settings, "run_dir", None))
+
+
 def train_task(zen_cfg: DictConfig) -> str:
     """Entry point of every Hydra job (single run or one job of a sweep); returns the run folder."""
     settings = settings_from(zen_cfg)
+    if settings.tracking == "mlflow" and not _is_ddp_rank(settings):
+        from kdgat_train.tracking_service import start_tracking_service
+
+        start_tracking_service()  # MLflow's import runs in a helper beside torch's, below
     from kdgat_data.cache import DatasetNotFoundError, check_dataset_present
     from kdgat_data.catalog import CatalogError, resolve_dataset
 

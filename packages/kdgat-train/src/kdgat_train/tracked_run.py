@@ -24,7 +24,7 @@ from kdgat_schemas import ExperimentName, RunPaths, RunRecord, atomic_write
 
 from kdgat_train.provenance import code_snapshot, git_commit, versions
 from kdgat_train.run_liveness import this_process
-from kdgat_train.tracking import finish_mlflow_run, log_metrics, reopen_mlflow_run, set_tags, start_mlflow_run
+from kdgat_train.tracking_service import tracking_call
 
 # the documented DDP hand-off: processes Lightning starts for ranks > 0 re-run the command and read
 # these to join rank 0's run; they are set only while rank 0 fits, never left behind
@@ -155,10 +155,11 @@ class TrackedRun:
                                     run_name=f"{self._variant_label}_run{RunPaths.run_number(self.run_dir):03d}")
             elif previous is not None and previous.mlflow_run_id:  # resumed or requeued: the same MLflow run continues
                 self.run_id = previous.mlflow_run_id
-                reopen_mlflow_run(self.uri, self.run_id)
+                tracking_call("reopen_mlflow_run", self.uri, self.run_id)
             else:
                 run_name = f"{self._variant_label}_run{RunPaths.run_number(self.run_dir):03d}"
-                self.uri, self.run_id = start_mlflow_run(self.paths, self.name, run_name, self.settings.flat(), self.seed)
+                self.uri, self.run_id = tracking_call("start_mlflow_run", self.paths, self.name, run_name,
+                                                      self.settings.flat(), self.seed)
         except BaseException as error:
             status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
             self.update(status=status, finished_at=_now(), error=f"MLflow: {type(error).__name__}: {error}"[:2000])
@@ -180,8 +181,8 @@ class TrackedRun:
                 if self.offline:
                     self.recorder.end("COMPLETED", artifacts)
                 else:
-                    self._tracking("mark the run finished", lambda: finish_mlflow_run(self.uri, self.run_id, "FINISHED",
-                                                                                      artifacts))
+                    self._tracking("mark the run finished", lambda: tracking_call("finish_mlflow_run", self.uri, self.run_id,
+                                                                                                  "FINISHED", artifacts))
             else:
                 # Lightning turns Ctrl-C into SystemExit(1) after a graceful shutdown; it marks the trainer interrupted
                 killed = isinstance(error, KeyboardInterrupt) or (isinstance(error, SystemExit) and self.interrupted())
@@ -190,7 +191,7 @@ class TrackedRun:
                 if self.offline:
                     self.recorder.end(status, [self.run_dir / "config.yaml", self.run_dir / "run.json"])
                 else:
-                    self._tracking("mark the run " + status, lambda: finish_mlflow_run(self.uri, self.run_id, status))
+                    self._tracking("mark the run " + status, lambda: tracking_call("finish_mlflow_run", self.uri, self.run_id, status))
         finally:
             if self._handler is not None:
                 for logger_name in _LOGGERS:
@@ -213,7 +214,7 @@ class TrackedRun:
         if self.offline:
             self.recorder.log_metrics(metrics, step)
         else:
-            self._tracking("log the final metrics", lambda: log_metrics(self.uri, self.run_id, metrics, step))
+            self._tracking("log the final metrics", lambda: tracking_call("log_metrics", self.uri, self.run_id, metrics, step))
 
     def set_tags(self, tags: dict[str, str]) -> None:
         """Tags of the run, in run.json and MLflow (the threshold rule applied, for example)."""
@@ -223,7 +224,7 @@ class TrackedRun:
         if self.offline:
             self.recorder.set_tags(tags)
         else:
-            self._tracking("set tags", lambda: set_tags(self.uri, self.run_id, tags))
+            self._tracking("set tags", lambda: tracking_call("set_tags", self.uri, self.run_id, tags))
 
     def _tracking(self, what: str, call: Callable[[], None]) -> None:
         """A call to MLflow once the run's own results exist: run.json is the record, so a tracking failure

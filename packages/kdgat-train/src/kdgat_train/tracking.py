@@ -112,15 +112,16 @@ def log_artifacts(uri: str, run_id: str, paths: list[Path], artifact_path: str |
         with_retry(lambda path=path: client.log_artifact(run_id, str(path), artifact_path), "log an artifact")
 
 
-def log_metrics(uri: str, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
-    """Log final (non-epoch) metrics such as the per-scenario test results, at ``step`` (after the
-    last training step, so MLflow shows them as the latest value of a metric logged per epoch too)."""
+def log_metrics(uri: str, run_id: str, metrics: dict[str, float], step: int = 0, timestamp_ms: int | None = None) -> None:
+    """Log metrics at ``step``: the final (non-epoch) ones such as the per-scenario test results (after
+    the last training step, so MLflow shows them as the latest value of a metric logged per epoch too),
+    or one epoch's. ``timestamp_ms``: when they were measured (default: now)."""
     import time as _time
 
     from mlflow.entities import Metric
     from mlflow.tracking import MlflowClient
 
-    stamp = int(_time.time() * 1000)
+    stamp = int(_time.time() * 1000) if timestamp_ms is None else timestamp_ms
     entries = [Metric(key, float(value), stamp, step) for key, value in sorted(metrics.items())]
     client = MlflowClient(uri)
     for start in range(0, len(entries), 500):

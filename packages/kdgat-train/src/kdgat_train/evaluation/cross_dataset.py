@@ -174,15 +174,15 @@ def evaluate_on_dataset(run_dir: Path, dataset: str, scenarios: list[str] | None
 
 def _log(run_dir: Path, record: RunRecord, metrics: dict[str, float], files: list[Path], dataset: str) -> str:
     """Metrics and files onto the run's MLflow run; a line saying where (the files stand either way)."""
-    from kdgat_train.tracking import log_artifacts, log_metrics
+    from kdgat_train.tracking_service import tracking_call
 
     root = next((folder for folder in run_dir.parents if (folder / "mlflow.db").is_file()), None)
     if record.mlflow_run_id is None or root is None:
         return f"not logged to MLflow: {run_dir} has no MLflow run (tracking off or offline)"
     try:
         uri = RunPaths(root).mlflow_uri
-        log_metrics(uri, record.mlflow_run_id, metrics)
-        log_artifacts(uri, record.mlflow_run_id, files, f"{CROSS_FOLDER}/{dataset}")
+        tracking_call("log_metrics", uri, record.mlflow_run_id, metrics)
+        tracking_call("log_artifacts", uri, record.mlflow_run_id, files, f"{CROSS_FOLDER}/{dataset}")
     except Exception as error:  # the results are written; tracking is the extra copy
         return f"not logged to MLflow ({type(error).__name__}: {error}); the files stand"
     return f"logged to MLflow run {record.mlflow_run_id} as {CROSS_FOLDER}/{dataset}/..."

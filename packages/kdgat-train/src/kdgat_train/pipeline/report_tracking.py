@@ -12,7 +12,7 @@ def log_report_to_mlflow(pipeline_dir: Path, seeds: list[int], files: list[Path]
     under ``report_seeds_<s>-<s>...``; returns a line saying where (or why not: the files stand)."""
     from kdgat_schemas import RunPaths, RunRecord
 
-    from kdgat_train.tracking import log_artifacts, set_tags
+    from kdgat_train.tracking_service import tracking_call
 
     record = RunRecord.read(pipeline_dir)
     root = next((folder for folder in pipeline_dir.resolve().parents if (folder / "mlflow.db").is_file()), None)
@@ -21,8 +21,8 @@ def log_report_to_mlflow(pipeline_dir: Path, seeds: list[int], files: list[Path]
     artifact_path = "report_seeds_" + "-".join(map(str, seeds))
     try:
         uri = RunPaths(root).mlflow_uri
-        log_artifacts(uri, record.mlflow_run_id, files, artifact_path)
-        set_tags(uri, record.mlflow_run_id, {"report_seeds": ",".join(map(str, seeds))})
+        tracking_call("log_artifacts", uri, record.mlflow_run_id, files, artifact_path)
+        tracking_call("set_tags", uri, record.mlflow_run_id, {"report_seeds": ",".join(map(str, seeds))})
     except Exception as error:  # the report files are written; tracking is the extra copy
         return f"not logged to MLflow ({type(error).__name__}: {error}); the files above stand"
     return f"logged to MLflow run {record.mlflow_run_id} under {artifact_path}/"

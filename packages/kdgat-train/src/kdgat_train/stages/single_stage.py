@@ -32,6 +32,7 @@ from kdgat_train.stages.upstream_runs import (
 )
 from kdgat_train.thread_count import set_intra_op_threads
 from kdgat_train.tracked_run import TrackedRun, is_ddp_worker
+from kdgat_train.tracking_service import service_metrics_logger
 from kdgat_train.window_data_module import WindowGraphDataModule, feature_dims, open_cache
 
 
@@ -119,8 +120,9 @@ def run_stage(settings: RunSettings) -> Path:
     with quiet_known_warnings(), TrackedRun(name=name, settings=settings, runs_root=settings.runs_root,
                                             seed=settings.training_config.seed, run_dir=settings.resume or settings.run_dir,
                                             worker=worker, log_file=not worker) as run:
-        logger = offline_metrics_logger(run.run_dir) if run.offline else \
-            MLFlowLogger(experiment_name=name.experiment, tracking_uri=run.uri, run_id=run.run_id)
+        logger = offline_metrics_logger(run.run_dir) if run.offline else (
+            service_metrics_logger(run.uri, run.run_id)  # the tracking helper, when this process started one
+            or MLFlowLogger(experiment_name=name.experiment, tracking_uri=run.uri, run_id=run.run_id))
         stage = build_stage(settings, run.run_dir, logger)
         run.interrupted = lambda: stage.trainer.interrupted
         last = run.run_dir / "checkpoints" / "last.ckpt"
