@@ -3,7 +3,7 @@
     uv run python packages/kdgat-train/benchmarks/quality.py [--seeds 0,1,2] [--features anchor,dynamics]
         [--datasets road_fuzzing_attack_2,...] [--work /tmp/kdgat-quality] [--shared ../shared/data]
         [--threshold f1@fpr:0.05] [--unknown-vehicle] [--id-free] [--validation-block head]
-        [--sampling-ablation] [--kd-sweep]
+        [--sampling-ablation] [--kd-sweep] [--variant NAME:KEY=VALUE[,KEY=VALUE]]
 
 Datasets (one catalog entry each, written into ``WORK/configs/datasets.yaml``; the captures are read
 where they lie, nothing is copied except the DoS capture's time split):
@@ -36,6 +36,16 @@ measure like AUROC, read off the test labels and so not a detector one could dep
 well a model ranks windows at a low false-alarm rate from how well its validation threshold
 transfers to the test capture; the goal check is repeated on it (``beats@5%``).
 Nothing is tuned here: the protocol is fixed and a goal that is not met is reported as such.
+
+Variants (each an ablation row against the protocol, run in the same runs root so every stage its
+overrides do not touch is reused; `variants.json` there says which report is which):
+- ``--sampling-ablation``: class-balanced GAT epochs (``training_config.sampling=balanced``), in
+  ``quality/sampling.md``;
+- ``--kd-sweep``: the KD grid (`KD_GRID`: temperature, alpha, the VGAE latent and reconstruction
+  weights); each family's student+KD point is chosen on its mean validation AUROC over the seeds
+  (the protocol's point where validation holds one class), in ``quality/kd_sweep.md``;
+- ``--variant NAME:KEY=VALUE[,KEY=VALUE]``: any overrides (``train-stride-50:dataset_config.train_stride=50``),
+  in ``quality/variant-NAME.md``.
 """
 
 from __future__ import annotations
@@ -488,28 +498,47 @@ def id_free_markdown(entries: dict[str, dict], reports: dict[tuple[str, str | No
     return "\n".join(lines) + "\n"
 
 
-def sampling_markdown(pairs: dict[str, tuple[dict, dict]]) -> str:
-    """Per dataset: each GAT and fusion row trained on shuffled epochs -> class-balanced epochs
-    (``training_config.sampling=balanced``; the VGAE stages are the same runs in both), then the goal
-    check of the balanced runs."""
-    lines = ["## Ablation: class-balanced sampling (training_config.sampling=balanced) against shuffled epochs", "",
-             "The same pipeline with only the GAT's sampling changed (VGAE stages and baselines are the same runs); "
-             "mean over the seeds; F1 with its test FPR in parentheses.", "",
-             "| dataset | scenario | model | variant | F1 (FPR): shuffled -> balanced | F1@5%: shuffled -> balanced | "
-             "AUROC: shuffled -> balanced |", "|---|---|---|---|---|---|---|"]
-    for key, (shuffled, balanced) in pairs.items():
-        lines += _paired_lines(key, shuffled, balanced, FAMILIES)
-    lines += ["", "Goal check with balanced sampling (student+KD against the best baseline at a test FPR <= 5 %):", "",
+def variant_markdown(title: str, about: str, pairs: dict[str, tuple[dict, dict]], models: tuple[str, ...] = OWN_SCORES,
+                     labels: tuple[str, str] = ("protocol", "variant")) -> str:
+    """Per dataset: each model row of the protocol's pipeline -> the same row with the variant's overrides,
+    then the goal check of the variant's runs."""
+    first, second = labels
+    lines = [f"## {title}", "", about + " Mean over the seeds; F1 with its test FPR in parentheses.", "",
+             f"| dataset | scenario | model | variant | F1 (FPR): {first} -> {second} | F1@5%: {first} -> {second} | "
+             f"AUROC: {first} -> {second} |", "|---|---|---|---|---|---|---|"]
+    for key, (protocol, variant) in pairs.items():
+        lines += _paired_lines(key, protocol, variant, models)
+    lines += ["", f"Goal check, {second} (student+KD against the best baseline at a test FPR <= 5 %):", "",
               "| dataset | scenario | family | student+KD F1 (FPR) | best baseline | beats | AUROC KD / teacher | close | "
               "student F1 | KD >= student |", "|---|---|---|---|---|---|---|---|---|---|"]
     yes = {True: "yes", False: "no"}
-    for key, (_, balanced) in pairs.items():
-        for c in goal_checks(balanced):
+    for key, (_, variant) in pairs.items():
+        for c in goal_checks(variant):
             lines.append(f"| {key} | {c['scenario']} | {c['family']} | {c['kd_f1']:.3f} ({c['kd_fpr']:.3f}) | "
                          f"{c['best_baseline_f1']:.3f} {c['best_baseline'] or '(none)'} | {yes[c['beats']]} | "
                          f"{c['kd_auroc']:.3f} / {c['teacher_auroc']:.3f} | {yes[c['close']]} | {c['student_f1']:.3f} | "
                          f"{yes[c['kd_helps']]} |")
     return "\n".join(lines) + "\n"
+
+
+def sampling_markdown(pairs: dict[str, tuple[dict, dict]]) -> str:
+    """The class-balanced sampling ablation: the GAT and fusion rows, shuffled -> balanced epochs."""
+    return variant_markdown(
+        "Ablation: class-balanced sampling (training_config.sampling=balanced) against shuffled epochs",
+        "The same pipeline with only the GAT's sampling changed (VGAE stages and baselines are the same runs).",
+        pairs, FAMILIES, ("shuffled", "balanced"))
+
+
+def parse_variant(text: str) -> tuple[str, tuple[str, ...]]:
+    """``--variant NAME:OVERRIDE[,OVERRIDE...]`` -> (name, overrides)."""
+    name, _, overrides = text.partition(":")
+    if not name or not overrides or not name.replace("-", "").replace("_", "").isalnum() or name == PROTOCOL:
+        raise ValueError(f"--variant {text!r}: expected NAME:KEY=VALUE[,KEY=VALUE...] with a name of letters, digits, "
+                         f"- and _ (not {PROTOCOL!r})")
+    pairs = tuple(item.strip() for item in overrides.split(","))
+    if not all("=" in item for item in pairs):
+        raise ValueError(f"--variant {text!r}: every override is KEY=VALUE")
+    return name, pairs
 
 
 def validation_auroc(report: dict, family: str) -> float:
@@ -608,15 +637,18 @@ def gather(entries: dict[str, dict], features: str, seeds: list[int], work: Path
     print(f"wrote {output / 'quality.md'} ({len(reports)} reports)", flush=True)
 
 
-def gather_variants(entries: dict[str, dict], wanted: list[str], args, seeds: list[int], work: Path) -> None:
-    """quality/sampling.md and quality/kd_sweep.md from the variant reports already run."""
+def gather_variants(entries: dict[str, dict], wanted: list[str], args, seeds: list[int], work: Path,
+                    extra_variants: list[tuple[str, tuple[str, ...]]] = ()) -> None:
+    """quality/sampling.md, quality/kd_sweep.md and quality/variant-NAME.md from the variant reports already run."""
     pairs, sweeps = {}, {}
+    extra_pairs: dict[str, dict[str, tuple[dict, dict]]] = {name: {} for name, _ in extra_variants}
     for key in wanted:
         for features in _feature_sets(entries[key], args.features):
             runs_root = runs_folder(work, args.threshold) / (features or "default") / key
             label = f"{key}" + (f" ({features})" if features else "")
             reports = {variant: _report_of(runs_root, seeds, variant)
-                       for variant in (PROTOCOL, SAMPLING_VARIANT[0], *(kd_variant(p)[0] for p in KD_GRID))}
+                       for variant in (PROTOCOL, SAMPLING_VARIANT[0], *(kd_variant(p)[0] for p in KD_GRID),
+                                       *extra_pairs)}
             for report in reports.values():
                 if report is not None:
                     add_operating_points(report)
@@ -626,7 +658,10 @@ def gather_variants(entries: dict[str, dict], wanted: list[str], args, seeds: li
                 pairs[label] = (reports[PROTOCOL], reports[SAMPLING_VARIANT[0]])
             if args.kd_sweep:
                 sweeps[label] = {variant: report for variant, report in reports.items()
-                                 if report is not None and variant != SAMPLING_VARIANT[0]}
+                                 if report is not None and (variant == PROTOCOL or variant.startswith("kd-"))}
+            for name in extra_pairs:
+                if reports[name] is not None:
+                    extra_pairs[name][label] = (reports[PROTOCOL], reports[name])
     output = quality_folder(work, args.threshold)
     if pairs:
         (output / "sampling.md").write_text(sampling_markdown(pairs))
@@ -634,6 +669,12 @@ def gather_variants(entries: dict[str, dict], wanted: list[str], args, seeds: li
     if sweeps:
         (output / "kd_sweep.md").write_text(kd_sweep_markdown(sweeps))
         print(f"wrote {output / 'kd_sweep.md'}", flush=True)
+    for (name, overrides), found in zip(extra_variants, extra_pairs.values(), strict=True):
+        if found:
+            path = output / f"variant-{name}.md"
+            path.write_text(variant_markdown(f"Variant {name}: {' '.join(overrides)}",
+                                             f"The protocol's pipeline with `{' '.join(overrides)}`.", found))
+            print(f"wrote {path}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -666,7 +707,14 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"also run each dataset at the {len(KD_GRID)} other KD grid points (temperature, alpha, VGAE "
                              "latent / reconstruction weights), choose each family's point on validation AUROC and "
                              "tabulate it (quality/kd_sweep.md)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE[,KEY=VALUE]",
+                        help="also run each dataset with these overrides (e.g. train-stride-50:dataset_config.train_stride=50) "
+                             "and tabulate it against the protocol (quality/variant-NAME.md); repeatable")
     args = parser.parse_args(argv)
+    try:
+        extra_variants = [parse_variant(text) for text in args.variant]
+    except ValueError as error:
+        parser.error(str(error))
     if not args.shared.is_dir():
         parser.error(f"{args.shared}: no shared data folder (the protocol needs the real captures)")
     work = args.work.resolve()
@@ -699,14 +747,15 @@ def main(argv: list[str] | None = None) -> int:
             run_pipeline(key, entries[key], features, seeds, work, lambda message: print(message, flush=True),
                          args.threshold)
     gather(entries, args.features, seeds, work, args.threshold)
-    variants = ([SAMPLING_VARIANT] if args.sampling_ablation else []) + ([kd_variant(p) for p in KD_GRID] if args.kd_sweep else [])
+    variants = ([SAMPLING_VARIANT] if args.sampling_ablation else []) + ([kd_variant(p) for p in KD_GRID] if args.kd_sweep else []) \
+        + extra_variants
     for key in [] if args.gather else wanted:
         for features in _feature_sets(entries[key], args.features):
             for variant, overrides in variants:
                 run_pipeline(key, entries[key], features, seeds, work, lambda message: print(message, flush=True),
                              args.threshold, variant, overrides)
     if variants:
-        gather_variants(entries, wanted, args, seeds, work)
+        gather_variants(entries, wanted, args, seeds, work, extra_variants)
     if args.unknown_vehicle:
         table = unknown_vehicle(entries, seeds, work, args.threshold, lambda message: print(message, flush=True))
         output = quality_folder(work, args.threshold) / "unknown_vehicle.md"

@@ -164,3 +164,11 @@ def test_the_kd_point_is_chosen_on_validation_auroc_only(quality, tmp_path):
     assert scores["kd-b"] == pytest.approx(0.85)  # a seed without a validation AUROC is left out of the mean
     one_class = {quality.PROTOCOL: report("q", [float("nan")], 0.5), "kd-c": report("c", [float("nan")], 0.9)}
     assert quality.kd_choice(one_class, "GAT")[0] == quality.PROTOCOL  # nothing to choose on: the protocol's point
+
+
+def test_a_variant_names_its_overrides_and_a_bad_one_is_refused(quality):
+    assert quality.parse_variant("train-stride-50:dataset_config.train_stride=50,training_config.epochs=5") == (
+        "train-stride-50", ("dataset_config.train_stride=50", "training_config.epochs=5"))
+    for bad in ("no-overrides", "protocol:training_config.epochs=5", "x y:a=1", "name:notanoverride"):
+        with pytest.raises(ValueError, match="--variant"):
+            quality.parse_variant(bad)
