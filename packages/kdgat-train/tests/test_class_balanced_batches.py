@@ -52,7 +52,7 @@ def test_data_module_draws_balanced_epochs_and_the_loss_stops_reweighting(projec
 def test_curriculum_and_balanced_sampling_are_refused_together(project):
     from kdgat_train.task import settings_from
 
-    with pytest.raises(SystemExit, match="curriculum GAT draws its own normal:attack ratio"):
+    with pytest.raises(SystemExit, match="on automotive_synthetic_supervised_gat_student_no_curriculum: the curriculum GAT draws its own normal:attack ratio"):
         settings_from(_compose(project, ["config_store=automotive_synthetic_supervised_gat_student_no_curriculum",
                                          "training_config.sampling=balanced"]))
     with pytest.raises(SystemExit, match="training_config.sampling='balanced': only GAT stages use it"):

@@ -13,6 +13,7 @@ from kdgat_train.config.settings import (
     DistillationSettings,
     EvaluationSettings,
     TrainingSettings,
+    check_one_sampling,
 )
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -65,9 +66,7 @@ class RunSettings(SharedRunSettings):
 
     @model_validator(mode="after")
     def _one_sampling(self) -> RunSettings:
-        if self.name.mode == "curriculum" and self.training_config.sampling == "balanced":
-            raise ValueError("training_config.sampling=balanced: the curriculum GAT draws its own normal:attack ratio "
-                             "every epoch; leave sampling at shuffled, or pick the all_samples preset")
+        check_one_sampling(self.training_config, curriculum=self.name.mode == "curriculum", where=f"on {self.experiment_name}")
         return self
 
     @property

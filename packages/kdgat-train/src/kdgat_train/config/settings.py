@@ -96,6 +96,14 @@ class TrainingSettings(_Settings):
         return nest_flat_names(values) if isinstance(values, dict) else values
 
 
+def check_one_sampling(training: TrainingSettings, *, curriculum: bool, where: str) -> None:
+    """Refuse class-balanced sampling on a curriculum GAT (``where`` names how it became one): the
+    curriculum draws its own normal:attack ratio every epoch."""
+    if curriculum and training.sampling == "balanced":
+        raise ValueError(f"training_config.sampling=balanced {where}: the curriculum GAT draws its own normal:attack "
+                         "ratio every epoch; leave sampling at shuffled, or train all_samples")
+
+
 def field_value(settings: BaseModel, dotted: str):
     """The value of ``dotted`` (``training_config.fusion.vgae_run``) in ``settings``."""
     value = settings

@@ -13,7 +13,7 @@ from kdgat_schemas import ExperimentName
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kdgat_train.config.run_settings import SharedRunSettings
-from kdgat_train.config.settings import SIZE_CLASSES
+from kdgat_train.config.settings import SIZE_CLASSES, check_one_sampling
 
 
 class PipelineOptions(BaseModel):
@@ -89,9 +89,8 @@ class PipelineSettings(SharedRunSettings):
 
     @model_validator(mode="after")
     def _one_sampling(self) -> PipelineSettings:
-        if self.pipeline.gat_mode == "curriculum" and self.training_config.sampling == "balanced":
-            raise ValueError("training_config.sampling=balanced with pipeline.gat_mode=curriculum: the curriculum GAT "
-                             "draws its own normal:attack ratio every epoch; pick one")
+        check_one_sampling(self.training_config, curriculum=self.pipeline.gat_mode == "curriculum",
+                           where="with pipeline.gat_mode=curriculum")
         return self
 
     @property
