@@ -104,6 +104,20 @@ def test_reuse_needs_an_identical_config(pipeline_runs):
     assert found is not None and (found / "config.yaml").read_text() == Path(run_dir, "config.yaml").read_text()
     changed = settings.model_copy(update={"training_config": settings.training_config.model_copy(update={"seed": 7})})
     assert identical_completed_run(changed) is None
+    # a run saved before a field existed (here: training_config.sampling) is reused at that field's default ...
+    saved_configs = {p: (p / "config.yaml").read_text() for p in RunPaths(settings.runs_root).existing_runs(settings.name)}
+    try:
+        for folder in saved_configs:
+            config = yaml.safe_load((folder / "config.yaml").read_text())
+            del config["training_config"]["sampling"]
+            (folder / "config.yaml").write_text(yaml.safe_dump(config))
+        assert identical_completed_run(settings) == found
+        balanced = settings.model_copy(update={"training_config": settings.training_config.model_copy(
+            update={"sampling": "balanced"})})
+        assert identical_completed_run(balanced) is None  # ... and only at its default
+    finally:
+        for folder, text in saved_configs.items():
+            (folder / "config.yaml").write_text(text)
     # the same config trained on other data (an edited capture, an older cache layout) is stale
     record_files = [p / "run.json" for p in RunPaths(settings.runs_root).existing_runs(settings.name)]
     saved = {path: path.read_text() for path in record_files}

@@ -33,11 +33,22 @@ def _identity(config: dict) -> dict:
     return {key: value for key, value in config.items() if key not in WHERE_NOT_WHAT}
 
 
+def _saved_identity(settings_class, run_dir: Path) -> dict | None:
+    """The identity of a run's saved config read through today's settings class, so a field added since
+    it ran counts at its default (which keeps the earlier behaviour); None when it no longer validates."""
+    try:
+        return _identity(settings_class.model_validate(yaml.safe_load((run_dir / "config.yaml").read_text()))
+                         .model_dump(mode="json"))
+    except (ValueError, OSError, yaml.YAMLError):  # pydantic's ValidationError is a ValueError
+        return None
+
+
 def identical_completed_run(settings: RunSettings) -> Path | None:
     """The latest COMPLETED run of ``settings.name`` whose saved config equals ``settings`` (apart
-    from where it ran: ``resume``, ``run_dir``, ``device``) and that trained on the data the config
-    gives today: its run.json's data manifest hash equals that of the dataset's cache now (an edited
-    capture, a new reader option or cache layout makes every earlier run stale, not reusable)."""
+    from where it ran: ``resume``, ``run_dir``, ``device``; a field added since it ran counts at its
+    default) and that trained on the data the config gives today: its run.json's data manifest hash
+    equals that of the dataset's cache now (an edited capture, a new reader option or cache layout
+    makes every earlier run stale, not reusable)."""
     wanted = _identity(settings.model_dump(mode="json"))
     data_hash = None
     for run_dir in reversed(RunPaths(settings.runs_root).existing_runs(settings.name)):
@@ -48,7 +59,7 @@ def identical_completed_run(settings: RunSettings) -> Path | None:
         except ValueError:  # a corrupt run.json (pydantic's ValidationError is one): not a reusable run
             logging.getLogger(__name__).warning("skipping %s: its run.json is not a readable run record", run_dir)
             continue
-        if record.status != "COMPLETED" or _identity(yaml.safe_load((run_dir / "config.yaml").read_text())) != wanted:
+        if record.status != "COMPLETED" or _saved_identity(type(settings), run_dir) != wanted:
             continue
         data_hash = data_hash or current_manifest_hash(settings.dataset_config)
         if record.data_manifest_hash == data_hash:
