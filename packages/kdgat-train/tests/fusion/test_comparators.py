@@ -8,7 +8,7 @@ from kdgat_train.fusion.inputs import FusionInputs
 
 
 def _inputs(anomaly, p_attack, y) -> FusionInputs:
-    anomaly, p_attack = torch.tensor(anomaly, dtype=torch.float32), torch.tensor(p_attack, dtype=torch.float32)
+    anomaly, p_attack = torch.as_tensor(anomaly, dtype=torch.float32), torch.as_tensor(p_attack, dtype=torch.float32)
     return FusionInputs(state=torch.zeros(len(anomaly), 15), anomaly=anomaly, p_attack=p_attack, y=torch.tensor(y))
 
 
