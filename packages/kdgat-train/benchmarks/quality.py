@@ -189,6 +189,9 @@ def kd_variant(point: dict[str, float]) -> tuple[str, tuple[str, ...]]:
     return name, tuple(f"distillation_config.{field}={value:g}" for field, value in point.items())
 
 
+KD_VARIANTS = {kd_variant(point)[0] for point in KD_GRID}  # the grid points' variant names
+
+
 def _variant_registry(runs_root: Path) -> dict[str, str]:
     """``runs_root/variants.json``: ``"<variant> seeds <s,s,s>"`` -> the report.json that variant's pipeline wrote.
     Variants share their dataset's runs root, so a stage their overrides do not touch is reused."""
@@ -658,7 +661,7 @@ def gather_variants(entries: dict[str, dict], wanted: list[str], args, seeds: li
                 pairs[label] = (reports[PROTOCOL], reports[SAMPLING_VARIANT[0]])
             if args.kd_sweep:
                 sweeps[label] = {variant: report for variant, report in reports.items()
-                                 if report is not None and (variant == PROTOCOL or variant.startswith("kd-"))}
+                                 if report is not None and (variant == PROTOCOL or variant in KD_VARIANTS)}
             for name in extra_pairs:
                 if reports[name] is not None:
                     extra_pairs[name][label] = (reports[PROTOCOL], reports[name])

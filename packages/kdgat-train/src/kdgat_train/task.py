@@ -55,7 +55,7 @@ def _is_ddp_rank(settings) -> bool:
     """A DDP rank other than 0 (it joins rank 0's run and tracks nothing)."""
     from kdgat_train.tracked_run import is_ddp_worker
 
-    return is_ddp_worker(getattr(settings, "run_dir", None))
+    return is_ddp_worker(settings.run_dir)
 
 
 def train_task(zen_cfg: DictConfig) -> str:

@@ -33,9 +33,9 @@ class TrackingServiceError(RuntimeError):
 
 
 def _serve(connection) -> None:
-    """The helper: import MLflow at once, then run each request ``(kind, name, args, kwargs)`` in order.
-    ``kind`` is ``call`` (reply ``(ok, value or message, errors of earlier sends)``), ``send`` (no reply;
-    a failure is kept for the next reply) or ``stop``."""
+    """The helper: import MLflow at once, then run each request ``(kind, name, args, kwargs)`` in order
+    until the training process is gone. ``kind`` is ``call`` (reply ``(ok, value or message, errors of
+    earlier sends)``) or ``send`` (no reply; a failure is kept for the next reply)."""
     import mlflow.tracking  # noqa: F401 - the point of the helper: this import runs beside the trainer's
 
     from kdgat_train import tracking
@@ -45,9 +45,6 @@ def _serve(connection) -> None:
         try:
             kind, name, args, kwargs = connection.recv()
         except EOFError:  # the training process is gone
-            return
-        if kind == "stop":
-            connection.send((True, None, failed_sends))
             return
         try:
             value = getattr(tracking, name)(*args, **kwargs)
@@ -103,19 +100,6 @@ class TrackingService:
         except OSError as error:
             self._give_up(error)
             _in_process(name, args, kwargs)
-
-    def stop(self) -> None:
-        """Finish every queued request and end the helper."""
-        if self.alive:
-            try:
-                self._connection.send(("stop", None, (), {}))
-                if self._connection.poll(REPLY_TIMEOUT_S):
-                    for message in self._connection.recv()[2]:
-                        log.warning("MLflow (tracking helper): %s", message)
-            except (EOFError, OSError):
-                pass
-            self.alive = False
-        self._process.join(timeout=10)
 
     def _give_up(self, error: BaseException) -> None:
         log.warning("the MLflow tracking helper stopped answering (%s: %s); MLflow calls continue in this process",
