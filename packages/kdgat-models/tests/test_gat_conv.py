@@ -5,12 +5,13 @@ from torch_geometric.nn import GATConv
 
 
 @pytest.mark.parametrize("edge_dim", [None, 5])
-def test_equals_pyg_gatconv_with_the_same_weights(edge_dim):
+@pytest.mark.parametrize(("in_channels", "out_channels"), [(7, 4), (3, 8)])  # (3, 8): summed before the projection
+def test_equals_pyg_gatconv_with_the_same_weights(edge_dim, in_channels, out_channels):
     torch.manual_seed(0)
-    reference = GATConv(7, 4, heads=3, concat=True, edge_dim=edge_dim, add_self_loops=False).eval()
-    ours = EdgeGATConv(7, 4, heads=3, edge_dim=edge_dim).eval()
+    reference = GATConv(in_channels, out_channels, heads=3, concat=True, edge_dim=edge_dim, add_self_loops=False).eval()
+    ours = EdgeGATConv(in_channels, out_channels, heads=3, edge_dim=edge_dim).eval()
     ours.load_state_dict(reference.state_dict(), strict=True)
-    x = torch.randn(12, 7)
+    x = torch.randn(12, in_channels)
     edge_index = torch.randint(0, 12, (2, 40))
     edge_attr = torch.randn(40, 5) if edge_dim else None
     expected, (_, expected_alpha) = reference(x, edge_index, edge_attr, return_attention_weights=True)

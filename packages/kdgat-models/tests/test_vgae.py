@@ -146,6 +146,16 @@ def test_anomaly_score_is_feature_plus_neighbourhood_error_per_graph(batch):
     assert not torch.allclose(score, errors["features"])  # the neighbourhood term counts
 
 
+@pytest.mark.parametrize("scoring_probes", [0, 16])
+def test_anomaly_only_errors_equal_the_full_errors(batch, scoring_probes):
+    model = GraphAutoencoderNeighborhood(NUM_IDS, add_self_loops=False, scoring_probes=scoring_probes).eval()
+    out = model.forward_batch(batch)
+    full, only = batch_graph_errors(out, batch), batch_graph_errors(out, batch, anomaly_only=True)
+    assert set(only) == {"features", "neighbourhood"} and set(full) == {"features", "neighbourhood", "can_id", "kl"}
+    torch.testing.assert_close(anomaly_score(only), anomaly_score(full), atol=0, rtol=0)
+    assert (only["neighbourhood"] > 0).all()
+
+
 def _candidate_logits(decoder, query, ids):
     """The decoder's logits of each node for its candidate IDs: (N, k) from query (N, H), ids (N, k)."""
     return torch.einsum("nh,nkh->nk", query, decoder[-1].weight[ids]) + decoder[-1].bias[ids]

@@ -5,6 +5,10 @@ The same function as PyG's ``GATConv(in, out, heads, concat=True, edge_dim=F, ad
 traffic: PyG projects every edge's features to ``heads x out`` values and then dots them with the
 edge attention vector; since both steps are linear they fold into one ``(F, heads)`` matrix, so
 the edge term of the attention logits costs ``E x F x heads`` instead of ``E x F x heads x out``.
+Where the input is narrower than a head's output (a first layer: a small ID embedding ++ 10
+features against 80-256 channels), the messages are summed before the projection rather than
+after it (the projection is linear, so the sums are the same), which moves E x in values per head
+instead of E x out.
 No data-dependent shapes, so it compiles without graph breaks.
 """
 
@@ -74,7 +78,13 @@ class EdgeGATConv(nn.Module):
             logits = logits + edge_attr @ folded.t()  # (E, F) @ (F, H)
         alpha = segment_softmax(F.leaky_relu(logits, self.negative_slope), dst, n)  # over i's in-edges
         alpha = F.dropout(alpha, p=self.dropout, training=self.training)
-        out = segment_sum(h.index_select(0, src) * alpha.unsqueeze(-1), dst, n)  # (N, H, C): the sum over i's in-edges
+        if self.lin.in_features < channels:
+            # the projection is linear, so it commutes with the attention-weighted sum: sum the narrower
+            # inputs over i's in-edges first, then project each head (E x in instead of E x C per head)
+            summed = segment_sum(x.index_select(0, src).unsqueeze(1) * alpha.unsqueeze(-1), dst, n)  # (N, H, in)
+            out = torch.einsum("nhi,hci->nhc", summed, self.lin.weight.view(heads, channels, -1))  # (N, H, C)
+        else:
+            out = segment_sum(h.index_select(0, src) * alpha.unsqueeze(-1), dst, n)  # (N, H, C): the sum over i's in-edges
         out = out.reshape(n, heads * channels) + self.bias
         if return_attention_weights:
             return out, (edge_index, alpha)

@@ -201,7 +201,9 @@ class WindowLayout:
 
     Built from tensors only (no PyG ``to_dense_batch``). The dense width ``n`` is the most nodes of
     any window in the batch, or a fixed bound when given (an exported model uses the window length
-    W, which no window exceeds, so its graph has no data-dependent size).
+    W, which no window exceeds, so its graph has no data-dependent size). Nodes are placed and read
+    back through one flat row index ``batch * n + position`` (``index_copy`` / ``index_select``,
+    several times cheaper on CPU than advanced indexing with index tuples or a boolean mask).
 
     Args:
         batch: (N,) graph index of each node, sorted. num_graphs: G, or ``None`` for ``batch.max() + 1``.
@@ -213,26 +215,40 @@ class WindowLayout:
         counts = torch.zeros(graphs, dtype=torch.long, device=batch.device).index_add_(0, batch, torch.ones_like(batch))
         first = torch.cumsum(counts, 0) - counts  # (G,) index of each window's first node
         self.batch, self.num_graphs = batch, graphs
-        self.position = torch.arange(batch.numel(), device=batch.device) - first[batch]  # (N,)
+        self.position = torch.arange(batch.numel(), device=batch.device) - first.index_select(0, batch)  # (N,)
         self.width = width if width is not None else (int(counts.max()) if graphs else 0)
-        self.mask = self.dense(torch.ones_like(batch)) > 0  # (G, n)
+        self.row = batch * self.width + self.position  # (N,) the node's row in the flattened (G * n) layout
+        self.mask = self.dense(torch.ones_like(batch, dtype=torch.bool))  # (G, n)
 
-    def dense(self, values: Tensor) -> Tensor:
-        """(N, ...) per-node values -> (G, n, ...), zeros in the padding."""
-        out = values.new_zeros((self.num_graphs, self.width, *values.shape[1:]))
-        return out.index_put((self.batch, self.position), values)
+    def dense(self, values: Tensor, padding: Tensor | None = None) -> Tensor:
+        """(N, ...) per-node values -> (G, n, ...); padded slots hold zeros, or ``padding`` (broadcast to
+        one row's shape) when given."""
+        rows = self.num_graphs * self.width
+        if padding is None:
+            out = values.new_zeros((rows, *values.shape[1:]))
+        else:
+            out = padding.to(values.dtype).expand(rows, *values.shape[1:])
+        return out.index_copy(0, self.row, values).view(self.num_graphs, self.width, *values.shape[1:])
+
+    def nodes(self, dense: Tensor) -> Tensor:
+        """(G, n, ...) -> (N, ...): each node's entry, the inverse of `dense`."""
+        return dense.reshape(self.num_graphs * self.width, *dense.shape[2:]).index_select(0, self.row)
 
 
 def _window_logits(query: Tensor, key: Tensor, layout: WindowLayout) -> Tensor:
     """Logits ``[g, i, j]``: node i of window g against the ID of node j of the same window.
 
+    One batched matmul: the query gains a constant 1 that meets the key's bias, and a padded key
+    is all zeros with bias ``_PAD_LOGIT``, so padded columns come out at ``_PAD_LOGIT``.
+
     Shapes:
         query: (N, H). key: (N, H + 1). Returns (G, n, n) with padded columns at ``_PAD_LOGIT``.
     """
-    q = layout.dense(query)  # (G, n, H)
-    k = layout.dense(key)  # (G, n, H + 1)
-    logits = q @ k[..., :-1].transpose(1, 2) + k[..., -1].unsqueeze(1)  # (G, n, n)
-    return logits.masked_fill(~layout.mask.unsqueeze(1), _PAD_LOGIT)
+    q = layout.dense(torch.cat([query, torch.ones_like(query[:, :1])], -1))  # (G, n, H + 1)
+    padding = torch.zeros(key.shape[-1], dtype=key.dtype, device=key.device)
+    padding[-1] = _PAD_LOGIT
+    k = layout.dense(key, padding)  # (G, n, H + 1)
+    return q @ k.transpose(1, 2)  # (G, n, n)
 
 
 def window_neighbourhood_targets(edge_index: Tensor, node_id: Tensor, layout: WindowLayout) -> tuple[Tensor, Tensor]:
@@ -246,23 +262,25 @@ def window_neighbourhood_targets(edge_index: Tensor, node_id: Tensor, layout: Wi
     n = layout.width
     same_id = (ids.unsqueeze(2) == ids.unsqueeze(1)) & mask.unsqueeze(2) & mask.unsqueeze(1)  # (G, n, n)
     src, dst = edge_index[0], edge_index[1]
-    adjacency = torch.zeros(layout.num_graphs, n, n, dtype=torch.bool, device=ids.device)
-    adjacency = adjacency.index_put((layout.batch[src], layout.position[src], layout.position[dst]),
-                                    torch.ones_like(src, dtype=torch.bool))  # (G, n, n)
-    adjacency = (adjacency | adjacency.transpose(1, 2)) & ~torch.eye(n, dtype=torch.bool, device=ids.device)
+    cells = torch.cat([layout.row[src] * n + layout.position[dst], layout.row[dst] * n + layout.position[src]])
+    adjacency = torch.zeros(layout.num_graphs * n * n, dtype=torch.bool, device=ids.device).index_fill(0, cells, 1)
+    adjacency = adjacency.view(-1, n, n) & ~torch.eye(n, dtype=torch.bool, device=ids.device)  # (G, n, n), either way
     targets = (adjacency.float() @ same_id.float()) > 0  # a neighbour with the ID of node j
     return targets.float(), same_id
 
 
 def _bce_with_logits(logits: Tensor, targets: Tensor | float) -> Tensor:
-    """Elementwise BCE of sigmoid(logits) against targets, ``max(x, 0) - x t + log(1 + exp(-|x|))``:
-    written out (not ``F.binary_cross_entropy_with_logits``) because exporters decompose that into
-    ``log(sigmoid(x))``, which is ``-inf`` (and a NaN loss) at the padded logits."""
-    return torch.relu(logits) - logits * targets + torch.log1p(torch.exp(-logits.abs()))
+    """Elementwise BCE of sigmoid(logits) against targets, ``softplus(x) - x t``: written out (not
+    ``F.binary_cross_entropy_with_logits``) because exporters decompose that into ``log(sigmoid(x))``,
+    which is ``-inf`` (and a NaN loss) at the padded logits; softplus is exactly 0 there."""
+    if isinstance(targets, float) and targets == 0.0:
+        return F.softplus(logits)
+    return F.softplus(logits) - logits * targets
 
 
 def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tensor, batch: Tensor,
-                num_graphs: int | None = None, dense_width: int | None = None) -> dict[str, Tensor]:
+                num_graphs: int | None = None, dense_width: int | None = None,
+                anomaly_only: bool = False) -> dict[str, Tensor]:
     """Per-node reconstruction errors, each (N,): features (MSE), CAN ID (CE over the window's IDs),
     neighbourhood (BCE over the window's distinct IDs, summed, / V), KL. With negatives in
     ``output`` (sampled in training, the probes in scoring) the CAN-ID softmax and the BCE also count
@@ -270,46 +288,66 @@ def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tens
 
     Without ID decoders (``decode_ids=False``) the CAN-ID and neighbourhood errors are zeros, so
     every consumer (loss, anomaly score, the 15-value fusion state) keeps its shape.
+    ``anomaly_only``: only the two errors `anomaly_score` reads (``features``, ``neighbourhood``);
+    the CAN-ID softmax and the KL, half the cost of scoring, are skipped.
 
     Shapes:
         x: (N, F). node_id, batch: (N,), batch sorted (as in a PyG ``Batch``). edge_index: (2, E).
         num_graphs: G (default ``batch.max() + 1``; pass it where G must not be read from the data).
         dense_width: a fixed bound on the nodes of a window (see `WindowLayout`), or ``None``.
     """
-    errors = {
-        "features": F.mse_loss(output.x_reconstruction, x, reduction="none").mean(-1),
-        "kl": -0.5 * (1 + output.logvar - output.mu.pow(2) - output.logvar.exp()).sum(-1),
-    }
+    errors = {"features": F.mse_loss(output.x_reconstruction, x, reduction="none").mean(-1)}
+    if not anomaly_only:
+        errors["kl"] = -0.5 * (1 + output.logvar - output.mu.pow(2) - output.logvar.exp()).sum(-1)
     if output.id_query is None:
         zeros = torch.zeros_like(errors["features"])
-        return {**errors, "can_id": zeros, "neighbourhood": zeros}
+        return {**errors, "neighbourhood": zeros} if anomaly_only else {**errors, "can_id": zeros, "neighbourhood": zeros}
     layout = WindowLayout(batch=batch, num_graphs=num_graphs, width=dense_width)
     mask = layout.mask  # (G, n)
     targets, same_id = window_neighbourhood_targets(edge_index, node_id, layout)
+    num_ids = float(output.num_ids)
+    outside = _outside_window(output, node_id, layout) if output.negative_ids is not None else None  # (N, k)
+    neighbourhood = _neighbourhood_error(output, targets, same_id, layout, outside)  # (N,)
+    if anomaly_only:
+        return {**errors, "neighbourhood": neighbourhood}
     id_logits = _window_logits(output.id_query, output.id_key, layout)  # (G, n, n)
     own = id_logits.masked_fill(~(same_id | torch.eye(mask.size(1), dtype=torch.bool, device=mask.device)), _PAD_LOGIT)
     window_lse = torch.logsumexp(id_logits, -1)  # (G, n)
     can_id = window_lse - torch.logsumexp(own, -1)  # -log p(own ID), softmax over the window's IDs
-    neighbourhood_logits = _window_logits(output.neighbourhood_query, output.neighbourhood_key, layout)
-    # each distinct ID of the window once (several unseen IDs share UNK): column j weighs 1 / its ID's count
+    can_id, window_lse = layout.nodes(can_id), layout.nodes(window_lse)
+    if outside is not None:
+        # sampled softmax: each sampled logit outside the window stands for V / k IDs (log-weight correction)
+        sampled = (output.id_negative_logits + math.log(num_ids / output.negative_ids.size(1))).masked_fill(~outside, _PAD_LOGIT)
+        can_id = can_id + torch.logaddexp(window_lse, torch.logsumexp(sampled, -1)) - window_lse
+    return {**errors, "can_id": can_id, "neighbourhood": neighbourhood}
+
+
+def _outside_window(output: VGAEOutput, node_id: Tensor, layout: WindowLayout) -> Tensor:
+    """(N, k) true where a node's negative ID does not occur in its window (the negatives are one
+    sample shared by every node, so the test runs per window and is then read per node)."""
+    in_window = torch.zeros(layout.num_graphs * output.num_ids, dtype=torch.bool, device=node_id.device)
+    in_window = in_window.index_fill(0, layout.batch * output.num_ids + node_id, 1).view(layout.num_graphs, -1)
+    sample = output.negative_ids[0] if output.negative_ids.size(0) else output.negative_ids.new_zeros(0)  # (k,)
+    return ~in_window.index_select(1, sample).index_select(0, layout.batch)  # (N, k)
+
+
+def _neighbourhood_error(output: VGAEOutput, targets: Tensor, same_id: Tensor, layout: WindowLayout,
+                         outside: Tensor | None) -> Tensor:
+    """(N,) the neighbourhood BCE over the window's distinct IDs (each once: column j weighs 1 / its ID's
+    count, several unseen IDs share UNK), plus the negatives outside the window (``outside``, (N, k))
+    weighted V / k; divided by V."""
+    logits = _window_logits(output.neighbourhood_query, output.neighbourhood_key, layout)  # (G, n, n)
     multiplicity = same_id.sum(1).clamp(min=1).unsqueeze(1)  # (G, 1, n)
-    bce = _bce_with_logits(neighbourhood_logits, targets) * mask.unsqueeze(1)
-    bce_sum = (bce / multiplicity).sum(-1)[mask]  # (N,): over the window's distinct IDs
-    can_id, window_lse = can_id[mask], window_lse[mask]
+    bce = _bce_with_logits(logits, targets)  # padded columns: logit _PAD_LOGIT, target 0, BCE exactly 0
+    bce_sum = layout.nodes((bce / multiplicity).sum(-1))  # (N,): over the window's distinct IDs
     num_ids = float(output.num_ids)
-    if output.negative_ids is not None:
+    if outside is not None:
         # IDs drawn uniformly from the vocabulary (training: at this step; scoring: the fixed probes);
         # those outside the window (target 0) weigh V / k, so their sum estimates the outside IDs' BCE
         # without bias (exactly, when the probes are the whole vocabulary)
-        in_window = torch.zeros(mask.size(0), output.num_ids, dtype=torch.bool, device=node_id.device)  # (G, V)
-        in_window[batch, node_id] = True
-        outside = ~in_window[batch.unsqueeze(1), output.negative_ids]  # (N, k)
         weight = num_ids / output.negative_ids.size(1)
         bce_sum = bce_sum + weight * (_bce_with_logits(output.neighbourhood_negative_logits, 0.0) * outside).sum(-1)
-        # sampled softmax: each sampled logit stands for V / k IDs (log-weight correction)
-        sampled = (output.id_negative_logits + math.log(weight)).masked_fill(~outside, _PAD_LOGIT)
-        can_id = can_id + torch.logaddexp(window_lse, torch.logsumexp(sampled, -1)) - window_lse
-    return {**errors, "can_id": can_id, "neighbourhood": bce_sum / num_ids}
+    return bce_sum / num_ids
 
 
 def vgae_loss(
@@ -332,9 +370,11 @@ def vgae_loss(
     )
 
 
-def batch_graph_errors(output: VGAEOutput, batch) -> dict[str, Tensor]:
-    """`graph_anomaly_scores` of a PyG ``Batch``: each node error averaged per graph, each (G,)."""
-    return graph_anomaly_scores(output, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs)
+def batch_graph_errors(output: VGAEOutput, batch, anomaly_only: bool = False) -> dict[str, Tensor]:
+    """`graph_anomaly_scores` of a PyG ``Batch``: each node error averaged per graph, each (G,)
+    (``anomaly_only``: only the errors `anomaly_score` reads, see `node_errors`)."""
+    return graph_anomaly_scores(output, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs,
+                                anomaly_only=anomaly_only)
 
 
 def anomaly_score(graph_errors: dict[str, Tensor]) -> Tensor:
@@ -352,11 +392,9 @@ def anomaly_score(graph_errors: dict[str, Tensor]) -> Tensor:
 
 def graph_anomaly_scores(
     output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tensor, batch: Tensor, num_graphs: int,
-    dense_width: int | None = None,
+    dense_width: int | None = None, anomaly_only: bool = False,
 ) -> dict[str, Tensor]:
     """Per-graph mean of each node error: ``features``, ``can_id``, ``neighbourhood``, ``kl``, each (G,)
-    (``dense_width``: see `node_errors`)."""
-    return {
-        name: scatter(error, batch, dim=0, dim_size=num_graphs, reduce="mean")
-        for name, error in node_errors(output, x, node_id, edge_index, batch, num_graphs, dense_width).items()
-    }
+    (``dense_width``, ``anomaly_only``: see `node_errors`)."""
+    errors = node_errors(output, x, node_id, edge_index, batch, num_graphs, dense_width, anomaly_only)
+    return {name: scatter(error, batch, dim=0, dim_size=num_graphs, reduce="mean") for name, error in errors.items()}

@@ -47,10 +47,11 @@ class WindowScorer(nn.Module):
 
 
 def _vgae_parts(vgae: GraphAutoencoderNeighborhood, x: Tensor, node_id: Tensor, edge_index: Tensor,
-                edge_attr: Tensor, batch: Tensor, num_graphs: int, window: int):
-    """VGAE output, per-node errors, per-graph errors and the raw anomaly score of each graph."""
+                edge_attr: Tensor, batch: Tensor, num_graphs: int, window: int, anomaly_only: bool = False):
+    """VGAE output, per-node errors, per-graph errors and the raw anomaly score of each graph
+    (``anomaly_only``: only the errors the score reads, see `kdgat_models.vgae.node_errors`)."""
     output = vgae(x, node_id, edge_index, edge_attr)
-    errors = node_errors(output, x, node_id, edge_index, batch, num_graphs, window)  # each (N,)
+    errors = node_errors(output, x, node_id, edge_index, batch, num_graphs, window, anomaly_only)  # each (N,)
     graph_errors = {name: segment_mean(error, batch, num_graphs) for name, error in errors.items()}
     return output, errors, graph_errors, anomaly_score(graph_errors)
 
@@ -97,7 +98,8 @@ class VGAEWindowScorer(WindowScorer):
     def forward(self, x: Tensor, node_id: Tensor, edge_index: Tensor, edge_attr: Tensor, batch: Tensor,
                 node_ptr: Tensor) -> tuple[Tensor, Tensor]:
         num_graphs = node_ptr.shape[0] - 1
-        _, errors, _, score = _vgae_parts(self.vgae, x, node_id, edge_index, edge_attr, batch, num_graphs, self.window)
+        _, errors, _, score = _vgae_parts(self.vgae, x, node_id, edge_index, edge_attr, batch, num_graphs, self.window,
+                                          anomaly_only=True)
         return score.float(), (errors["features"] + errors["neighbourhood"]).float()
 
 

@@ -88,5 +88,5 @@ def normal_difficulty(vgae, arrays, batch_size: int = 256) -> np.ndarray:
     with torch.no_grad():
         for start in range(0, len(normals), batch_size):
             batch = SelfLoops()(collate_windows(arrays, normals[start : start + batch_size]))
-            scores.append(anomaly_score(batch_graph_errors(vgae.forward_batch(batch), batch)).numpy())
+            scores.append(anomaly_score(batch_graph_errors(vgae.forward_batch(batch), batch, anomaly_only=True)).numpy())
     return np.concatenate(scores) if scores else np.zeros(0)

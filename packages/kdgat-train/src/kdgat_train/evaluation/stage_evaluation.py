@@ -40,7 +40,7 @@ def window_scores(module, arrays, family: str, batch_size: int = 256, indices=No
             if family == "gat":
                 scores.append(torch.softmax(module(batch).logits.float(), -1)[:, 1].cpu())
             else:
-                scores.append(anomaly_score(batch_graph_errors(module(batch), batch)).float().cpu())
+                scores.append(anomaly_score(batch_graph_errors(module(batch), batch, anomaly_only=True)).float().cpu())
     return torch.cat(scores).numpy() if scores else np.zeros(0)
 
 

@@ -62,7 +62,7 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
     def validation_step(self, batch, batch_index):
         output = self(batch)
         self.log("val/loss", self._loss(batch, output), on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
-        self.val_auroc.update(anomaly_score(batch_graph_errors(output, batch)), batch.y)
+        self.val_auroc.update(anomaly_score(batch_graph_errors(output, batch, anomaly_only=True)), batch.y)
         self._val_attacks += int(batch.y.sum())
         self._val_windows += batch.num_graphs
 
