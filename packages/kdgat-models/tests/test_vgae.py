@@ -157,8 +157,8 @@ def test_anomaly_only_errors_equal_the_full_errors(batch, scoring_probes):
 
 
 def _candidate_logits(decoder, query, ids):
-    """The decoder's logits of each node for its candidate IDs: (N, k) from query (N, H), ids (N, k)."""
-    return torch.einsum("nh,nkh->nk", query, decoder[-1].weight[ids]) + decoder[-1].bias[ids]
+    """The decoder's logits of each node for the shared candidate IDs: (N, k) from query (N, H), ids (k,)."""
+    return query @ decoder[-1].weight[ids].T + decoder[-1].bias[ids]
 
 
 def test_sampled_negatives_estimate_the_vocabulary_wide_loss_without_bias(batch):

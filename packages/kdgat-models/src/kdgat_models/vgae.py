@@ -43,8 +43,8 @@ class VGAEOutput:
         mu, logvar, z: (N, L). x_reconstruction: (N, F) in [0, 1].
         id_query, neighbourhood_query: (N, H). id_key, neighbourhood_key: (N, H + 1); all four
         None without ID decoders.
-        negative_ids: (N, k) the vocabulary IDs standing for those outside each window: sampled at
-        this step (training) or the fixed probes (scoring); None without them;
+        negative_ids: (k,) the vocabulary IDs standing for those outside each window, one sample shared
+        by every node: drawn at this step (training) or the fixed probes (scoring); None without them;
         id_negative_logits, neighbourhood_negative_logits: (N, k) the decoders' logits for them.
     """
 
@@ -158,7 +158,7 @@ class GraphAutoencoderNeighborhood(nn.Module):
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu  # (N, L)
         id_query, id_key = _query_and_key(self.id_decoder, z, node_id)
         neighbourhood_query, neighbourhood_key = _query_and_key(self.neighbourhood_decoder, z, node_id)
-        negatives = id_negative = neighbourhood_negative = None
+        id_negative = neighbourhood_negative = None
         sample = None
         if id_query is not None and self.training and self.sampled_negatives > 0:
             # drawn afresh at every step and shared by the batch's nodes (one matmul; a per-node
@@ -167,14 +167,13 @@ class GraphAutoencoderNeighborhood(nn.Module):
         elif id_query is not None and not self.training and self.probe_ids.numel() > 0:
             sample = self.probe_ids  # scoring: the fixed probe IDs
         if sample is not None:
-            negatives = sample.unsqueeze(0).expand(node_id.size(0), -1)  # (N, k)
             id_negative = id_query @ self.id_decoder[-1].weight[sample].T + self.id_decoder[-1].bias[sample]
             neighbourhood_negative = (neighbourhood_query @ self.neighbourhood_decoder[-1].weight[sample].T
                                       + self.neighbourhood_decoder[-1].bias[sample])  # (N, k)
         return VGAEOutput(
             mu=mu, logvar=logvar, z=z, x_reconstruction=torch.sigmoid(self.feature_decoder(z)),
             id_query=id_query, id_key=id_key, neighbourhood_query=neighbourhood_query, neighbourhood_key=neighbourhood_key,
-            num_ids=self.num_ids, negative_ids=negatives, id_negative_logits=id_negative,
+            num_ids=self.num_ids, negative_ids=sample, id_negative_logits=id_negative,
             neighbourhood_negative_logits=neighbourhood_negative,
         )
 
@@ -269,12 +268,10 @@ def window_neighbourhood_targets(edge_index: Tensor, node_id: Tensor, layout: Wi
     return targets.float(), same_id
 
 
-def _bce_with_logits(logits: Tensor, targets: Tensor | float) -> Tensor:
+def _bce_with_logits(logits: Tensor, targets: Tensor) -> Tensor:
     """Elementwise BCE of sigmoid(logits) against targets, ``softplus(x) - x t``: written out (not
     ``F.binary_cross_entropy_with_logits``) because exporters decompose that into ``log(sigmoid(x))``,
     which is ``-inf`` (and a NaN loss) at the padded logits; softplus is exactly 0 there."""
-    if isinstance(targets, float) and targets == 0.0:
-        return F.softplus(logits)
     return F.softplus(logits) - logits * targets
 
 
@@ -303,21 +300,20 @@ def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tens
         zeros = torch.zeros_like(errors["features"])
         return {**errors, "neighbourhood": zeros} if anomaly_only else {**errors, "can_id": zeros, "neighbourhood": zeros}
     layout = WindowLayout(batch=batch, num_graphs=num_graphs, width=dense_width)
-    mask = layout.mask  # (G, n)
     targets, same_id = window_neighbourhood_targets(edge_index, node_id, layout)
-    num_ids = float(output.num_ids)
     outside = _outside_window(output, node_id, layout) if output.negative_ids is not None else None  # (N, k)
     neighbourhood = _neighbourhood_error(output, targets, same_id, layout, outside)  # (N,)
     if anomaly_only:
         return {**errors, "neighbourhood": neighbourhood}
     id_logits = _window_logits(output.id_query, output.id_key, layout)  # (G, n, n)
-    own = id_logits.masked_fill(~(same_id | torch.eye(mask.size(1), dtype=torch.bool, device=mask.device)), _PAD_LOGIT)
+    own = id_logits.masked_fill(~(same_id | torch.eye(layout.width, dtype=torch.bool, device=same_id.device)), _PAD_LOGIT)
     window_lse = torch.logsumexp(id_logits, -1)  # (G, n)
     can_id = window_lse - torch.logsumexp(own, -1)  # -log p(own ID), softmax over the window's IDs
     can_id, window_lse = layout.nodes(can_id), layout.nodes(window_lse)
     if outside is not None:
         # sampled softmax: each sampled logit outside the window stands for V / k IDs (log-weight correction)
-        sampled = (output.id_negative_logits + math.log(num_ids / output.negative_ids.size(1))).masked_fill(~outside, _PAD_LOGIT)
+        weight = output.num_ids / output.negative_ids.numel()
+        sampled = (output.id_negative_logits + math.log(weight)).masked_fill(~outside, _PAD_LOGIT)
         can_id = can_id + torch.logaddexp(window_lse, torch.logsumexp(sampled, -1)) - window_lse
     return {**errors, "can_id": can_id, "neighbourhood": neighbourhood}
 
@@ -327,8 +323,7 @@ def _outside_window(output: VGAEOutput, node_id: Tensor, layout: WindowLayout) -
     sample shared by every node, so the test runs per window and is then read per node)."""
     in_window = torch.zeros(layout.num_graphs * output.num_ids, dtype=torch.bool, device=node_id.device)
     in_window = in_window.index_fill(0, layout.batch * output.num_ids + node_id, 1).view(layout.num_graphs, -1)
-    sample = output.negative_ids[0] if output.negative_ids.size(0) else output.negative_ids.new_zeros(0)  # (k,)
-    return ~in_window.index_select(1, sample).index_select(0, layout.batch)  # (N, k)
+    return ~in_window.index_select(1, output.negative_ids).index_select(0, layout.batch)  # (N, k)
 
 
 def _neighbourhood_error(output: VGAEOutput, targets: Tensor, same_id: Tensor, layout: WindowLayout,
@@ -345,8 +340,9 @@ def _neighbourhood_error(output: VGAEOutput, targets: Tensor, same_id: Tensor, l
         # IDs drawn uniformly from the vocabulary (training: at this step; scoring: the fixed probes);
         # those outside the window (target 0) weigh V / k, so their sum estimates the outside IDs' BCE
         # without bias (exactly, when the probes are the whole vocabulary)
-        weight = num_ids / output.negative_ids.size(1)
-        bce_sum = bce_sum + weight * (_bce_with_logits(output.neighbourhood_negative_logits, 0.0) * outside).sum(-1)
+        weight = num_ids / output.negative_ids.numel()
+        # BCE against target 0 is softplus(logit)
+        bce_sum = bce_sum + weight * (F.softplus(output.neighbourhood_negative_logits) * outside).sum(-1)
     return bce_sum / num_ids
 
 
