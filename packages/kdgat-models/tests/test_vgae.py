@@ -217,3 +217,12 @@ def test_a_fixed_dense_width_gives_the_same_errors(batch):
     for name in fitted:
         torch.testing.assert_close(padded[name], fitted[name])
     assert WindowLayout(batch=batch.batch, width=widest + 37).mask.sum() == batch.num_nodes
+
+
+def test_an_empty_batch_has_empty_errors():
+    model = GraphAutoencoderNeighborhood(NUM_IDS, add_self_loops=False, scoring_probes=16).eval()
+    x, node_id = torch.zeros(0, 10), torch.zeros(0, dtype=torch.long)
+    edge_index, edge_attr = torch.zeros(2, 0, dtype=torch.long), torch.zeros(0, 11)
+    errors = node_errors(model(x, node_id, edge_index, edge_attr), x, node_id, edge_index, node_id, num_graphs=0)
+    assert set(errors) == {"features", "kl", "can_id", "neighbourhood"}
+    assert all(error.shape == (0,) for error in errors.values())

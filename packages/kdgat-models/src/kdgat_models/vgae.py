@@ -263,7 +263,7 @@ def window_neighbourhood_targets(edge_index: Tensor, node_id: Tensor, layout: Wi
     src, dst = edge_index[0], edge_index[1]
     cells = torch.cat([layout.row[src] * n + layout.position[dst], layout.row[dst] * n + layout.position[src]])
     adjacency = torch.zeros(layout.num_graphs * n * n, dtype=torch.bool, device=ids.device).index_fill(0, cells, 1)
-    adjacency = adjacency.view(-1, n, n) & ~torch.eye(n, dtype=torch.bool, device=ids.device)  # (G, n, n), either way
+    adjacency = adjacency.view(layout.num_graphs, n, n) & ~torch.eye(n, dtype=torch.bool, device=ids.device)  # (G, n, n), either way
     targets = (adjacency.float() @ same_id.float()) > 0  # a neighbour with the ID of node j
     return targets.float(), same_id
 
@@ -322,7 +322,7 @@ def _outside_window(output: VGAEOutput, node_id: Tensor, layout: WindowLayout) -
     """(N, k) true where a node's negative ID does not occur in its window (the negatives are one
     sample shared by every node, so the test runs per window and is then read per node)."""
     in_window = torch.zeros(layout.num_graphs * output.num_ids, dtype=torch.bool, device=node_id.device)
-    in_window = in_window.index_fill(0, layout.batch * output.num_ids + node_id, 1).view(layout.num_graphs, -1)
+    in_window = in_window.index_fill(0, layout.batch * output.num_ids + node_id, 1).view(layout.num_graphs, output.num_ids)
     return ~in_window.index_select(1, output.negative_ids).index_select(0, layout.batch)  # (N, k)
 
 
