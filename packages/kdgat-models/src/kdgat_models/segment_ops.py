@@ -30,6 +30,8 @@ def segment_softmax(logits: Tensor, index: Tensor, size: int) -> Tensor:
     Shapes: logits (M, H), index (M,). Returns (M, H).
     """
     expanded = index.unsqueeze(-1).expand_as(logits)
-    top = logits.new_zeros((size, logits.shape[1])).scatter_reduce(0, expanded, logits.detach(), "amax", include_self=False)
+    # started at -inf and reduced with include_self: exported, one ScatterElements(max); include_self=False
+    # exports as a second ScatterElements(min) that marks the touched rows and costs more than the max
+    top = logits.new_full((size, logits.shape[1]), float("-inf")).scatter_reduce(0, expanded, logits.detach(), "amax")
     shifted = (logits - top.index_select(0, index)).exp()
     return shifted / (segment_sum(shifted, index, size).index_select(0, index) + 1e-16)
