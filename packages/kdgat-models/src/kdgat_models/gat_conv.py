@@ -82,7 +82,8 @@ class EdgeGATConv(nn.Module):
             # the projection is linear, so it commutes with the attention-weighted sum: sum the narrower
             # inputs over i's in-edges first, then project each head (E x in instead of E x C per head)
             summed = segment_sum(x.index_select(0, src).unsqueeze(1) * alpha.unsqueeze(-1), dst, n)  # (N, H, in)
-            out = torch.einsum("nhi,hci->nhc", summed, self.lin.weight.view(heads, channels, -1))  # (N, H, C)
+            # per head (H, N, in) @ (H, in, C): a batched MatMul when exported (ONNX Runtime's Einsum took 3x longer)
+            out = torch.bmm(summed.transpose(0, 1), self.lin.weight.view(heads, channels, -1).transpose(1, 2)).transpose(0, 1)  # (N, H, C)
         else:
             out = segment_sum(h.index_select(0, src) * alpha.unsqueeze(-1), dst, n)  # (N, H, C): the sum over i's in-edges
         out = out.reshape(n, heads * channels) + self.bias
