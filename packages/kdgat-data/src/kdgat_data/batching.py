@@ -22,31 +22,35 @@ def _ranges(ptr: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return offsets + np.arange(int(counts.sum())), counts
 
 
-def collate_windows(arrays: GraphArrays, index) -> Batch:
-    """The windows ``index`` (in that order) as one PyG `Batch`.
+def collate_arrays(arrays: GraphArrays, index) -> dict[str, np.ndarray]:
+    """The windows ``index`` (in that order) as the flat numpy arrays of one batch (what `collate_windows`
+    wraps as tensors; a caller that needs numpy, such as the streaming detector, skips the `Batch`).
 
-    Shapes: x (n, 10) float32, node_id (n,) long, edge_index (2, e) long with batch-global node
-    indices, edge_attr (e, 11), y (B,) long, node_y (n,) long, attack_type (B,) long,
-    batch (n,) long, ptr (B + 1,) long.
+    Shapes: x (n, 10) float32, node_id (n,) int64, edge_index (2, e) int64 with batch-global node
+    indices, edge_attr (e, 11), y (B,) int64, node_y (n,) int64, attack_type (B,) int64,
+    batch (n,) int64, ptr (B + 1,) int64.
     """
     index = np.asarray(index, dtype=np.int64)
     nodes, node_counts = _ranges(np.asarray(arrays.node_ptr), index)
     edges, edge_counts = _ranges(np.asarray(arrays.edge_ptr), index)
     node_offset = np.concatenate([[0], np.cumsum(node_counts)[:-1]])
     edge_index = np.asarray(arrays.edge_index)[:, edges].astype(np.int64) + np.repeat(node_offset, edge_counts)
-    ptr = np.concatenate([[0], np.cumsum(node_counts)])
-    batch = Batch(
-        x=torch.from_numpy(np.asarray(arrays.x)[nodes]),
-        node_id=torch.from_numpy(np.asarray(arrays.node_id)[nodes].astype(np.int64)),
-        edge_index=torch.from_numpy(edge_index),
-        edge_attr=torch.from_numpy(np.asarray(arrays.edge_attr)[edges]),
-        y=torch.from_numpy(np.asarray(arrays.y)[index].astype(np.int64)),
-        node_y=torch.from_numpy(np.asarray(arrays.node_y)[nodes].astype(np.int64)),
-        attack_type=torch.from_numpy(np.asarray(arrays.attack_type)[index].astype(np.int64)),
-        batch=torch.from_numpy(np.repeat(np.arange(len(index)), node_counts)),
-        ptr=torch.from_numpy(ptr),
-    )
-    return batch
+    return {
+        "x": np.asarray(arrays.x)[nodes],
+        "node_id": np.asarray(arrays.node_id)[nodes].astype(np.int64),
+        "edge_index": edge_index,
+        "edge_attr": np.asarray(arrays.edge_attr)[edges],
+        "y": np.asarray(arrays.y)[index].astype(np.int64),
+        "node_y": np.asarray(arrays.node_y)[nodes].astype(np.int64),
+        "attack_type": np.asarray(arrays.attack_type)[index].astype(np.int64),
+        "batch": np.repeat(np.arange(len(index)), node_counts),
+        "ptr": np.concatenate([[0], np.cumsum(node_counts)]),
+    }
+
+
+def collate_windows(arrays: GraphArrays, index) -> Batch:
+    """The windows ``index`` (in that order) as one PyG `Batch` of the `collate_arrays` arrays."""
+    return Batch(**{name: torch.from_numpy(values) for name, values in collate_arrays(arrays, index).items()})
 
 
 class WindowBatches(IterableDataset):

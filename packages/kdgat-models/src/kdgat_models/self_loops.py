@@ -15,7 +15,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
-from torch_geometric.utils import scatter
+
+from kdgat_models.segment_ops import segment_mean
 
 
 def ensure_self_loops(edge_index: Tensor, edge_attr: Tensor | None, num_nodes: int) -> tuple[Tensor, Tensor | None]:
@@ -27,15 +28,12 @@ def ensure_self_loops(edge_index: Tensor, edge_attr: Tensor | None, num_nodes: i
     Returns:
         ``(edge_index (2, E + M), edge_attr (E + M, F) or None)`` for the M nodes that had no loop.
     """
-    is_loop = edge_index[0] == edge_index[1]
-    has_loop = torch.zeros(num_nodes, dtype=torch.bool, device=edge_index.device)
-    has_loop[edge_index[0, is_loop]] = True
+    src, dst = edge_index[0], edge_index[1]
+    has_loop = torch.zeros(num_nodes, dtype=torch.bool, device=edge_index.device).index_fill_(0, src[src == dst], True)
     missing = torch.nonzero(~has_loop).view(-1)
-    edge_index = torch.cat([edge_index, missing.repeat(2, 1)], dim=1)
     if edge_attr is not None:
-        mean_in = scatter(edge_attr, edge_index[1, : is_loop.numel()], dim=0, dim_size=num_nodes, reduce="mean")
-        edge_attr = torch.cat([edge_attr, mean_in[missing]], dim=0)
-    return edge_index, edge_attr
+        edge_attr = torch.cat([edge_attr, segment_mean(edge_attr, dst, num_nodes).index_select(0, missing)], dim=0)
+    return torch.cat([edge_index, missing.expand(2, -1)], dim=1), edge_attr
 
 
 class SelfLoops(BaseTransform):

@@ -16,6 +16,7 @@ from kdgat_train.deployment.detect_cli import main as detect
 from kdgat_train.deployment.export_run import batched_scores, export_run, run_manifest
 from kdgat_train.deployment.frame_sources import bus_chunks, file_chunks, read_capture
 from kdgat_train.deployment.run_scorer import scorer_from_run
+from kdgat_train.deployment.scorer_inputs import scorer_inputs
 from kdgat_train.deployment.streaming_detector import StreamingDetector
 
 pytestmark = pytest.mark.slow
@@ -42,6 +43,26 @@ def test_any_chunking_gives_the_windows_and_scores_of_the_offline_builder(gat, d
     np.testing.assert_allclose(streamed["score"], batched_scores(scorer, offline), atol=1e-6, rtol=0)
     assert [a["first_frame"] for a in alerts] == offline.window_start[streamed["score"] > manifest.threshold].tolist()
     assert detector.frames == len(table) > 500 and len(streamed["score"]) == (len(table) - 50) // stride + 1
+
+
+def test_an_alert_names_the_ids_of_its_windows_largest_node_scores(gat, dos_capture):
+    """Alerts are built per micro-batch: each must name the IDs of its own window's top nodes, scored alone."""
+    scorer, manifest = gat
+    table, _ = read_capture(dos_capture, manifest.reader_options)
+    table = table.slice(0, 1200)
+    detector = StreamingDetector(scorer=scorer, manifest=manifest, batch_windows=16, stride=7, top_ids=3)
+    alerts = [alert for piece, at in file_chunks(table, 300) for alert in detector.feed(piece, at)]
+    assert len(alerts) > 5
+    adapter, fitted = adapter_for("automotive"), FittedDomain(vocabulary=manifest.vocabulary)
+    for alert in alerts:
+        window = table.slice(alert["first_frame"], alert["last_frame"] + 1)
+        alone = adapter.graphs(window, fitted, window.attack_type, manifest.window, manifest.window, 0)
+        score, node_score = scorer(scorer_inputs(alone, [0]))
+        order = np.argsort(-node_score, kind="stable")[:3]
+        ids = np.unique(window.can_id)  # a window's nodes are its distinct IDs in ID order
+        assert alert["top_ids"] == [f"0x{int(ids[k]):03X}" for k in order]
+        np.testing.assert_allclose(alert["top_node_scores"], node_score[order], atol=1e-5)
+        assert alert["score"] == pytest.approx(float(score[0]), abs=1e-6)
 
 
 def test_replaying_a_test_capture_reports_the_offline_metrics_of_its_scenario(student_runs, dos_capture, tmp_path):

@@ -116,8 +116,8 @@ class StreamingDetector:
             score, node_score = self.scorer(scorer_inputs(arrays, index))
             score = np.asarray(score, np.float64)
             flagged = np.flatnonzero(score > self.threshold)
-            for k in flagged:
-                alerts.append(self._alert(frames, arrays, int(index[k]), float(score[k]), node_score, index[0]))
+            if len(flagged):
+                alerts += self._alerts(frames, arrays, index[flagged], score[flagged], np.asarray(node_score), index[0])
             if self.windows is not None:
                 self.windows.window_start.append(np.asarray(arrays.window_start)[index] + self._pending_first)
                 self.windows.end_time.append(np.asarray(arrays.end_time)[index])
@@ -127,15 +127,39 @@ class StreamingDetector:
         self.alerts += len(alerts)
         return alerts
 
-    def _alert(self, frames: FrameTable, arrays, g: int, score: float, node_score: np.ndarray, first: int) -> dict:
-        start = int(arrays.window_start[g])
+    def _alerts(self, frames: FrameTable, arrays, windows: np.ndarray, scores: np.ndarray, node_score: np.ndarray,
+                first: int) -> list[dict]:
+        """The alerts of the flagged ``windows`` (indices into ``arrays``) of one micro-batch whose first
+        window is ``first``; ``node_score`` holds that micro-batch's nodes. A window's nodes are its
+        distinct IDs in ID order, so node k of window g is the k-th smallest distinct ID of its frames.
+
+        Shapes: windows, scores (A,). node_score (nodes of the micro-batch,).
+        """
+        starts = np.asarray(arrays.window_start)[windows]  # (A,)
+        ids = np.sort(frames.can_id[starts[:, None] + np.arange(self.window)], axis=1)  # (A, W)
+        distinct = np.ones(ids.shape, bool)
+        distinct[:, 1:] = ids[:, 1:] != ids[:, :-1]
         node_ptr = np.asarray(arrays.node_ptr)
-        local = slice(int(node_ptr[g] - node_ptr[first]), int(node_ptr[g + 1] - node_ptr[first]))
-        ids = np.unique(frames.can_id[start : start + self.window])  # nodes are the window's IDs in ID order
-        order = np.argsort(-np.asarray(node_score[local]), kind="stable")[: self.top_ids]
-        return {
-            "time": float(arrays.end_time[g]), "first_frame": self._pending_first + start,
-            "last_frame": self._pending_first + start + self.window - 1, "score": score, "threshold": self.threshold,
-            "top_ids": [f"0x{int(ids[k]):03X}" for k in order],
-            "top_node_scores": [round(float(node_score[local][k]), 6) for k in order],
-        }
+        counts = node_ptr[windows + 1] - node_ptr[windows]  # (A,) nodes per window
+        if not np.array_equal(distinct.sum(axis=1), counts):
+            raise RuntimeError("alerts: a window's distinct IDs do not match its graph's nodes")
+        rows = np.repeat(np.arange(len(windows)), counts)
+        local = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)  # node k of its window
+        width = int(counts.max())
+        node_ids = np.zeros((len(windows), width), ids.dtype)  # (A, n): the ID of node k
+        node_ids[rows, local] = ids[distinct]
+        padded = np.full((len(windows), width), -np.inf)  # (A, n): node scores, -inf past a window's nodes
+        padded[rows, local] = node_score[np.repeat(node_ptr[windows] - node_ptr[first], counts) + local]
+        top = np.argsort(-padded, axis=1, kind="stable")[:, : self.top_ids]  # (A, k) the largest first
+        end_time = np.asarray(arrays.end_time)[windows].tolist()
+        first_frame = (starts + self._pending_first).tolist()
+        alerts = []
+        for a, (nodes, count) in enumerate(zip(top.tolist(), counts.tolist(), strict=True)):
+            nodes = nodes[:count]  # a window with fewer nodes than top_ids names them all
+            alerts.append({
+                "time": end_time[a], "first_frame": first_frame[a], "last_frame": first_frame[a] + self.window - 1,
+                "score": float(scores[a]), "threshold": self.threshold,
+                "top_ids": [f"0x{int(node_ids[a, k]):03X}" for k in nodes],
+                "top_node_scores": [round(float(padded[a, k]), 6) for k in nodes],
+            })
+        return alerts
