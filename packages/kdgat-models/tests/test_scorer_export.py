@@ -1,5 +1,6 @@
-"""Exported scorers (ONNX through onnxruntime, TorchScript) give eager PyTorch's scores within 1e-4 on
-batches of another size than the one they were traced on; a wrong file is refused with its name.
+"""Exported scorers (ONNX through onnxruntime, TorchScript, AOTInductor packages) give eager PyTorch's
+scores within 1e-4 on batches of another size than the one they were traced on, a single window
+included; a wrong file is refused with its name.
 (The fusion scorer's ONNX export is tested on a trained run in kdgat-train's deployment tests.)"""
 
 import numpy as np
@@ -8,7 +9,7 @@ import torch
 from kdgat_models import GATWithJK, GraphAutoencoderNeighborhood
 from kdgat_models.example_graphs import example_batch
 from kdgat_models.fusion import STATE_DIM, QNetwork
-from kdgat_models.scorer_export import EagerScorer, ExportError, export_scorer, load_scorer
+from kdgat_models.scorer_export import FORMATS, EagerScorer, ExportError, export_scorer, load_scorer
 from kdgat_models.self_loops import SelfLoops
 from kdgat_models.window_scorer import INPUT_NAMES, FusionWindowScorer, GATWindowScorer, VGAEWindowScorer
 
@@ -36,11 +37,12 @@ def inputs(num_graphs: int, seed: int) -> dict[str, np.ndarray]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("family", "export_format"), [("gat", "onnx"), ("vgae", "onnx"), ("gat", "torchscript"),
-                                                       ("vgae", "torchscript"), ("dqn", "torchscript")])
+                                                       ("vgae", "torchscript"), ("dqn", "torchscript"), ("gat", "aoti"),
+                                                       ("vgae", "aoti")])
 def test_an_export_scores_like_eager_on_batches_it_was_not_traced_on(tmp_path, family, export_format):
     model = scorer(family)
     example = {name: torch.from_numpy(value) for name, value in inputs(4, seed=0).items()}
-    path = export_scorer(model, example, tmp_path / ("model.onnx" if export_format == "onnx" else "model.pt"), export_format)
+    path = export_scorer(model, example, tmp_path / FORMATS[export_format], export_format)
     exported, eager = load_scorer(path), EagerScorer(scorer=model)
     for num_graphs, seed in ((37, 1), (1, 2)):
         batch = inputs(num_graphs, seed)
@@ -60,7 +62,10 @@ def test_files_that_are_not_exported_scorers_are_refused(tmp_path):
     (tmp_path / "model.onnx").write_bytes(b"not a model")
     with pytest.raises(ExportError, match="model.onnx: not an ONNX scorer"):
         load_scorer(tmp_path / "model.onnx")
-    with pytest.raises(ExportError, match="model.onnx or model.pt"):
+    (tmp_path / "model.pt2").write_bytes(b"not a package")
+    with pytest.raises(ExportError, match="model.pt2: not an AOTInductor scorer package"):
+        load_scorer(tmp_path / "model.pt2")
+    with pytest.raises(ExportError, match="model.onnx, model.pt or model.pt2"):
         load_scorer(tmp_path / "weights.bin")
     with pytest.raises(ExportError, match="format must be one of"):
         export_scorer(scorer("gat"), {}, tmp_path / "m", "tflite")

@@ -1,8 +1,8 @@
-"""Deployment benchmark (issue 16): a trained run's scorer as eager, compiled, TorchScript and ONNX
+"""Deployment benchmark (issue 16): a trained run's scorer as eager, compiled, TorchScript, ONNX and AOTInductor
 (latency at batch 1, throughput at batch 256, one core), and the streaming detector end to end at
 S=1 and S=100 (frames/s and the added delay of each micro-batch).
 
-Run (after training the run, e.g. one epoch of the GAT student):
+Run (after training the run, e.g. one epoch of the GAT student; ``aoti`` needs a C++ compiler):
     uv run kdgat-train config_store=automotive_synthetic_supervised_gat_student_no_all_samples training_config.epochs=1
     uv run python packages/kdgat-train/benchmarks/bench_deployment.py RUN_DIR [--frames 200000] [--threads 1]
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from kdgat_data.domains.automotive.frames import FrameTable
-from kdgat_models.scorer_export import EagerScorer, export_scorer, load_scorer
+from kdgat_models.scorer_export import FORMATS, EagerScorer, export_scorer, load_scorer
 from kdgat_models.summary import count_parameters
 from kdgat_train.deployment.export_run import run_manifest
 from kdgat_train.deployment.frame_sources import file_chunks, read_capture
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--frames", type=int, default=200_000, help="frames streamed per setting")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--forms", default="eager,compiled,torchscript,onnx")
+    parser.add_argument("--forms", default="eager,compiled,torchscript,onnx,aoti")
     parser.add_argument("--batch-windows", type=int, default=64, help="windows per scorer call when streaming")
     parser.add_argument("--chunk-windows", type=int, default=256, help="windows per chunk of frames when streaming")
     args = parser.parse_args()
@@ -92,7 +92,7 @@ def main() -> None:
             elif form == "compiled":
                 scorers[form] = CompiledScorer(scorer=run.scorer)
             else:
-                path = export_scorer(run.scorer, example, Path(folder) / ("model.onnx" if form == "onnx" else "model.pt"), form)
+                path = export_scorer(run.scorer, example, Path(folder) / FORMATS[form], form)
                 scorers[form] = load_scorer(path)
         print(f"\n{'form':<12} {'batch 1 ms (median)':>20} {'batch 256 windows/s':>20}")
         for form, scorer in scorers.items():
@@ -109,7 +109,7 @@ def main() -> None:
               f"{args.chunk_windows} x S frames, scorer calls of {args.batch_windows} windows")
         print(f"{'form':<12} {'S':>4} {'frames/s':>12} {'windows/s':>12} {'delay p50 ms':>13} {'p99 ms':>8} {'max ms':>8}")
         for stride in (1, 100):
-            for form in ("torchscript", "onnx"):
+            for form in ("torchscript", "onnx", "aoti"):
                 if form not in scorers:
                     continue
                 detector = StreamingDetector(scorer=scorers[form], manifest=manifest, batch_windows=args.batch_windows,

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> None:
     summary.add_argument("--presets", default=None, help="model_sizes.toml overriding the packaged presets (default: configs/model_sizes.toml found upward, if any)")
     export = commands.add_parser("export", help="export a COMPLETED GAT, VGAE or fusion run to run without the project tree")
     export.add_argument("run_dir", metavar="RUN_DIR")
-    export.add_argument("--format", choices=("onnx", "torchscript"), default="onnx", dest="export_format")
+    export.add_argument("--format", choices=("onnx", "torchscript", "aoti"), default="onnx", dest="export_format")
     export.add_argument("--out", default=None, help="output folder (default: RUN_DIR/export/<format>/)")
     args = parser.parse_args(argv)
     if args.command == "export":

@@ -1,9 +1,12 @@
-"""Export a `WindowScorer` to ONNX or TorchScript, and run any of the three forms the same way.
+"""Export a `WindowScorer` to ONNX, TorchScript or an AOTInductor package, and run every form the same way.
 
 ONNX goes through torch's exporter (``torch.export``, dynamic nodes / edges / graphs) and runs with
 onnxruntime; TorchScript is a trace (the scorers have no data-dependent Python control flow, and
-their sizes come from input shapes, so the trace holds for any batch). `load_scorer` gives one
-callable for an exported file, `EagerScorer` the same for the module itself: numpy arrays in,
+their sizes come from input shapes, so the trace holds for any batch); ``aoti`` is the same
+``torch.export`` program compiled ahead of time by Inductor into a ``.pt2`` package (a shared
+library of fused C++ kernels: it needs a C++ compiler to export, only torch to run, and runs on
+CPUs with the exporting machine's instruction set). `load_scorer` gives one callable for an
+exported file, `EagerScorer` the same for the module itself: numpy arrays in,
 ``(score (G,), node_score (N,))`` numpy arrays out.
 """
 
@@ -17,7 +20,7 @@ import torch
 
 from kdgat_models.window_scorer import INPUT_NAMES, OUTPUT_NAMES, WindowScorer
 
-FORMATS = {"onnx": "model.onnx", "torchscript": "model.pt"}
+FORMATS = {"onnx": "model.onnx", "torchscript": "model.pt", "aoti": "model.pt2"}
 
 
 class ExportError(RuntimeError):
@@ -25,7 +28,7 @@ class ExportError(RuntimeError):
 
 
 def export_scorer(scorer: WindowScorer, example: dict[str, torch.Tensor], path: Path, export_format: str) -> Path:
-    """Write ``scorer`` to ``path`` as ``export_format`` (``onnx`` | ``torchscript``), traced on ``example``.
+    """Write ``scorer`` to ``path`` as ``export_format`` (``onnx`` | ``torchscript`` | ``aoti``), traced on ``example``.
 
     Args:
         example: the inputs of one batch (`INPUT_NAMES` -> tensor), with at least two graphs.
@@ -42,6 +45,8 @@ def export_scorer(scorer: WindowScorer, example: dict[str, torch.Tensor], path: 
         nodes, edges, graphs = torch.export.Dim("nodes"), torch.export.Dim("edges"), torch.export.Dim("graphs_plus_one")
         shapes = {"x": {0: nodes}, "node_id": {0: nodes}, "edge_index": {1: edges}, "edge_attr": {0: edges},
                   "batch": {0: nodes}, "node_ptr": {0: graphs}}
+        if export_format == "aoti":
+            return _export_aoti(scorer, args, shapes, path)
         try:
             torch.onnx.export(scorer, args, str(path), dynamo=True, dynamic_shapes=shapes, input_names=list(INPUT_NAMES),
                               output_names=list(OUTPUT_NAMES), verbose=False)
@@ -49,6 +54,25 @@ def export_scorer(scorer: WindowScorer, example: dict[str, torch.Tensor], path: 
             raise ExportError(f"ONNX export of the {scorer.family} scorer failed: {type(error).__name__}: "
                               f"{str(error).splitlines()[0][:300]}") from error
     return path
+
+
+def _export_aoti(scorer: WindowScorer, args: tuple, shapes: dict, path: Path) -> Path:
+    """``torch.export`` with dynamic nodes / edges / graphs, compiled by AOTInductor into ``path`` (``.pt2``).
+    torch.export specialises sizes 0 and 1, so the program holds for batches of at least two windows
+    (`AotiScorer` pads a single window to two)."""
+    shapes = {**shapes, "node_ptr": {0: torch.export.Dim("graphs_plus_one", min=MIN_AOTI_GRAPHS + 1)}}
+    from torch._inductor import aoti_compile_and_package
+
+    try:
+        program = torch.export.export(scorer, args, dynamic_shapes=shapes)
+        aoti_compile_and_package(program, package_path=str(path))
+    except Exception as error:  # the exporter's and the C++ compiler's errors are many types
+        raise ExportError(f"AOTInductor export of the {scorer.family} scorer failed (it needs a C++ compiler): "
+                          f"{type(error).__name__}: {str(error).splitlines()[0][:300]}") from error
+    return path
+
+
+MIN_AOTI_GRAPHS = 2  # windows per call an AOTInductor scorer is compiled for, at least
 
 
 class EagerScorer:
@@ -110,12 +134,52 @@ class OnnxScorer:
         return score, node_score
 
 
+class AotiScorer:
+    """An AOTInductor package (``model.pt2``): the scorer's kernels compiled ahead of time, run by torch.
+
+    A call of one window is scored as two copies of it (the package is compiled for at least
+    `MIN_AOTI_GRAPHS` windows, see `_export_aoti`) and the first copy's scores are returned.
+    """
+
+    def __init__(self, *, path: Path) -> None:
+        from torch._inductor import aoti_load_package
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.module = aoti_load_package(str(path))
+        except Exception as error:  # a missing, foreign or corrupt package: RuntimeError, zipfile errors
+            raise ExportError(f"{path}: not an AOTInductor scorer package ({str(error).splitlines()[0][:200]})") from None
+
+    def __call__(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        graphs, nodes = len(inputs["node_ptr"]) - 1, len(inputs["x"])
+        if graphs < MIN_AOTI_GRAPHS:
+            inputs = _doubled(inputs)
+        with torch.no_grad():
+            score, node_score = self.module(*(torch.from_numpy(inputs[name]) for name in INPUT_NAMES))
+        return score.numpy()[:graphs], node_score.numpy()[:nodes]
+
+
+def _doubled(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A batch of G windows followed by a copy of itself (2G windows; the copy's nodes and graph indices shifted)."""
+    nodes, graphs = len(inputs["x"]), len(inputs["node_ptr"]) - 1
+    return {
+        "x": np.concatenate([inputs["x"]] * 2), "node_id": np.concatenate([inputs["node_id"]] * 2),
+        "edge_index": np.concatenate([inputs["edge_index"], inputs["edge_index"] + nodes], axis=1),
+        "edge_attr": np.concatenate([inputs["edge_attr"]] * 2),
+        "batch": np.concatenate([inputs["batch"], inputs["batch"] + graphs]),
+        "node_ptr": np.concatenate([inputs["node_ptr"], inputs["node_ptr"][1:] + nodes]),
+    }
+
+
 def load_scorer(path: Path):
-    """The callable of an exported scorer file: ``.onnx`` -> `OnnxScorer`, ``.pt`` -> `TorchScriptScorer`
-    (TorchScript runs on torch's threads: ``torch.set_num_threads``)."""
+    """The callable of an exported scorer file: ``.onnx`` -> `OnnxScorer`, ``.pt`` -> `TorchScriptScorer`,
+    ``.pt2`` -> `AotiScorer` (TorchScript and AOTInductor run on torch's threads: ``torch.set_num_threads``)."""
     path = Path(path)
     if path.suffix == ".onnx":
         return OnnxScorer(path=path)
     if path.suffix == ".pt":
         return TorchScriptScorer(path=path)
-    raise ExportError(f"{path}: an exported scorer is model.onnx or model.pt")
+    if path.suffix == ".pt2":
+        return AotiScorer(path=path)
+    raise ExportError(f"{path}: an exported scorer is model.onnx, model.pt or model.pt2")

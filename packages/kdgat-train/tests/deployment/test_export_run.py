@@ -18,7 +18,7 @@ from kdgat_train.window_data_module import open_cache
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize(("family", "export_format"), [("gat", "onnx"), ("vgae", "torchscript"), ("dqn", "onnx")])
+@pytest.mark.parametrize(("family", "export_format"), [("gat", "onnx"), ("vgae", "torchscript"), ("dqn", "onnx"), ("dqn", "aoti")])
 def test_an_export_reproduces_the_runs_validation_scores_and_predictions(student_runs, tmp_path, family, export_format):
     run_dir = student_runs[family]
     done = export_run(run_dir, export_format, tmp_path / "export", say=lambda message: None)

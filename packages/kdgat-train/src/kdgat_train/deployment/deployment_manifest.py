@@ -27,7 +27,7 @@ class DeploymentManifest(BaseModel):
     family: str = Field(description="gat | vgae | dqn")
     experiment_name: str
     run_dir: str = Field(description="the run exported (for the record; not needed to run)")
-    format: str = Field(description="onnx | torchscript")
+    format: str = Field(description="onnx | torchscript | aoti | eager")
     model_file: str = Field(description="model file name, beside this manifest")
     domain: str
     dataset: str

@@ -31,7 +31,7 @@ def load_detector_parts(target: Path, threads: int):
         from kdgat_models.scorer_export import load_scorer
 
         manifest = DeploymentManifest.read(target)
-        if manifest.format == "torchscript":
+        if manifest.format in ("torchscript", "aoti"):  # torch's threads (onnxruntime always runs on one)
             import torch
 
             torch.set_num_threads(max(threads, 1))

@@ -95,7 +95,7 @@ def run_manifest(run: RunScorer, *, export_format: str, model_file: str, parity_
 
 
 def export_run(run_dir: Path, export_format: str, out: Path | None = None, say=print) -> ExportedRun:
-    """Export ``run_dir`` as ``export_format`` (``onnx`` | ``torchscript``) into ``out``
+    """Export ``run_dir`` as ``export_format`` (``onnx`` | ``torchscript`` | ``aoti``) into ``out``
     (default ``RUN_DIR/export/<format>/``), replacing an earlier export there."""
     if export_format not in FORMATS:
         raise DeploymentError(f"--format must be one of {', '.join(FORMATS)}, got {export_format!r}")
