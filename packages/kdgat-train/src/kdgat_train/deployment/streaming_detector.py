@@ -151,15 +151,14 @@ class StreamingDetector:
         padded = np.full((len(windows), width), -np.inf)  # (A, n): node scores, -inf past a window's nodes
         padded[rows, local] = node_score[np.repeat(node_ptr[windows] - node_ptr[first], counts) + local]
         top = np.argsort(-padded, axis=1, kind="stable")[:, : self.top_ids]  # (A, k) the largest first
+        top_ids = [[f"0x{i:03X}" for i in row] for row in np.take_along_axis(node_ids, top, 1).tolist()]
+        top_scores = np.round(np.take_along_axis(padded, top, 1), 6).tolist()
         end_time = np.asarray(arrays.end_time)[windows].tolist()
         first_frame = (starts + self._pending_first).tolist()
-        alerts = []
-        for a, (nodes, count) in enumerate(zip(top.tolist(), counts.tolist(), strict=True)):
-            nodes = nodes[:count]  # a window with fewer nodes than top_ids names them all
-            alerts.append({
-                "time": end_time[a], "first_frame": first_frame[a], "last_frame": first_frame[a] + self.window - 1,
-                "score": float(scores[a]), "threshold": self.threshold,
-                "top_ids": [f"0x{int(node_ids[a, k]):03X}" for k in nodes],
-                "top_node_scores": [round(float(padded[a, k]), 6) for k in nodes],
-            })
-        return alerts
+        return [
+            {"time": end_time[a], "first_frame": first_frame[a], "last_frame": first_frame[a] + self.window - 1,
+             "score": score, "threshold": self.threshold,
+             # a window with fewer nodes than top_ids names them all
+             "top_ids": top_ids[a][:count], "top_node_scores": top_scores[a][:count]}
+            for a, (score, count) in enumerate(zip(np.asarray(scores, np.float64).tolist(), counts.tolist(), strict=True))
+        ]
