@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,8 +24,9 @@ def main(argv: list[str] | None = None) -> None:
         _export(parser, args)
         return
 
-    from kdgat_models.presets import PresetError, load_presets
-    from kdgat_models.summary import summarize
+    with _quiet_pyg_notice():
+        from kdgat_models.presets import PresetError, load_presets
+        from kdgat_models.summary import summarize
 
     try:
         presets = load_presets(args.presets)
@@ -33,6 +37,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'model':<8} {'size':<8} {'parameters':>12} {'MFLOPs/window':>14}")
     for row in rows:
         print(f"{row.family:<8} {row.size:<8} {row.parameters:>12,} {row.flops_per_window / 1e6:>14.3f}")
+
+
+@contextmanager
+def _quiet_pyg_notice() -> Iterator[None]:
+    """torch_geometric scripts a few helpers when it is imported: a deprecation notice that says nothing to a user."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated")
+        yield
 
 
 EXPORTERS = "kdgat_models.exporters"  # entry points: who reads run folders (kdgat-train provides "run")
@@ -46,7 +58,8 @@ def _export(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     found = [point for point in entry_points(group=EXPORTERS) if point.name == "run"]
     if not found:
         parser.exit(1, "kdgat-models export: reading a run folder needs kdgat-train installed (uv sync --all-packages)\n")
-    exporter = found[0].load()
+    with _quiet_pyg_notice():
+        exporter = found[0].load()
     try:
         exporter(args.run_dir, args.export_format, args.out)
     except (RuntimeError, ValueError, OSError) as error:

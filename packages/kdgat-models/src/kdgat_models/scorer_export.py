@@ -12,6 +12,7 @@ exported file, `EagerScorer` the same for the module itself: numpy arrays in,
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def _export_aoti(scorer: WindowScorer, args: tuple, shapes: dict, path: Path) ->
     torch.export specialises sizes 0 and 1, so the program holds for batches of at least two windows
     (`AotiScorer` pads a single window to two)."""
     shapes = {**shapes, "node_ptr": {0: torch.export.Dim("graphs_plus_one", min=MIN_AOTI_GRAPHS + 1)}}
+    _quiet_cuda_home_notice()
     from torch._inductor import aoti_compile_and_package
 
     try:
@@ -70,6 +72,11 @@ def _export_aoti(scorer: WindowScorer, args: tuple, shapes: dict, path: Path) ->
         raise ExportError(f"AOTInductor export of the {scorer.family} scorer failed (it needs a C++ compiler): "
                           f"{type(error).__name__}: {str(error).splitlines()[0][:300]}") from error
     return path
+
+
+def _quiet_cuda_home_notice() -> None:
+    """torch.utils.cpp_extension (imported by Inductor) logs a CUDA_HOME guess on CPU-only machines."""
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 
 
 MIN_AOTI_GRAPHS = 2  # windows per call an AOTInductor scorer is compiled for, at least
@@ -142,6 +149,7 @@ class AotiScorer:
     """
 
     def __init__(self, *, path: Path) -> None:
+        _quiet_cuda_home_notice()
         from torch._inductor import aoti_load_package
 
         try:

@@ -1,4 +1,5 @@
-"""Warnings that say nothing to a kdgat user, silenced only while a run fits (never at import time)."""
+"""Warnings that say nothing to a kdgat user, silenced only while a run fits, is exported or is loaded by the
+detector (never by importing kdgat)."""
 
 from __future__ import annotations
 

@@ -129,13 +129,17 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
         raise click.UsageError("give exactly one of --input FILE or --interface virtual|socketcan --channel NAME")
     if interface is not None and not channel:
         raise click.UsageError("--interface needs --channel")
-    from kdgat_train.deployment.deployment_manifest import DeploymentManifestError
-    from kdgat_train.deployment.frame_sources import bus_chunks, file_chunks, read_capture
-    from kdgat_train.deployment.run_scorer import DeploymentError
-    from kdgat_train.deployment.streaming_detector import StreamingDetector
+    from kdgat_train.known_warnings import quiet_known_warnings
+
+    with quiet_known_warnings():  # torch_geometric's import-time notice
+        from kdgat_train.deployment.deployment_manifest import DeploymentManifestError
+        from kdgat_train.deployment.frame_sources import bus_chunks, file_chunks, read_capture
+        from kdgat_train.deployment.run_scorer import DeploymentError
+        from kdgat_train.deployment.streaming_detector import StreamingDetector
 
     try:
-        scorer, manifest = load_detector_parts(target, threads)
+        with quiet_known_warnings():
+            scorer, manifest = load_detector_parts(target, threads)
         detector = StreamingDetector(scorer=scorer, manifest=manifest, batch_windows=batch_windows,
                                      keep_windows=input_file is not None, stride=stride)
     except (DeploymentError, DeploymentManifestError, ValueError, RuntimeError) as error:

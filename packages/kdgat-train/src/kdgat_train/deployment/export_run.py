@@ -151,4 +151,7 @@ def _example(validation) -> dict:
 
 def export_from_cli(run_dir: str, export_format: str, out: str | None) -> None:
     """``kdgat-models export`` (an entry point of kdgat-train: reading a run folder needs it)."""
-    export_run(Path(run_dir), export_format, Path(out) if out else None)
+    from kdgat_train.known_warnings import quiet_known_warnings
+
+    with quiet_known_warnings():  # torch_geometric's import-time notice
+        export_run(Path(run_dir), export_format, Path(out) if out else None)
