@@ -20,8 +20,9 @@ def test_equals_pyg_gatconv_with_the_same_weights(edge_dim, in_channels, out_cha
     torch.testing.assert_close(alpha, expected_alpha, atol=1e-6, rtol=1e-5)
 
 
-def test_gradients_reach_every_parameter():
-    conv = EdgeGATConv(3, 2, heads=2, edge_dim=4)
+@pytest.mark.parametrize("out_channels", [2, 8])  # 8: attention folded into the projection, summed before it
+def test_gradients_reach_every_parameter(out_channels):
+    conv = EdgeGATConv(3, out_channels, heads=2, edge_dim=4)
     # every node has two in-edges, so the attention softmax is not trivially 1
     edge_index = torch.tensor([[0, 1, 2, 3, 4, 2, 3, 4, 0, 1], [1, 2, 3, 4, 0, 0, 1, 2, 3, 4]])
     out = conv(torch.randn(5, 3), edge_index, torch.randn(10, 4))

@@ -8,7 +8,8 @@ the edge term of the attention logits costs ``E x F x heads`` instead of ``E x F
 Where the input is narrower than a head's output (a first layer: a small ID embedding ++ 10
 features against 80-256 channels), the messages are summed before the projection rather than
 after it (the projection is linear, so the sums are the same), which moves E x in values per head
-instead of E x out.
+instead of E x out, and the attention vectors fold into that projection the same way (the attention
+logits of such a layer never need its N x heads x out projected nodes).
 No data-dependent shapes, so it compiles without graph breaks.
 """
 
@@ -69,16 +70,26 @@ class EdgeGATConv(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None,
                 return_attention_weights: bool = False) -> Tensor | tuple[Tensor, tuple[Tensor, Tensor]]:
         n, heads, channels = x.size(0), self.heads, self.out_channels
-        h = self.lin(x).view(n, heads, channels)  # (N, H, C)
+        narrow = self.lin.in_features < channels  # project after the sum over in-edges (below)
+        if narrow:
+            # a . W x = (W^T a) . x: the attention vectors folded into the projection, (in, 2H) instead of (in, H x C)
+            weight = self.lin.weight.view(heads, channels, -1)  # (H, C, in)
+            folded = torch.cat([(weight * self.att_src.view(heads, channels, 1)).sum(1),
+                                (weight * self.att_dst.view(heads, channels, 1)).sum(1)])  # (2H, in)
+            node_logits = x @ folded.t()  # (N, 2H)
+            src_logits, dst_logits = node_logits[:, :heads], node_logits[:, heads:]  # (N, H) each
+        else:
+            h = self.lin(x).view(n, heads, channels)  # (N, H, C)
+            src_logits, dst_logits = (h * self.att_src).sum(-1), (h * self.att_dst).sum(-1)  # (N, H) each
         src, dst = edge_index[0], edge_index[1]
         # index_select rather than [src]: exported, a Gather (ONNX's GatherND for advanced indexing is slow)
-        logits = (h * self.att_src).sum(-1).index_select(0, src) + (h * self.att_dst).sum(-1).index_select(0, dst)  # (E, H)
+        logits = src_logits.index_select(0, src) + dst_logits.index_select(0, dst)  # (E, H)
         if self.lin_edge is not None and edge_attr is not None:
             folded = (self.lin_edge.weight.view(heads, channels, -1) * self.att_edge.view(heads, channels, 1)).sum(1)
             logits = logits + edge_attr @ folded.t()  # (E, F) @ (F, H)
         alpha = segment_softmax(F.leaky_relu(logits, self.negative_slope), dst, n)  # over i's in-edges
         alpha = F.dropout(alpha, p=self.dropout, training=self.training)
-        if self.lin.in_features < channels:
+        if narrow:
             # the projection is linear, so it commutes with the attention-weighted sum: sum the narrower
             # inputs over i's in-edges first, then project each head (E x in instead of E x C per head)
             summed = segment_sum(x.index_select(0, src).unsqueeze(1) * alpha.unsqueeze(-1), dst, n)  # (N, H, in)

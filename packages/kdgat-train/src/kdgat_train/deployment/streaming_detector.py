@@ -4,7 +4,7 @@ The detector keeps the frames from the next window's first frame on (at most W -
 so window k always covers frames ``k*S .. k*S + W - 1`` of the stream, exactly the windows the
 offline cache builds from the same file. Graphs come from the domain adapter with the fit of the
 training split (`kdgat_data.domains`: the one feature implementation, not a copy), inputs from
-`scorer_inputs` (the training collation and self-loops), scores from any `WindowScorer` form
+`ConsecutiveInputs` (the training collation and self-loops, once per chunk), scores from any `WindowScorer` form
 (eager, TorchScript, ONNX), and the run's validation threshold decides. Every window above it is
 an alert: time, first and last frame, score, threshold, and the IDs of the nodes with the largest
 node scores (attention for a GAT, reconstruction error for a VGAE or fusion).
@@ -20,7 +20,7 @@ from kdgat_data.domains import FittedDomain, adapter_for
 from kdgat_data.domains.automotive.frames import FrameTable
 
 from kdgat_train.deployment.deployment_manifest import DeploymentManifest
-from kdgat_train.deployment.scorer_inputs import scorer_inputs
+from kdgat_train.deployment.scorer_inputs import ConsecutiveInputs
 
 
 def join_frames(first: FrameTable | None, second: FrameTable) -> FrameTable:
@@ -110,10 +110,11 @@ class StreamingDetector:
 
     def _score(self, frames: FrameTable) -> list[dict]:
         arrays = self.adapter.graphs(frames, self.fitted, frames.attack_type, self.window, self.stride, 0)
+        inputs = ConsecutiveInputs(arrays=arrays)  # collated and given self-loops once per chunk
         alerts = []
         for start in range(0, len(arrays), self.batch_windows):
             index = np.arange(start, min(start + self.batch_windows, len(arrays)))
-            score, node_score = self.scorer(scorer_inputs(arrays, index))
+            score, node_score = self.scorer(inputs.inputs(start, index[-1] + 1))
             score = np.asarray(score, np.float64)
             flagged = np.flatnonzero(score > self.threshold)
             if len(flagged):
