@@ -142,5 +142,6 @@ def stream(scorer, manifest, capture: FrameTable, stride: int, args) -> tuple[fl
     elapsed = time.perf_counter() - started
     return detector.frames / elapsed, detector.windows_scored / elapsed, detector
 
+
 if __name__ == "__main__":
     main()

@@ -74,9 +74,9 @@ class EdgeGATConv(nn.Module):
         if narrow:
             # a . W x = (W^T a) . x: the attention vectors folded into the projection, (in, 2H) instead of (in, H x C)
             weight = self.lin.weight.view(heads, channels, -1)  # (H, C, in)
-            folded = torch.cat([(weight * self.att_src.view(heads, channels, 1)).sum(1),
-                                (weight * self.att_dst.view(heads, channels, 1)).sum(1)])  # (2H, in)
-            node_logits = x @ folded.t()  # (N, 2H)
+            node_attention = torch.cat([(weight * self.att_src.view(heads, channels, 1)).sum(1),
+                                        (weight * self.att_dst.view(heads, channels, 1)).sum(1)])  # (2H, in)
+            node_logits = x @ node_attention.t()  # (N, 2H)
             src_logits, dst_logits = node_logits[:, :heads], node_logits[:, heads:]  # (N, H) each
         else:
             h = self.lin(x).view(n, heads, channels)  # (N, H, C)

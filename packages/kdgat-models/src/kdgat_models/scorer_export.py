@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -62,21 +64,29 @@ def _export_aoti(scorer: WindowScorer, args: tuple, shapes: dict, path: Path) ->
     torch.export specialises sizes 0 and 1, so the program holds for batches of at least two windows
     (`AotiScorer` pads a single window to two)."""
     shapes = {**shapes, "node_ptr": {0: torch.export.Dim("graphs_plus_one", min=MIN_AOTI_GRAPHS + 1)}}
-    _quiet_cuda_home_notice()
-    from torch._inductor import aoti_compile_and_package
-
     try:
-        program = torch.export.export(scorer, args, dynamic_shapes=shapes)
-        aoti_compile_and_package(program, package_path=str(path))
+        with _quiet_cuda_home_notice():
+            from torch._inductor import aoti_compile_and_package
+
+            program = torch.export.export(scorer, args, dynamic_shapes=shapes)
+            aoti_compile_and_package(program, package_path=str(path))
     except Exception as error:  # the exporter's and the C++ compiler's errors are many types
         raise ExportError(f"AOTInductor export of the {scorer.family} scorer failed (it needs a C++ compiler): "
                           f"{type(error).__name__}: {str(error).splitlines()[0][:300]}") from error
     return path
 
 
-def _quiet_cuda_home_notice() -> None:
-    """torch.utils.cpp_extension (imported by Inductor) logs a CUDA_HOME guess on CPU-only machines."""
-    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+@contextmanager
+def _quiet_cuda_home_notice() -> Iterator[None]:
+    """Inside the block, torch.utils.cpp_extension (used by Inductor) logs errors only: on a CPU-only
+    machine it warns of a CUDA_HOME guess that says nothing to a user. The level is restored after."""
+    logger = logging.getLogger("torch.utils.cpp_extension")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 MIN_AOTI_GRAPHS = 2  # windows per call an AOTInductor scorer is compiled for, at least
@@ -149,11 +159,10 @@ class AotiScorer:
     """
 
     def __init__(self, *, path: Path) -> None:
-        _quiet_cuda_home_notice()
-        from torch._inductor import aoti_load_package
-
         try:
-            with warnings.catch_warnings():
+            with _quiet_cuda_home_notice(), warnings.catch_warnings():
+                from torch._inductor import aoti_load_package
+
                 warnings.simplefilter("ignore")
                 self.module = aoti_load_package(str(path))
         except Exception as error:  # a missing, foreign or corrupt package: RuntimeError, zipfile errors
