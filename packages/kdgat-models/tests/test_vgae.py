@@ -2,6 +2,7 @@ import pytest
 import torch
 from kdgat_models.vgae import (
     GraphAutoencoderNeighborhood,
+    WindowIds,
     WindowLayout,
     _query_and_key,
     anomaly_score,
@@ -9,7 +10,7 @@ from kdgat_models.vgae import (
     graph_anomaly_scores,
     node_errors,
     vgae_loss,
-    window_neighbourhood_targets,
+    window_neighbours,
 )
 
 NUM_IDS = 50  # the conftest batch draws node IDs below this
@@ -55,17 +56,19 @@ def test_loss_reaches_every_parameter_and_weights_matter(batch):
     assert heavier > loss
 
 
-def test_neighbourhood_targets_by_hand():
+def test_neighbourhood_marks_by_hand():
     # window 0: nodes 0, 1, 2 with IDs 7, 8, 9; edges 0->1, 1->1 (self-loop), 2->1
     # window 1: nodes 3, 4, 5 with IDs 0, 0, 5 (two unseen IDs, both UNK); edges 3->4, 4->5
     edge_index = torch.tensor([[0, 1, 2, 3, 4], [1, 1, 1, 4, 5]])
     layout = WindowLayout(batch=torch.tensor([0, 0, 0, 1, 1, 1]))
-    targets, same_id = window_neighbourhood_targets(edge_index, torch.tensor([7, 8, 9, 0, 0, 5]), layout)
-    assert layout.mask.all() and targets.shape == (2, 3, 3)
-    assert targets[0].tolist() == [[0, 1, 0], [1, 0, 1], [0, 1, 0]]  # by the ID of each column's node; not itself
-    # nodes 3 and 5 neighbour node 4 (UNK): each has a UNK neighbour, which both UNK columns say
-    assert targets[1].tolist() == [[1, 1, 0], [1, 1, 1], [1, 1, 0]]
-    assert same_id[1].tolist() == [[True, True, False], [True, True, False], [False, False, True]]
+    ids = WindowIds(node_id=torch.tensor([7, 8, 9, 0, 0, 5]), layout=layout, num_ids=10)
+    assert ids.count.tolist() == [1, 1, 1, 2, 2, 1] and ids.first_position.tolist() == [0, 1, 2, 0, 0, 2]
+    marks = window_neighbours(edge_index, ids, layout)
+    assert layout.mask.all() and marks.shape == (2, 3, 3)
+    assert marks[0].tolist() == [[0, 1, 0], [1, 0, 1], [0, 1, 0]]  # by the ID of each column's node; not itself
+    # nodes 3 and 5 neighbour node 4 (UNK), node 4 neighbours node 3 (UNK) and node 5: UNK marked once, at node 3
+    assert marks[1].tolist() == [[1, 0, 0], [1, 0, 1], [1, 0, 0]]
+    assert ids.outside(torch.tensor([0, 5, 7])).tolist() == [[True, True, False]] * 3 + [[False, False, True]] * 3
 
 
 def test_window_errors_equal_a_per_window_reference(batch):

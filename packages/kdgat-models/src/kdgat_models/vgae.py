@@ -250,29 +250,75 @@ def _window_logits(query: Tensor, key: Tensor, layout: WindowLayout) -> Tensor:
     return q @ k.transpose(1, 2)  # (G, n, n)
 
 
-def window_neighbourhood_targets(edge_index: Tensor, node_id: Tensor, layout: WindowLayout) -> tuple[Tensor, Tensor]:
-    """Targets over each window's own IDs: ``(targets (G, n, n), same_id (G, n, n))``.
+class WindowIds:
+    """Which vocabulary IDs each window of a batch holds: one (G, V) table of node counts.
 
-    ``targets[g, i, j] = 1`` if node i of window g has an edge, either way, to a node with the ID of
-    node j (self-loops do not count: a node is not its own neighbour); ``same_id[g, i, j]`` is true
-    where nodes i and j carry the same ID (the diagonal, and several unseen IDs mapped to UNK).
+    Several nodes of a window can carry the same ID (every unseen ID maps to UNK). ``count`` says how many
+    share each node's ID, and the first of them (``first_position``) stands for all where an ID must be
+    counted once.
+
+    Args:
+        node_id: (N,) vocabulary index of each node. layout: the batch's `WindowLayout`. num_ids: V.
     """
-    ids, mask = layout.dense(node_id + 1) - 1, layout.mask  # (G, n), -1 in the padding
+
+    def __init__(self, *, node_id: Tensor, layout: WindowLayout, num_ids: int) -> None:
+        key = layout.batch * num_ids + node_id  # (N,) the node's cell of the flat (G, V) table
+        cells, device = layout.num_graphs * num_ids, node_id.device
+        # int32 tables: long or float ones made this 15x slower on CPU
+        table = torch.zeros(cells, dtype=torch.int32, device=device).index_add_(
+            0, key, torch.ones(node_id.numel(), dtype=torch.int32, device=device))
+        self.table = table.view(layout.num_graphs, num_ids)  # (G, V) nodes of each window with each ID
+        self.count = table.index_select(0, key).float()  # (N,) nodes of the window with the node's ID
+        first = torch.full((cells,), torch.iinfo(torch.int32).max, dtype=torch.int32, device=device).scatter_reduce(
+            0, key, layout.position.int(), "amin")  # (G * V,) where each window's first node with each ID sits
+        self.first_position = first.index_select(0, key).long()  # (N,)
+        self.layout = layout
+
+    def outside(self, ids: Tensor) -> Tensor:
+        """(N, k) true where ``ids[m]`` does not occur in the node's window (``ids`` are one sample shared by
+        every node, so the test runs per window and is then read per node)."""
+        return (self.table.index_select(1, ids) == 0).index_select(0, self.layout.batch)
+
+
+def window_neighbours(edge_index: Tensor, ids: WindowIds, layout: WindowLayout) -> Tensor:
+    """(G, n, n) of 0 / 1: ``[g, i, j] = 1`` where node i of window g has an edge, either way, to a node with
+    the ID of node j, and j is the first node of its window with that ID (`WindowIds`), so each neighbouring
+    ID is marked once. A self-loop does not count: a node is not its own neighbour.
+    """
     n = layout.width
-    same_id = (ids.unsqueeze(2) == ids.unsqueeze(1)) & mask.unsqueeze(2) & mask.unsqueeze(1)  # (G, n, n)
     src, dst = edge_index[0], edge_index[1]
-    cells = torch.cat([layout.row[src] * n + layout.position[dst], layout.row[dst] * n + layout.position[src]])
-    adjacency = torch.zeros(layout.num_graphs * n * n, dtype=torch.bool, device=ids.device).index_fill(0, cells, 1)
-    adjacency = adjacency.view(layout.num_graphs, n, n) & ~torch.eye(n, dtype=torch.bool, device=ids.device)  # (G, n, n), either way
-    targets = (adjacency.float() @ same_id.float()) > 0  # a neighbour with the ID of node j
-    return targets.float(), same_id
+    cells = torch.cat([layout.row.index_select(0, src) * n + ids.first_position.index_select(0, dst),
+                       layout.row.index_select(0, dst) * n + ids.first_position.index_select(0, src)])  # (2E,)
+    spare = layout.num_graphs * n * n  # self-loops mark one spare cell past the table, dropped
+    cells = cells.masked_fill((src == dst).repeat(2), spare)
+    marks = torch.zeros(spare + 1, device=edge_index.device).index_fill(0, cells, 1.0)
+    return marks[:-1].view(layout.num_graphs, n, n)
 
 
-def _bce_with_logits(logits: Tensor, targets: Tensor) -> Tensor:
-    """Elementwise BCE of sigmoid(logits) against targets, ``softplus(x) - x t``: written out (not
-    ``F.binary_cross_entropy_with_logits``) because exporters decompose that into ``log(sigmoid(x))``,
-    which is ``-inf`` (and a NaN loss) at the padded logits; softplus is exactly 0 there."""
-    return F.softplus(logits) - logits * targets
+_EXP_FLOOR = -80.0  # exp() of float32 below about -87 leaves the normal range: a path 10-30x slower on CPU
+
+
+def _logsumexp(logits: Tensor, dim: int = -1) -> Tensor:
+    """``torch.logsumexp`` with each term shifted by the maximum floored at ``_EXP_FLOOR``.
+
+    The padded columns (``_PAD_LOGIT``) made every exp of the dense layout underflow, which on CPU takes a
+    path 10-30x slower than a normal exp (most of a training step). A floored term adds at most
+    exp(-80) = 2e-35 against the largest term's 1, far below float32's resolution.
+    """
+    if logits.shape[dim] == 0:  # an empty batch
+        return torch.logsumexp(logits, dim)
+    top = logits.detach().amax(dim, keepdim=True)
+    return (logits - top).clamp(min=_EXP_FLOOR).exp().sum(dim).log() + top.squeeze(dim)
+
+
+def _softplus(logits: Tensor) -> Tensor:
+    """``softplus(x) = relu(x) - log(sigmoid(|x|))``, within 1e-6 of ``F.softplus``.
+
+    ATen's CPU softplus goes through an unvectorised ``log1p`` (3-4x slower than this). Written so that it
+    never meets ``log(0)``: exporters decompose ``F.binary_cross_entropy_with_logits`` and ``logsigmoid``
+    into ``log(sigmoid(x))``, which is ``-inf`` (a NaN loss) at the padded logits; here it is exactly 0 there.
+    """
+    return torch.relu(logits) - torch.log(torch.sigmoid(logits.abs()))
 
 
 def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tensor, batch: Tensor,
@@ -300,41 +346,37 @@ def node_errors(output: VGAEOutput, x: Tensor, node_id: Tensor, edge_index: Tens
         zeros = torch.zeros_like(errors["features"])
         return {**errors, "neighbourhood": zeros} if anomaly_only else {**errors, "can_id": zeros, "neighbourhood": zeros}
     layout = WindowLayout(batch=batch, num_graphs=num_graphs, width=dense_width)
-    targets, same_id = window_neighbourhood_targets(edge_index, node_id, layout)
-    outside = _outside_window(output, node_id, layout) if output.negative_ids is not None else None  # (N, k)
-    neighbourhood = _neighbourhood_error(output, targets, same_id, layout, outside)  # (N,)
+    ids = WindowIds(node_id=node_id, layout=layout, num_ids=output.num_ids)
+    outside = ids.outside(output.negative_ids) if output.negative_ids is not None else None  # (N, k)
+    neighbourhood = _neighbourhood_error(output, window_neighbours(edge_index, ids, layout), ids, layout, outside)  # (N,)
     if anomaly_only:
         return {**errors, "neighbourhood": neighbourhood}
-    id_logits = _window_logits(output.id_query, output.id_key, layout)  # (G, n, n)
-    own = id_logits.masked_fill(~(same_id | torch.eye(layout.width, dtype=torch.bool, device=same_id.device)), _PAD_LOGIT)
-    window_lse = torch.logsumexp(id_logits, -1)  # (G, n)
-    can_id = window_lse - torch.logsumexp(own, -1)  # -log p(own ID), softmax over the window's IDs
-    can_id, window_lse = layout.nodes(can_id), layout.nodes(window_lse)
+    window_lse = layout.nodes(_logsumexp(_window_logits(output.id_query, output.id_key, layout)))  # (N,)
+    # -log p(own ID), softmax over the window's IDs: the c nodes of a window that share node i's ID (several
+    # unseen IDs map to UNK) share its key, so their terms are c equal logits, log(c) + the own logit
+    own_logit = (output.id_query * output.id_key[:, :-1]).sum(-1) + output.id_key[:, -1]  # (N,)
+    can_id = window_lse - own_logit - ids.count.log()
     if outside is not None:
         # sampled softmax: each sampled logit outside the window stands for V / k IDs (log-weight correction)
         weight = output.num_ids / output.negative_ids.numel()
         sampled = (output.id_negative_logits + math.log(weight)).masked_fill(~outside, _PAD_LOGIT)
-        can_id = can_id + torch.logaddexp(window_lse, torch.logsumexp(sampled, -1)) - window_lse
+        can_id = can_id + torch.logaddexp(window_lse, _logsumexp(sampled)) - window_lse
     return {**errors, "can_id": can_id, "neighbourhood": neighbourhood}
 
 
-def _outside_window(output: VGAEOutput, node_id: Tensor, layout: WindowLayout) -> Tensor:
-    """(N, k) true where a node's negative ID does not occur in its window (the negatives are one
-    sample shared by every node, so the test runs per window and is then read per node)."""
-    in_window = torch.zeros(layout.num_graphs * output.num_ids, dtype=torch.bool, device=node_id.device)
-    in_window = in_window.index_fill(0, layout.batch * output.num_ids + node_id, 1).view(layout.num_graphs, output.num_ids)
-    return ~in_window.index_select(1, output.negative_ids).index_select(0, layout.batch)  # (N, k)
-
-
-def _neighbourhood_error(output: VGAEOutput, targets: Tensor, same_id: Tensor, layout: WindowLayout,
+def _neighbourhood_error(output: VGAEOutput, neighbours: Tensor, ids: WindowIds, layout: WindowLayout,
                          outside: Tensor | None) -> Tensor:
-    """(N,) the neighbourhood BCE over the window's distinct IDs (each once: column j weighs 1 / its ID's
-    count, several unseen IDs share UNK), plus the negatives outside the window (``outside``, (N, k))
-    weighted V / k; divided by V."""
+    """(N,) the neighbourhood BCE over the window's distinct IDs, plus the negatives outside the window
+    (``outside``, (N, k)) weighted V / k; divided by V.
+
+    The BCE of an ID is ``softplus(l) - l t``. Nodes that share an ID share its logit, so each column's
+    softplus weighs 1 / the count of its ID (each ID once), and ``l t`` is read at the marked first columns
+    (``neighbours``, `window_neighbours`).
+    """
     logits = _window_logits(output.neighbourhood_query, output.neighbourhood_key, layout)  # (G, n, n)
-    multiplicity = same_id.sum(1).clamp(min=1).unsqueeze(1)  # (G, 1, n)
-    bce = _bce_with_logits(logits, targets)  # padded columns: logit _PAD_LOGIT, target 0, BCE exactly 0
-    bce_sum = layout.nodes((bce / multiplicity).sum(-1))  # (N,): over the window's distinct IDs
+    column_weight = layout.dense(1.0 / ids.count).unsqueeze(1)  # (G, 1, n), 0 in the padding
+    # padded columns: logit _PAD_LOGIT, softplus exactly 0, weight 0, no mark
+    bce_sum = layout.nodes((_softplus(logits) * column_weight).sum(-1) - (logits * neighbours).sum(-1))  # (N,)
     num_ids = float(output.num_ids)
     if outside is not None:
         # IDs drawn uniformly from the vocabulary (training: at this step; scoring: the fixed probes);
@@ -342,7 +384,7 @@ def _neighbourhood_error(output: VGAEOutput, targets: Tensor, same_id: Tensor, l
         # without bias (exactly, when the probes are the whole vocabulary)
         weight = num_ids / output.negative_ids.numel()
         # BCE against target 0 is softplus(logit)
-        bce_sum = bce_sum + weight * (F.softplus(output.neighbourhood_negative_logits) * outside).sum(-1)
+        bce_sum = bce_sum + weight * (_softplus(output.neighbourhood_negative_logits) * outside).sum(-1)
     return bce_sum / num_ids
 
 
