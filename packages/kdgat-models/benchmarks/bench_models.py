@@ -3,6 +3,7 @@ training throughput (forward + loss + backward + optimizer step, eager) of the g
 
 Run:  uv run python packages/kdgat-models/benchmarks/bench_models.py [--device cpu|cuda] [--bf16]
       [--families gat,vgae,dqn] [--sizes student,teacher] [--threads 1,2] [--batch-sizes 256,1]
+      [--default-malloc]
 
 Realistic window graphs: 20-50 nodes and about 2 edges per node (~100 edges), self-loops added
 in the data, a vocabulary of 2049 IDs (11-bit CAN IDs + UNK). Inference is what evaluation runs:
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import torch
 from kdgat_models.example_graphs import example_batch
+from kdgat_models.heap_reuse import reuse_freed_memory
 from kdgat_models.presets import build_model, load_presets
 from kdgat_models.self_loops import SelfLoops
 from kdgat_models.summary import run_model
@@ -99,7 +101,11 @@ def main() -> None:
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--batch-sizes", default="256,1")
     parser.add_argument("--seconds", type=float, default=1.0, help="measuring time per cell")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc malloc as it is (kdgat-train and kdgat-detect keep freed memory for reuse)")
     args = parser.parse_args()
+    if not args.default_malloc:
+        reuse_freed_memory()  # as kdgat-train and kdgat-detect run
     presets = load_presets(PRESETS)
     print(f"device {args.device}{' bf16' if args.bf16 else ''}, torch {torch.__version__}; windows/s (higher is better)")
     print(f"{'model':<14} {'threads':>7} {'batch':>6} {'eager':>10} {'compiled':>10} {'speed-up':>8} {'train':>8}", flush=True)

@@ -116,10 +116,12 @@ def main() -> None:
         return
 
     from hydra_zen import zen
+    from kdgat_models.heap_reuse import reuse_freed_memory
 
     from kdgat_train.config.store import PRIMARY, register
     from kdgat_train.task import train_task
 
+    reuse_freed_memory()  # freed tensors stay in the process: page faults were half of a VGAE scoring step
     presets = register(_project_root(), only_presets=None if requested is None else {*requested, DEFAULT_PRESET})
     _check_presets_exist(requested or [], presets)
     try:
