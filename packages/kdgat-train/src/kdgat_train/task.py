@@ -64,7 +64,11 @@ def train_task(zen_cfg: DictConfig) -> str:
     if settings.tracking == "mlflow" and not _is_ddp_rank(settings):
         from kdgat_train.tracking_service import start_tracking_service
 
-        start_tracking_service()  # MLflow's import runs in a helper beside torch's, below
+        from kdgat_schemas import RunPaths
+
+        service = start_tracking_service()  # MLflow's import runs in a helper beside torch's, below
+        if service is not None:  # and the database and experiment are readied there meanwhile
+            service.send("prepare_experiment", RunPaths(settings.runs_root), settings.name.experiment)
     from kdgat_data.cache import DatasetNotFoundError, check_dataset_present
     from kdgat_data.catalog import CatalogError, resolve_dataset
 

@@ -49,6 +49,17 @@ def ensure_experiments(paths: RunPaths, experiment_names: list[str]) -> None:
             _experiment_id(client, paths, experiment_name)
 
 
+def prepare_experiment(paths: RunPaths, experiment_name: str) -> None:
+    """`ensure_experiments` ahead of the run: the tracking helper calls it while the trainer still imports
+    torch, so the database check (MLflow's schema head, about 1 s) and the experiment are done by the time
+    the run starts. A failure is left to the run's own `start_mlflow_run`, which does the same work and
+    reports it."""
+    try:
+        ensure_experiments(paths, [experiment_name])
+    except Exception:  # noqa: BLE001, S110 - reported by start_mlflow_run, which repeats this
+        pass
+
+
 # where a run lives or how it started, not what it computes: left out of the seed group
 NOT_IN_GROUP = ("training_config.seed", "run_dir", "resume", "runs_root", "tracking")
 
