@@ -62,9 +62,9 @@ def train_task(zen_cfg: DictConfig) -> str:
     """Entry point of every Hydra job (single run or one job of a sweep); returns the run folder."""
     settings = settings_from(zen_cfg)
     if settings.tracking == "mlflow" and not _is_ddp_rank(settings):
-        from kdgat_train.tracking_service import start_tracking_service
-
         from kdgat_schemas import RunPaths
+
+        from kdgat_train.tracking_service import start_tracking_service
 
         service = start_tracking_service()  # MLflow's import runs in a helper beside torch's, below
         if service is not None:  # and the database and experiment are readied there meanwhile

@@ -9,7 +9,7 @@ logged, while another process holds SQLite's write lock.
 from __future__ import annotations
 
 import fcntl
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from kdgat_schemas import ExperimentName, RunPaths
@@ -54,10 +54,8 @@ def prepare_experiment(paths: RunPaths, experiment_name: str) -> None:
     torch, so the database check (MLflow's schema head, about 1 s) and the experiment are done by the time
     the run starts. A failure is left to the run's own `start_mlflow_run`, which does the same work and
     reports it."""
-    try:
+    with suppress(Exception):  # reported by start_mlflow_run, which repeats this
         ensure_experiments(paths, [experiment_name])
-    except Exception:  # noqa: BLE001, S110 - reported by start_mlflow_run, which repeats this
-        pass
 
 
 # where a run lives or how it started, not what it computes: left out of the seed group
