@@ -25,7 +25,8 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20)
 
 
 def step_faults(mode: str, **environ: str) -> tuple[bool, float]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("MALLOC_")} | environ
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("MALLOC_") and name != "KDGAT_HEAP_REUSE"} | environ
     lines = subprocess.run([sys.executable, "-c", STEP_FAULTS, mode], env=env, capture_output=True, text=True,
                            check=True).stdout.split()
     return lines[0] == "True", float(lines[1])
@@ -45,4 +46,6 @@ def test_an_allocator_the_user_tuned_is_left_alone():
     assert allocator_tuned_by_user({"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=0"})
     assert not allocator_tuned_by_user({"PATH": "/usr/bin"})
     took, faults = step_faults("reuse", MALLOC_TRIM_THRESHOLD_="0")
+    assert not took and faults > 1000
+    took, faults = step_faults("reuse", KDGAT_HEAP_REUSE="0")  # the project's own switch
     assert not took and faults > 1000

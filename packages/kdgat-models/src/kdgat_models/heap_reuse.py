@@ -12,8 +12,8 @@ installed and no environment set before the process starts.
 `reuse_freed_memory` sets, through ``mallopt``: the mmap threshold to glibc's maximum (32 MiB on 64-bit),
 so blocks below it come from the heap and are reused; the trim threshold to 1 GiB, so freed heap is
 kept. The cost: the process holds up to 1 GiB of freed heap after a peak (its RSS does not shrink).
-It changes nothing where malloc is not glibc's, nor where the user tuned the allocator
-(``MALLOC_*_`` or ``GLIBC_TUNABLES`` in the environment, or an allocator in ``LD_PRELOAD``).
+It changes nothing where malloc is not glibc's, where the user tuned the allocator (``MALLOC_*_`` or
+``GLIBC_TUNABLES`` in the environment, or an allocator in ``LD_PRELOAD``), or with ``KDGAT_HEAP_REUSE=0``.
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ def allocator_tuned_by_user(environ: dict[str, str] | None = None) -> bool:
 def reuse_freed_memory() -> bool:
     """Set glibc malloc to keep freed blocks of up to 32 MiB for reuse (see the module docstring).
 
-    Returns whether the settings took effect: False off glibc, or where the user tuned the allocator.
+    Returns whether the settings took effect: False off glibc, where the user tuned the allocator, or with
+    ``KDGAT_HEAP_REUSE=0``.
     """
-    if allocator_tuned_by_user():
+    if os.environ.get("KDGAT_HEAP_REUSE", "1") == "0" or allocator_tuned_by_user():
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
