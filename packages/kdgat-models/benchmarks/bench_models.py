@@ -102,10 +102,10 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="256,1")
     parser.add_argument("--seconds", type=float, default=1.0, help="measuring time per cell")
     parser.add_argument("--default-malloc", action="store_true",
-                        help="leave glibc malloc as it is (kdgat-train and kdgat-detect keep freed memory for reuse)")
+                        help="leave glibc malloc as it is (kdgat-train keeps freed memory for reuse)")
     args = parser.parse_args()
     if not args.default_malloc:
-        reuse_freed_memory()  # as kdgat-train and kdgat-detect run
+        reuse_freed_memory()  # as kdgat-train runs
     presets = load_presets(PRESETS)
     print(f"device {args.device}{' bf16' if args.bf16 else ''}, torch {torch.__version__}; windows/s (higher is better)")
     print(f"{'model':<14} {'threads':>7} {'batch':>6} {'eager':>10} {'compiled':>10} {'speed-up':>8} {'train':>8}", flush=True)

@@ -129,11 +129,8 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
         raise click.UsageError("give exactly one of --input FILE or --interface virtual|socketcan --channel NAME")
     if interface is not None and not channel:
         raise click.UsageError("--interface needs --channel")
-    from kdgat_models.heap_reuse import reuse_freed_memory
-
     from kdgat_train.known_warnings import quiet_known_warnings
 
-    reuse_freed_memory()  # freed arrays stay in the process (see kdgat_models.heap_reuse)
     with quiet_known_warnings():  # torch_geometric's import-time notice
         from kdgat_train.deployment.deployment_manifest import DeploymentManifestError
         from kdgat_train.deployment.frame_sources import bus_chunks, file_chunks, read_capture
