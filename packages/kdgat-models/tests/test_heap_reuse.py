@@ -5,7 +5,7 @@ import sys
 import pytest
 from kdgat_models.heap_reuse import allocator_tuned_by_user
 
-# A step that allocates four 4 MiB blocks and frees them all, as a training step does with its tensors;
+# A step that allocates four 3 MiB blocks and frees them all, as a training step does with its tensors;
 # prints the page faults per step after a warm-up.
 STEP_FAULTS = """
 import resource, sys
@@ -13,7 +13,7 @@ import numpy as np
 from kdgat_models.heap_reuse import reuse_freed_memory
 print(reuse_freed_memory() if sys.argv[1] == "reuse" else False)
 def step():
-    blocks = [np.ones(1 << 20, np.float32) for _ in range(4)]
+    blocks = [np.ones(3 << 18, np.float32) for _ in range(4)]  # 3 MiB each: below numpy's huge-page size
     del blocks
 for _ in range(3):
     step()
@@ -37,7 +37,7 @@ def test_freed_blocks_are_reused_instead_of_faulted_in_again():
     took, faults = step_faults("reuse")
     assert took and faults < 50  # the blocks come back from the heap: no fresh pages
     took, default_faults = step_faults("default")
-    assert not took and default_faults > 1000  # glibc's default: 16 MiB of fresh pages, most of them faulted in
+    assert not took and default_faults > 1000  # glibc's default: 12 MiB of fresh pages, most of them faulted in
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc")
