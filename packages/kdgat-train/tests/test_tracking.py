@@ -1,7 +1,8 @@
 """`prepare_experiment`: the tracking helper readies the database and the experiment before the run starts."""
 
-from kdgat_schemas import RunPaths
-from kdgat_train.tracking import prepare_experiment
+import pytest
+from kdgat_schemas import ExperimentName, RunPaths
+from kdgat_train.tracking import prepare_experiment, start_mlflow_run
 
 EXPERIMENT = "automotive_synthetic_supervised_gat"
 
@@ -18,5 +19,8 @@ def test_prepare_creates_the_database_and_the_experiment(tmp_path):
 def test_a_failed_preparation_is_left_to_the_run_to_report(tmp_path):
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
-    prepare_experiment(RunPaths(blocked), EXPERIMENT)  # the run's own start_mlflow_run raises this; here, nothing
+    prepare_experiment(RunPaths(blocked), EXPERIMENT)  # here, nothing is raised
     assert blocked.read_text() == "not a folder"
+    name = ExperimentName.parse("automotive_synthetic_supervised_gat_student_no_all_samples")
+    with pytest.raises(OSError):  # the run's own start reports it
+        start_mlflow_run(RunPaths(blocked), name, "student_no_all_samples_run001", {})

@@ -217,7 +217,11 @@ class WindowLayout:
         self.position = torch.arange(batch.numel(), device=batch.device) - first.index_select(0, batch)  # (N,)
         self.width = width if width is not None else (int(counts.max()) if graphs else 0)
         self.row = batch * self.width + self.position  # (N,) the node's row in the flattened (G * n) layout
-        self.mask = self.dense(torch.ones_like(batch, dtype=torch.bool))  # (G, n)
+
+    @property
+    def mask(self) -> Tensor:
+        """(G, n) true at the slots that hold a node (not built per batch: the errors weigh the padding out)."""
+        return self.dense(torch.ones_like(self.batch, dtype=torch.bool))
 
     def dense(self, values: Tensor, padding: Tensor | None = None) -> Tensor:
         """(N, ...) per-node values -> (G, n, ...); padded slots hold zeros, or ``padding`` (broadcast to
