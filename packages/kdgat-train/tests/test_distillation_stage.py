@@ -85,6 +85,59 @@ def test_the_teacher_changes_the_students_gradients(kd_runs, project):
     assert all(p.grad is None for p in teacher.parameters())
 
 
+def test_validation_reads_the_objective_the_run_minimises(kd_runs, project):
+    """Checkpoints and early stopping monitor val/loss: for a KD student it must be KD + (1 - alpha) CE, as
+    in training (with the plain CE a KD student was kept at its first epoch while its AUROC still rose)."""
+    import torch.nn.functional as F
+    from kdgat_data.batching import collate_windows
+    from kdgat_data.cache import GraphCache
+    from kdgat_models import GATWithJK, GraphAutoencoderNeighborhood
+    from kdgat_models.distillation import logit_distillation_loss
+    from kdgat_models.self_loops import SelfLoops
+    from kdgat_models.vgae import vgae_loss
+    from kdgat_train.modules.autoencoder import AutoencoderModule
+    from kdgat_train.modules.classifier import GraphClassifierModule
+
+    _, _, gat_teacher, vgae_teacher = kd_runs
+    cache = next(GraphCache.open(p.parent) for p in (project / "data" / "cache").glob("synthetic/*/manifest.json"))
+    validation = cache.split("val")
+    batch = SelfLoops()(collate_windows(validation, range(min(32, len(validation.y)))))
+
+    def logged_validation(module) -> dict[str, float]:
+        logged = {}
+        module.log = lambda name, value, **kwargs: logged.__setitem__(name, float(value))
+        module.eval()
+        with torch.no_grad():
+            module.validation_step(batch, 0)
+        return logged
+
+    torch.manual_seed(0)
+    num_ids = _num_ids(gat_teacher)
+    student = GATWithJK(num_ids, add_self_loops=False)
+    teacher = load_frozen_network(gat_teacher, num_ids)
+    logged = logged_validation(GraphClassifierModule(net=student, teacher=teacher, kd_alpha=0.7, kd_temperature=4.0))
+    with torch.no_grad():
+        logits, teacher_logits = student.forward_batch(batch).logits, teacher.forward_batch(batch).logits
+    task = float(F.cross_entropy(logits, batch.y))
+    kd = float(logit_distillation_loss(logits, teacher_logits, None, 4.0, 0.7))
+    assert kd > 0 and logged["val/task_loss"] == pytest.approx(task, rel=1e-5)
+    assert logged["val/kd_loss"] == pytest.approx(kd, rel=1e-5)
+    assert logged["val/loss"] == pytest.approx(kd + 0.3 * task, rel=1e-5)
+    plain = logged_validation(GraphClassifierModule(net=student))
+    assert plain["val/loss"] == pytest.approx(task, rel=1e-5) and "val/kd_loss" not in plain
+
+    num_ids = _num_ids(vgae_teacher)
+    student = GraphAutoencoderNeighborhood(num_ids=num_ids, add_self_loops=False)
+    teacher = load_frozen_network(vgae_teacher, num_ids)
+    module = AutoencoderModule(net=student, teacher=teacher)
+    logged = logged_validation(module)
+    with torch.no_grad():
+        task = float(vgae_loss(student.forward_batch(batch), batch.x, batch.node_id, batch.edge_index, batch.batch,
+                               **module.weights))
+    assert logged["val/kd_loss"] > 0 and logged["val/task_loss"] == pytest.approx(task, rel=1e-5)
+    assert logged["val/loss"] == pytest.approx(task + logged["val/kd_loss"], rel=1e-5)
+
+
 def _num_ids(run_dir) -> int:
     state = torch.load(run_dir / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=False)["state_dict"]
     return state["net.id_embedding.weight"].shape[0]

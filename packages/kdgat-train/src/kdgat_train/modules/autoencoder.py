@@ -44,24 +44,29 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
     def forward(self, batch):
         return self.net.forward_batch(batch)
 
-    def _loss(self, batch, output):
-        return vgae_loss(output, batch.x, batch.node_id, batch.edge_index, batch.batch, **self.weights)
-
-    def training_step(self, batch, batch_index):
-        output = self(batch)
-        loss = self._loss(batch, output)
+    def _objective(self, batch, output, split: str):
+        """The loss this run minimises, logged as ``{split}/loss``: the VGAE loss, plus with a teacher the
+        `VGAEDistillationLoss` (then ``{split}/task_loss`` and ``{split}/kd_loss`` are logged too).
+        Validation reads the same objective, so checkpointing and early stopping choose by what the run
+        optimises."""
+        task = vgae_loss(output, batch.x, batch.node_id, batch.edge_index, batch.batch, **self.weights)
+        loss = task
         if self.teacher is not None:
             with torch.no_grad():
                 teacher_output = self.teacher.forward_batch(batch)
             kd = self.kd_loss(output.z, teacher_output.z, output.x_reconstruction, teacher_output.x_reconstruction)
-            self.log("train/kd_loss", kd, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
-            loss = loss + kd
-        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
+            loss = task + kd
+            for name, value in (("kd_loss", kd), ("task_loss", task)):
+                self.log(f"{split}/{name}", value, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
+        self.log(f"{split}/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
         return loss
+
+    def training_step(self, batch, batch_index):
+        return self._objective(batch, self(batch), "train")
 
     def validation_step(self, batch, batch_index):
         output = self(batch)
-        self.log("val/loss", self._loss(batch, output), on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
+        self._objective(batch, output, "val")
         self.val_auroc.update(anomaly_score(batch_graph_errors(output, batch, anomaly_only=True)), batch.y)
         self._val_attacks += int(batch.y.sum())
         self._val_windows += batch.num_graphs
