@@ -56,9 +56,9 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
                 teacher_output = self.teacher.forward_batch(batch)
             kd = self.kd_loss(output.z, teacher_output.z, output.x_reconstruction, teacher_output.x_reconstruction)
             loss = task + kd
-            for name, value in (("kd_loss", kd), ("task_loss", task)):
-                self.log(f"{split}/{name}", value, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
-        self.log(f"{split}/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
+        parts = {"loss": loss} if self.teacher is None else {"loss": loss, "task_loss": task, "kd_loss": kd}
+        self.log_dict({f"{split}/{name}": value for name, value in parts.items()}, on_step=False, on_epoch=True,
+                      batch_size=batch.num_graphs, sync_dist=True)
         return loss
 
     def training_step(self, batch, batch_index):

@@ -75,9 +75,9 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
                 teacher_logits = self.teacher.forward_batch(batch).logits
             kd = logit_distillation_loss(logits, teacher_logits, None, self.kd_temperature, self.kd_alpha)
             loss = kd + (1 - self.kd_alpha) * task
-            for name, value in (("kd_loss", kd), ("task_loss", task)):
-                self.log(f"{split}/{name}", value, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
-        self.log(f"{split}/loss", loss, on_step=False, on_epoch=True, batch_size=batch.num_graphs, sync_dist=True)
+        parts = {"loss": loss} if self.teacher is None else {"loss": loss, "task_loss": task, "kd_loss": kd}
+        self.log_dict({f"{split}/{name}": value for name, value in parts.items()}, on_step=False, on_epoch=True,
+                      batch_size=batch.num_graphs, sync_dist=True)
         return loss
 
     def training_step(self, batch, batch_index):
