@@ -171,7 +171,14 @@ def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProf
     """Freeze the code (`code_snapshot`; or run ``snapshot``, frozen before), check every job's config,
     then submit every job in order, each running that snapshot; returns their records (job ids in plan
     order). ``hold``: every job waits for `scontrol release`."""
-    require_slurm()  # before the MLflow database and any run folder are made
+    try:
+        require_slurm()  # before the MLflow database and any run folder are made
+    except SlurmError:
+        # A wrong override deserves its own message before "no Slurm here": check the configs with
+        # this tree's kdgat-runs (nothing is written), then say what is missing.
+        if _kdgat_runs(project_root, profile) is not None:
+            check_jobs(plan, project_root, profile, say)
+        raise
     given = snapshot is not None
     snapshot = snapshot or freeze_code(project_root, profile, runs_root, say, allow_dirty=allow_dirty)
     try:
