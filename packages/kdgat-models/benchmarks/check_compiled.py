@@ -35,10 +35,10 @@ def main() -> None:
             for n in (7, 64):
                 batch = torch.randn(n, 15, device=args.device) if family == "dqn" else SelfLoops()(example_batch(n, num_ids=2049, seed=n)).to(args.device)
                 with torch.no_grad():
-                    eager = run_model(family, model, batch).float()
-                    fast = run_model(family, compiled, batch).float()
+                    eager = run_model(model, batch).float()
+                    fast = run_model(compiled, batch).float()
                     with torch.autocast(device_type=args.device.split(":")[0], dtype=torch.bfloat16):
-                        bf16 = run_model(family, model, batch).float()
+                        bf16 = run_model(model, batch).float()
                 scale = eager.abs().max().item()
                 print(f"{family:<5} {size:<8} batch {n:>3}: |compiled - eager| = {(fast - eager).abs().max().item():.2e}, "
                       f"|bf16 - fp32| = {(bf16 - eager).abs().max().item():.2e} (max |output| {scale:.2e})", flush=True)

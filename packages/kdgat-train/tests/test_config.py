@@ -256,7 +256,7 @@ def test_an_id_free_catalog_entry_gets_models_that_never_read_the_ids(tmp_path, 
     """``entity_ids: false`` (issue 13, unknown vehicles): no ID embedding or ID decoders in any preset of the
     entry, so relabelling every CAN ID (a car never seen) leaves the scores unchanged; the ID-based entry's do change."""
     import torch
-    from kdgat_train.stages.networks import build_network
+    from kdgat_train.families import family_of
 
     from .conftest import REPO
 
@@ -279,7 +279,7 @@ def test_an_id_free_catalog_entry_gets_models_that_never_read_the_ids(tmp_path, 
                        f"automotive_{dataset}_unsupervised_vgae_student_no_normals_only"):
             settings = settings_from(_compose(tmp_path, [f"config_store={preset}"]))
             assert (settings.model_size().id_embedding_dim == 0) is not ids_matter
-            net = build_network(settings, num_ids=60).eval()
+            net = family_of(settings.name).build_network(settings, 60, (10, 11)).eval()
             with torch.no_grad():
                 if settings.name.model == "gat":
                     scores = [net(x, ids, edges, edge_attr, batch, 4).logits for ids in (node_id, relabelled)]

@@ -80,7 +80,7 @@ def build_model(family: str, size: str, presets: dict[str, dict[str, dict]], num
         known = ", ".join(f"{f}.{s}" for f, sizes in presets.items() for s in sizes)
         raise PresetError(f"no preset {family}.{size}; known: {known}")
     kwargs = {**presets[family][size], **overrides}
-    if family in ("gat", "vgae"):
+    if "num_ids" in inspect.signature(MODEL_CLASSES[family]).parameters:  # the graph models' vocabulary
         if num_ids is None:
             raise PresetError(f"{family} needs num_ids (the vocabulary size including UNK)")
         kwargs["num_ids"] = num_ids

@@ -10,7 +10,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from kdgat_models.example_graphs import example_batch
 from kdgat_models.fusion.state import STATE_DIM
+from kdgat_models.gat import GATWithJK
 from kdgat_models.presets import build_model
+from kdgat_models.vgae import GraphAutoencoderNeighborhood
 
 
 @dataclass(frozen=True)
@@ -25,11 +27,13 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def run_model(family: str, model: nn.Module, batch) -> torch.Tensor:
-    """One inference pass of ``model`` on ``batch`` (window graphs, or states for the DQN)."""
-    if family == "gat":
+def run_model(model: nn.Module, batch) -> torch.Tensor:
+    """One inference pass of ``model`` on ``batch`` (window graphs, or states for the DQN): the GAT's
+    logits, the VGAE's latent, the Q-network's action values."""
+    network = getattr(model, "_orig_mod", model)  # what torch.compile wrapped
+    if isinstance(network, GATWithJK):
         return model.forward_batch(batch).logits
-    if family == "vgae":
+    if isinstance(network, GraphAutoencoderNeighborhood):
         return model.forward_batch(batch).z
     return model(batch)
 
@@ -41,8 +45,8 @@ def summarize(presets: dict, num_ids: int, window_nodes: int = 30) -> list[Model
     for family, sizes in presets.items():
         for size in sizes:
             model = build_model(family, size, presets, num_ids=num_ids).eval()
-            batch = torch.zeros(1, STATE_DIM) if family == "dqn" else graph
+            batch = graph if hasattr(model, "forward_batch") else torch.zeros(1, STATE_DIM)  # the DQN reads states
             with torch.no_grad(), FlopCounterMode(display=False) as counter:
-                run_model(family, model, batch)
+                run_model(model, batch)
             rows.append(ModelSummary(family, size, count_parameters(model), counter.get_total_flops()))
     return rows

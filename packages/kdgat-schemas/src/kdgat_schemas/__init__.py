@@ -25,6 +25,7 @@ from kdgat_schemas.experiment_name import (
     register_domain,
 )
 from kdgat_schemas.job_spec import JobResources, JobSpec, UnsafeValueError, check_safe_argument
+from kdgat_schemas.model_registration import register_model
 from kdgat_schemas.pipeline_dag import PipelineStage, pipeline_stages
 from kdgat_schemas.project import find_project_root
 from kdgat_schemas.run_paths import RunPaths
@@ -45,6 +46,7 @@ __all__ = [
     "DOMAIN_HAS_VOCABULARY",
     "DOMAINS",
     "register_domain",
+    "register_model",
     "LEARNING_MODELS",
     "MODES",
     "SIZES",

@@ -107,7 +107,7 @@ class ExperimentName(BaseModel):
     domain: str
     dataset: str
     learning: Literal["unsupervised", "supervised", "fusion", "baseline"] | None = None
-    model: Literal["vgae", "gat", "dqn", "gbdt", "timing", "pca", "iforest"] | None = None
+    model: str | None = None  # a model of LEARNING_MODELS (or a baseline method), checked below
     size: Literal["teacher", "student"] | None = None
     distillation: Literal["no", "standard"] | None = None
     mode: str | None = None

@@ -45,7 +45,7 @@ class UpstreamRule:
         return [name.model_copy(update={**update, "mode": mode}) for mode in (self.modes or (name.mode,))]
 
 
-UPSTREAM_RULES: tuple[UpstreamRule, ...] = (
+UPSTREAM_RULES: list[UpstreamRule] = [  # `model_registration.register_model` appends a new model's teacher rule
     # the DQN itself is not distilled: a student+KD fusion fuses the KD-trained VGAE and GAT students
     UpstreamRule(field="distillation_config.teacher_run", role="teacher",
                  when={"distillation": ("standard",), "model": ("vgae", "gat")},
@@ -56,7 +56,7 @@ UPSTREAM_RULES: tuple[UpstreamRule, ...] = (
                  becomes={"model": "vgae"}, modes=("normals_only", "all_samples")),
     UpstreamRule(field="training_config.fusion.gat_run", role="fused GAT", when={"model": ("dqn",)},
                  becomes={"model": "gat"}, modes=("all_samples", "curriculum")),
-)
+]
 
 
 @dataclass(frozen=True)

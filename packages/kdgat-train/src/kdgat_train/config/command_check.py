@@ -21,11 +21,12 @@ def check_commands(project_root: Path, commands: list[list[str]]) -> list[Comman
     """One `CommandCheck` per command (its overrides, without the leading ``kdgat-train``)."""
     from hydra import compose, initialize
     from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
     from kdgat_train.config.renamed_fields import RenamedFieldError, check_renamed_overrides
     from kdgat_train.config.store import PRIMARY, register
     from kdgat_train.runs_root_check import RunsRootError, check_runs_root_override
     from kdgat_train.task import settings_from
-    from omegaconf.errors import OmegaConfBaseException
 
     register(project_root)
     results = []

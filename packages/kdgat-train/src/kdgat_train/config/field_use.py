@@ -12,33 +12,37 @@ from __future__ import annotations
 from typing import Any
 
 from kdgat_schemas import ExperimentName
-from kdgat_train.config.settings import field_value, with_field_value
 from pydantic import BaseModel
 
-# stage kinds: the model family (vgae, gat, dqn), "curriculum" for a curriculum GAT and
-# "kd_vgae" / "kd_gat" for a student distilled from a teacher
-GRAPH_STAGES = ("vgae", "gat")
-FIELD_USERS: dict[str, tuple[str, ...]] = {
-    "training_config.weight_decay": GRAPH_STAGES,  # the DQN's Adam has none
-    "training_config.gradient_clip": GRAPH_STAGES,  # the DQN clips nothing (manual optimisation)
-    "training_config.id_dropout": GRAPH_STAGES,  # the DQN reads precomputed fusion inputs, not graphs
-    "training_config.num_workers": GRAPH_STAGES,
-    "training_config.optimizer": GRAPH_STAGES,
-    "training_config.scheduler": GRAPH_STAGES,
-    "training_config.loss": ("gat",),
-    "training_config.focal_gamma": ("gat",),
-    "training_config.sampling": ("gat",),
-    "training_config.vgae": ("vgae",),  # a whole group: every field in it, present and future
-    "training_config.curriculum": ("curriculum",),
-    "training_config.fusion": ("dqn",),
-    "distillation_config.teacher_run": ("kd_vgae", "kd_gat"),
-    "distillation_config.temperature": ("kd_gat",),
-    "distillation_config.alpha": ("kd_gat",),
-    "distillation_config.latent_weight": ("kd_vgae",),
-    "distillation_config.reconstruction_weight": ("kd_vgae",),
-}
-KIND_LABELS = {"vgae": "VGAE", "gat": "GAT", "dqn": "fusion DQN", "curriculum": "curriculum GAT",
-               "kd_vgae": "KD VGAE student", "kd_gat": "KD GAT student"}
+from kdgat_train.config.settings import field_value, with_field_value
+from kdgat_train.families import FAMILIES, GRAPH_FIELDS, family_of
+
+# Stage kinds: a family's token (vgae, gat, dqn), a family's mode that has its own fields
+# ("curriculum") and "kd_<token>" for a student distilled from a teacher. Each family declares the
+# fields it uses (`kdgat_train.families.ModelFamily`); the table below is derived from them.
+
+
+def field_users() -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """``({field: stage kinds that use it}, {stage kind: label})`` of the registered families; a field
+    in no family's list is used by every stage."""
+    users: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    graph_readers = [family.token for family in FAMILIES.values() if family.reads_window_graphs]
+    for field in GRAPH_FIELDS:
+        users[field] = list(graph_readers)
+    for family in FAMILIES.values():
+        labels[family.token] = family.label
+        for field in family.own_fields:
+            users.setdefault(field, []).append(family.token)
+        for mode, fields in family.mode_fields.items():
+            labels[mode] = f"{mode} {family.label}"
+            for field in fields:
+                users.setdefault(field, []).append(mode)
+    for family in FAMILIES.values():
+        labels[f"kd_{family.token}"] = f"KD {family.label} student"
+        for field in family.distillation_fields:
+            users.setdefault(field, []).append(f"kd_{family.token}")
+    return {field: tuple(kinds) for field, kinds in users.items()}, labels
 
 
 class UnusedFieldError(ValueError):
@@ -47,18 +51,19 @@ class UnusedFieldError(ValueError):
 
 def stage_kinds(name: ExperimentName) -> set[str]:
     """The kinds of stage ``name`` is (``{"gat", "curriculum", "kd_gat"}`` for a distilled curriculum GAT)."""
-    kinds = {name.model}
-    if name.mode == "curriculum":
-        kinds.add("curriculum")
-    if name.distillation == "standard" and name.model in GRAPH_STAGES:
-        kinds.add(f"kd_{name.model}")
+    family = family_of(name)
+    kinds = {family.token}
+    if name.mode in family.mode_fields:
+        kinds.add(name.mode)
+    if name.distillation == "standard" and family.distills:
+        kinds.add(f"kd_{family.token}")
     return kinds
 
 
 def unused_fields(name: ExperimentName) -> list[str]:
-    """Dotted fields of `FIELD_USERS` that stage ``name`` does not use."""
+    """Dotted fields of `field_users` that stage ``name`` does not use."""
     kinds = stage_kinds(name)
-    return [field for field, users in FIELD_USERS.items() if not kinds & set(users)]
+    return [field for field, users in field_users()[0].items() if not kinds & set(users)]
 
 
 def _value(groups: dict[str, Any], dotted: str):
@@ -81,10 +86,11 @@ def check_fields_used(name: ExperimentName, groups: dict[str, Any], defaults: di
         groups: ``{"training_config": TrainingSettings, "distillation_config": ...}`` of the stage.
         defaults: the same groups at their defaults.
     """
+    users_of, labels = field_users()
     wrong = [(field, users, value) for users in unused_fields(name)
              for field, value in _changed_leaves(users, _value(groups, users), _value(defaults, users))]
     if wrong:
-        lines = [f"  {field}={value!r}: only {' and '.join(KIND_LABELS[k] for k in FIELD_USERS[users])} stages use it"
+        lines = [f"  {field}={value!r}: only {' and '.join(labels[k] for k in users_of[users])} stages use it"
                  for field, users, value in wrong]
         raise UnusedFieldError(f"{name} does not use these fields; remove the overrides (or pick a stage that uses them):\n"
                                + "\n".join(lines))

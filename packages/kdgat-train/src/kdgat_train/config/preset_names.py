@@ -11,16 +11,10 @@ from pathlib import Path
 from kdgat_schemas import DOMAIN_HAS_VOCABULARY, ExperimentName, dataset_token
 from kdgat_schemas.project import config_root
 
+from kdgat_train.families import FAMILIES
+
 PRIMARY = "kdgat"
 DEFAULT_PRESET = "automotive_synthetic_pipeline"
-# (learning, model, mode) of every stage preset
-STAGE_VARIANTS = [
-    ("unsupervised", "vgae", "all_samples"),
-    ("unsupervised", "vgae", "normals_only"),
-    ("supervised", "gat", "all_samples"),
-    ("supervised", "gat", "curriculum"),
-    ("fusion", "dqn", "all_samples"),
-]
 PIPELINE_EPOCHS = 10  # per stage in a pipeline preset (early stopping may end a stage sooner)
 DEVICES = {
     "cpu": {"accelerator": "cpu", "precision": "32-true"},
@@ -29,11 +23,16 @@ DEVICES = {
 }
 
 
+def stage_variants() -> list[tuple[str, str, str]]:
+    """(learning, model, mode) of every stage preset, from the registered families."""
+    return [(family.learning, family.token, mode) for family in FAMILIES.values() for mode in family.modes]
+
+
 def preset_names(catalog_domains: dict[str, str], tokens: dict[str, str] | None = None) -> list[str]:
     """Every preset name for the catalog's datasets (key -> domain); KD (standard) for students only."""
     names = []
     for key, domain in catalog_domains.items():
-        for learning, model, mode in STAGE_VARIANTS:
+        for learning, model, mode in stage_variants():
             for size, distillation in (("teacher", "no"), ("student", "no"), ("student", "standard")):
                 names.append(
                     ExperimentName(
@@ -44,8 +43,8 @@ def preset_names(catalog_domains: dict[str, str], tokens: dict[str, str] | None 
     return names
 
 
-# domains whose entities (hosts) have no fixed vocabulary: no ID embedding, no VGAE ID decoders
-NO_VOCABULARY = {"gat": {"id_embedding_dim": 0}, "vgae": {"id_embedding_dim": 0, "decode_ids": False}}
+# domains whose entities (hosts) have no fixed vocabulary use each family's ``without_vocabulary``
+# sizes (no ID embedding, no VGAE ID decoders) under this suffix
 NO_VOCABULARY_SUFFIX = "_no_vocabulary"
 
 
@@ -54,18 +53,26 @@ def _has_vocabulary(domain: str) -> bool:
     return DOMAIN_HAS_VOCABULARY.get(domain, True)
 
 
+def without_vocabulary_sizes(family: str) -> dict:
+    """The size values of ``family`` (a ``model_sizes.toml`` table) without a fixed vocabulary ({}: none)."""
+    return FAMILIES[family].without_vocabulary if family in FAMILIES else {}
+
+
 def pipeline_name(catalog_key: str, domain: str, token: str | None = None) -> str:
     return ExperimentName(domain=domain, dataset=token or dataset_token(catalog_key)).format()
 
 
 def size_presets(project_root: Path) -> dict[str, dict[str, dict]]:
-    """The model sizes kdgat-models ships, each ``[family.size]`` table of the project's
-    ``configs/model_sizes.toml`` (if any) replacing the packaged one. Read without importing
+    """The model sizes kdgat-models ships (and those of families registered from outside), each
+    ``[family.size]`` table of the project's ``configs/model_sizes.toml`` (if any) replacing the packaged one. Read without importing
     kdgat-models (and so torch): the packaged file is found through the package's location."""
     from importlib.util import find_spec
 
     [package_folder] = find_spec("kdgat_models").submodule_search_locations
     sizes = tomllib.loads((Path(package_folder) / "model_sizes.toml").read_text())
+    for token, family in FAMILIES.items():  # a family registered from outside brings its own sizes
+        if family.default_sizes and token not in sizes:
+            sizes[token] = {size: dict(values) for size, values in family.default_sizes.items()}
     project_file = config_root(project_root) / "configs" / "model_sizes.toml"
     if project_file.is_file():
         for family, by_size in tomllib.loads(project_file.read_text()).items():
@@ -85,7 +92,7 @@ def config_options(project_root: Path) -> dict[str, list[str]]:
         presets += preset_names({key: domains[key]}, {key: catalog.token_of(key)})
         presets.append(pipeline_name(key, domains[key], catalog.token_of(key)))
     sizes = [f"{family}_{size}{suffix}" for family, by_size in size_presets(project_root).items() for size in by_size
-             for suffix in ("", *([NO_VOCABULARY_SUFFIX] if family in NO_VOCABULARY else []))]
+             for suffix in ("", *([NO_VOCABULARY_SUFFIX] if without_vocabulary_sizes(family) else []))]
     return {"config_store": presets, "model_size_config": sizes, "training_config": ["default"],
             "dataset_config": list(catalog.entries), "distillation_config": ["no", "standard"],
             "evaluation": ["default"], "device": list(DEVICES)}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from kdgat_schemas import ExperimentName
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
 from kdgat_train.config.field_use import check_fields_used
 from kdgat_train.config.settings import (
-    SIZE_CLASSES,
     DatasetSettings,
     DeviceSettings,
     DistillationSettings,
@@ -15,7 +16,7 @@ from kdgat_train.config.settings import (
     TrainingSettings,
     check_one_sampling,
 )
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from kdgat_train.families import family_of
 
 
 class SharedRunSettings(BaseModel):
@@ -75,7 +76,7 @@ class RunSettings(SharedRunSettings):
 
     def model_size(self):
         """The model-size settings of the named model family, validated."""
-        return SIZE_CLASSES[self.name.model].model_validate(self.model_size_config)
+        return family_of(self.name).size_settings.model_validate(self.model_size_config)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> RunSettings:

@@ -218,5 +218,3 @@ class DQNSize(_Settings):
     num_layers: int = Field(2, gt=0)
     dropout: float = Field(0.0, ge=0, lt=1)
 
-
-SIZE_CLASSES: dict[str, type[_Settings]] = {"gat": GATSize, "vgae": VGAESize, "dqn": DQNSize}

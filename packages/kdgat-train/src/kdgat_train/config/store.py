@@ -13,10 +13,10 @@ from pathlib import Path
 from hydra_zen import ZenStore, builds
 from kdgat_schemas import ExperimentName
 from kdgat_schemas.project import config_root
+
 from kdgat_train.config.preset_names import (  # DEFAULT_PRESET, PRIMARY, ... are imported from here too
     DEFAULT_PRESET,
     DEVICES,
-    NO_VOCABULARY,
     NO_VOCABULARY_SUFFIX,
     PIPELINE_EPOCHS,
     PRIMARY,
@@ -24,9 +24,9 @@ from kdgat_train.config.preset_names import (  # DEFAULT_PRESET, PRIMARY, ... ar
     pipeline_name,
     preset_names,
     size_presets,
+    without_vocabulary_sizes,
 )
 from kdgat_train.config.settings import (
-    SIZE_CLASSES,
     CurriculumSettings,
     DatasetSettings,
     DeviceSettings,
@@ -36,6 +36,7 @@ from kdgat_train.config.settings import (
     TrainingSettings,
     VGAELossSettings,
 )
+from kdgat_train.families import family_of
 from kdgat_train.pipeline.settings import PipelineOptions
 
 _full = {"populate_full_signature": True}
@@ -77,10 +78,11 @@ def register(project_root: Path, only_presets: set[str] | None = None) -> list[s
         store(builds(DatasetSettings, name=key, **defaults, **_full), group="dataset_config", name=key)
     for family, by_size in sizes.items():
         for size, values in by_size.items():
-            SIZE_CLASSES[family].model_validate(values)  # a bad preset fails here, naming the field
-            store(builds(SIZE_CLASSES[family], **values, **_full), group="model_size_config", name=f"{family}_{size}")
-            if family in NO_VOCABULARY:  # the same size for domains whose entities have no fixed vocabulary
-                store(builds(SIZE_CLASSES[family], **{**values, **NO_VOCABULARY[family]}, **_full),
+            size_class = family_of(family).size_settings
+            size_class.model_validate(values)  # a bad preset fails here, naming the field
+            store(builds(size_class, **values, **_full), group="model_size_config", name=f"{family}_{size}")
+            if without := without_vocabulary_sizes(family):  # the same size for domains without a fixed vocabulary
+                store(builds(size_class, **{**values, **without}, **_full),
                       group="model_size_config", name=f"{family}_{size}{NO_VOCABULARY_SUFFIX}")
 
     domains = {key: entry.domain for key, entry in catalog.entries.items()}
@@ -96,7 +98,7 @@ def register(project_root: Path, only_presets: set[str] | None = None) -> list[s
                     "defaults": [
                         "_self_",
                         {"/model_size_config": f"{parsed.model}_{parsed.size}"
-                                               f"{NO_VOCABULARY_SUFFIX if key in without_vocabulary and parsed.model in NO_VOCABULARY else ''}"},
+                                               f"{NO_VOCABULARY_SUFFIX if key in without_vocabulary and without_vocabulary_sizes(parsed.model) else ''}"},
                         {"/dataset_config": key},
                         {"/training_config": "default"},
                         {"/distillation_config": parsed.distillation},
@@ -107,7 +109,7 @@ def register(project_root: Path, only_presets: set[str] | None = None) -> list[s
                 group="config_store", name=name, package="_global_",
             )
     model_sizes = {f"{family}_{size}": values for family, by_size in sizes.items() for size, values in by_size.items()}
-    model_sizes_without_vocabulary = {name: {**values, **NO_VOCABULARY.get(name.split("_")[0], {})}
+    model_sizes_without_vocabulary = {name: {**values, **without_vocabulary_sizes(name.split("_")[0])}
                                       for name, values in model_sizes.items()}
     for key in catalog.entries:
         if not wanted(pipeline_name(key, domains[key], catalog.token_of(key))):

@@ -21,6 +21,7 @@ from kdgat_models.scorer_export import FORMATS, EagerScorer, export_scorer, load
 from kdgat_train.deployment.deployment_manifest import DeploymentManifest
 from kdgat_train.deployment.run_scorer import DeploymentError, RunScorer, scorer_from_run
 from kdgat_train.deployment.scorer_inputs import scorer_inputs
+from kdgat_train.families import ModelFamily, family_of
 
 PARITY_TOLERANCE = 1e-4
 PARITY_BATCH = 256
@@ -68,15 +69,14 @@ def parity_tolerance(scorer) -> float:
     return PARITY_TOLERANCE + (1.0 / reference.numel() if reference is not None else 0.0)
 
 
-FUSION_NEAR_TIE_SHARE = 0.01  # fusion: windows whose greedy action may flip on a near-tie of Q-values
-
-
-def windows_off(scores: np.ndarray, reference: np.ndarray, scorer) -> int:
-    """How many windows differ by more than `parity_tolerance`, beyond what the family allows: none for
-    a GAT or VGAE; for fusion up to 1 % (at least one), where two actions' Q-values are tied within
-    float rounding and the greedy alpha, so the fused score, jumps. Returns the excess (0 = parity)."""
+def windows_off(scores: np.ndarray, reference: np.ndarray, scorer, family: ModelFamily) -> int:
+    """How many windows differ by more than `parity_tolerance`, beyond what the family allows
+    (`ModelFamily.export_near_tie_share`): none for a GAT or VGAE; for fusion up to 1 % (at least one),
+    where two actions' Q-values are tied within float rounding and the greedy alpha, so the fused
+    score, jumps. Returns the excess (0 = parity)."""
     off = int((np.abs(scores - reference) > parity_tolerance(scorer)).sum())
-    allowed = max(1, int(FUSION_NEAR_TIE_SHARE * len(scores))) if getattr(scorer, "family", "") == "dqn" else 0
+    share = family.export_near_tie_share
+    allowed = max(1, int(share * len(scores))) if share > 0 else 0
     return max(off - allowed, 0)
 
 
@@ -105,7 +105,7 @@ def export_run(run_dir: Path, export_format: str, out: Path | None = None, say=p
         raise DeploymentError(f"{run.run_dir}: {len(validation)} validation windows; the parity check needs at least 2")
     eager = batched_scores(EagerScorer(scorer=run.scorer), validation)
     saved = _saved_validation_scores(run.run_dir)
-    if len(saved) != len(eager) or windows_off(eager, saved, run.scorer):
+    if len(saved) != len(eager) or windows_off(eager, saved, run.scorer, family_of(run.settings.name)):
         worst = float(np.abs(eager - saved).max()) if len(saved) == len(eager) else float("nan")
         raise DeploymentError(
             f"{run.run_dir}: the rebuilt network does not reproduce the run's own validation scores "
@@ -122,7 +122,7 @@ def export_run(run_dir: Path, export_format: str, out: Path | None = None, say=p
         threshold = run.threshold.value
         close = np.abs(exported - eager) <= parity_tolerance(run.scorer)
         flipped = int((((exported > threshold) != (eager > threshold)) & close).sum())  # where the scores agree
-        if windows_off(exported, eager, run.scorer) or flipped:
+        if windows_off(exported, eager, run.scorer, family_of(run.settings.name)) or flipped:
             raise DeploymentError(f"{run.run_dir}: the {export_format} export differs from eager PyTorch on validation "
                                   f"({int((~close).sum())} windows beyond {parity_tolerance(run.scorer):.3g}, largest "
                                   f"{difference:.3g}; {flipped} predictions flipped)")

@@ -1,8 +1,8 @@
 """A COMPLETED run's network as a `WindowScorer`, with the threshold it chose on validation.
 
-GAT and VGAE runs are rebuilt from their own config.yaml with their best weights loaded strictly
-(`kdgat_train.stages.upstream_runs.load_frozen_network`); a DQN fusion run brings its VGAE and GAT
-runs, its online Q-network and the VGAE scores of the normal training windows that normalise the
+The run's family builds its scorer (`ModelFamily.window_scorer`): GAT and VGAE runs are rebuilt from
+their own config.yaml with their best weights loaded strictly; a DQN fusion run brings its VGAE and
+GAT runs, its online Q-network and the VGAE scores of the normal training windows that normalise the
 anomaly score, as in training. Baselines (scikit-learn) are not exported.
 """
 
@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from kdgat_models.window_scorer import FusionWindowScorer, GATWindowScorer, VGAEWindowScorer, WindowScorer
+from kdgat_models.window_scorer import WindowScorer
 from kdgat_schemas import ExperimentName, RunRecord
 
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold
+from kdgat_train.families import family_of
 
 
 class DeploymentError(RuntimeError):
@@ -59,8 +60,7 @@ def _threshold(run_dir: Path) -> ChosenThreshold:
 
 def scorer_from_run(run_dir: Path) -> RunScorer:
     """The `RunScorer` of the COMPLETED GAT, VGAE or DQN fusion run ``run_dir``."""
-    from kdgat_train.stages.upstream_runs import load_frozen_network
-    from kdgat_train.window_data_module import feature_dims, open_cache
+    from kdgat_train.window_data_module import open_cache
 
     run_dir = Path(run_dir).resolve()
     if not (run_dir / "run.json").is_file():
@@ -71,23 +71,6 @@ def scorer_from_run(run_dir: Path) -> RunScorer:
     settings = _read_settings(run_dir)
     threshold = _threshold(run_dir)
     cache = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)
-    window = cache.manifest.window
-    family = settings.name.model
-    if family == "dqn":
-        scorer = _fusion_scorer(run_dir, settings, window)
-    else:
-        net = load_frozen_network(run_dir, cache.manifest.vocabulary_size, feature_dims(cache))
-        scorer = GATWindowScorer(gat=net) if family == "gat" else VGAEWindowScorer(vgae=net, window=window)
+    scorer = family_of(settings.name).window_scorer(run_dir, settings, cache)
     return RunScorer(run_dir, settings, scorer, threshold, cache)
 
-
-def _fusion_scorer(run_dir: Path, settings, window: int) -> FusionWindowScorer:
-    from kdgat_train.checkpoint_state import load_checkpoint_state
-    from kdgat_train.fusion.fusion_stage import build_fusion
-
-    data, module = build_fusion(settings)
-    best = run_dir / "checkpoints" / "best.ckpt"  # the weights the run evaluated: best, or last without one
-    module.load_state_dict(load_checkpoint_state(best if best.is_file() else run_dir / "checkpoints" / "last.ckpt"),
-                           strict=True)
-    return FusionWindowScorer(vgae=data.vgae, gat=data.gat, q_network=module.net, reference=data.normaliser().reference,
-                              window=window)

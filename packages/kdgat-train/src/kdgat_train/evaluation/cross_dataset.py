@@ -23,8 +23,9 @@ import torch
 import yaml
 from kdgat_schemas import ExperimentName, RunPaths, RunRecord, atomic_write
 
-from kdgat_train.evaluation.stage_evaluation import report, window_scores, write_report
+from kdgat_train.evaluation.stage_evaluation import report, write_report
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold
+from kdgat_train.families import family_of
 
 CROSS_FOLDER = "cross"
 
@@ -45,7 +46,7 @@ class CrossEvaluation:
     mlflow: str
 
 
-class _NetScorer(torch.nn.Module):
+class FrozenNetworkModule(torch.nn.Module):
     """A frozen network with the call and ``device`` that `window_scores` expects of a module."""
 
     def __init__(self, *, net: torch.nn.Module) -> None:
@@ -93,9 +94,6 @@ def _scenarios(cache, wanted: list[str] | None, dataset: str) -> list[str]:
 
 def _scores(settings, run_dir: Path, source, cross, splits: list[str]) -> dict[str, np.ndarray]:
     """One attack score per window of each split of ``cross`` (the other dataset, fitted on ``source``)."""
-    from kdgat_train.stages.upstream_runs import load_frozen_network
-    from kdgat_train.window_data_module import feature_dims
-
     name = settings.name
     if name.is_baseline:
         from kdgat_train.baselines.baseline_detectors import BaselineDetector
@@ -107,21 +105,7 @@ def _scores(settings, run_dir: Path, source, cross, splits: list[str]) -> dict[s
         detector = BaselineDetector(method=settings.method, names=names, seed=settings.training_config.seed)
         detector.fit(np.asarray(train_stats), np.asarray(source.split("train").y).astype(int))
         return {split: detector.score(np.asarray(cross.window_statistics(split)[0])) for split in splits}
-    if name.model == "dqn":
-        from kdgat_train.checkpoint_state import load_checkpoint_state
-        from kdgat_train.fusion.fusion_stage import build_fusion
-        from kdgat_train.fusion.inputs import fusion_inputs
-
-        data, module = build_fusion(settings)
-        best = run_dir / "checkpoints" / "best.ckpt"  # the weights the run evaluated: best, or last without one
-        module.load_state_dict(load_checkpoint_state(best if best.is_file() else run_dir / "checkpoints" / "last.ckpt"),
-                               strict=True)
-        normaliser = data.normaliser()  # of the run's own training normals
-        return {split: module.fused_scores(*fusion_inputs(data.vgae, data.gat, cross.split(split), normaliser,
-                                                          data.evaluation_batch_size).tensors()[:3]).numpy()
-                for split in splits}
-    scorer = _NetScorer(net=load_frozen_network(run_dir, source.manifest.vocabulary_size, feature_dims(source)))
-    return {split: window_scores(scorer, cross.split(split), name.model) for split in splits}
+    return family_of(name).cross_scores(settings, run_dir, source, cross, splits)
 
 
 def evaluate_on_dataset(run_dir: Path, dataset: str, scenarios: list[str] | None = None, say=print) -> CrossEvaluation:

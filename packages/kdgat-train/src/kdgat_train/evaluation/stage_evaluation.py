@@ -1,6 +1,7 @@
 """Evaluate a trained stage on validation and on each test scenario separately.
 
-GAT: score = P(attack); VGAE: score = feature + neighbourhood reconstruction error. Every family
+Each family scores a window its own way (`ModelFamily.batch_scores`: the GAT's P(attack), the VGAE's
+feature + neighbourhood reconstruction error). Every family
 (and the fusion stage in kdgat_train.fusion.fusion_evaluation, and the baselines) gets its threshold
 from validation by the one rule ``evaluation.threshold`` (`kdgat_train.evaluation.threshold_rule`),
 reused unchanged on every test scenario; test labels are read only to report.
@@ -21,26 +22,25 @@ import numpy as np
 import torch
 from kdgat_data.batching import WindowBatches
 from kdgat_models.self_loops import SelfLoops
-from kdgat_models.vgae import anomaly_score, batch_graph_errors
 from kdgat_schemas import atomic_write
 
 from kdgat_train.evaluation.event_metrics import event_metrics
 from kdgat_train.evaluation.metrics import binary_metrics, roc_points
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold, choose_threshold
 from kdgat_train.evaluation.window_scores_table import SCORES_FILE, window_rows, write_scores
+from kdgat_train.families import ModelFamily, family_of
 
 
-def window_scores(module, arrays, family: str, batch_size: int = 256, indices=None) -> np.ndarray:
-    """One attack score per window of ``arrays`` (or of its ``indices``), in eval mode without gradients."""
+def window_scores(module, arrays, family: ModelFamily | str, batch_size: int = 256, indices=None) -> np.ndarray:
+    """One attack score per window of ``arrays`` (or of its ``indices``), in eval mode without gradients,
+    by ``family``'s `ModelFamily.batch_scores` (a family object, or its token)."""
+    family = family_of(family) if isinstance(family, str) else family
     module.eval()
     scores = []
     with torch.no_grad():
         for batch in WindowBatches(arrays, batch_size, indices=indices, transform=SelfLoops()):
             batch = batch.to(module.device)
-            if family == "gat":
-                scores.append(torch.softmax(module(batch).logits.float(), -1)[:, 1].cpu())
-            else:
-                scores.append(anomaly_score(batch_graph_errors(module(batch), batch, anomaly_only=True)).float().cpu())
+            scores.append(family.batch_scores(module(batch), batch).cpu())
     return torch.cat(scores).numpy() if scores else np.zeros(0)
 
 
@@ -94,7 +94,7 @@ def evaluated_splits(cache) -> list[str]:
     return ["val", *(name for name in cache.split_names if name.startswith("test/"))]
 
 
-def evaluate_stage(module, cache, family: str, run_dir: Path, evaluation, batch_size: int = 256) -> Evaluation:
+def evaluate_stage(module, cache, family: ModelFamily | str, run_dir: Path, evaluation, batch_size: int = 256) -> Evaluation:
     """Results ``{"val": metrics, "test/<scenario>": metrics, "model": size and speed}`` (also in
     ``run_dir/metrics.json``), the threshold tags and the files written. Speed = inference
     windows/s over the validation split."""

@@ -8,9 +8,9 @@ import math
 from kdgat_models.fusion import EpsilonSchedule
 
 from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.families import family_of
 from kdgat_train.fusion.fusion_data_module import FusionDataModule
 from kdgat_train.fusion.fusion_module import FusionModule
-from kdgat_train.stages.networks import build_network
 from kdgat_train.stages.upstream_runs import find_fusion_runs, load_frozen_network
 from kdgat_train.window_data_module import WindowGraphDataModule, feature_dims, open_cache
 
@@ -30,7 +30,7 @@ def build_fusion(settings: RunSettings) -> tuple[FusionDataModule, FusionModule]
     epsilon = EpsilonSchedule(start=t.fusion.epsilon_start, end=t.fusion.epsilon_end,
                               decay_steps=max(t.fusion.epsilon_decay * steps, 1e-6))
     module = FusionModule(
-        net=build_network(settings, num_ids), learning_rate=t.learning_rate, epsilon=epsilon, gamma=t.fusion.gamma,
+        net=family_of(settings.name).build_network(settings, num_ids, dims), learning_rate=t.learning_rate, epsilon=epsilon, gamma=t.fusion.gamma,
         target_sync_every=t.fusion.target_sync_every, replay_capacity=t.fusion.replay_capacity,
         batch_size=t.batch_size, class_weights=data.class_weights(), seed=t.seed,
         source_runs={"vgae": str(vgae_run), "gat": str(gat_run)},

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from kdgat_schemas import RunRecord, atomic_write
 
+from kdgat_train.families import family_of
+
 METRICS = ("f1", "precision", "recall", "fpr", "auroc", "auprc", "detection_delay_s_median")
 METRIC_LABELS = {"f1": "F1", "precision": "precision", "recall": "recall", "fpr": "FPR", "auroc": "AUROC",
                  "auprc": "AUPRC", "detection_delay_s_median": "delay s"}
-MODEL_LABELS = {"vgae": "VGAE", "gat": "GAT", "dqn": "fusion DQN"}
-COMPARATORS = (("mlp", "fusion MLP"), ("fixed_alpha", "fusion fixed alpha"))
 MIN_CLASS_WINDOWS = 5
 MARGIN = 0.01
 ALL_ATTACK = "all attack"
@@ -143,11 +143,9 @@ def stage_entries(stages, run_dirs: dict[str, str]) -> list[TableEntry]:
     """The table entries of the pipeline's graph-model stages (the fusion stage with its comparators)."""
     entries = []
     for stage in stages:
-        model = stage.name.model
-        prefixes = (("", MODEL_LABELS[model]),)
-        if model == "dqn":
-            prefixes += tuple((f"{prefix}/", label) for prefix, label in COMPARATORS)
-        entries.append(TableEntry(MODEL_LABELS[model], stage.variant_label, run_dirs[stage.key], prefixes))
+        family = family_of(stage.name)
+        prefixes = (("", family.label), *((f"{prefix}/", label) for prefix, label in family.comparators))
+        entries.append(TableEntry(family.label, stage.variant_label, run_dirs[stage.key], prefixes))
     return entries
 
 

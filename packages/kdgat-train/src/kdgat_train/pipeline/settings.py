@@ -13,7 +13,8 @@ from kdgat_schemas import ExperimentName
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kdgat_train.config.run_settings import SharedRunSettings
-from kdgat_train.config.settings import SIZE_CLASSES, check_one_sampling
+from kdgat_train.config.settings import check_one_sampling
+from kdgat_train.families import FAMILIES
 
 
 class PipelineOptions(BaseModel):
@@ -79,7 +80,8 @@ class PipelineSettings(SharedRunSettings):
     @field_validator("model_sizes")
     @classmethod
     def _sizes(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        for family, size_class in SIZE_CLASSES.items():
+        for family, model in FAMILIES.items():
+            size_class = model.size_settings
             for size in ("teacher", "student"):
                 key = f"{family}_{size}"
                 if key not in value:

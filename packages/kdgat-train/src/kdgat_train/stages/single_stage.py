@@ -16,41 +16,16 @@ from kdgat_train.checkpoint_state import load_checkpoint_state
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.curriculum import CurriculumLogger
 from kdgat_train.epoch_summary_line import EpochSummaryLine, interactive
-from kdgat_train.evaluation.stage_evaluation import Evaluation, evaluate_stage, flat_metrics
-from kdgat_train.fusion.fusion_evaluation import evaluate_fusion
-from kdgat_train.fusion.fusion_stage import build_fusion
+from kdgat_train.evaluation.stage_evaluation import Evaluation, flat_metrics
+from kdgat_train.families import family_of
 from kdgat_train.known_warnings import quiet_known_warnings
-from kdgat_train.modules.autoencoder import AutoencoderModule
-from kdgat_train.modules.classifier import GraphClassifierModule
 from kdgat_train.offline_tracking import offline_metrics_logger
 from kdgat_train.provenance import process_started_at
-from kdgat_train.stages.networks import build_network
-from kdgat_train.stages.upstream_runs import (
-    check_upstream_runs,
-    find_upstream_runs,
-    load_frozen_network,
-)
+from kdgat_train.stages.upstream_runs import check_upstream_runs, find_upstream_runs
 from kdgat_train.thread_count import set_intra_op_threads
 from kdgat_train.tracked_run import TrackedRun, is_ddp_worker
 from kdgat_train.tracking_service import service_metrics_logger
-from kdgat_train.window_data_module import WindowGraphDataModule, feature_dims, open_cache
-
-
-def _module(settings: RunSettings, net, datamodule: WindowGraphDataModule, teacher) -> L.LightningModule:
-    t, kd = settings.training_config, settings.distillation_config
-    if settings.name.model == "vgae":
-        return AutoencoderModule(
-            net=net, learning_rate=t.learning_rate, weight_decay=t.weight_decay, optimizer=t.optimizer,
-            scheduler=t.scheduler, epochs=t.epochs, id_weight=t.vgae.id_weight,
-            neighbourhood_weight=t.vgae.neighbourhood_weight, kl_weight=t.vgae.kl_weight, teacher=teacher,
-            kd_latent_weight=kd.latent_weight, kd_reconstruction_weight=kd.reconstruction_weight,
-        )
-    return GraphClassifierModule(
-        net=net, learning_rate=t.learning_rate, weight_decay=t.weight_decay, optimizer=t.optimizer,
-        scheduler=t.scheduler, epochs=t.epochs, loss=t.loss,
-        class_counts=datamodule.class_counts(), focal_gamma=t.focal_gamma, teacher=teacher,
-        kd_temperature=kd.temperature, kd_alpha=kd.alpha,
-    )
+from kdgat_train.window_data_module import WindowGraphDataModule
 
 
 class FirstStepTimer(Callback):
@@ -80,34 +55,13 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
     L.seed_everything(settings.training_config.seed, workers=True)
     threads = set_intra_op_threads(settings.device)
     logging.getLogger(__name__).info("torch intra-op threads: %d", threads)
-    if settings.name.model == "dqn":
-        datamodule, module = build_fusion(settings)
-        return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
-    cache = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)  # the networks need the vocabulary and feature widths
-    num_ids, dims = cache.manifest.vocabulary_size, feature_dims(cache)
-    upstream = find_upstream_runs(settings)
-    difficulty_vgae = teacher = None
-    if (vgae_run := upstream.get("training_config.curriculum.vgae_run")) is not None:
-        logging.getLogger(__name__).info("curriculum difficulty from VGAE run %s", vgae_run)
-        difficulty_vgae = load_frozen_network(vgae_run, num_ids, dims)
-    if (teacher_run := upstream.get("distillation_config.teacher_run")) is not None:
-        logging.getLogger(__name__).info("knowledge distillation from teacher run %s", teacher_run)
-        teacher = load_frozen_network(teacher_run, num_ids, dims)
-    datamodule = WindowGraphDataModule(
-        dataset=settings.dataset_config, training=settings.training_config, cache=cache,
-        normals_only=settings.name.mode == "normals_only", difficulty_vgae=difficulty_vgae,
-        epochs=settings.training_config.epochs,
-    )
-    module = _module(settings, build_network(settings, num_ids, dims), datamodule, teacher)
+    datamodule, module = family_of(settings.name).build_stage(settings)
     return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
 
 
 def evaluate(settings: RunSettings, stage: Stage, run_dir: Path) -> Evaluation:
     """The stage's evaluator: results of the fitted module, its threshold tags and the files it wrote."""
-    if settings.name.model == "dqn":
-        return evaluate_fusion(stage.module, stage.datamodule, run_dir, settings.training_config, settings.evaluation)
-    return evaluate_stage(stage.module, stage.datamodule.prepare(), settings.name.model, run_dir, settings.evaluation,
-                          batch_size=stage.datamodule.evaluation_batch_size)
+    return family_of(settings.name).evaluate(settings, stage.module, stage.datamodule, run_dir)
 
 
 def run_stage(settings: RunSettings) -> Path:
@@ -170,8 +124,7 @@ def run_stage(settings: RunSettings) -> Path:
 
 def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
     t, device = settings.training_config, settings.device
-    if settings.name.model == "dqn":  # the agent updates itself (manual optimisation) on one device
-        device = device.model_copy(update={"devices": 1, "num_nodes": 1})
+    family_arguments = family_of(settings.name).trainer_arguments(settings)
     callbacks = [ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val/loss", save_last=True),
                  FirstStepTimer(), CurriculumLogger()]
     show_bar = interactive()
@@ -180,12 +133,11 @@ def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
     if t.patience:
         callbacks.append(EarlyStopping(monitor="val/loss", patience=t.patience))
     return L.Trainer(
-        max_epochs=t.epochs, accelerator=device.accelerator, devices=device.devices, num_nodes=device.num_nodes,
-        precision=device.precision, strategy="ddp" if device.devices * device.num_nodes > 1 else "auto",
+        max_epochs=t.epochs, accelerator=device.accelerator, precision=device.precision,
+        strategy="ddp" if family_arguments["devices"] * family_arguments["num_nodes"] > 1 else "auto",
         deterministic=True if device.accelerator == "cpu" else "warn",
-        gradient_clip_val=(t.gradient_clip or None) if settings.name.model != "dqn" else None,
         callbacks=callbacks, logger=logger, default_root_dir=run_dir, log_every_n_steps=1, enable_model_summary=False,
-        enable_progress_bar=show_bar,
+        enable_progress_bar=show_bar, **family_arguments,
     )
 
 

@@ -17,7 +17,9 @@ from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
 from kdgat_train.config.renamed_fields import current_field_name
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.config.settings import field_value, with_field_value
-from kdgat_train.stages.networks import CAN_FEATURE_DIMS, build_network
+from kdgat_train.families import family_of
+
+CAN_FEATURE_DIMS = (10, 11)  # continuous node features, edge features of CAN window graphs
 
 
 class TeacherError(RuntimeError):
@@ -131,7 +133,8 @@ def check_upstream_runs(settings: RunSettings) -> dict[str, Path]:
 def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, int] = CAN_FEATURE_DIMS) -> torch.nn.Module:
     """The network of ``run_dir`` (a KD teacher, or the curriculum's VGAE) rebuilt from its own
     ``config.yaml``, best weights loaded strictly, frozen in eval mode."""
-    net = build_network(_saved_settings(run_dir), num_ids, feature_dims)
+    saved = _saved_settings(run_dir)
+    net = family_of(saved.name).build_network(saved, num_ids, feature_dims)
     state = _best_state(run_dir)
     weights = {key.removeprefix("net."): value for key, value in state.items() if key.startswith("net.")}
     try:

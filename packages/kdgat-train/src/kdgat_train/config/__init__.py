@@ -1,0 +1,1 @@
+"""Settings, preset names and the Hydra store: parsed and validated without torch."""

@@ -1,0 +1,54 @@
+"""The GAT classifier family: `kdgat_models.GATWithJK` trained on labelled windows (optionally with a
+curriculum), scored by P(attack), distilled from a GAT teacher by temperature-scaled logits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kdgat_train.config.settings import GATSize
+from kdgat_train.families.model_family import ModelFamily
+
+
+class GATFamily(ModelFamily):
+    """Supervised graph classifier (`GATWithJK`) over window graphs."""
+
+    token = "gat"
+    label = "GAT"
+    size_settings = GATSize
+    without_vocabulary = {"id_embedding_dim": 0}
+    own_fields = ("training_config.loss", "training_config.focal_gamma", "training_config.sampling")
+    mode_fields = {"curriculum": ("training_config.curriculum",)}
+    distillation_fields = ("distillation_config.teacher_run", "distillation_config.temperature",
+                           "distillation_config.alpha")
+
+    def build_network(self, settings, num_ids: int, feature_dims: tuple[int, int]):
+        from kdgat_models import GATWithJK
+
+        in_channels, edge_dim = feature_dims
+        return GATWithJK(num_ids=num_ids, in_channels=in_channels, edge_dim=edge_dim, add_self_loops=False,
+                         **settings.model_size().model_dump())
+
+    def build_module(self, settings, net, datamodule, teacher):
+        from kdgat_train.modules.classifier import GraphClassifierModule
+
+        t, kd = settings.training_config, settings.distillation_config
+        return GraphClassifierModule(
+            net=net, learning_rate=t.learning_rate, weight_decay=t.weight_decay, optimizer=t.optimizer,
+            scheduler=t.scheduler, epochs=t.epochs, loss=t.loss,
+            class_counts=datamodule.class_counts(), focal_gamma=t.focal_gamma, teacher=teacher,
+            kd_temperature=kd.temperature, kd_alpha=kd.alpha,
+        )
+
+    def batch_scores(self, output, batch):
+        """P(attack): the softmax of the two logits, class 1. Shapes: (G, 2) logits -> (G,)."""
+        import torch
+
+        return torch.softmax(output.logits.float(), -1)[:, 1]
+
+    def window_scorer(self, run_dir: Path, settings, cache):
+        from kdgat_models.window_scorer import GATWindowScorer
+
+        from kdgat_train.stages.upstream_runs import load_frozen_network
+        from kdgat_train.window_data_module import feature_dims
+
+        return GATWindowScorer(gat=load_frozen_network(run_dir, cache.manifest.vocabulary_size, feature_dims(cache)))

@@ -1,0 +1,166 @@
+"""`ModelFamily`: everything the engine asks of a model family, instead of testing its name.
+
+A family (GAT, VGAE, DQN fusion) is one object. Its class attributes are plain data that config
+parsing, preset registration and the field-use check read without torch (they run on a CLI's
+start-up path); its methods build the network, the LightningModule and data, state the trainer
+arguments, evaluate a fitted stage, score windows and rebuild a deployable `WindowScorer`. The
+heavy modules they use are imported inside the methods, which is what keeps torch off
+``kdgat-train --help`` and ``--cfg job`` (each such import is listed in docs/design.md).
+
+The name-grammar token of a family (``name.model``) is compared in exactly one place, the registry
+(`kdgat_train.families.registry.family_of`); every other module asks the family object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from kdgat_schemas import MODES
+from kdgat_schemas.upstream_rules import LEARNING_OF_MODEL
+from pydantic import BaseModel
+
+# fields only the families that read window graphs use (a fusion reads precomputed inputs)
+GRAPH_FIELDS = (
+    "training_config.weight_decay",  # the DQN's Adam has none
+    "training_config.gradient_clip",  # the DQN clips nothing (manual optimisation)
+    "training_config.id_dropout",  # the DQN reads precomputed fusion inputs, not graphs
+    "training_config.num_workers",
+    "training_config.optimizer",
+    "training_config.scheduler",
+)
+
+
+class ModelFamily:
+    """One model family. Subclasses set the class attributes and override what differs.
+
+    Class attributes (torch-free):
+        token: the family's token in the experiment-name grammar (``{learning}_{model}``).
+        label: how tables and messages name it ("GAT").
+        size_settings: the pydantic settings of its ``model_size_config`` (its network's constructor arguments).
+        without_vocabulary: size values for domains whose entities have no fixed vocabulary ({}: none needed).
+        reads_window_graphs: trains on window graphs (uses `GRAPH_FIELDS`).
+        own_fields: settings fields only this family uses (a dotted key may name a whole group).
+        mode_fields: ``{mode: fields}`` used only in that mode (the curriculum GAT's settings).
+        distillation_fields: the fields a KD student of this family uses (empty: no KD pairing).
+        comparators: ``(metric prefix, label)`` of the comparator rows its evaluation logs.
+        single_device: trains on one device (manual optimisation; no DDP, no gradient clipping).
+        export_near_tie_share: share of validation windows an export may flip near the threshold.
+
+    A family the name grammar does not know yet (one registered from outside) also declares:
+        declared_learning: its learning token (``supervised``); declared_modes: its modes.
+        teacher_family: the token of the family its KD student learns from (None: its own family).
+        default_sizes: ``{"teacher": {...}, "student": {...}}`` size values, used where
+            ``model_sizes.toml`` has no table for it.
+    """
+
+    token: ClassVar[str]
+    label: ClassVar[str]
+    size_settings: ClassVar[type[BaseModel]]
+    without_vocabulary: ClassVar[dict[str, Any]] = {}
+    reads_window_graphs: ClassVar[bool] = True
+    own_fields: ClassVar[tuple[str, ...]] = ()
+    mode_fields: ClassVar[dict[str, tuple[str, ...]]] = {}
+    distillation_fields: ClassVar[tuple[str, ...]] = ()
+    comparators: ClassVar[tuple[tuple[str, str], ...]] = ()
+    single_device: ClassVar[bool] = False
+    export_near_tie_share: ClassVar[float] = 0.0
+    declared_learning: ClassVar[str | None] = None
+    declared_modes: ClassVar[tuple[str, ...]] = ("all_samples",)
+    teacher_family: ClassVar[str | None] = None
+    default_sizes: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    @property
+    def learning(self) -> str:
+        """The learning token of the name grammar (``supervised`` for the GAT)."""
+        return LEARNING_OF_MODEL[self.token]
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The training modes the name grammar allows this family."""
+        return MODES[self.token]
+
+    @property
+    def distills(self) -> bool:
+        """Whether a KD student of this family learns from a teacher (its own family's, or `teacher_family`'s)."""
+        return bool(self.distillation_fields)
+
+    def __repr__(self) -> str:
+        return f"<model family {self.token}>"
+
+    # ---- building a stage ----------------------------------------------------------------------
+
+    def build_network(self, settings, num_ids: int, feature_dims: tuple[int, int]):
+        """The family's network with the run's size settings (self-loops come from the data).
+
+        Args:
+            settings: the run's `RunSettings`. num_ids: the dataset's vocabulary size (with UNK).
+            feature_dims: (node, edge) feature widths of the dataset's graphs.
+        """
+        raise NotImplementedError
+
+    def build_module(self, settings, net, datamodule, teacher):
+        """The LightningModule that trains ``net`` (with a frozen ``teacher`` network for a KD student)."""
+        raise NotImplementedError
+
+    def build_stage(self, settings):
+        """``(datamodule, module)`` of ``settings``; collaborators (a KD teacher, the curriculum's VGAE)
+        are rebuilt from their own runs and handed to the constructors."""
+        import logging
+
+        from kdgat_train.stages.upstream_runs import find_upstream_runs, load_frozen_network
+        from kdgat_train.window_data_module import WindowGraphDataModule, feature_dims, open_cache
+
+        log = logging.getLogger(__name__)
+        cache = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)
+        num_ids, dims = cache.manifest.vocabulary_size, feature_dims(cache)
+        upstream = find_upstream_runs(settings)
+        difficulty_vgae = teacher = None
+        if (vgae_run := upstream.get("training_config.curriculum.vgae_run")) is not None:
+            log.info("curriculum difficulty from VGAE run %s", vgae_run)
+            difficulty_vgae = load_frozen_network(vgae_run, num_ids, dims)
+        if (teacher_run := upstream.get("distillation_config.teacher_run")) is not None:
+            log.info("knowledge distillation from teacher run %s", teacher_run)
+            teacher = load_frozen_network(teacher_run, num_ids, dims)
+        datamodule = WindowGraphDataModule(
+            dataset=settings.dataset_config, training=settings.training_config, cache=cache,
+            normals_only=settings.name.mode == "normals_only", difficulty_vgae=difficulty_vgae,
+            epochs=settings.training_config.epochs,
+        )
+        return datamodule, self.build_module(settings, self.build_network(settings, num_ids, dims), datamodule, teacher)
+
+    def trainer_arguments(self, settings) -> dict[str, Any]:
+        """Arguments of `lightning.Trainer` that depend on the family (the rest are the engine's)."""
+        device, clip = settings.device, settings.training_config.gradient_clip
+        if self.single_device:
+            return {"devices": 1, "num_nodes": 1, "gradient_clip_val": None}
+        return {"devices": device.devices, "num_nodes": device.num_nodes, "gradient_clip_val": clip or None}
+
+    # ---- evaluating and scoring ----------------------------------------------------------------
+
+    def evaluate(self, settings, module, datamodule, run_dir: Path):
+        """The fitted stage's `Evaluation` (results, threshold tags, files written)."""
+        from kdgat_train.evaluation.stage_evaluation import evaluate_stage
+
+        return evaluate_stage(module, datamodule.prepare(), self, run_dir, settings.evaluation,
+                              batch_size=datamodule.evaluation_batch_size)
+
+    def batch_scores(self, output, batch):
+        """(G,) attack score of each window of ``batch`` from the network's ``output`` on it."""
+        raise NotImplementedError
+
+    def window_scorer(self, run_dir: Path, settings, cache):
+        """The deployable `kdgat_models.window_scorer.WindowScorer` of the COMPLETED run ``run_dir``."""
+        raise NotImplementedError
+
+    def cross_scores(self, settings, run_dir: Path, source, cross, splits: list[str]) -> dict:
+        """``{split: (windows,) scores}`` of the COMPLETED run ``run_dir`` (fitted on ``source``, a
+        `GraphCache`) on the splits of another dataset's cache ``cross``."""
+        from kdgat_train.evaluation.cross_dataset import FrozenNetworkModule
+        from kdgat_train.evaluation.stage_evaluation import window_scores
+        from kdgat_train.stages.upstream_runs import load_frozen_network
+        from kdgat_train.window_data_module import feature_dims
+
+        module = FrozenNetworkModule(net=load_frozen_network(run_dir, source.manifest.vocabulary_size,
+                                                             feature_dims(source)))
+        return {split: window_scores(module, cross.split(split), self) for split in splits}
