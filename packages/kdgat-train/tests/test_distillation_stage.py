@@ -38,6 +38,37 @@ def test_kd_student_trains_with_a_live_kd_term(project, kd_runs, preset, teacher
     assert f"knowledge distillation from teacher run {kd_runs[teacher_index]}" in (run_dir / "train.log").read_text()
 
 
+def test_a_teacher_completing_while_the_student_starts_changes_nothing(project, kd_runs, monkeypatch):
+    """A stage resolves its teacher once: a newer teacher run that completes right after the student's
+    first lookup is neither trained against nor recorded (before, the check, the build and run.json
+    each looked again, so run.json could name a teacher the student never saw)."""
+    from kdgat_train.stages import upstream_runs
+
+    _, common, gat_teacher, _ = kd_runs
+    newer = gat_teacher.parent / "run_900"
+    shutil.copytree(gat_teacher, newer)
+    RunRecord.read(newer).model_copy(update={"status": "RUNNING", "run_dir": str(newer)}).write(newer)
+    real, looked = upstream_runs.latest_completed_run, []
+
+    def newer_completes_after_the_first_lookup(paths, name):
+        found = real(paths, name)
+        if not looked:
+            RunRecord.read(newer).model_copy(update={"status": "COMPLETED"}).write(newer)
+        looked.append(found)
+        return found
+
+    monkeypatch.setattr(upstream_runs, "latest_completed_run", newer_completes_after_the_first_lookup)
+    try:
+        [run_dir] = train([f"config_store={GAT_KD}", *common], project_root=project)
+    finally:
+        shutil.rmtree(newer)
+    assert looked[0] == gat_teacher
+    assert RunRecord.read(run_dir).upstream_runs["distillation_config.teacher_run"] == str(gat_teacher)
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert saved["distillation_config"]["teacher_run"] == str(gat_teacher)  # a replay uses the same teacher
+    assert f"knowledge distillation from teacher run {gat_teacher}" in (run_dir / "train.log").read_text()
+
+
 def test_missing_teacher_prints_the_command_that_trains_it(project, tmp_path):
     with pytest.raises(SystemExit) as error:
         train([f"config_store={GAT_KD}", *FAST, f"runs_root={tmp_path}"], project_root=project)

@@ -28,6 +28,7 @@ from kdgat_schemas.job_spec import JobResources, JobSpec, UnsafeValueError, chec
 from kdgat_schemas.model_registration import register_model
 from kdgat_schemas.pipeline_dag import PipelineStage, pipeline_stages
 from kdgat_schemas.project import find_project_root
+from kdgat_schemas.run_folder import RunFolder, RunFolderError
 from kdgat_schemas.run_paths import RunPaths
 from kdgat_schemas.run_record import RunRecord, RunStatus
 from kdgat_schemas.upstream_rules import UPSTREAM_RULES, UpstreamNeed, UpstreamRule, upstream, upstream_needs
@@ -63,6 +64,8 @@ __all__ = [
     "pipeline_stages",
     "ExperimentName",
     "ExperimentNameError",
+    "RunFolder",
+    "RunFolderError",
     "RunPaths",
     "RunRecord",
     "RunStatus",

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from kdgat_schemas.atomic_write import atomic_write
 
 RunStatus = Literal["RUNNING", "COMPLETED", "FAILED", "KILLED"]
+RECORD_FILE = "run.json"  # `kdgat_schemas.run_folder.RunFolder.RECORD`
 
 
 class RunRecord(BaseModel):
@@ -43,8 +44,8 @@ class RunRecord(BaseModel):
 
     def write(self, run_dir: str | os.PathLike[str]) -> Path:
         """Write ``run.json`` atomically (temporary file, then rename): never half-written."""
-        return atomic_write(Path(run_dir) / "run.json", json.dumps(self.model_dump(mode="json"), indent=2) + "\n")
+        return atomic_write(Path(run_dir) / RECORD_FILE, json.dumps(self.model_dump(mode="json"), indent=2) + "\n")
 
     @classmethod
     def read(cls, run_dir: str | os.PathLike[str]) -> RunRecord:
-        return cls.model_validate_json((Path(run_dir) / "run.json").read_text())
+        return cls.model_validate_json((Path(run_dir) / RECORD_FILE).read_text())

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kdgat_schemas import RunPaths, RunRecord, atomic_write
+from kdgat_schemas import RunFolder, RunPaths, atomic_write
 
 FOLDER = "tracking"
 START, METRICS, TAGS, END, INGESTED = "start.json", "metrics.jsonl", "tags.json", "end.json", "ingested.json"
@@ -157,8 +157,8 @@ def _ingest_run(paths: RunPaths, run_dir: Path) -> tuple[str, int]:
                 client.log_artifact(run_id, artifact)
         with_retry(lambda: client.set_terminated(run_id, status=_mlflow_status(end["status"])), "mark the run finished")
     atomic_write(folder / INGESTED, json.dumps({"mlflow_run_id": run_id, "metrics": len(entries)}, indent=2) + "\n")
-    if (run_dir / "run.json").is_file():
-        RunRecord.read(run_dir).model_copy(update={"mlflow_run_id": run_id}).write(run_dir)
+    if RunFolder(run_dir).has_record():
+        RunFolder(run_dir).read_record().model_copy(update={"mlflow_run_id": run_id}).write(run_dir)
     return run_id, len(entries)
 
 

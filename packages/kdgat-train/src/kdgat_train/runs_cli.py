@@ -97,11 +97,11 @@ NOT_SETTINGS = ("experiment_name", "run_dir", "resume", "runs_root", "tracking")
 
 def _flat_config(run_dir: Path) -> dict[str, object]:
     """The run's config.yaml as ``group.field -> value`` (empty when it is missing or broken)."""
-    import yaml
+    from kdgat_schemas import RunFolder, RunFolderError
 
     try:
-        config = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
-    except (OSError, yaml.YAMLError):
+        config = RunFolder(run_dir).read_config()
+    except (OSError, RunFolderError):
         return {}
     flat: dict[str, object] = {}
 
@@ -129,9 +129,17 @@ def differing_fields(configs: list[dict[str, object]]) -> list[str]:
 @main.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 def show(run_dir: str) -> None:
-    """The run's record (run.json) and resolved config (config.yaml)."""
-    click.echo((Path(run_dir) / "run.json").read_text())
-    click.echo((Path(run_dir) / "config.yaml").read_text())
+    """The run's record (run.json) and resolved config (config.yaml); a broken one is an error."""
+    from kdgat_schemas import RunFolder, RunFolderError
+
+    folder = RunFolder(run_dir)
+    try:
+        folder.read_record()
+        folder.read_config()
+    except RunFolderError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(folder.record_file.read_text())
+    click.echo(folder.config_file.read_text())
 
 
 def _rerun_in_snapshot(run_dir: str) -> None:
@@ -175,8 +183,7 @@ def _rerun_in_snapshot(run_dir: str) -> None:
 def replay(run_dir: str, in_snapshot: bool) -> None:
     """Re-run RUN_DIR from its saved config into a new run folder; compare the final metrics (all but
     measured speeds must be identical)."""
-    import yaml
-    from kdgat_schemas import RunRecord
+    from kdgat_schemas import RunFolder, RunFolderError, RunRecord
 
     if in_snapshot:
         _rerun_in_snapshot(run_dir)
@@ -184,7 +191,10 @@ def replay(run_dir: str, in_snapshot: bool) -> None:
     from kdgat_train.config.run_settings import RunSettings
     from kdgat_train.stages.single_stage import run_stage
 
-    config = yaml.safe_load((Path(run_dir) / "config.yaml").read_text())
+    try:
+        config = RunFolder(run_dir).read_config()
+    except RunFolderError as error:
+        raise click.ClickException(str(error)) from None
     if str(config.get("experiment_name", "")).endswith("_pipeline"):
         raise click.UsageError(f"{run_dir} is a pipeline run: replay its stages (listed in pipeline.json) one by one, "
                                f"or rerun it all with: uv run kdgat-train config_store={config['experiment_name']} "

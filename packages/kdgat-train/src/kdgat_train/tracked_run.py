@@ -19,8 +19,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
-from kdgat_schemas import ExperimentName, RunPaths, RunRecord, atomic_write
+from kdgat_schemas import ExperimentName, RunFolder, RunFolderError, RunPaths, RunRecord
 
 from kdgat_train.provenance import code_snapshot, git_commit, versions
 from kdgat_train.run_liveness import this_process
@@ -56,7 +55,8 @@ def check_adoptable(run_dir: Path, name: ExperimentName, settings) -> None:
         return
     if not run_dir.is_dir():
         raise NotARunFolderError(f"{run_dir}: not a folder")
-    record_file = run_dir / "run.json"
+    folder = RunFolder(run_dir)
+    record_file = folder.record_file
     if not record_file.is_file():
         others = sorted(p.name for p in run_dir.iterdir() if p.name not in CLUSTER_JOB_FILES)
         if others:
@@ -64,14 +64,13 @@ def check_adoptable(run_dir: Path, name: ExperimentName, settings) -> None:
                                      f"{', '.join(others[:5])}): refusing to write into it")
         return
     try:
-        record = RunRecord.read(run_dir)
-    except ValueError:
+        record = folder.read_record()
+    except RunFolderError:
         raise NotARunFolderError(f"{record_file}: not a readable run record: refusing to write into {run_dir}") from None
     if record.name != name.format():
         raise NotARunFolderError(f"{run_dir} is a run of {record.name}, not of {name.format()}")
-    saved_file = run_dir / "config.yaml"
-    if saved_file.is_file():
-        saved = yaml.safe_load(saved_file.read_text()) or {}
+    if folder.config_file.is_file():
+        saved = folder.read_config()
         differing = sorted(".".join(key) for key in _differences(saved, settings.model_dump(mode="json"))
                            if key[:1] not in RESUMABLE_DIFFERENCES and key[:2] not in RESUMABLE_DIFFERENCES)
         if differing:
@@ -134,9 +133,10 @@ class TrackedRun:
         if self._requested_dir is not None:
             check_adoptable(self._requested_dir, self.name, self.settings)  # before anything is written there
         self.run_dir = self._requested_dir or self._requeued_run() or self.paths.allocate_run_dir(self.name)
-        (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        previous = RunRecord.read(self.run_dir) if (self.run_dir / "run.json").is_file() else None
-        atomic_write(self.run_dir / "config.yaml", yaml.safe_dump(self.settings.model_dump(mode="json"), sort_keys=False))
+        folder = RunFolder(self.run_dir)
+        folder.checkpoints.mkdir(parents=True, exist_ok=True)
+        previous = folder.read_record() if folder.has_record() else None
+        folder.write_config(self.settings.model_dump(mode="json"))
         # run.json (RUNNING, with this host and PID) before any slow step: a run interrupted from here on is listed
         self.record = RunRecord(
             name=self.name.format(), run_dir=str(self.run_dir), seed=self.seed, git_commit=git_commit(),
@@ -177,7 +177,7 @@ class TrackedRun:
             if error is None:
                 self.timings.setdefault("total_s", time.perf_counter() - self._started)
                 self.update(status="COMPLETED", finished_at=_now(), metrics=self.metrics, timings=self.timings)
-                artifacts = [self.run_dir / "config.yaml", self.run_dir / "run.json", *self.artifacts]
+                artifacts = [RunFolder(self.run_dir).config_file, RunFolder(self.run_dir).record_file, *self.artifacts]
                 if self.offline:
                     self.recorder.end("COMPLETED", artifacts)
                 else:
@@ -189,7 +189,7 @@ class TrackedRun:
                 status = "KILLED" if killed else "FAILED"
                 self.update(status=status, finished_at=_now(), error=f"{type(error).__name__}: {error}")
                 if self.offline:
-                    self.recorder.end(status, [self.run_dir / "config.yaml", self.run_dir / "run.json"])
+                    self.recorder.end(status, [RunFolder(self.run_dir).config_file, RunFolder(self.run_dir).record_file])
                 else:
                     self._tracking("mark the run " + status, lambda: tracking_call("finish_mlflow_run", self.uri, self.run_id, status))
         finally:
@@ -273,7 +273,7 @@ class TrackedRun:
         if not job or int(os.environ.get("SLURM_RESTART_COUNT", "0")) == 0:
             return None
         for run_dir in reversed(self.paths.existing_runs(self.name)):
-            if (run_dir / "run.json").is_file() and RunRecord.read(run_dir).slurm_job_id == job:
+            if RunFolder(run_dir).has_record() and RunFolder(run_dir).read_record().slurm_job_id == job:
                 return run_dir
         return None
 
@@ -293,8 +293,8 @@ def wait_for_rank_zero(run_dir: Path, timeout_s: float = 900.0, *, offline: bool
     deadline = time.monotonic() + timeout_s
     job = os.environ.get("SLURM_JOB_ID")
     while time.monotonic() < deadline:
-        if (run_dir / "run.json").is_file():
-            record = RunRecord.read(run_dir)
+        if RunFolder(run_dir).has_record():
+            record = RunFolder(run_dir).read_record()
             if (record.mlflow_run_id or offline) and record.status == "RUNNING" and \
                     (job is None or record.slurm_job_id == job):
                 return record.mlflow_run_id

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from kdgat_models.scorer_export import FORMATS, EagerScorer, export_scorer, load_scorer
+from kdgat_schemas import RunFolder
 
 from kdgat_train.deployment.deployment_manifest import DeploymentManifest
 from kdgat_train.deployment.run_scorer import DeploymentError, RunScorer, scorer_from_run
@@ -43,11 +44,9 @@ def batched_scores(score, arrays, batch_size: int = PARITY_BATCH) -> np.ndarray:
 def _saved_validation_scores(run_dir: Path) -> np.ndarray:
     import polars as pl
 
-    from kdgat_train.evaluation.window_scores_table import SCORES_FILE
-
-    path = run_dir / SCORES_FILE
+    path = RunFolder(run_dir).scores_file
     if not path.is_file():
-        raise DeploymentError(f"{run_dir}: no {SCORES_FILE} to check the rebuilt network against; retrain the run")
+        raise DeploymentError(f"{run_dir}: no {path.name} to check the rebuilt network against; retrain the run")
     frame = pl.read_parquet(path).filter(pl.col("split") == "val").sort("window")
     return frame["score"].to_numpy()
 

@@ -8,13 +8,11 @@ anomaly score, as in training. Baselines (scikit-learn) are not exported.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from kdgat_models.window_scorer import WindowScorer
-from kdgat_schemas import ExperimentName, RunRecord
+from kdgat_schemas import ExperimentName, RunFolder, RunFolderError
 
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold
 from kdgat_train.families import family_of
@@ -36,11 +34,10 @@ class RunScorer:
 
 
 def _read_settings(run_dir: Path):
-
-    config_file = run_dir / "config.yaml"
-    if not config_file.is_file():
-        raise DeploymentError(f"{run_dir}: no config.yaml (not a run folder)")
-    config = yaml.safe_load(config_file.read_text())
+    try:
+        config = RunFolder(run_dir).read_config()
+    except RunFolderError as error:
+        raise DeploymentError(str(error)) from None
     name = ExperimentName.parse(config["experiment_name"])
     if name.is_pipeline or name.is_baseline:
         kind = "a pipeline run: deploy one of its stage runs" if name.is_pipeline else "a baseline (scikit-learn): not exported"
@@ -51,11 +48,10 @@ def _read_settings(run_dir: Path):
 
 
 def _threshold(run_dir: Path) -> ChosenThreshold:
-    metrics = run_dir / "metrics.json"
-    saved = json.loads(metrics.read_text()) if metrics.is_file() else {}
-    if "threshold_rule" not in saved:
-        raise DeploymentError(f"{metrics}: no threshold_rule, so no validation threshold to deploy with; retrain the run")
-    return ChosenThreshold(**saved["threshold_rule"])
+    try:
+        return ChosenThreshold(**RunFolder(run_dir).threshold_rule())
+    except RunFolderError as error:
+        raise DeploymentError(f"{error}: no validation threshold to deploy with") from None
 
 
 def scorer_from_run(run_dir: Path) -> RunScorer:
@@ -63,9 +59,10 @@ def scorer_from_run(run_dir: Path) -> RunScorer:
     from kdgat_train.window_data_module import open_cache
 
     run_dir = Path(run_dir).resolve()
-    if not (run_dir / "run.json").is_file():
-        raise DeploymentError(f"{run_dir}: no run.json (not a run folder)")
-    record = RunRecord.read(run_dir)
+    try:
+        record = RunFolder(run_dir).read_record()
+    except RunFolderError as error:
+        raise DeploymentError(str(error)) from None
     if record.status != "COMPLETED":
         raise DeploymentError(f"{run_dir} is {record.status}: only a COMPLETED run is deployed")
     settings = _read_settings(run_dir)

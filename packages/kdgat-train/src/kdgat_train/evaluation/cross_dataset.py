@@ -14,20 +14,18 @@ fixed-alpha comparators are not re-run here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
-from kdgat_schemas import ExperimentName, RunPaths, RunRecord, atomic_write
+from kdgat_schemas import ExperimentName, RunFolder, RunFolderError, RunPaths, RunRecord
 
 from kdgat_train.evaluation.stage_evaluation import report, write_report
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold
 from kdgat_train.families import family_of
 
-CROSS_FOLDER = "cross"
+CROSS_FOLDER = RunFolder.CROSS
 
 
 class CrossEvaluationError(ValueError):
@@ -73,7 +71,7 @@ def unk_share(arrays) -> float:
 def _settings(run_dir: Path):
     from kdgat_train.baselines.baseline_settings import BaselineSettings
 
-    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    config = RunFolder(run_dir).read_config()
     name = ExperimentName.parse(config["experiment_name"])
     if name.is_pipeline:
         raise CrossEvaluationError(f"{run_dir} is a pipeline run: evaluate its stage runs (listed in its pipeline.json)")
@@ -116,17 +114,15 @@ def evaluate_on_dataset(run_dir: Path, dataset: str, scenarios: list[str] | None
     from kdgat_train.window_data_module import open_cache
 
     run_dir = Path(run_dir).resolve()
-    record = RunRecord.read(run_dir)
-    if record.status != "COMPLETED":
-        raise CrossEvaluationError(f"{run_dir} is {record.status}: only a COMPLETED run is scored on another dataset")
-    settings = _settings(run_dir)
-    if not (run_dir / "metrics.json").is_file():
-        raise CrossEvaluationError(f"{run_dir}: no metrics.json, so no threshold of its own to score with")
-    saved = json.loads((run_dir / "metrics.json").read_text())
-    if "threshold_rule" not in saved:
-        raise CrossEvaluationError(f"{run_dir / 'metrics.json'}: no threshold_rule (written before thresholds were saved); "
-                                   "retrain the run")
-    threshold = ChosenThreshold(**saved["threshold_rule"])
+    folder = RunFolder(run_dir)
+    try:
+        record = folder.read_record()
+        if record.status != "COMPLETED":
+            raise CrossEvaluationError(f"{run_dir} is {record.status}: only a COMPLETED run is scored on another dataset")
+        settings = _settings(run_dir)
+        threshold = ChosenThreshold(**folder.threshold_rule())
+    except RunFolderError as error:
+        raise CrossEvaluationError(f"{error}: the run is not scored on another dataset") from None
     source = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)
     target = resolve_dataset(dataset)
     try:
@@ -142,14 +138,14 @@ def evaluate_on_dataset(run_dir: Path, dataset: str, scenarios: list[str] | None
     vocabulary = bool(source.manifest.vocabulary)
     for split in results:
         results[split]["unk_share"] = unk_share(cross.split(split)) if vocabulary else float("nan")
-    folder = run_dir / CROSS_FOLDER / dataset
+    folder = RunFolder(run_dir).cross_folder(dataset)
     folder.mkdir(parents=True, exist_ok=True)
     files = write_report(results, scores, labels, folder, threshold, cross)
-    document = json.loads((folder / "metrics.json").read_text())
+    document = RunFolder(folder).read_metrics()
     document["cross_dataset"] = {"run": str(run_dir), "trained_on": settings.dataset_config.name, "scored_on": dataset,
                                  "cache": str(cross.path), "vocabulary": len(source.manifest.vocabulary),
                                  "threshold": "the run's own, chosen on its own validation split"}
-    atomic_write(folder / "metrics.json", json.dumps(document, indent=2) + "\n")
+    RunFolder(folder).write_metrics(document)
     flat = {f"{CROSS_FOLDER}/{dataset}/{split.removeprefix('test/')}/{key}": value
             for split, metrics in results.items() for key, value in metrics.items() if np.isfinite(value)}
     return CrossEvaluation(run_dir, dataset, folder, {s.removeprefix("test/"): m for s, m in results.items()},

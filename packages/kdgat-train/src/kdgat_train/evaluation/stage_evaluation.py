@@ -12,7 +12,6 @@ matrices) into the run folder, and measures parameters and inference windows/s.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import numpy as np
 import torch
 from kdgat_data.batching import WindowBatches
 from kdgat_models.self_loops import SelfLoops
-from kdgat_schemas import atomic_write
+from kdgat_schemas import RunFolder
 
 from kdgat_train.evaluation.event_metrics import event_metrics
 from kdgat_train.evaluation.metrics import binary_metrics, roc_points
@@ -81,8 +80,7 @@ def report(scores: dict[str, np.ndarray], labels: dict[str, np.ndarray], thresho
 def write_report(results: dict, scores: dict, labels: dict, run_dir: Path, chosen: ChosenThreshold,
                  cache=None) -> list[Path]:
     """``metrics.json`` (atomically), ``scores.parquet`` (with the cache) and ``evaluation.png``."""
-    written = [atomic_write(run_dir / "metrics.json",
-                            json.dumps({**results, "threshold_rule": chosen.as_dict()}, indent=2) + "\n")]
+    written = [RunFolder(run_dir).write_metrics({**results, "threshold_rule": chosen.as_dict()})]
     if cache is not None:
         rows = [window_rows(name, cache.split(name), cache.manifest, scores[name], chosen.value) for name in results]
         written.append(write_scores(run_dir / SCORES_FILE, rows))

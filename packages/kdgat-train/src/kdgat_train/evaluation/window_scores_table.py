@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from kdgat_schemas import RunFolder
 
-SCORES_FILE = "scores.parquet"
+SCORES_FILE = RunFolder.SCORES
 
 
 def window_rows(split: str, arrays, manifest, scores: np.ndarray, threshold: float) -> dict[str, np.ndarray]:

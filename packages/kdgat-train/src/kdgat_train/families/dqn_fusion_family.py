@@ -13,13 +13,13 @@ from kdgat_train.families.model_family import ModelFamily
 
 def _load_fitted(run_dir: Path, settings):
     """``(data, module)`` of the fusion run ``run_dir`` with the weights it evaluated (best, or last without one)."""
+    from kdgat_schemas import RunFolder
+
     from kdgat_train.checkpoint_state import load_checkpoint_state
     from kdgat_train.fusion.fusion_stage import build_fusion
 
     data, module = build_fusion(settings)
-    best = run_dir / "checkpoints" / "best.ckpt"
-    module.load_state_dict(load_checkpoint_state(best if best.is_file() else run_dir / "checkpoints" / "last.ckpt"),
-                           strict=True)
+    module.load_state_dict(load_checkpoint_state(RunFolder(run_dir).evaluated_checkpoint()), strict=True)
     return data, module
 
 

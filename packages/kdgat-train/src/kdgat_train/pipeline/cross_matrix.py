@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from kdgat_schemas import ExperimentName, RunRecord, atomic_write
+from kdgat_schemas import ExperimentName, RunFolder, RunRecord, atomic_write
 
 from kdgat_train.pipeline.comparison import ALL_ATTACK
 from kdgat_train.pipeline.seed_report import Interval, ReportError, collect, interval
@@ -59,13 +59,13 @@ def _scenario_mean(metrics: dict[str, float], metric: str, prefix: str = "test/"
 
 def _cross_results(run_dir: Path, dataset: str, force: bool, say) -> dict[str, float]:
     """``test/<scenario>/<metric>`` of ``run_dir`` scored on ``dataset`` (computed, or read back)."""
-    from kdgat_train.evaluation.cross_dataset import CROSS_FOLDER, evaluate_on_dataset
+    from kdgat_train.evaluation.cross_dataset import evaluate_on_dataset
 
-    saved = run_dir / CROSS_FOLDER / dataset / "metrics.json"
-    if force or not saved.is_file():
+    saved = RunFolder(RunFolder(run_dir).cross_folder(dataset))
+    if force or not saved.has_metrics():
         say(f"  scoring {run_dir} on {dataset}")
         evaluate_on_dataset(run_dir, dataset, say=lambda message: None)
-    document = json.loads(saved.read_text())
+    document = saved.read_metrics()
     return {f"{split}/{key}": float(value) for split, metrics in document.items() if split.startswith("test/")
             for key, value in metrics.items() if isinstance(value, int | float)}
 
@@ -77,7 +77,7 @@ def _pipeline_rows(folders: list[Path], wanted: list[str]) -> list[tuple[str, li
     chosen, seen = [], set()
     for row in report.rows:
         runs = row.runs.get(f"{report.scenarios[0]}/f1", []) if report.scenarios else []
-        if row.model == ALL_ATTACK or not runs or not all((Path(r) / "metrics.json").is_file() for r in runs):
+        if row.model == ALL_ATTACK or not runs or not all(RunFolder(r).has_metrics() for r in runs):
             continue
         if runs[-1] in seen:  # a fusion run's comparators share its folder: only the DQN is re-scored
             continue

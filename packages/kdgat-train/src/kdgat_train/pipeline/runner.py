@@ -14,8 +14,7 @@ import re
 import time
 from pathlib import Path
 
-import yaml
-from kdgat_schemas import RunPaths, RunRecord, atomic_write
+from kdgat_schemas import RunFolder, RunFolderError, RunPaths, atomic_write
 
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.pipeline.comparison import ALL_ATTACK, METRICS, TableEntry, comparison_table, stage_entries
@@ -37,9 +36,8 @@ def _saved_identity(settings_class, run_dir: Path) -> dict | None:
     """The identity of a run's saved config read through today's settings class, so a field added since
     it ran counts at its default (which keeps the earlier behaviour); None when it no longer validates."""
     try:
-        return _identity(settings_class.model_validate(yaml.safe_load((run_dir / "config.yaml").read_text()))
-                         .model_dump(mode="json"))
-    except (ValueError, OSError, yaml.YAMLError):  # pydantic's ValidationError is a ValueError
+        return _identity(settings_class.model_validate(RunFolder(run_dir).read_config()).model_dump(mode="json"))
+    except (ValueError, OSError):  # RunFolderError and pydantic's ValidationError are ValueErrors
         return None
 
 
@@ -52,11 +50,11 @@ def identical_completed_run(settings: RunSettings) -> Path | None:
     wanted = _identity(settings.model_dump(mode="json"))
     data_hash = None
     for run_dir in reversed(RunPaths(settings.runs_root).existing_runs(settings.name)):
-        if not (run_dir / "run.json").is_file():
+        if not RunFolder(run_dir).has_record():
             continue
         try:
-            record = RunRecord.read(run_dir)
-        except ValueError:  # a corrupt run.json (pydantic's ValidationError is one): not a reusable run
+            record = RunFolder(run_dir).read_record()
+        except RunFolderError:  # a corrupt run.json (pydantic's ValidationError is one): not a reusable run
             logging.getLogger(__name__).warning("skipping %s: its run.json is not a readable run record", run_dir)
             continue
         if record.status != "COMPLETED" or _saved_identity(type(settings), run_dir) != wanted:

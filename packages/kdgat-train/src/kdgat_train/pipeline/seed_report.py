@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from kdgat_schemas import RunRecord, atomic_write
+from kdgat_schemas import RunFolder, RunFolderError, atomic_write
 
 from kdgat_train.pipeline.comparison import ALL_ATTACK, METRIC_LABELS, METRICS
 
@@ -160,9 +160,13 @@ def collect(pipeline_dirs: list[Path]) -> SeedReport:
     records = []
     for folder in pipeline_dirs:
         table = folder / "comparison.csv"
-        if not (folder / "run.json").is_file() or not table.is_file():
+        if not RunFolder(folder).has_record() or not table.is_file():
             raise ReportError(f"{folder}: not a completed pipeline run (no run.json and comparison.csv)")
-        records.append((folder, RunRecord.read(folder), list(csv.DictReader(table.open()))))
+        try:
+            record = RunFolder(folder).read_record()
+        except RunFolderError as error:
+            raise ReportError(str(error)) from None
+        records.append((folder, record, list(csv.DictReader(table.open()))))
     names = {record.name for _, record, _ in records}
     if len(names) > 1:
         raise ReportError(f"these runs are of different pipelines ({', '.join(sorted(names))}): report one at a time")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
+from kdgat_schemas import RunFolder, RunFolderError
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 
@@ -21,7 +22,12 @@ from kdgat_train.families import family_of
 from kdgat_train.known_warnings import quiet_known_warnings
 from kdgat_train.offline_tracking import offline_metrics_logger
 from kdgat_train.provenance import process_started_at
-from kdgat_train.stages.upstream_runs import check_upstream_runs, find_upstream_runs
+from kdgat_train.stages.upstream_runs import (
+    check_upstream_runs,
+    find_upstream_runs,
+    with_recorded_upstream,
+    with_upstream_runs,
+)
 from kdgat_train.thread_count import set_intra_op_threads
 from kdgat_train.tracked_run import TrackedRun, is_ddp_worker
 from kdgat_train.tracking_service import service_metrics_logger
@@ -64,13 +70,31 @@ def evaluate(settings: RunSettings, stage: Stage, run_dir: Path) -> Evaluation:
     return family_of(settings.name).evaluate(settings, stage.module, stage.datamodule, run_dir)
 
 
+def _continued_upstream(settings: RunSettings) -> RunSettings:
+    """A run that continues (``resume=``, a requeued cluster job's ``run_dir=``) keeps the upstream runs
+    its run.json recorded, never whichever run is latest now."""
+    continuing = settings.resume or settings.run_dir
+    if continuing and RunFolder(continuing).has_record():
+        try:
+            return with_recorded_upstream(settings, Path(continuing))
+        except RunFolderError:  # a broken record: the run's own start refuses the folder, naming it
+            return settings
+    return settings
+
+
+def _pinned_upstream(settings: RunSettings) -> RunSettings:
+    settings = _continued_upstream(settings)
+    return with_upstream_runs(settings, check_upstream_runs(settings))
+
+
 def run_stage(settings: RunSettings) -> Path:
     """Train and evaluate one stage; returns its run folder. The run is COMPLETED, FAILED or KILLED afterwards."""
     name = settings.name
     stage_started = time.time()
     worker = is_ddp_worker(settings.run_dir)
     if not worker:  # a missing or unreadable upstream run fails here, before any run folder exists (a missing
-        check_upstream_runs(settings)  # dataset already failed in the Hydra task, for a stage and a pipeline alike)
+        # dataset already failed in the Hydra task); the runs found are pinned: built, recorded and saved as found
+        settings = _pinned_upstream(settings)
     with quiet_known_warnings(), TrackedRun(name=name, settings=settings, runs_root=settings.runs_root,
                                             seed=settings.training_config.seed, run_dir=settings.resume or settings.run_dir,
                                             worker=worker, log_file=not worker) as run:
@@ -79,7 +103,7 @@ def run_stage(settings: RunSettings) -> Path:
             or MLFlowLogger(experiment_name=name.experiment, tracking_uri=run.uri, run_id=run.run_id))
         stage = build_stage(settings, run.run_dir, logger)
         run.interrupted = lambda: stage.trainer.interrupted
-        last = run.run_dir / "checkpoints" / "last.ckpt"
+        last = RunFolder(run.run_dir).last_checkpoint
         if worker:  # one more DDP rank of rank 0's run: it fits and reports nothing
             stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None,
                               weights_only=True)
@@ -125,7 +149,7 @@ def run_stage(settings: RunSettings) -> Path:
 def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
     t, device = settings.training_config, settings.device
     family_arguments = family_of(settings.name).trainer_arguments(settings)
-    callbacks = [ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val/loss", save_last=True),
+    callbacks = [ModelCheckpoint(dirpath=RunFolder(run_dir).checkpoints, filename=RunFolder.BEST.removesuffix(".ckpt"), monitor="val/loss", save_last=True),
                  FirstStepTimer(), CurriculumLogger()]
     show_bar = interactive()
     if not show_bar:  # a log file: one line per epoch instead of a progress bar

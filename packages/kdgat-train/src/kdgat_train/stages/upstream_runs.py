@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-import yaml
-from kdgat_schemas import ExperimentName, RunPaths, RunRecord, UpstreamNeed, upstream_needs
+from kdgat_schemas import ExperimentName, RunFolder, RunPaths, UpstreamNeed, upstream_needs
 
 from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
 from kdgat_train.config.renamed_fields import current_field_name
@@ -29,7 +28,7 @@ class TeacherError(RuntimeError):
 def latest_completed_run(paths: RunPaths, name: ExperimentName) -> Path | None:
     """The highest-numbered run folder of ``name`` whose run.json says COMPLETED."""
     for run_dir in reversed(paths.existing_runs(name)):
-        if (run_dir / "run.json").is_file() and RunRecord.read(run_dir).status == "COMPLETED":
+        if RunFolder(run_dir).is_completed():
             return run_dir
     return None
 
@@ -68,11 +67,21 @@ def find_upstream_runs(settings: RunSettings) -> dict[str, Path]:
     return {need.field: _find_run(settings, need) for need in upstream_needs(settings.name)}
 
 
+def with_upstream_runs(settings: RunSettings, found: dict[str, Path]) -> RunSettings:
+    """``settings`` with each upstream field set to the run ``found`` for it (`find_upstream_runs`), so
+    a stage resolves its upstream runs once: it trains against, records and saves in config.yaml exactly
+    those, even if another run of the same name completes while it starts."""
+    for dotted, folder in found.items():
+        settings = with_field_value(settings, dotted, str(folder))
+    return settings
+
+
 def with_recorded_upstream(settings: RunSettings, run_dir: Path) -> RunSettings:
     """``settings`` of the existing run ``run_dir`` with every upstream field its run.json recorded
     (`RunRecord.upstream_runs`) filled in, so a rebuilt fusion run fuses the VGAE and GAT it was
     trained on, not whatever run is latest now. Fields the config names explicitly stay as they are."""
-    recorded = RunRecord.read(run_dir).upstream_runs if (Path(run_dir) / "run.json").is_file() else {}
+    folder = RunFolder(run_dir)
+    recorded = folder.read_record().upstream_runs if folder.has_record() else {}
     for dotted, folder in recorded.items():
         dotted = current_field_name(dotted)  # recorded before the training groups were nested
         if not field_value(settings, dotted):
@@ -95,18 +104,17 @@ def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
 
 def _saved_settings(run_dir: Path) -> RunSettings:
     try:
-        config = yaml.safe_load((run_dir / "config.yaml").read_text())
-        return RunSettings.model_validate({**config, "resume": None})
-    except (OSError, yaml.YAMLError, TypeError, ValueError) as error:  # pydantic's ValidationError is a ValueError
+        return RunSettings.model_validate({**RunFolder(run_dir).read_config(), "resume": None})
+    except (OSError, TypeError, ValueError) as error:  # RunFolderError and pydantic's ValidationError are ValueErrors  # pydantic's ValidationError is a ValueError
         reason = str(error).splitlines()[0][:200]
         raise TeacherError(f"run {run_dir}: its config.yaml cannot be read ({reason}); retrain that run "
                            "or name another one") from None
 
 
 def _best_state(run_dir: Path) -> dict:
-    checkpoint = run_dir / "checkpoints" / "best.ckpt"
+    checkpoint = RunFolder(run_dir).best_checkpoint
     if not checkpoint.is_file():
-        raise TeacherError(f"teacher run {run_dir} has no checkpoints/best.ckpt")
+        raise TeacherError(f"teacher run {run_dir} has no {checkpoint.relative_to(run_dir)}")
     try:
         return load_checkpoint_state(checkpoint)  # tensors only: a crafted checkpoint runs nothing
     except CheckpointError as error:
