@@ -42,11 +42,37 @@ class DeploymentManifest(BaseModel):
     parity_windows: int = Field(description="validation windows the export was checked on")
     parity_max_abs_difference: float = Field(description="largest |exported - eager| score over them")
     parity_tolerance: float = Field(description="the largest allowed (1e-4; for fusion plus one step of its CDF)")
+    model_digests: dict[str, str] = Field(default_factory=dict, description="sha256 of every model file of the "
+                                          "export (file name -> hex digest), checked before the model is loaded")
+    entity_ids: bool = Field(True, description="the model reads entity (CAN) IDs, so frames with IDs it never saw "
+                             "in training change its input (false for a catalog entry with entity_ids: false)")
 
     def write(self, folder: Path) -> Path:
         path = Path(folder) / MANIFEST_FILE
         path.write_text(json.dumps(self.model_dump(mode="json"), indent=2) + "\n")
         return path
+
+    def verify_model_files(self, folder: Path) -> None:
+        """Every model file this manifest lists is in ``folder`` with the sha256 recorded at export: a
+        changed, truncated or swapped model file (another run's ``model.onnx``) is refused before anything
+        loads it. Raises `DeploymentManifestError` naming the file."""
+        from kdgat_data.file_digests import sha256_file
+
+        folder = Path(folder)
+        if self.format == "eager":
+            return
+        if not self.model_digests or self.model_file not in self.model_digests:
+            raise DeploymentManifestError(f"{folder / MANIFEST_FILE}: records no sha256 of {self.model_file} (an export "
+                                          "made before digests were recorded): export the run again")
+        for name, recorded in sorted(self.model_digests.items()):
+            path = folder / name
+            if not path.is_file():
+                raise DeploymentManifestError(f"{path}: missing, though {MANIFEST_FILE} lists it: export the run again")
+            actual = sha256_file(path)
+            if actual != recorded:
+                raise DeploymentManifestError(
+                    f"{path}: sha256 {actual[:16]}... differs from {recorded[:16]}... recorded in {MANIFEST_FILE} at "
+                    "export: the model file was changed, damaged or replaced since; export the run again")
 
     @classmethod
     def read(cls, folder: Path) -> DeploymentManifest:

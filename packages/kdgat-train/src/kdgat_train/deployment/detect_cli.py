@@ -23,14 +23,42 @@ import click
 CHUNK_WINDOWS = 256  # windows' worth of frames per chunk (a bus chunk also closes after --max-delay-ms)
 
 
-def load_detector_parts(target: Path, threads: int):
-    """``(scorer, manifest)`` of an export folder (detector.json) or of a COMPLETED run folder (eager)."""
+UNKNOWN_WARN_SHARE = 0.05  # frames with IDs the model never saw: above this share, a warning
+UNKNOWN_REFUSE_SHARE = 0.5  # above this (--max-unknown-share), an ID-reading model refuses the traffic
+UNKNOWN_MIN_FRAMES = 1000  # a bus is judged on at least this many frames
+# ... and only while fewer than this share of training's IDs appear: a DoS flood or fuzzing on the same
+# vehicle carries many unknown frames but leaves the vehicle's own IDs on the bus; another vehicle does not
+FAMILIAR_COVERAGE = 0.5
+
+
+def check_native_code_source(target: Path, manifest, trust_export: bool) -> None:
+    """An AOTInductor export is a shared library: loading it runs native code. Refuse one whose folder
+    or model file others may write (they could replace the file and its recorded digest together)."""
+    import os
+    import stat
+
+    if manifest.format != "aoti" or trust_export:
+        return
+    for path in (target, target / manifest.model_file):
+        mode = path.stat().st_mode
+        if mode & (stat.S_IWGRP | stat.S_IWOTH) or path.stat().st_uid != os.getuid():
+            raise click.ClickException(
+                f"{path}: an AOTInductor export is native code that runs when loaded, and this "
+                f"{'folder' if path.is_dir() else 'file'} is writable by others or owned by another user: copy the "
+                "export to a folder only you can write (chmod go-w), or pass --trust-export")
+
+
+def load_detector_parts(target: Path, threads: int, trust_export: bool = False):
+    """``(scorer, manifest)`` of an export folder (detector.json) or of a COMPLETED run folder (eager).
+    An export's model files must match the sha256 digests its manifest recorded, checked before loading."""
     from kdgat_train.deployment.deployment_manifest import MANIFEST_FILE, DeploymentManifest
 
     if (target / MANIFEST_FILE).is_file():
         from kdgat_models.scorer_export import load_scorer
 
         manifest = DeploymentManifest.read(target)
+        check_native_code_source(target, manifest, trust_export)
+        manifest.verify_model_files(target)
         if manifest.format in ("torchscript", "aoti"):  # torch's threads (onnxruntime always runs on one)
             import torch
 
@@ -96,6 +124,33 @@ def replay_metrics(detector, table) -> dict:
             "events": detections}
 
 
+def unfamiliar_warning(share: float) -> str:
+    return (f"warning: {share:.1%} of the frames carry CAN IDs the model never saw in training; scores of "
+            "unfamiliar traffic are not reliable detections")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: flush, close, write the summary (then exit 143)."""
+
+
+def _terminated(signum, frame) -> None:
+    raise Terminated
+
+
+def default_alerts_path(target: Path, manifest, input_file: Path | None, interface: str | None,
+                        channel: str | None) -> Path:
+    """``RUN_DIR/detect/<capture stem or interface-channel>-<UTC time>/alerts.jsonl``: beside the run the
+    model came from when that folder is here and writable, else beside the export (never the current folder)."""
+    import os
+    from datetime import UTC, datetime
+
+    run_dir = Path(manifest.run_dir) if manifest.run_dir else target
+    home = run_dir if run_dir.is_dir() and os.access(run_dir, os.W_OK) else target
+    source = input_file.name.split(".")[0] if input_file is not None else f"{interface}-{channel}"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return home / "detect" / f"{source}-{stamp}" / "alerts.jsonl"
+
+
 def _percentile(values: list[float], q: float) -> float:
     import numpy as np
 
@@ -108,8 +163,10 @@ def _percentile(values: list[float], q: float) -> float:
               help="a capture file (any format the readers accept), replayed as fast as it is scored")
 @click.option("--interface", type=click.Choice(["virtual", "socketcan"]), help="a live CAN bus through python-can")
 @click.option("--channel", help="the bus channel (e.g. vcan0, can0, or a virtual channel name)")
-@click.option("--alerts", "alerts_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("alerts.jsonl"),
-              show_default=True, help="alert JSON lines")
+@click.option("--alerts", "alerts_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="alert JSON lines (default: RUN_DIR/detect/<capture or bus>-<UTC time>/alerts.jsonl, beside the "
+              "run the model came from, else beside the export)")
+@click.option("--force", is_flag=True, help="overwrite an existing --alerts file and its summary")
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path),
               help="summary JSON (default: beside the alerts, .summary.json)")
 @click.option("--stride", type=click.IntRange(min=1), help="S: a window every S frames (default: the run's)")
@@ -122,8 +179,14 @@ def _percentile(values: list[float], q: float) -> float:
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="torch threads of an eager or TorchScript scorer (ONNX always runs on one: see OnnxScorer)")
 @click.option("--status/--no-status", default=None, help="live status line on stderr (default: when stderr is a terminal)")
-def main(target: Path, input_file, interface, channel, alerts_path: Path, summary_path, stride, batch_windows, chunk_frames,
-         max_delay_ms, idle_exit, threads, status) -> None:
+@click.option("--max-unknown-share", type=click.FloatRange(0, 1), default=UNKNOWN_REFUSE_SHARE, show_default=True,
+              help="refuse traffic where more than this share of frames carry CAN IDs the model never saw in training "
+              f"while fewer than {FAMILIAR_COVERAGE:.0%} of its training IDs appear (another vehicle); a warning from "
+              f"{UNKNOWN_WARN_SHARE:.0%} unknown frames; ID-free models (entity_ids: false) only warn")
+@click.option("--trust-export", is_flag=True, help="load an AOTInductor export (native code) from a folder others can write")
+def main(target: Path, input_file, interface, channel, alerts_path: Path | None, force: bool, summary_path, stride,
+         batch_windows, chunk_frames, max_delay_ms, idle_exit, threads, status, max_unknown_share: float,
+         trust_export: bool) -> None:
     """Score CAN traffic window by window with a trained run (or its export) and write alerts."""
     if (input_file is None) == (interface is None):
         raise click.UsageError("give exactly one of --input FILE or --interface virtual|socketcan --channel NAME")
@@ -139,7 +202,7 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
 
     try:
         with quiet_known_warnings():
-            scorer, manifest = load_detector_parts(target, threads)
+            scorer, manifest = load_detector_parts(target, threads, trust_export)
         detector = StreamingDetector(scorer=scorer, manifest=manifest, batch_windows=batch_windows,
                                      keep_windows=input_file is not None, stride=stride)
     except (DeploymentError, DeploymentManifestError, ValueError, RuntimeError) as error:
@@ -158,6 +221,15 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
             raise click.ClickException(str(error)) from None
         if read_report.skipped_rows:
             problem(f"skipped {read_report.skipped_rows} malformed rows of {input_file}")
+        unknown, coverage = detector.unknown_share_of(table.can_id), detector.known_coverage_of(table.can_id)
+        if manifest.entity_ids and unknown > max_unknown_share and coverage < FAMILIAR_COVERAGE:
+            raise click.ClickException(
+                f"{input_file}: {unknown:.1%} of its frames carry CAN IDs the model never saw in training (more than "
+                f"--max-unknown-share {max_unknown_share:.0%}) and only {coverage:.0%} of the training IDs appear: this "
+                "is not the vehicle the model was trained on, and its scores would not be detections. Use a model "
+                "trained on this vehicle, an ID-free one (catalog entity_ids: false), or --max-unknown-share 1")
+        if unknown > UNKNOWN_WARN_SHARE:
+            problem(unfamiliar_warning(unknown))
         chunks = file_chunks(table, chunk_frames or CHUNK_WINDOWS * detector.stride)
     else:
         import can
@@ -169,11 +241,19 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
         chunks = bus_chunks(bus, max_frames=chunk_frames or CHUNK_WINDOWS * detector.stride,
                             max_delay_s=max_delay_ms / 1000, idle_exit_s=idle_exit, problem=problem)
     line = StatusLine(enabled=sys.stderr.isatty() if status is None else status)
+    alerts_path = alerts_path or default_alerts_path(target, manifest, input_file, interface, channel)
+    summary_path = summary_path or alerts_path.with_name(alerts_path.stem + ".summary.json")
+    taken = [path for path in (alerts_path, summary_path) if path.exists()]
+    if taken and not force:
+        raise click.ClickException(f"{taken[0]} exists: pass --force to overwrite it, or another --alerts path")
     alerts_path.parent.mkdir(parents=True, exist_ok=True)
-    interrupted = False
+    interrupted, stopped_by = False, None
     # Ctrl-C (SIGINT) ends the run cleanly even where it was inherited as ignored (a job started with
-    # & from a script ignores SIGINT, and Python then raises no KeyboardInterrupt)
+    # & from a script ignores SIGINT, and Python then raises no KeyboardInterrupt); SIGTERM (systemd,
+    # docker stop, scancel) ends it the same way, then exits 143
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminated)
+    warned_unknown = refused_unknown = False
     started = time.perf_counter()
     with alerts_path.open("w", buffering=1) as alerts_file:
         try:
@@ -181,8 +261,20 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
                 for alert in detector.feed(chunk, received_at):
                     alerts_file.write(json.dumps(alert) + "\n")
                 line.show(detector)
-        except KeyboardInterrupt:
-            interrupted = True
+                share = detector.unknown_share
+                if interface is None or detector.frames < UNKNOWN_MIN_FRAMES:
+                    continue  # a file was judged whole before scoring
+                if not warned_unknown and share > UNKNOWN_WARN_SHARE:
+                    warned_unknown = True
+                    problem(unfamiliar_warning(share))
+                if manifest.entity_ids and share > max_unknown_share and detector.known_coverage < FAMILIAR_COVERAGE:
+                    refused_unknown = True
+                    problem(f"stopped: {share:.1%} of {detector.frames:,} frames carry CAN IDs the model never saw "
+                            f"(more than --max-unknown-share {max_unknown_share:.0%}): this is not the vehicle it was "
+                            "trained on")
+                    break
+        except KeyboardInterrupt as stop:
+            interrupted, stopped_by = True, "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
         finally:
             line.show(detector, force=True)
             line.close()
@@ -193,7 +285,10 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
         "target": str(target), "family": manifest.family, "format": manifest.format, "window": detector.window,
         "stride": detector.stride, "threshold": detector.threshold, "threshold_rule": manifest.threshold_rule,
         "frames": detector.frames, "windows": detector.windows_scored, "alerts": detector.alerts,
-        "problems": len(problems), "interrupted": interrupted, "seconds": elapsed,
+        "problems": len(problems), "problem_messages": problems, "interrupted": interrupted, "signal": stopped_by,
+        "unknown_id_frames": detector.unknown_frames, "unknown_id_share": detector.unknown_share,
+        "training_ids_seen_share": detector.known_coverage,
+        "seconds": elapsed,
         "frames_per_s": detector.frames / max(elapsed, 1e-9), "windows_per_s": detector.windows_scored / max(elapsed, 1e-9),
         "added_latency_ms_p50": _percentile(detector.latencies_ms, 50),
         "added_latency_ms_p99": _percentile(detector.latencies_ms, 99),
@@ -201,10 +296,10 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
     }
     if table is not None and table.labelled and detector.windows_scored:
         summary["replay"] = replay_metrics(detector, table)
-    summary_path = summary_path or alerts_path.with_name(alerts_path.stem + ".summary.json")
     summary_path.write_text(json.dumps(summary, indent=2, default=float) + "\n")
     click.echo(f"{detector.frames:,} frames, {detector.windows_scored:,} windows (W={detector.window}, "
                f"S={detector.stride}), {detector.alerts:,} alerts -> {alerts_path}")
+    click.echo(f"unknown CAN IDs: {detector.unknown_share:.1%} of frames ({detector.unknown_frames:,})")
     click.echo(f"{summary['frames_per_s']:,.0f} frames/s, {summary['windows_per_s']:,.0f} windows/s; added latency "
                f"p50 {summary['added_latency_ms_p50']:.1f} ms, max {summary['added_latency_ms_max']:.1f} ms")
     if "replay" in summary:
@@ -213,7 +308,9 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path, summar
                    f"{m['events_detected']:.0f}/{m['events']:.0f}  delay median {m['detection_delay_records_median']:.0f} frames")
     click.echo(f"summary -> {summary_path}")
     if interrupted:
-        sys.exit(130)
+        sys.exit(143 if stopped_by == "SIGTERM" else 130)
+    if refused_unknown:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

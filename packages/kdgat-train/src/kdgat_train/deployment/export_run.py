@@ -19,7 +19,7 @@ import numpy as np
 from kdgat_models.scorer_export import FORMATS, EagerScorer, export_scorer, load_scorer
 from kdgat_schemas import RunFolder
 
-from kdgat_train.deployment.deployment_manifest import DeploymentManifest
+from kdgat_train.deployment.deployment_manifest import MANIFEST_FILE, DeploymentManifest
 from kdgat_train.deployment.run_scorer import DeploymentError, RunScorer, scorer_from_run
 from kdgat_train.deployment.scorer_inputs import scorer_inputs
 from kdgat_train.families import ModelFamily, family_of
@@ -60,6 +60,20 @@ def _reader_options(settings) -> dict | None:
     return dataset.entry.reader_options().model_dump(mode="json")
 
 
+def _reads_entity_ids(settings) -> bool:
+    from kdgat_data.catalog import resolve_dataset
+
+    return bool(resolve_dataset(settings.dataset_config.name).entry.entity_ids)
+
+
+def model_digests(folder: Path) -> dict[str, str]:
+    """sha256 of every file of an export folder but its manifest (the model and its external data)."""
+    from kdgat_data.file_digests import sha256_file
+
+    return {path.name: sha256_file(path) for path in sorted(Path(folder).iterdir())
+            if path.is_file() and path.name != MANIFEST_FILE}
+
+
 def parity_tolerance(scorer) -> float:
     """1e-4; for a fusion scorer plus one step of its empirical CDF (1 / R for R reference scores): a raw
     VGAE score that moves by a float rounding across a reference score moves the fused score by up to
@@ -80,7 +94,7 @@ def windows_off(scores: np.ndarray, reference: np.ndarray, scorer, family: Model
 
 
 def run_manifest(run: RunScorer, *, export_format: str, model_file: str, parity_windows: int,
-                 difference: float) -> DeploymentManifest:
+                 difference: float, digests: dict[str, str] | None = None) -> DeploymentManifest:
     """The `DeploymentManifest` of ``run`` (``export_format`` ``eager`` for a run scored in process)."""
     manifest = run.cache.manifest
     return DeploymentManifest(
@@ -90,6 +104,7 @@ def run_manifest(run: RunScorer, *, export_format: str, model_file: str, parity_
         vocabulary=list(manifest.vocabulary), fitted_state=run.cache.fitted_state(),
         reader_options=_reader_options(run.settings), threshold=run.threshold.value, threshold_rule=run.threshold.rule,
         parity_windows=parity_windows, parity_max_abs_difference=difference, parity_tolerance=parity_tolerance(run.scorer),
+        model_digests=digests or {}, entity_ids=_reads_entity_ids(run.settings),
     )
 
 
@@ -126,7 +141,7 @@ def export_run(run_dir: Path, export_format: str, out: Path | None = None, say=p
                                   f"({int((~close).sum())} windows beyond {parity_tolerance(run.scorer):.3g}, largest "
                                   f"{difference:.3g}; {flipped} predictions flipped)")
         manifest = run_manifest(run, export_format=export_format, model_file=model_file.name,
-                                parity_windows=len(validation), difference=difference)
+                                parity_windows=len(validation), difference=difference, digests=model_digests(staging))
         manifest.write(staging)
         if out.exists():
             shutil.rmtree(out)

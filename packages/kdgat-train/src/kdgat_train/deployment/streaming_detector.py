@@ -79,16 +79,42 @@ class StreamingDetector:
         self._pending: FrameTable | None = None  # frames from the next window's first frame on
         self._pending_first = 0  # stream index of the first pending frame
         self._skip = 0  # frames still to drop before the next window starts (S > W)
+        self.known_ids = np.asarray(sorted(manifest.vocabulary), np.int64)  # training's IDs (empty: none recorded)
+        self.unknown_frames = 0  # frames whose ID training never saw
+        self._seen_known = np.zeros(len(self.known_ids), bool)  # training's IDs that the stream carried
         self.frames = 0
         self.windows_scored = 0
         self.alerts = 0
         self.latencies_ms: list[float] = []
+
+    @property
+    def unknown_share(self) -> float:
+        """Share of the frames so far whose CAN ID training never saw (0 before any frame)."""
+        return self.unknown_frames / self.frames if self.frames else 0.0
+
+    @property
+    def known_coverage(self) -> float:
+        """Share of training's IDs the stream has carried so far (1 without a recorded vocabulary). An attack
+        that floods or fuzzes IDs leaves a vehicle's own IDs on the bus; another vehicle does not."""
+        return float(self._seen_known.mean()) if len(self.known_ids) else 1.0
+
+    def known_coverage_of(self, can_ids: np.ndarray) -> float:
+        return float(np.isin(self.known_ids, can_ids).mean()) if len(self.known_ids) else 1.0
+
+    def unknown_share_of(self, can_ids: np.ndarray) -> float:
+        """Share of ``can_ids`` that training never saw (0 for none, or without a recorded vocabulary)."""
+        if not len(can_ids) or not len(self.known_ids):
+            return 0.0
+        return float((~np.isin(can_ids, self.known_ids)).mean())
 
     def feed(self, chunk: FrameTable, received_at: float | None = None) -> list[dict]:
         """Add the frames of ``chunk`` (received at ``received_at``, perf_counter seconds); returns the
         alerts of every window it completes."""
         received_at = time.perf_counter() if received_at is None else received_at
         self.frames += len(chunk)
+        if len(self.known_ids):
+            self.unknown_frames += int((~np.isin(chunk.can_id, self.known_ids)).sum())
+            self._seen_known |= np.isin(self.known_ids, chunk.can_id)
         if self._skip:  # frames between the last window's end and the next window's start (S > W)
             dropped = min(self._skip, len(chunk))
             chunk = chunk.slice(dropped, len(chunk))
