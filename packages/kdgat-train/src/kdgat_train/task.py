@@ -77,6 +77,7 @@ def train_task(zen_cfg: DictConfig) -> str:
 
     with quiet_known_warnings():  # torch_geometric's import-time torch.jit.script deprecation
         from kdgat_train.stages.single_stage import run_stage
+    from kdgat_train.atomic_checkpoint_io import ResumeError
     from kdgat_train.stages.upstream_runs import TeacherError
     from kdgat_train.tracked_run import NotARunFolderError, is_ddp_worker
 
@@ -91,7 +92,7 @@ def train_task(zen_cfg: DictConfig) -> str:
         if not is_ddp_worker(settings.run_dir):  # rank 0 speaks for a DDP run
             print(run_summary(run_dir))
         return str(run_dir)
-    except (TeacherError, DatasetNotFoundError, CatalogError, NotARunFolderError) as error:
+    except (TeacherError, DatasetNotFoundError, CatalogError, NotARunFolderError, ResumeError) as error:
         sys.exit(f"kdgat-train: {error}")
     except KeyboardInterrupt:
         print("kdgat-train: interrupted (Ctrl-C); the run is recorded KILLED", file=sys.stderr)

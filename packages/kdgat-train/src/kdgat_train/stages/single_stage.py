@@ -13,6 +13,7 @@ from kdgat_schemas import RunFolder, RunFolderError
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 
+from kdgat_train.atomic_checkpoint_io import AtomicCheckpointIO, resume_checkpoint
 from kdgat_train.checkpoint_state import load_checkpoint_state
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.curriculum import CurriculumLogger
@@ -103,9 +104,11 @@ def run_stage(settings: RunSettings) -> Path:
             or MLFlowLogger(experiment_name=name.experiment, tracking_uri=run.uri, run_id=run.run_id))
         stage = build_stage(settings, run.run_dir, logger)
         run.interrupted = lambda: stage.trainer.interrupted
-        last = RunFolder(run.run_dir).last_checkpoint
+        folder = RunFolder(run.run_dir)
+        resume_from = resume_checkpoint(folder.last_checkpoint, folder.best_checkpoint)  # a damaged last: the best
+        ckpt_path = str(resume_from) if resume_from is not None else None
         if worker:  # one more DDP rank of rank 0's run: it fits and reports nothing
-            stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None,
+            stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=ckpt_path,
                               weights_only=True)
             return run.run_dir
         run.update(data_manifest_hash=stage.datamodule.prepare().manifest.content_hash(),
@@ -113,7 +116,7 @@ def run_stage(settings: RunSettings) -> Path:
         run.hand_off_to_ddp_ranks()
         fit_started = time.perf_counter()
         try:
-            stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=str(last) if last.exists() else None,
+            stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=ckpt_path,
                               weights_only=True)
         except SystemExit as stop:
             from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -161,7 +164,7 @@ def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
         strategy="ddp" if family_arguments["devices"] * family_arguments["num_nodes"] > 1 else "auto",
         deterministic=True if device.accelerator == "cpu" else "warn",
         callbacks=callbacks, logger=logger, default_root_dir=run_dir, log_every_n_steps=1, enable_model_summary=False,
-        enable_progress_bar=show_bar, **family_arguments,
+        enable_progress_bar=show_bar, plugins=[AtomicCheckpointIO()], **family_arguments,
     )
 
 
