@@ -82,3 +82,13 @@ def test_a_fusion_run_keeps_fusing_the_runs_it_was_trained_on_when_newer_ones_ex
     assert newer != student_runs["vgae"]  # now the latest completed VGAE student
     done = export_run(fusion, "torchscript", tmp_path / "export", say=lambda message: None)
     assert done.manifest.parity_max_abs_difference == 0.0  # and the rebuilt fusion reproduced scores.parquet
+
+
+def test_a_window_on_the_threshold_is_counted_not_compared():
+    """A best-F1 threshold is a validation score: the window holding it flips on a 1e-8 rounding (a teacher
+    export with largest difference 8.9e-08 was refused for it). Such windows are counted and reported."""
+    from kdgat_train.deployment.export_run import windows_on_threshold
+
+    eager = np.array([0.5, 0.2, 0.9, 0.50009, 0.1])
+    assert windows_on_threshold(eager, threshold=0.5, tolerance=1e-4) == 2
+    assert windows_on_threshold(eager, threshold=0.15, tolerance=1e-4) == 0
