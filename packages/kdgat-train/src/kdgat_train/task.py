@@ -48,6 +48,10 @@ def run_summary(run_dir) -> str:
     for split in splits:
         values = "  ".join(f"{m} {record.metrics[f'{split}/{m}']:.3f}" for m in HEADLINE if f"{split}/{m}" in record.metrics)
         lines.append(f"  {split:<32} {values}")
+    if "stopped" in record.tags:
+        lines.append(f"  training: {record.tags['stopped']}")
+    if "learned_nothing" in record.tags:
+        lines.append(f"  warning: {record.tags['learned_nothing']}")
     return "\n".join(lines)
 
 

@@ -44,3 +44,33 @@ def test_all_attack_row_counts_dashes_and_marks(tmp_path):
     assert rows[1]["balanced/no_gain"] == "1" and rows[2]["balanced/no_gain"] == "0"
     assert rows[2]["only_attacks/f1"] == "" and rows[2]["balanced/windows"] == "100"
     assert float(rows[0]["balanced/attack_share"]) == 0.5
+
+
+def test_a_fusion_reading_one_input_and_a_model_that_learned_nothing_are_marked(tmp_path):
+    from kdgat_train.pipeline.comparison import LEARNED_NOTHING_MARK, ONE_INPUT_MARK
+
+    validation = {"val/attack_windows": 65, "val/normal_windows": 416}
+    fusion = _run(tmp_path / "dqn", {**_scenario("dos", 50, 50, f1=0.9, auroc=0.95), **validation, "val/auroc": 0.95,
+                                     "val/gat_only_share": 0.97, "val/vgae_only_share": 0.0, "fixed_alpha/alpha": 1.0,
+                                     "fixed_alpha/val/auroc": 0.95, **{f"fixed_alpha/{k}": v for k, v in validation.items()},
+                                     "fixed_alpha/test/dos/f1": 0.9})
+    mixing = _run(tmp_path / "dqn2", {**_scenario("dos", 50, 50, f1=0.9), **validation, "val/auroc": 0.95,
+                                      "val/gat_only_share": 0.40, "val/vgae_only_share": 0.10, "fixed_alpha/alpha": 0.55})
+    chance = _run(tmp_path / "gat", {**_scenario("dos", 50, 50, f1=0.1, auroc=0.45), **validation, "val/auroc": 0.47},
+                  {"learned_nothing": "validation AUROC 0.470 is within noise of chance"})
+    comparators = (("", "fusion DQN"), ("fixed_alpha/", "fusion fixed alpha"))
+    table = comparison_table([TableEntry("fusion DQN", "student+KD", fusion, comparators),
+                              TableEntry("fusion DQN", "student", mixing, comparators),
+                              TableEntry("GAT", "student", chance)])
+    lines = table.to_markdown().splitlines()
+    dqn = next(line for line in lines if line.startswith("| fusion DQN") and "student+KD" in line)
+    fixed = next(line for line in lines if line.startswith("| fusion fixed alpha 1.00"))
+    assert f"fusion DQN {ONE_INPUT_MARK} (GAT only)" in dqn and f"{ONE_INPUT_MARK} (GAT only)" in fixed
+    assert not any(ONE_INPUT_MARK in line for line in lines if "| student |" in line and "fusion" in line)
+    gat = next(line for line in lines if line.startswith("| GAT"))
+    assert f"GAT {LEARNED_NOTHING_MARK}" in gat
+    assert any(line.startswith(f"{ONE_INPUT_MARK} one input only") for line in lines)
+    assert any(line.startswith(f"{LEARNED_NOTHING_MARK} learned nothing") for line in lines)
+    rows = {(row["model"], row["variant"]): row for row in csv.DictReader(table.to_csv().splitlines())}
+    assert rows[("fusion DQN", "student+KD")]["one_input"] == "GAT" and rows[("GAT", "student")]["learned_nothing"] == "1"
+    assert rows[("fusion DQN", "student")]["one_input"] == "" and rows[("fusion DQN", "student")]["learned_nothing"] == "0"

@@ -152,3 +152,9 @@ def test_students_show_their_compression_and_every_row_its_measured_speed(two_se
     assert kd["cells"]["model/windows_per_s"]["runs"] == [f"{two_seeds[0]}/GAT/student+KD", f"{two_seeds[1]}/GAT/student+KD"]
     lines = list(csv.DictReader(to_csv(report).splitlines()))
     assert any(line["metric"] == "windows_per_s" and line["compression_vs_teacher"] == "4.0" for line in lines)
+
+
+def test_the_fixed_alpha_row_keeps_each_seeds_alpha_in_report_md(two_seeds):
+    markdown = to_markdown(collect(two_seeds))
+    assert "| fusion fixed alpha (0.50, 0.51) | teacher |" in markdown
+    assert "&#124;" not in markdown

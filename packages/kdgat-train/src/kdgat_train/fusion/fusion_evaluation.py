@@ -58,8 +58,11 @@ def evaluate_fusion(module, data, run_dir: Path, training, evaluation) -> Evalua
     chosen = pick_threshold(scores, labels, evaluation, _training_normals(data, dqn_scores))
     results = report(scores, labels, chosen.value, cache)
     for name in results:
-        alpha = module.agent.alpha(module.agent.act(inputs[name].state.to(module.device), explore=False))
-        results[name]["mean_alpha"] = float(alpha.float().mean())
+        alpha = module.agent.alpha(module.agent.act(inputs[name].state.to(module.device), explore=False)).float()
+        results[name]["mean_alpha"] = float(alpha.mean())
+        # windows fused from one input alone: alpha 1 reads the GAT only, alpha 0 the VGAE only
+        results[name]["gat_only_share"] = float((alpha >= 1 - 1e-6).float().mean())
+        results[name]["vgae_only_share"] = float((alpha <= 1e-6).float().mean())
     files = write_report(results, scores, labels, run_dir, chosen, cache)
 
     started = time.perf_counter()  # speed of the whole fused detector: VGAE + GAT + DQN from the graphs

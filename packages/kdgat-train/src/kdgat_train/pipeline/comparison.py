@@ -21,6 +21,7 @@ from pathlib import Path
 
 from kdgat_schemas import RunRecord, atomic_write
 
+from kdgat_train.evaluation.learning_check import learned_nothing
 from kdgat_train.families import family_of
 
 METRICS = ("f1", "precision", "recall", "fpr", "auroc", "auprc", "detection_delay_s_median")
@@ -31,6 +32,9 @@ MARGIN = 0.01
 ALL_ATTACK = "all attack"
 NO_GAIN_MARK = "‡"
 DEGENERATE_MARK = "—"
+ONE_INPUT_MARK = "§"  # a fusion that reads one of its inputs only
+LEARNED_NOTHING_MARK = "∅"  # validation AUROC within noise of chance
+ONE_INPUT_SHARE = 0.95  # of validation windows fused from one input alone
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,8 @@ class ComparisonTable:
     @property
     def columns(self) -> list[str]:
         per_scenario = [f"{s}/{m}" for s in self.scenarios for m in (*METRICS, "windows", "attack_share", "no_gain")]
-        return ["model", "variant", "parameters", "windows_per_s", "threshold_rule", *per_scenario, "run"]
+        return ["model", "variant", "parameters", "windows_per_s", "threshold_rule", "one_input", "learned_nothing",
+                *per_scenario, "run"]
 
     def value(self, row: dict, scenario: str, metric: str):
         """The printed value of a cell: ``None`` for a degenerate scenario (printed as a dash)."""
@@ -79,7 +84,9 @@ class ComparisonTable:
         writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
         writer.writeheader()
         for row in self.rows:
-            cells = {key: row.get(key) for key in ("model", "variant", "parameters", "windows_per_s", "threshold_rule", "run")}
+            cells = {key: row.get(key) for key in ("model", "variant", "parameters", "windows_per_s", "threshold_rule", "run",
+                                                   "one_input")}
+            cells["learned_nothing"] = int(bool(row.get("learned_nothing")))
             for scenario in self.scenarios:
                 attack, normal = self.windows.get(scenario, (0, 0))
                 cells |= {f"{scenario}/{m}": self.value(row, scenario, m) for m in METRICS}
@@ -103,6 +110,13 @@ class ComparisonTable:
                  "params: of the detector; a fusion (dqn) row counts the VGAE + GAT + DQN it runs. windows/s: validation "
                  "windows scored per second in the run's own evaluation, one measurement taken while the machine did "
                  "whatever else it did (not comparable across rows; docs/benchmarks.md has pinned, warmed-up figures)."]
+        if any(row.get("one_input") for row in self.rows):
+            notes.append(f"{ONE_INPUT_MARK} one input only: on at least {ONE_INPUT_SHARE:.0%} of validation windows "
+                         "this fusion weights one input alone (GAT: alpha = 1; VGAE: alpha = 0), so the row repeats that "
+                         "input's detector; it is not a third model.")
+        if any(row.get("learned_nothing") for row in self.rows):
+            notes.append(f"{LEARNED_NOTHING_MARK} learned nothing: validation AUROC within two standard errors of a "
+                         "random ranking (0.5); run.json's tags say why training stopped.")
         degenerate = [s for s in self.scenarios if self.degenerate(s)]
         if degenerate:
             notes.append(f"{DEGENERATE_MARK} {', '.join(degenerate)}: fewer than {MIN_CLASS_WINDOWS} windows of a class, "
@@ -120,7 +134,7 @@ class ComparisonTable:
         lines = ["Test scenarios:", *self.header_lines(), "",
                  "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in self.rows:
-            cells = [row["model"], row["variant"], _count(row.get("parameters")), _count(row.get("windows_per_s")),
+            cells = [row["model"] + _marks(row), row["variant"], _count(row.get("parameters")), _count(row.get("windows_per_s")),
                      str(row.get("threshold_rule") or "—")]
             for scenario in self.scenarios:
                 for metric in metrics:
@@ -174,6 +188,8 @@ def comparison_table(entries: list[TableEntry]) -> ComparisonTable:
                    "parameters": values.get("model/parameters"), "windows_per_s": values.get("model/inference_windows_per_s")}
             if prefix == "mlp/":
                 row["parameters"] = None  # the comparator's own size is not the detector's
+            row["one_input"] = _one_input(prefix, values)
+            row["learned_nothing"] = learned_nothing(values, f"{prefix}val")
             for scenario in scenarios:
                 for metric in METRICS:
                     row[f"{scenario}/{metric}"] = values.get(f"{prefix}test/{scenario}/{metric}")
@@ -182,6 +198,25 @@ def comparison_table(entries: list[TableEntry]) -> ComparisonTable:
     rows.sort(key=lambda row: order.get(row["model"].split(" ")[0] if row["model"].startswith("baseline") else row["model"],
                                         len(order)))  # stable: variants stay in DAG order
     return ComparisonTable(scenarios, rows, windows)
+
+
+def _one_input(prefix: str, values: dict[str, float]) -> str | None:
+    """The one input a fusion row reads ("GAT" or "VGAE"), or None: the DQN by the share of validation
+    windows it fuses from one input alone, the fixed-alpha comparator by its alpha."""
+    if prefix == "fixed_alpha/" and "fixed_alpha/alpha" in values:
+        alpha = values["fixed_alpha/alpha"]
+        return "GAT" if alpha >= 1 - 1e-6 else "VGAE" if alpha <= 1e-6 else None
+    if prefix == "" and "val/gat_only_share" in values:
+        if values["val/gat_only_share"] >= ONE_INPUT_SHARE:
+            return "GAT"
+        if values.get("val/vgae_only_share", 0.0) >= ONE_INPUT_SHARE:
+            return "VGAE"
+    return None
+
+
+def _marks(row: dict) -> str:
+    marks = f" {ONE_INPUT_MARK} ({row['one_input']} only)" if row.get("one_input") else ""
+    return marks + (f" {LEARNED_NOTHING_MARK}" if row.get("learned_nothing") else "")
 
 
 def _all_attack_row(scenarios: list[str], windows: dict[str, tuple[int, int]]) -> dict:

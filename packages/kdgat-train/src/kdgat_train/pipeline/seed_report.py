@@ -108,6 +108,14 @@ class ReportRow:
     parameters: float | None = None
     values: dict[str, list[float]] = field(default_factory=dict)  # "scenario/metric" -> one value per seed
     runs: dict[str, list[str]] = field(default_factory=dict)  # "scenario/metric" -> the run folder of each value
+    per_seed: list[str] = field(default_factory=list)  # what the label leaves out, per seed (the fixed alpha)
+    notes: set[str] = field(default_factory=set)  # "GAT only", "VGAE only", "learned nothing" in some seed
+
+    @property
+    def label(self) -> str:
+        """The model label with its per-seed detail: ``fusion fixed alpha (1.00, 0.55, 0.85)``."""
+        detail = f" ({', '.join(self.per_seed)})" if self.per_seed else ""
+        return self.model + detail + (f" [{'; '.join(sorted(self.notes))}]" if self.notes else "")
 
     @property
     def key(self) -> str:
@@ -187,6 +195,12 @@ def collect(pipeline_dirs: list[Path]) -> SeedReport:
         for line in table:
             row = ReportRow(_row_label(line["model"]), line["variant"])
             row = rows.setdefault(row.key, row)
+            if row.model != line["model"]:
+                row.per_seed.append(line["model"].removeprefix(row.model).strip())
+            if line.get("one_input"):
+                row.notes.add(f"{line['one_input']} only")
+            if line.get("learned_nothing") == "1":
+                row.notes.add("learned nothing")
             row.parameters = row.parameters or (_number(line["parameters"]) if line.get("parameters") else None)
             for scenario in scenarios:
                 for metric in METRICS:
@@ -260,14 +274,14 @@ def to_markdown(report: SeedReport) -> str:
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in report.rows:
         compression, speed = report.compression(row), report.speed(row)
-        cells = [row.model, row.variant, f"{row.parameters:,.0f}" if row.parameters else "—",
+        cells = [row.label, row.variant, f"{row.parameters:,.0f}" if row.parameters else "—",
                  f"{compression:.1f}x smaller" if compression else "—", f"{speed.mean:,.0f}" if speed else "—"]
         cells += [_shown(report.cell(row, s, m)) for s in report.scenarios for m in TABLE_METRICS]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Paired tests of F1 over seeds x scenarios (first minus second):", "",
               "| comparison | first | second | pairs | mean ΔF1 | p | rank-biserial |", "|---|---|---|---|---|---|---|"]
     for test in report.tests:
-        first, second = (key.replace("|", "&#124;") for key in (test.first, test.second))  # a bare | splits the cell
+        first, second = (key.replace(" | ", ", ") for key in (test.first, test.second))  # a bare | splits the cell
         lines.append(f"| {test.label} | {first} | {second} | {test.pairs} | {test.mean_difference:+.3f} | "
                      f"{test.p_value:.3g} | {test.rank_biserial:+.2f} |")
     lines += ["", f"Test: {report.tests[0].test if report.tests else 'none'}; with few pairs the smallest possible p is "

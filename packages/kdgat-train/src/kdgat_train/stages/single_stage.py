@@ -18,6 +18,7 @@ from kdgat_train.checkpoint_state import load_checkpoint_state
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.curriculum import CurriculumLogger
 from kdgat_train.epoch_summary_line import EpochSummaryLine, interactive
+from kdgat_train.evaluation.learning_check import learned_nothing
 from kdgat_train.evaluation.stage_evaluation import Evaluation, flat_metrics
 from kdgat_train.families import family_of
 from kdgat_train.known_warnings import quiet_known_warnings
@@ -139,7 +140,7 @@ def run_stage(settings: RunSettings) -> Path:
         evaluated = flat_metrics(evaluation.results)
         metrics.update(evaluated)  # the evaluated best checkpoint's val/... replace the last epoch's
         run.log_metrics(evaluated, step=stage.trainer.global_step + 1)
-        run.set_tags(evaluation.tags)
+        run.set_tags({**evaluation.tags, **_training_verdict(stage.trainer, settings.training_config.epochs, metrics)})
         timings = {"fit_s": fit_s, "epochs": float(stage.trainer.current_epoch)}
         timer = next(c for c in stage.trainer.callbacks if isinstance(c, FirstStepTimer))
         if timer.first_step_at is not None:
@@ -147,6 +148,21 @@ def run_stage(settings: RunSettings) -> Path:
             timings["process_start_to_first_step_s"] = timer.first_step_at - process_started_at()  # the command's
         run.complete(metrics=metrics, timings=timings, artifacts=[*evaluation.files, *([Path(best)] if best else [])])
     return run.run_dir
+
+
+def _training_verdict(trainer: L.Trainer, max_epochs: int, metrics: dict[str, float]) -> dict[str, str]:
+    """Run tags that say why training stopped (``stopped``) and, when the validation AUROC is within
+    noise of chance, that the model learned nothing (``learned_nothing``)."""
+    stopper = next((c for c in trainer.callbacks if isinstance(c, EarlyStopping)), None)
+    if stopper is not None and stopper.stopped_epoch > 0:
+        stopped = (f"early stopping after epoch {stopper.stopped_epoch + 1} of {max_epochs}: {stopper.monitor} had not "
+                   f"improved for {stopper.patience} epochs")
+    else:
+        stopped = f"ran {trainer.current_epoch} of {max_epochs} epochs"
+    verdict = {"stopped": stopped}
+    if (reason := learned_nothing(metrics)) is not None:
+        verdict["learned_nothing"] = reason
+    return verdict
 
 
 def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
