@@ -251,8 +251,8 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path | None,
     # Ctrl-C (SIGINT) ends the run cleanly even where it was inherited as ignored (a job started with
     # & from a script ignores SIGINT, and Python then raises no KeyboardInterrupt); SIGTERM (systemd,
     # docker stop, scancel) ends it the same way, then exits 143
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _terminated)
+    previous = {number: signal.signal(number, handler)  # put back afterwards: main() also runs inside other programs
+                for number, handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGTERM, _terminated))}
     warned_unknown = refused_unknown = False
     started = time.perf_counter()
     with alerts_path.open("w", buffering=1) as alerts_file:
@@ -276,6 +276,8 @@ def main(target: Path, input_file, interface, channel, alerts_path: Path | None,
         except KeyboardInterrupt as stop:
             interrupted, stopped_by = True, "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
         finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
             line.show(detector, force=True)
             line.close()
             if interface is not None:
