@@ -282,10 +282,11 @@ def evaluate(run_dir: str, dataset: str, scenarios: tuple[str, ...]) -> None:
     from kdgat_data.catalog import CatalogError
 
     from kdgat_train.evaluation.cross_dataset import CrossEvaluationError, evaluate_on_dataset
+    from kdgat_train.stages.upstream_runs import TeacherError
 
     try:
         done = evaluate_on_dataset(Path(run_dir), dataset, list(scenarios) or None, say=click.echo)
-    except (CrossEvaluationError, CatalogError, FileNotFoundError) as error:
+    except (CrossEvaluationError, CatalogError, FileNotFoundError, TeacherError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{done.run_dir} scored on {dataset} (its own threshold and vocabulary):")
     for scenario, metrics in done.results.items():
@@ -314,6 +315,7 @@ def matrix(train_keys: str, test_keys: str, rows: tuple[str, ...], root: str | N
     from kdgat_train.evaluation.cross_dataset import CrossEvaluationError
     from kdgat_train.pipeline.cross_matrix import build_matrix, latest_pipelines, write_matrix
     from kdgat_train.pipeline.seed_report import ReportError
+    from kdgat_train.stages.upstream_runs import TeacherError
 
     train, test = [k.strip() for k in train_keys.split(",") if k.strip()], [k.strip() for k in test_keys.split(",") if k.strip()]
     runs_root = _runs_root(root)
@@ -330,7 +332,7 @@ def matrix(train_keys: str, test_keys: str, rows: tuple[str, ...], root: str | N
                 raise click.ClickException(f"no COMPLETED {name.format()} run under {runs_root}: run "
                                            f"`uv run kdgat-train config_store={name.format()}` first")
         built = build_matrix(pipelines, test, list(rows), force=force, say=click.echo)
-    except (CatalogError, CrossEvaluationError, ReportError, FileNotFoundError) as error:
+    except (CatalogError, CrossEvaluationError, ReportError, FileNotFoundError, TeacherError) as error:
         raise click.ClickException(str(error)) from None
     folder = Path(out) if out else runs_root / "matrix" / f"{'+'.join(train)}-x-{'+'.join(test)}"
     written = write_matrix(built, folder)

@@ -112,7 +112,8 @@ class TrackedRun:
         self.name, self.settings, self.seed, self.worker = name, settings, seed, worker
         self.paths = RunPaths(runs_root)
         self._requested_dir = Path(run_dir) if run_dir else None
-        self._log_file, self._variant_label = log_file, variant_label or name.variant
+        # a baseline's run is named by its method (gbdt_run001), so the baselines are told apart in MLflow's run list
+        self._log_file, self._variant_label = log_file, variant_label or (name.model if name.is_baseline else name.variant)
         self.run_dir: Path | None = None
         self.uri, self.run_id = self.paths.mlflow_uri, None
         self.record: RunRecord | None = None

@@ -30,12 +30,20 @@ def _locked(root: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# MLflow 3 opens an experiment on its GenAI (traces) page unless the experiment says it holds model training
+EXPERIMENT_KIND_TAG, EXPERIMENT_KIND = "mlflow.experimentKind", "custom_model_development"
+
+
 def _experiment_id(client, paths: RunPaths, experiment_name: str) -> str:
     experiment = with_retry(lambda: client.get_experiment_by_name(experiment_name), "look up an experiment")
     if experiment is not None:
+        if experiment.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:  # made before the kind was set
+            with_retry(lambda: client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND),
+                       "mark the experiment as model training")
         return experiment.experiment_id
     location = paths.artifacts_dir.resolve().as_uri()
-    return with_retry(lambda: client.create_experiment(experiment_name, artifact_location=location),
+    return with_retry(lambda: client.create_experiment(experiment_name, artifact_location=location,
+                                                       tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}),
                       "create an experiment")
 
 

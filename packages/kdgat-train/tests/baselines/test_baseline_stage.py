@@ -39,6 +39,13 @@ def test_a_baseline_stage_records_a_run_like_every_stage(project, runs_root, met
     assert {"val", "test/dos", "test/fuzzing"} <= set(metrics) and (run_dir / "scores.parquet").is_file()
     if method == "timing":  # a DoS flood breaks every ID's period: the timing rule ranks it first
         assert metrics["test/dos"]["auroc"] > 0.9
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{runs_root / 'mlflow.db'}")
+    run = client.get_run(record.mlflow_run_id)
+    assert run.info.run_name == f"{method}_run{run_dir.name[4:]}"  # told apart in MLflow's run list
+    experiment = client.get_experiment(run.info.experiment_id)  # opens on its runs, not MLflow 3's GenAI page
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
 
 
 def test_baselines_are_not_constant_and_unsupervised_ones_never_see_attacks():

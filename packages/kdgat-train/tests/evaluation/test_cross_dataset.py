@@ -91,3 +91,18 @@ def test_the_matrix_puts_own_results_on_the_diagonal_and_cross_results_off_it(tw
     assert again.exit_code == 0 and "scoring" not in again.output  # the cross results are read back, not recomputed
     unknown = CliRunner().invoke(runs_cli, ["matrix", "--train", "nosuch", "--test", "car2", "--root", str(root)])
     assert unknown.exit_code != 0 and "nosuch" in unknown.output
+
+
+@pytest.mark.slow
+def test_a_run_whose_checkpoint_is_refused_is_one_line_before_any_cache(two_cars, tmp_path):
+    import shutil
+
+    _, first, _ = two_cars
+    run = Path(shutil.copytree(_stage(first, "gat_student_no"), tmp_path / "run_001"))
+    shutil.rmtree(run / "cross", ignore_errors=True)  # what earlier tests scored
+    best = run / "checkpoints" / "best.ckpt"
+    best.write_bytes(best.read_bytes()[:200])  # truncated
+    result = CliRunner().invoke(runs_cli, ["evaluate", str(run), "--dataset", "car2"])
+    assert result.exit_code == 1 and f"{best}: not a readable checkpoint" in result.output
+    assert "Traceback" not in result.output and "cache:" not in result.output  # refused before any cache step
+    assert len(result.output.strip().splitlines()) == 1 and not (run / "cross").exists()

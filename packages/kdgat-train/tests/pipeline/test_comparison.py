@@ -51,11 +51,11 @@ def test_a_fusion_reading_one_input_and_a_model_that_learned_nothing_are_marked(
 
     validation = {"val/attack_windows": 65, "val/normal_windows": 416}
     fusion = _run(tmp_path / "dqn", {**_scenario("dos", 50, 50, f1=0.9, auroc=0.95), **validation, "val/auroc": 0.95,
-                                     "val/gat_only_share": 0.97, "val/vgae_only_share": 0.0, "fixed_alpha/alpha": 1.0,
+                                     "val/gat_rank_agreement": 0.9998, "val/vgae_rank_agreement": -0.1, "fixed_alpha/alpha": 1.0,
                                      "fixed_alpha/val/auroc": 0.95, **{f"fixed_alpha/{k}": v for k, v in validation.items()},
                                      "fixed_alpha/test/dos/f1": 0.9})
     mixing = _run(tmp_path / "dqn2", {**_scenario("dos", 50, 50, f1=0.9), **validation, "val/auroc": 0.95,
-                                      "val/gat_only_share": 0.40, "val/vgae_only_share": 0.10, "fixed_alpha/alpha": 0.55})
+                                      "val/gat_rank_agreement": 0.9991, "val/vgae_rank_agreement": 0.2, "fixed_alpha/alpha": 0.55})
     chance = _run(tmp_path / "gat", {**_scenario("dos", 50, 50, f1=0.1, auroc=0.45), **validation, "val/auroc": 0.47},
                   {"learned_nothing": "validation AUROC 0.470 is within noise of chance"})
     comparators = (("", "fusion DQN"), ("fixed_alpha/", "fusion fixed alpha"))

@@ -163,3 +163,11 @@ def test_the_signal_set_keeps_large_deviations_and_shows_residuals_per_tag():
     assert (moved[:, :2, 7].mean() > 0.3) and moved[:, 2, 7].mean() < 0.1  # level and flow broke their relation
     statistics = np.asarray(adapter.graphs(train, fit, np.zeros(n, np.int16), window, window, 0).x)
     assert statistics.shape[1] == 6  # the default set is unchanged
+
+
+def test_a_file_shorter_than_one_window_is_one_error_with_the_window_size():
+    adapter = adapter_for("watertreatment")
+    fitted = adapter.fit([_table([[0, 0, 5], [2, 4, 5], [4, 8, 5], [2, 4, 5]])])
+    short = _table([[2, 4, 5], [4, 4, 5]])
+    with pytest.raises(ValueError, match="2 rows, fewer than one window of 3 rows"):
+        adapter.graphs(short, fitted, short.attack_type, window=3, stride=1, source=0)

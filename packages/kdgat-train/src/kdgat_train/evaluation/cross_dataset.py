@@ -106,6 +106,23 @@ def _scores(settings, run_dir: Path, source, cross, splits: list[str]) -> dict[s
     return family_of(name).cross_scores(settings, run_dir, source, cross, splits)
 
 
+def _check_weights(settings, folder: RunFolder, record: RunRecord) -> None:
+    """The checkpoints the run's scores come from load safely (its own, and a fusion's VGAE and GAT runs'):
+    a damaged or crafted one is one `CrossEvaluationError`, before any cache is built."""
+    from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
+
+    if settings.name.is_baseline:
+        return
+    checkpoints = [folder.evaluated_checkpoint()]
+    if not family_of(settings.name).reads_window_graphs:  # a fusion scores through the runs it fused
+        checkpoints += [RunFolder(run).best_checkpoint for run in record.upstream_runs.values()]
+    try:
+        for checkpoint in checkpoints:
+            load_checkpoint_state(checkpoint)
+    except CheckpointError as error:
+        raise CrossEvaluationError(f"{error}; {folder.path} is not scored on another dataset") from None
+
+
 def evaluate_on_dataset(run_dir: Path, dataset: str, scenarios: list[str] | None = None, say=print) -> CrossEvaluation:
     """Score the COMPLETED run ``run_dir`` on the test scenarios of catalog dataset ``dataset``."""
     from kdgat_data.cache import build_cache
@@ -123,6 +140,7 @@ def evaluate_on_dataset(run_dir: Path, dataset: str, scenarios: list[str] | None
         threshold = ChosenThreshold(**folder.threshold_rule())
     except RunFolderError as error:
         raise CrossEvaluationError(f"{error}: the run is not scored on another dataset") from None
+    _check_weights(settings, folder, record)  # before any cache is opened or built
     source = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)
     target = resolve_dataset(dataset)
     try:

@@ -63,6 +63,10 @@ def evaluate_fusion(module, data, run_dir: Path, training, evaluation) -> Evalua
         # windows fused from one input alone: alpha 1 reads the GAT only, alpha 0 the VGAE only
         results[name]["gat_only_share"] = float((alpha >= 1 - 1e-6).float().mean())
         results[name]["vgae_only_share"] = float((alpha <= 1e-6).float().mean())
+        # how closely the fused score orders the windows as one input alone does (Spearman): 1 = a copy of it
+        _, anomaly, p_attack = inputs[name].tensors()[:3]
+        results[name]["gat_rank_agreement"] = _rank_agreement(scores[name], p_attack.numpy())
+        results[name]["vgae_rank_agreement"] = _rank_agreement(scores[name], anomaly.numpy())
     files = write_report(results, scores, labels, run_dir, chosen, cache)
 
     started = time.perf_counter()  # speed of the whole fused detector: VGAE + GAT + DQN from the graphs
@@ -93,6 +97,15 @@ def evaluate_fusion(module, data, run_dir: Path, training, evaluation) -> Evalua
     }
     tags = {**chosen.tags(), **mlp_threshold.tags("mlp/"), **fixed_threshold.tags("fixed_alpha/")}
     return Evaluation(results, tags, [*files, run_dir / "comparators.json"])
+
+
+def _rank_agreement(fused: np.ndarray, single: np.ndarray) -> float:
+    """Spearman's rank correlation of the fused scores with one input's (NaN when either is constant)."""
+    from scipy.stats import spearmanr
+
+    if len(fused) < 2 or np.ptp(fused) == 0 or np.ptp(single) == 0:
+        return float("nan")
+    return float(spearmanr(fused, single).statistic)
 
 
 __all__ = ["evaluate_fusion"]

@@ -34,7 +34,7 @@ NO_GAIN_MARK = "‡"
 DEGENERATE_MARK = "—"
 ONE_INPUT_MARK = "§"  # a fusion that reads one of its inputs only
 LEARNED_NOTHING_MARK = "∅"  # validation AUROC within noise of chance
-ONE_INPUT_SHARE = 0.95  # of validation windows fused from one input alone
+ONE_INPUT_RANK_AGREEMENT = 0.9995  # Spearman of the fused validation scores with one input's: a copy of it
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,9 @@ class ComparisonTable:
                  "windows scored per second in the run's own evaluation, one measurement taken while the machine did "
                  "whatever else it did (not comparable across rows; docs/benchmarks.md has pinned, warmed-up figures)."]
         if any(row.get("one_input") for row in self.rows):
-            notes.append(f"{ONE_INPUT_MARK} one input only: on at least {ONE_INPUT_SHARE:.0%} of validation windows "
-                         "this fusion weights one input alone (GAT: alpha = 1; VGAE: alpha = 0), so the row repeats that "
-                         "input's detector; it is not a third model.")
+            notes.append(f"{ONE_INPUT_MARK} one input only: this fusion orders the validation windows as one of its "
+                         f"inputs alone does (Spearman >= {ONE_INPUT_RANK_AGREEMENT}; a fixed alpha of 1 or 0), so the row "
+                         "repeats that input's detector; it is not a third model.")
         if any(row.get("learned_nothing") for row in self.rows):
             notes.append(f"{LEARNED_NOTHING_MARK} learned nothing: validation AUROC within two standard errors of a "
                          "random ranking (0.5); run.json's tags say why training stopped.")
@@ -201,16 +201,16 @@ def comparison_table(entries: list[TableEntry]) -> ComparisonTable:
 
 
 def _one_input(prefix: str, values: dict[str, float]) -> str | None:
-    """The one input a fusion row reads ("GAT" or "VGAE"), or None: the DQN by the share of validation
-    windows it fuses from one input alone, the fixed-alpha comparator by its alpha."""
+    """The one input a fusion row reads ("GAT" or "VGAE"), or None: the DQN when its fused validation scores
+    rank the windows as one input's do, the fixed-alpha comparator by its alpha."""
     if prefix == "fixed_alpha/" and "fixed_alpha/alpha" in values:
         alpha = values["fixed_alpha/alpha"]
         return "GAT" if alpha >= 1 - 1e-6 else "VGAE" if alpha <= 1e-6 else None
-    if prefix == "" and "val/gat_only_share" in values:
-        if values["val/gat_only_share"] >= ONE_INPUT_SHARE:
-            return "GAT"
-        if values.get("val/vgae_only_share", 0.0) >= ONE_INPUT_SHARE:
-            return "VGAE"
+    if prefix == "":
+        for label in ("GAT", "VGAE"):
+            agreement = values.get(f"val/{label.lower()}_rank_agreement", math.nan)
+            if not math.isnan(agreement) and agreement >= ONE_INPUT_RANK_AGREEMENT:
+                return label
     return None
 
 

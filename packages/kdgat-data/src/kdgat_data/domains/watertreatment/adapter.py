@@ -158,7 +158,10 @@ class WaterTreatmentAdapter:
         s = len(table.sensors)
         edge_index = np.asarray(state["edge_index"], np.int32).reshape(2, -1)
         e = edge_index.shape[1]
-        starts = np.arange(0, len(table) - window + 1, stride, dtype=np.int64) if len(table) >= window else np.zeros(0, np.int64)
+        if len(table) < window:
+            raise ValueError(f"{table.source}: {len(table)} rows, fewer than one window of {window} rows: give a "
+                             "longer file, or a smaller dataset_config.window (window in the catalog entry)")
+        starts = np.arange(0, len(table) - window + 1, stride, dtype=np.int64)
         g = len(starts)
         views, stats = _tag_statistics(table, state, starts, window)  # (G, S, W), (G, S, 6)
         if fitted_feature_set(self, fitted) == "signal":
