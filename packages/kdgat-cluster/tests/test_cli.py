@@ -89,3 +89,18 @@ def test_a_dataset_missing_here_is_a_warning_not_an_error(project, tmp_path, mon
     assert result.exit_code == 0, result.output
     assert "warning:" in result.output and "data/automotive/faraway" in result.output
     assert f"srun kdgat-train config_store={name}" in result.output
+
+
+def test_each_job_kind_asks_for_what_it_uses(project):
+    """The osc profile: threads follow each job's CPUs, cuda loads only where GPUs are requested, and the
+    table-and-report job asks for a CPU partition, no GPU and little memory."""
+    result = CliRunner().invoke(main, ["pipeline", "synthetic", "--dry-run", "--profile", "osc"])
+    assert result.exit_code == 0, result.output
+    scripts = {chunk.split(":", 1)[0].strip(): chunk for chunk in result.output.split("# ---- ")[1:]}
+    teacher, dqn, table = scripts["gat_teacher_no"], scripts["dqn_student_no"], scripts["comparison_table"]
+    assert "--cpus-per-task=8" in teacher and "export OMP_NUM_THREADS=8" in teacher
+    assert "--gpus-per-node=1" in teacher and "module load cuda/12.4.1" in teacher
+    assert "--cpus-per-task=4" in dqn and "export OMP_NUM_THREADS=4" in dqn
+    assert "module load" not in dqn and "--gpus-per-node" not in dqn and "--partition=cpu" in dqn
+    assert "--partition=cpu" in table and "--mem=8G" in table and "--gpus-per-node" not in table
+    assert "export OMP_NUM_THREADS=1" in table and "module load" not in table

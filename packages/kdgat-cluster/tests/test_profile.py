@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 def test_shipped_profiles_load():
     osc = load_profile(REPO, "osc")
-    assert osc.gpus == 1 and osc.modules == ["cuda/12.4.1"]
+    assert osc.gpus == 1 and osc.modules == [] and osc.gpu_modules == ["cuda/12.4.1"]
     assert osc.resources("vgae", "teacher").memory == "64G" and osc.resources("vgae", "teacher").time == "08:00:00"
     assert osc.resources("dqn", "student").gpus_per_node == 0 and osc.resources("dqn", "student").partition == "cpu"
     assert load_profile(REPO, "local").gpus == 0

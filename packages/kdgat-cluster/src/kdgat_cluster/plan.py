@@ -77,6 +77,9 @@ def _device_arguments(resources: JobResources, overrides: list[str]) -> list[str
     return ["device=cuda", f"device.devices={resources.gpus_per_node}", f"device.num_nodes={resources.nodes}"]
 
 
+REPORT_STAGE = "report"  # the profile's [stages.report]: the pipeline's last job (tables and report)
+
+
 def _stage_resources(profile: ClusterProfile, name: ExperimentName, request: ResourceRequest,
                      overrides: list[str]) -> JobResources:
     resources = profile.resources(name.model, name.size, request.gpus, request.time, request.memory, request.cpus,
@@ -221,7 +224,7 @@ def plan_pipeline(dataset: str, domain: str, vgae_mode: str, gat_mode: str, over
             command = ["kdgat-train", *chain, *_device_arguments(resources, overrides), f"pipeline.only={stage.key}"]
             jobs.append(PlannedJob(stage.key + suffix, stage.name, command, resources,
                                    [needed + suffix for needed in stage.upstream]))
-    table = profile.resources(gpus=0, cpus=1, time=request.time or "00:30:00")
+    table = profile.resources(REPORT_STAGE, None, gpus=0, cpus=1, time=request.time or "00:30:00")  # no training
     final = [argument for argument in shared if not argument.startswith("pipeline.force=")]
     jobs.append(PlannedJob("comparison_table" if seeds is None else "comparison_tables_and_report", pipeline,
                            ["kdgat-train", *final, "pipeline.force=false"], table,

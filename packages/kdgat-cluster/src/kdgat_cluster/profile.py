@@ -38,8 +38,10 @@ class ClusterProfile(BaseModel):
     ``stages`` keys are ``{model}_{size}`` (``gat_teacher``), ``{model}`` (``vgae``) or ``{size}``
     (``teacher``); the most specific match wins. Jobs run in their code snapshot's own environment
     (``snapshot_environment = "sync"``), else ``venv`` is activated (relative to the project root
-    unless absolute); ``modules`` are loaded with ``module load``; ``environment`` is
-    exported. Every value reaches the job script validated and shell-quoted.
+    unless absolute); ``modules`` are loaded with ``module load`` (``gpu_modules`` too in jobs with GPUs);
+    ``environment`` is exported, with ``OMP_NUM_THREADS`` set to each job's CPUs per task. A ``report``
+    stage key sets the resources of a pipeline's last job (the comparison tables and the report). Every
+    value reaches the job script validated and shell-quoted.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -52,7 +54,9 @@ class ClusterProfile(BaseModel):
     gpus: int = Field(0, ge=0, description="GPUs per node; > 0 trains with device=cuda, > 1 with DDP over them")
     nodes: int = Field(1, ge=1)
     modules: list[str] = Field(default_factory=list)
-    environment: dict[str, str] = Field(default_factory=dict)
+    gpu_modules: list[str] = Field(default_factory=list, description="loaded only by jobs that request GPUs (cuda)")
+    environment: dict[str, str] = Field(default_factory=dict, description="exported in every job; OMP_NUM_THREADS "
+                                        "is always the job's --cpus-per-task")
     venv: str | None = ".venv"
     snapshot_environment: Literal["sync", "profile"] = Field(
         "sync", description="sync: each code snapshot gets its own .venv synced from its committed uv.lock "

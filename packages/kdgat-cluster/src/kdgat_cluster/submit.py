@@ -62,8 +62,12 @@ def job_spec(job: PlannedJob, project_root: Path, profile: ClusterProfile, run_d
     command = [*job.command, *_tracking_arguments(job.command, profile), f"run_dir={run_dir}"]
     return JobSpec(
         job_name=f"kdgat-{job.key}"[:120], command=command, project_root=str(project_root),
-        job_dir=str(run_dir / "slurm"), resources=job.resources, dependencies=dependencies, modules=profile.modules,
-        environment={**profile.environment, **snapshot_environment(snapshot)}, venv=_venv(project_root, profile, snapshot),
+        job_dir=str(run_dir / "slurm"), resources=job.resources, dependencies=dependencies,
+        modules=[*profile.modules, *(profile.gpu_modules if job.resources.gpus_per_node else [])],
+        # torch's threads follow the CPUs the job asked for, whatever the profile's environment says
+        environment={**profile.environment, "OMP_NUM_THREADS": str(job.resources.cpus_per_task),
+                     **snapshot_environment(snapshot)},
+        venv=_venv(project_root, profile, snapshot),
         hold=hold,
     )
 
