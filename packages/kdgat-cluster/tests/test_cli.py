@@ -104,3 +104,17 @@ def test_each_job_kind_asks_for_what_it_uses(project):
     assert "module load" not in dqn and "--gpus-per-node" not in dqn and "--partition=cpu" in dqn
     assert "--partition=cpu" in table and "--mem=8G" in table and "--gpus-per-node" not in table
     assert "export OMP_NUM_THREADS=1" in table and "module load" not in table
+
+
+def test_the_root_script_typed_with_a_python_that_lacks_the_project_runs_in_its_environment(project):
+    """``python oscjobmanager.py ...`` outside ``uv run`` (here: a Python started without site-packages,
+    where kdgat_cluster cannot be imported) re-runs itself with the project's .venv."""
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[3] / "oscjobmanager.py"
+    bare = subprocess.run([sys.executable, "-S", "-c", "import kdgat_cluster"], capture_output=True, text=True)
+    assert bare.returncode != 0 and "ModuleNotFoundError" in bare.stderr  # the situation of the report
+    done = subprocess.run([sys.executable, "-S", str(script), "submit", GAT, "--dry-run"], capture_output=True,
+                          text=True, cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert f"srun kdgat-train config_store={GAT}" in done.stdout
