@@ -77,3 +77,25 @@ def test_a_reused_pid_is_not_taken_for_the_run():
 def test_a_run_of_another_machine_is_unknown_not_stale():
     record = RunRecord(name=NAME.format(), run_dir="x", seed=0, started_at="now", host="elsewhere", pid=1)
     assert liveness(record) is Liveness.UNKNOWN
+
+
+RUN_FOREVER_OFFLINE = RUN_FOREVER.replace("    epochs: int = 1\n", "    epochs: int = 1\n    tracking: str = 'offline'\n")
+
+
+def test_an_offline_run_killed_with_sigkill_is_ingested_once_reconciled(tmp_path):
+    """kill -9 leaves an offline run without its end record; once `reconcile` ended it in run.json,
+    `ingest` loads it as FAILED (before, it stayed 'not ended yet' for ever)."""
+    from kdgat_train.offline_tracking import ingest_runs
+
+    process = subprocess.Popen([sys.executable, "-c", RUN_FOREVER_OFFLINE, str(tmp_path), NAME.format()],
+                               stdout=subprocess.PIPE, text=True)
+    killed_dir = process.stdout.readline().strip()
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert [str(path) for path in ingest_runs(tmp_path, say=lambda _: None).skipped_running] == [killed_dir]
+    assert CliRunner().invoke(runs_cli, ["reconcile", "--root", str(tmp_path)]).exit_code == 0
+    result = ingest_runs(tmp_path, say=lambda _: None)
+    assert [str(path) for path in result.ingested] == [killed_dir] and result.skipped_running == []
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run = client.get_run(RunRecord.read(killed_dir).mlflow_run_id)
+    assert run.info.status == "FAILED" and run.info.run_name.endswith("_run001")

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kdgat_schemas import RunFolder, RunPaths, atomic_write
+from kdgat_schemas import RunFolder, RunFolderError, RunPaths, atomic_write
 
 FOLDER = "tracking"
 START, METRICS, TAGS, END, INGESTED = "start.json", "metrics.jsonl", "tags.json", "end.json", "ingested.json"
@@ -112,13 +112,23 @@ def ingest_runs(runs_root: Path, say=print) -> IngestResult:
         folder = run_dir / FOLDER
         if (folder / INGESTED).is_file():
             already += 1
-        elif not (folder / END).is_file():
+        elif not (folder / END).is_file() and _ended_status(run_dir) is None:
             running.append(run_dir)  # not ended yet: ingested by a later call
         else:
             run_id, values = _ingest_run(RunPaths(runs_root), run_dir)
             ingested.append(run_dir)
             say(f"ingested {run_dir} -> MLflow run {run_id} ({values} metric values)")
     return IngestResult(ingested, running, already)
+
+
+def _ended_status(run_dir: Path) -> str | None:
+    """The status run.json gives a run that ended without its own end record (reconciled), else None."""
+    folder = RunFolder(run_dir)
+    try:
+        status = folder.read_record().status if folder.has_record() else None
+    except RunFolderError:
+        return None
+    return status if status in ("COMPLETED", "FAILED", "KILLED") else None
 
 
 def _ingest_run(paths: RunPaths, run_dir: Path) -> tuple[str, int]:
@@ -130,7 +140,9 @@ def _ingest_run(paths: RunPaths, run_dir: Path) -> tuple[str, int]:
 
     folder = run_dir / FOLDER
     start = json.loads((folder / START).read_text())
-    end = json.loads((folder / END).read_text())
+    # a run killed with -9 never wrote its end record: `kdgat-runs reconcile` ended it in run.json
+    end = json.loads((folder / END).read_text()) if (folder / END).is_file() else \
+        {"status": _ended_status(run_dir), "artifacts": [str(RunFolder(run_dir).config_file), str(RunFolder(run_dir).record_file)]}
     tags = {**start["tags"], **(json.loads((folder / TAGS).read_text()) if (folder / TAGS).is_file() else {}),
             RUN_DIR_TAG: str(run_dir)}
     entries = []
