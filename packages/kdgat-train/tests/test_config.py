@@ -80,7 +80,7 @@ def test_hidden_dim_override_changes_every_family(project, family):
 @pytest.mark.parametrize(
     ("override", "message"),
     [("training_config.epochs=-1", "training_config.epochs"), ("training_config.loss=hinge", "training_config.loss"),
-     ("model_size_config.heads=0", "heads")],
+     ("model_size_config.heads=0", "heads"), ("dataset_config.name=../../etc", "is not a catalog key")],
 )
 def test_bad_values_fail_naming_the_field(project, override, message, capsys):
     config = _compose(project, ["config_store=automotive_synthetic_supervised_gat_student_no_all_samples", override])

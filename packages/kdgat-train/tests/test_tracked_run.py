@@ -140,3 +140,14 @@ def test_the_seed_group_ignores_the_seed_and_the_location_only():
     base = {"training_config.seed": 0, "training_config.learning_rate": 0.01, "run_dir": "a", "runs_root": "x"}
     assert seed_group(base) == seed_group({**base, "training_config.seed": 1, "run_dir": "b", "runs_root": "y"})
     assert seed_group(base) != seed_group({**base, "training_config.learning_rate": 0.02})
+
+
+def test_a_folder_not_named_like_a_run_is_refused_as_one(tmp_path):
+    """``resume=`` at a folder such as ~/results: NotARunFolderError (one line from kdgat-train), not a ValueError
+    traceback."""
+    from kdgat_train.tracked_run import NotARunFolderError, check_adoptable
+
+    (tmp_path / "results").mkdir()
+    with pytest.raises(NotARunFolderError, match="not a run folder"):
+        check_adoptable(tmp_path / "results", ExperimentName.parse(
+            "automotive_synthetic_supervised_gat_student_no_all_samples"), None)

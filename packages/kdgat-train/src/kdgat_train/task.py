@@ -75,6 +75,7 @@ def train_task(zen_cfg: DictConfig) -> str:
             service.send("prepare_experiment", RunPaths(settings.runs_root), settings.name.experiment)
     from kdgat_data.cache import DatasetNotFoundError, check_dataset_present
     from kdgat_data.catalog import CatalogError, resolve_dataset
+    from kdgat_data.readers.errors import DataFormatError
 
     from kdgat_train.known_warnings import quiet_known_warnings
     from kdgat_train.quiet_console import quiet_console
@@ -96,7 +97,7 @@ def train_task(zen_cfg: DictConfig) -> str:
         if not is_ddp_worker(settings.run_dir):  # rank 0 speaks for a DDP run
             print(run_summary(run_dir))
         return str(run_dir)
-    except (TeacherError, DatasetNotFoundError, CatalogError, NotARunFolderError, ResumeError) as error:
+    except (TeacherError, DatasetNotFoundError, CatalogError, NotARunFolderError, ResumeError, DataFormatError) as error:
         sys.exit(f"kdgat-train: {error}")
     except KeyboardInterrupt:
         print("kdgat-train: interrupted (Ctrl-C); the run is recorded KILLED", file=sys.stderr)

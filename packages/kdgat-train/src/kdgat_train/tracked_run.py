@@ -50,7 +50,10 @@ def check_adoptable(run_dir: Path, name: ExperimentName, settings) -> None:
     """Refuse, before anything is written, to adopt ``run_dir`` for run ``name``: a folder not named
     ``run_NNN``, a non-empty folder that is not a run of ``name`` (no run.json, another experiment),
     or a run whose saved config differs from ``settings`` in more than the device or epoch budget."""
-    RunPaths.run_number(run_dir)  # "not a run folder (expected a name like run_001)"
+    try:
+        RunPaths.run_number(run_dir)
+    except ValueError as error:  # "not a run folder (expected a name like run_001)"
+        raise NotARunFolderError(str(error)) from None
     if not run_dir.exists():
         return
     if not run_dir.is_dir():

@@ -7,6 +7,7 @@ argument, so none can be dead); they live here so that parsing a config never im
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from kdgat_schemas import DEFAULT_MIN_CLASS_WINDOWS
@@ -141,7 +142,7 @@ class EvaluationSettings(_Settings):
 class DatasetSettings(_Settings):
     """Which catalog dataset and how it becomes graphs (dataset_config)."""
 
-    name: str = Field("synthetic", description="key in configs/datasets.yaml")
+    name: str = Field("synthetic", description="key in configs/datasets.yaml (a key, not a path)")
     window: int = Field(100, ge=2)
     stride: int = Field(100, ge=1)
     validation_fraction: float = Field(0.2, gt=0, lt=1)
@@ -153,6 +154,14 @@ class DatasetSettings(_Settings):
         None, description="the domain's window-graph feature set; default its first (automotive: anchor = the published "
         "system's node features, dynamics = anchor + per-ID timing and payload dynamics)"
     )
+
+    @field_validator("name")
+    @classmethod
+    def _catalog_key(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-]*", value):
+            raise ValueError(f"{value!r} is not a catalog key (letters, digits, '_' and '-'): datasets are named by "
+                             "their key in configs/datasets.yaml; add a capture there (docs/data.md) and name its key")
+        return value
 
 
 class DeviceSettings(_Settings):
