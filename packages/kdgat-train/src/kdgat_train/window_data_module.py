@@ -22,6 +22,8 @@ from kdgat_train.class_balanced_batches import ClassBalancedBatches
 from kdgat_train.config.settings import DatasetSettings, TrainingSettings
 from kdgat_train.curriculum import CurriculumBatches, normal_difficulty
 
+_SHORTFALLS_SAID: set[tuple[str, str]] = set()
+
 
 def open_cache(dataset: DatasetSettings, min_class_windows: int = DEFAULT_MIN_CLASS_WINDOWS) -> GraphCache:
     """Build or reuse the graph cache of ``dataset`` (the vocabulary and feature widths networks need)
@@ -34,8 +36,12 @@ def open_cache(dataset: DatasetSettings, min_class_windows: int = DEFAULT_MIN_CL
     validation = cache.manifest.splits["val"]
     shortfall = validation.class_shortfall(min_class_windows)
     if shortfall:
-        log.warning("%s validation: %s (see dataset validation / validation_fractions / validation_block in configs/datasets.yaml)",
-                    cache.manifest.dataset, shortfall)
+        message = (f"{cache.manifest.dataset} validation: {shortfall} (see dataset validation / validation_fractions / "
+                   "validation_block in configs/datasets.yaml)")
+        log.info(message)  # every run's train.log keeps it
+        if (str(cache.path), shortfall) not in _SHORTFALLS_SAID:  # the console hears it once per process (a pipeline)
+            _SHORTFALLS_SAID.add((str(cache.path), shortfall))
+            print(f"kdgat-train: warning: {message}", file=sys.stderr, flush=True)
     else:
         log.info("%s validation: %d normal and %d attack windows", cache.manifest.dataset,
                  validation.normal_windows, validation.attack_windows)

@@ -162,7 +162,8 @@ def export_run(run_dir: Path, export_format: str, out: Path | None = None, say=p
     say(f"  parity on {len(validation)} validation windows: largest |exported - eager| = {difference:.2e} "
         f"(tolerance {parity_tolerance(run.scorer):.2e}), "
         f"same predictions at threshold {threshold:.6g} ({run.threshold.rule})"
-        + (f" but for {on_threshold} window(s) within the tolerance of the threshold" if on_threshold else ""))
+        + (f"; {on_threshold} window(s) lie within the tolerance of the threshold, where a rounding may flip the "
+           "prediction" if on_threshold else ""))
     return ExportedRun(out, manifest)
 
 

@@ -135,3 +135,16 @@ def test_frames_table_is_columnar_numpy(tmp_path, write):
     path = write(tmp_path / "a.csv", "timestamp,arbitration_id,data_field,attack\n1.0,100,0102,0\n")
     table, _ = read_frames(path)
     assert table.timestamp.dtype == np.float64 and table.payload.shape == (1, 8) and table.payload.dtype == np.uint8
+
+
+def test_formats_are_named_as_users_call_them(tmp_path, write):
+    """``format: candump`` (a `candump -l` log), ``asc`` and ``blf`` are the python-can reader; a wrong name
+    lists them."""
+    log = write(tmp_path / "drive.log", "(1676937898.314919) can0 08FE6E0B#FFFE\n(1676937898.315000) can0 123#01\n")
+    for alias in ("candump", "candump_log", "asc", "blf"):
+        assert ReaderOptions(format=alias).format == "python_can"
+    table, report = read_frames(log, ReaderOptions(format="candump", attack_ids=["123"]))
+    assert report.format == "python_can" and table.can_id.tolist() == [0x08FE6E0B, 0x123]
+    assert table.label.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="candump -l logs, ASC and BLF: candump"):
+        ReaderOptions(format="kvaser")

@@ -16,13 +16,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from kdgat_data.domains.automotive.readers.column_mapping import ColumnMapping
 
 FORMATS = ("can_train_test", "car_hacking", "column_mapped", "road", "crysys", "candump_screen", "python_can")
+# what users call the logs that python-can reads: `candump -l` log files, Vector ASC and BLF
+FORMAT_ALIASES = {"candump": "python_can", "candump_log": "python_can", "asc": "python_can", "blf": "python_can"}
 
 
 def known_format(value: str | None) -> str | None:
-    """``value`` when it is one of `FORMATS` (or ``None``: detect per file); else a ValueError naming them."""
-    if value is not None and value not in FORMATS:
-        raise ValueError(f"unknown format {value!r}; expected one of {', '.join(FORMATS)}")
-    return value
+    """The reader format ``value`` names (one of `FORMATS`, or an alias such as ``candump``), or ``None``
+    (detect per file); else a ValueError naming the formats."""
+    if value is None or value in FORMATS:
+        return value
+    if value in FORMAT_ALIASES:
+        return FORMAT_ALIASES[value]
+    raise ValueError(f"unknown format {value!r}; expected one of {', '.join(FORMATS)} (candump -l logs, ASC and BLF: "
+                     f"{', '.join(FORMAT_ALIASES)}, all read by python-can)")
 
 
 class FileReader(BaseModel):
