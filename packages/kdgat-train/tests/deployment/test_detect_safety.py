@@ -143,3 +143,12 @@ def test_sigterm_writes_the_summary_as_ctrl_c_does(exports, tmp_path):
     assert process.returncode == 143, stderr
     summary = json.loads((tmp_path / "alerts.summary.json").read_text())
     assert summary["interrupted"] is True and summary["signal"] == "SIGTERM" and "summary ->" in stdout
+
+
+def test_a_vector_log_is_read_as_one_whatever_the_runs_csv_format(exports, tmp_path):
+    """The synthetic run reads can-train-and-test CSVs; a .blf given to kdgat-detect goes to python-can
+    (before: parsed as CSV, 'not a well-formed CSV')."""
+    garbage = tmp_path / "drive.blf"
+    garbage.write_bytes(bytes(range(256)) * 12)
+    result = _detect([exports["gat"], "--input", garbage, "--alerts", tmp_path / "a.jsonl"])
+    assert result.exit_code == 1 and f"{garbage}: python-can could not parse the log" in result.output

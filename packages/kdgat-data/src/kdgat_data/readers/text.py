@@ -27,8 +27,20 @@ def capture_suffix(path: str | Path) -> str:
     return path.suffix.lower()
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def is_compressed(path: str | Path) -> bool:
-    return Path(path).suffix.lower() == COMPRESSED_SUFFIX
+    """Named ``.gz``, or gzip by its first bytes whatever its name (``capture.csv`` that is gzip: polars
+    would decompress it silently and report a truncated one without its name)."""
+    path = Path(path)
+    if path.suffix.lower() == COMPRESSED_SUFFIX:
+        return True
+    try:
+        with path.open("rb") as handle:
+            return handle.read(2) == GZIP_MAGIC
+    except OSError:
+        return False
 
 
 def check_not_empty(path: Path) -> None:

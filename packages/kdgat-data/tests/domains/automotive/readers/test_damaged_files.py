@@ -41,6 +41,20 @@ def test_truncated_gzip_is_one_clear_error(tmp_path):
     assert error.value.path == str(path)
 
 
+@pytest.mark.parametrize("fmt", [None, "can_train_test"])
+def test_gzip_not_named_gz_is_read_through_gzip_and_a_truncated_one_names_the_file(tmp_path, fmt):
+    from kdgat_data.domains.automotive.readers.dispatch import ReaderOptions
+
+    whole = gzip.compress((HEADER + ROWS * 50).encode())
+    (tmp_path / "plain-name.csv").write_bytes(whole)
+    table, _ = read_frames(tmp_path / "plain-name.csv", ReaderOptions(format=fmt))
+    assert len(table) == 150
+    (tmp_path / "cut.csv").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DataFormatError, match="not a complete gzip file") as error:  # was polars' "unexpected end of file"
+        read_frames(tmp_path / "cut.csv", ReaderOptions(format=fmt))
+    assert error.value.path == str(tmp_path / "cut.csv")
+
+
 def test_garbage_blf_is_one_clear_error(tmp_path):
     path = tmp_path / "log.blf"
     path.write_bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes())
