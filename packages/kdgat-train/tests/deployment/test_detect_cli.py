@@ -15,7 +15,9 @@ from kdgat_train.deployment.detect_cli import main as detect
 pytestmark = pytest.mark.slow
 
 
-def test_ctrl_c_closes_the_alert_file_and_writes_the_summary(student_runs, tmp_path):
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_closes_the_alert_file_and_writes_the_summary(student_runs, tmp_path, stop, code):
+    """Ctrl-C, and SIGTERM as systemd, docker stop and scancel send it: the summary is written either way."""
     alerts = tmp_path / "alerts.jsonl"
     command = [sys.executable, "-m", "kdgat_train.deployment.detect_cli", str(student_runs["vgae"]), "--interface",
                "virtual", "--channel", "nobody-sends-here", "--alerts", str(alerts), "--no-status"]
@@ -25,11 +27,12 @@ def test_ctrl_c_closes_the_alert_file_and_writes_the_summary(student_runs, tmp_p
     while not alerts.exists() and process.poll() is None and time.time() < deadline:
         time.sleep(0.2)
     assert process.poll() is None, process.communicate()[1]
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    assert process.returncode == code, stderr
     summary = json.loads((tmp_path / "alerts.summary.json").read_text())
     assert summary["interrupted"] is True and summary["frames"] == 0 and summary["family"] == "vgae"
+    assert summary["signal"] == stop.name
     assert alerts.read_text() == "" and "summary ->" in stdout and "Traceback" not in stderr
 
 

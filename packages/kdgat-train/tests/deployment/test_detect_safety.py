@@ -6,10 +6,6 @@ overwrites earlier alerts without --force."""
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -126,23 +122,6 @@ def test_alerts_go_beside_the_run_and_are_never_overwritten_silently(exports, st
     again = _detect([exports["gat"], "--input", dos_capture, "--alerts", alerts])
     assert again.exit_code == 1 and f"{alerts} exists: pass --force" in again.output
     assert _detect([exports["gat"], "--input", dos_capture, "--alerts", alerts, "--force"]).exit_code == 0
-
-
-def test_sigterm_writes_the_summary_as_ctrl_c_does(exports, tmp_path):
-    alerts = tmp_path / "alerts.jsonl"
-    command = [sys.executable, "-m", "kdgat_train.deployment.detect_cli", str(exports["vgae"]), "--interface",
-               "virtual", "--channel", "nobody-sends-here-either", "--alerts", str(alerts), "--no-status"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.time() + 240
-    while not alerts.exists() and process.poll() is None and time.time() < deadline:
-        time.sleep(0.2)
-    assert process.poll() is None, process.communicate()[1]
-    process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 143, stderr
-    summary = json.loads((tmp_path / "alerts.summary.json").read_text())
-    assert summary["interrupted"] is True and summary["signal"] == "SIGTERM" and "summary ->" in stdout
 
 
 def test_a_vector_log_is_read_as_one_whatever_the_runs_csv_format(exports, tmp_path):
