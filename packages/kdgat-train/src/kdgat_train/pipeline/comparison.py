@@ -2,8 +2,8 @@
 
 Rows: the "all attack" reference (flag every window: what a detector must beat), the baselines,
 then VGAE, GAT and the DQN fusion (with its MLP and best-fixed-alpha comparators) for teacher,
-student and student+KD. Per row: parameters, measured inference windows/s and the threshold rule
-applied; per scenario: F1, precision, recall, FPR, AUROC, AUPRC and the median detection delay.
+student and student+KD. Per row: parameters and the threshold rule applied (the CSV adds each run's
+measured inference windows/s, an unpinned figure left out of the Markdown table); per scenario: F1, precision, recall, FPR, AUROC, AUPRC and the median detection delay.
 The header gives every scenario's window count and attack share. Read from each run's run.json.
 
 Nothing here can mislead quietly: a scenario with fewer than `MIN_CLASS_WINDOWS` windows of a class
@@ -107,9 +107,9 @@ class ComparisonTable:
     def footnotes(self) -> list[str]:
         notes = [f"{NO_GAIN_MARK} F1 not above the all-attack row + {MARGIN} (flagging every window does as well): "
                  "not a detection.",
-                 "params: of the detector; a fusion (dqn) row counts the VGAE + GAT + DQN it runs. windows/s: validation "
-                 "windows scored per second in the run's own evaluation, one measurement taken while the machine did "
-                 "whatever else it did (not comparable across rows; docs/benchmarks.md has pinned, warmed-up figures)."]
+                 "params: of the detector; a fusion (dqn) row counts the VGAE + GAT + DQN it runs. Speed is not in "
+                 "this table: each run's one unpinned measurement (comparison.csv, windows_per_s) is not comparable "
+                 "across rows; docs/benchmarks.md has pinned, warmed-up figures."]
         if any(row.get("one_input") for row in self.rows):
             notes.append(f"{ONE_INPUT_MARK} one input only: this fusion orders the validation windows as one of its "
                          f"inputs alone does (Spearman >= {ONE_INPUT_RANK_AGREEMENT}; a fixed alpha of 1 or 0), so the row "
@@ -129,12 +129,12 @@ class ComparisonTable:
 
     def to_markdown(self, metrics: tuple[str, ...] = METRICS) -> str:
         """The table as Markdown with its scenario header and footnotes; ``metrics`` picks the per-scenario columns."""
-        header = ["model", "variant", "params", "windows/s", "threshold",
+        header = ["model", "variant", "params", "threshold",
                   *(f"{scenario} {METRIC_LABELS[m]}" for scenario in self.scenarios for m in metrics)]
         lines = ["Test scenarios:", *self.header_lines(), "",
                  "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in self.rows:
-            cells = [row["model"] + _marks(row), row["variant"], _count(row.get("parameters")), _count(row.get("windows_per_s")),
+            cells = [row["model"] + _marks(row), row["variant"], _count(row.get("parameters")),
                      str(row.get("threshold_rule") or "—")]
             for scenario in self.scenarios:
                 for metric in metrics:
