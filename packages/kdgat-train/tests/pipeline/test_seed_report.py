@@ -158,3 +158,16 @@ def test_the_fixed_alpha_row_keeps_each_seeds_alpha_in_report_md(two_seeds):
     markdown = to_markdown(collect(two_seeds))
     assert "| fusion fixed alpha (0.50, 0.51) | teacher |" in markdown
     assert "&#124;" not in markdown
+
+
+def test_the_per_scenario_plot_gives_every_row_its_own_line(two_seeds, tmp_path):
+    """One panel per scenario with one horizontal bar per row: the image grows with the rows, not into a
+    4,104 x 660 px strip of 19 thin bars per scenario."""
+    import struct
+
+    from kdgat_train.pipeline.report_plots import plot_f1_per_scenario
+
+    report = collect(two_seeds)
+    [png, _] = sorted(plot_f1_per_scenario(report, tmp_path), key=lambda p: p.suffix != ".png")
+    width, height = struct.unpack(">II", png.read_bytes()[16:24])
+    assert height >= 120 * 0.28 * len(report.rows) and width / height < 4

@@ -90,7 +90,7 @@ def _whisker(cell) -> tuple[float, float]:
 
 def plot_f1_vs_parameters(report: SeedReport, folder: Path) -> list[Path]:
     plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(8, 5.5))
+    figure, axis = plt.subplots(figsize=(11.5, 5.5))
     sized, unsized = [], []
     for row in report.rows:
         cell = interval(mean_f1_per_seed(report, row))
@@ -109,7 +109,7 @@ def plot_f1_vs_parameters(report: SeedReport, folder: Path) -> list[Path]:
         axis.axhline(cell.mean, linestyle=style, linewidth=1, color=_colour(plt, len(sized) + number), label=row.key)
     axis.set(xscale="log", xlabel="parameters", ylabel="mean F1 over test scenarios", ylim=(0, 1.02),
              title=f"{report.name}: F1 vs size ({_seed_words(report)})")
-    axis.legend(fontsize=7, loc="lower right", ncol=2)
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside, never over, a point
     figure.tight_layout()
     paths = _save(figure, folder, "f1_vs_parameters", axis.get_title())
     plt.close(figure)
@@ -117,22 +117,27 @@ def plot_f1_vs_parameters(report: SeedReport, folder: Path) -> list[Path]:
 
 
 def plot_f1_per_scenario(report: SeedReport, folder: Path) -> list[Path]:
+    """One panel per test scenario, one horizontal bar per row (mean F1 over seeds, interval whiskers), the
+    rows named once on the left: readable with twenty rows and six scenarios."""
     plt = _pyplot()
-    rows = report.rows
-    figure, axis = plt.subplots(figsize=(max(8, 1.2 * len(report.scenarios) * max(len(rows), 1) / 4), 5.5))
-    width = 0.8 / max(len(rows), 1)
-    positions = np.arange(len(report.scenarios))
-    for number, row in enumerate(rows):
-        cells = [report.cell(row, s, "f1") for s in report.scenarios]
+    rows, scenarios = report.rows, report.scenarios
+    panels = max(len(scenarios), 1)
+    figure, axes = plt.subplots(1, panels, figsize=(2.4 * panels + 2.6, 0.28 * max(len(rows), 1) + 1.6), sharey=True,
+                                squeeze=False)
+    positions = np.arange(len(rows))[::-1]  # the first row on top
+    for axis, scenario in zip(axes[0], scenarios, strict=False):
+        cells = [report.cell(row, scenario, "f1") for row in rows]
         means = [c.mean if c is not None else 0.0 for c in cells]
         whiskers = np.array([_whisker(c) for c in cells]).T.reshape(2, -1)
-        axis.bar(positions + (number - (len(rows) - 1) / 2) * width, means, width, yerr=whiskers, capsize=2,
-                 label=row.key, color=_colour(plt, number), hatch="//" if row.model == ALL_ATTACK else None)
-    axis.set_xticks(positions, report.scenarios, rotation=20, ha="right")
-    axis.set(ylabel="F1 (mean over seeds)", ylim=(0, 1.05), title=f"{report.name}: F1 per test scenario ({_seed_words(report)})")
-    axis.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
+        axis.barh(positions, means, xerr=whiskers, capsize=2, height=0.7,
+                  color=[_colour(plt, number) for number in range(len(rows))],
+                  hatch=None, edgecolor=["black" if row.model == ALL_ATTACK else "none" for row in rows])
+        axis.set(xlim=(0, 1.05), title=scenario, xlabel="F1")
+        axis.grid(axis="x", linewidth=0.3)
+    axes[0][0].set_yticks(positions, [row.key for row in rows], fontsize=7)
+    figure.suptitle(f"{report.name}: F1 per test scenario ({_seed_words(report)})")
     figure.tight_layout()
-    paths = _save(figure, folder, "f1_per_scenario", axis.get_title())
+    paths = _save(figure, folder, "f1_per_scenario", figure._suptitle.get_text())
     plt.close(figure)
     return paths
 
