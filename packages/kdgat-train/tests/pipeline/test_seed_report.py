@@ -171,3 +171,13 @@ def test_the_per_scenario_plot_gives_every_row_its_own_line(two_seeds, tmp_path)
     [png, _] = sorted(plot_f1_per_scenario(report, tmp_path), key=lambda p: p.suffix != ".png")
     width, height = struct.unpack(">II", png.read_bytes()[16:24])
     assert height >= 120 * 0.28 * len(report.rows) and width / height < 4
+
+
+def test_report_md_marks_an_f1_that_flagging_everything_matches(tmp_path, monkeypatch):
+    """The all-attack row of the fixture is 0.1 + 0.01 s; a row planted at that F1 gets ‡, the others do not."""
+    monkeypatch.setitem(ROWS, ("VGAE", "student"), (0.1, 0.1, 0.1))
+    markdown = to_markdown(collect([_pipeline(tmp_path, 1, 0), _pipeline(tmp_path, 2, 1)]))
+    line = {tuple(cell.strip() for cell in text.split("|")[1:3]): text for text in markdown.splitlines()
+            if text.startswith("| ") and "|" in text[2:]}
+    assert "‡" in line[("VGAE", "student")] and "‡" not in line[("all attack", "reference")]
+    assert "‡" not in line[("GAT", "teacher")] and "‡ mean F1 not above the all-attack row" in markdown

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from kdgat_schemas import RunFolder, RunFolderError, atomic_write
 
-from kdgat_train.pipeline.comparison import ALL_ATTACK, METRIC_LABELS, METRICS
+from kdgat_train.pipeline.comparison import ALL_ATTACK, MARGIN, METRIC_LABELS, METRICS, NO_GAIN_MARK
 
 CONFIDENCE = 0.95
 BOOTSTRAP_FROM = 5  # seeds: below this a t-interval, from this on a percentile bootstrap
@@ -257,6 +257,13 @@ def _shown(cell: Interval | None) -> str:
     return f"{cell.mean:.3f} ± {cell.half_width:.3f}"
 
 
+def _no_gain(report: SeedReport, row: ReportRow, scenario: str) -> bool:
+    """The row's mean F1 within `MARGIN` of (or below) flagging every window in ``scenario``."""
+    reference = next((r for r in report.rows if r.model == ALL_ATTACK), None)
+    cell, flag_all = report.cell(row, scenario, "f1"), report.cell(reference, scenario, "f1") if reference else None
+    return row.model != ALL_ATTACK and cell is not None and flag_all is not None and cell.mean < flag_all.mean + MARGIN
+
+
 def _methods(report: SeedReport) -> str:
     n = len(report.seeds)
     if n == 1:
@@ -276,9 +283,11 @@ def to_markdown(report: SeedReport) -> str:
         compression, speed = report.compression(row), report.speed(row)
         cells = [row.label, row.variant, f"{row.parameters:,.0f}" if row.parameters else "—",
                  f"{compression:.1f}x smaller" if compression else "—", f"{speed.mean:,.0f}" if speed else "—"]
-        cells += [_shown(report.cell(row, s, m)) for s in report.scenarios for m in TABLE_METRICS]
+        cells += [_shown(report.cell(row, s, m)) + (f" {NO_GAIN_MARK}" if m == "f1" and _no_gain(report, row, s) else "")
+                  for s in report.scenarios for m in TABLE_METRICS]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Paired tests of F1 over seeds x scenarios (first minus second):", "",
+    lines += ["", f"{NO_GAIN_MARK} mean F1 not above the all-attack row's + {MARGIN} (flagging every window does as "
+              "well): not a detection.", "", "Paired tests of F1 over seeds x scenarios (first minus second):", "",
               "| comparison | first | second | pairs | mean ΔF1 | p | rank-biserial |", "|---|---|---|---|---|---|---|"]
     for test in report.tests:
         first, second = (key.replace(" | ", ", ") for key in (test.first, test.second))  # a bare | splits the cell
