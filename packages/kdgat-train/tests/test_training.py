@@ -109,6 +109,35 @@ def test_an_unknown_dataset_is_one_line_before_any_run_folder(project, tmp_path)
     assert "dataset 'no_such_dataset' is not in" in str(stop.value.code) and not list(tmp_path.glob("**/run_*"))
 
 
+def test_a_bad_row_in_a_registered_dataset_is_one_line_naming_file_and_line(tmp_path, monkeypatch):
+    """Through kdgat-train, not only kdgat-data: the reader's error, not a Hydra traceback."""
+    import shutil
+
+    from .conftest import REPO
+
+    root = tmp_path / "project"
+    (root / "configs").mkdir(parents=True)
+    shutil.copy(REPO / "configs" / "model_sizes.toml", root / "configs" / "model_sizes.toml")
+    (root / "configs" / "datasets.yaml").write_text(
+        "datasets:\n  bad:\n    domain: automotive\n    path: data/automotive/bad\n    format: can_train_test\n")
+    rows = ["timestamp,arbitration_id,data_field,attack"] + [f"{1700000000 + i / 1000:.6f},{0x100 + i % 7:03X},0011,0"
+                                                             for i in range(400)]
+    for folder, lines in (("train_01_attack_free", rows[:200] + ["1700000001.0,XYZ,0011,0"] + rows[200:]),
+                          ("test_01_dos", rows)):
+        (root / "data" / "automotive" / "bad" / folder).mkdir(parents=True)
+        (root / "data" / "automotive" / "bad" / folder / "capture.csv").write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("KDGAT_PROJECT_ROOT", str(root))
+    with pytest.raises(SystemExit) as stop:
+        train(["config_store=automotive_bad_unsupervised_vgae_student_no_all_samples", *FAST,
+               f"runs_root={tmp_path / 'runs'}"], project_root=root)
+    message = str(stop.value.code)
+    assert message.startswith("kdgat-train: ") and "train_01_attack_free/capture.csv:201: arbitration_id" in message
+    assert "Traceback" not in message
+    [run_dir] = list((tmp_path / "runs").glob("**/run_*"))  # the cache is built inside the run: it is FAILED, saying why
+    record = RunRecord.read(run_dir)
+    assert record.status == "FAILED" and "capture.csv:201" in record.error
+
+
 def test_relaunching_a_run_resumes_from_last_checkpoint(project):
     preset = "automotive_synthetic_unsupervised_vgae_student_no_all_samples"
     [run_dir] = train([f"config_store={preset}", *FAST, "training_config.patience=0"], project_root=project)
