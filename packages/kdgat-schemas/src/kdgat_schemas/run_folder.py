@@ -10,7 +10,6 @@ class, so a missing or broken file is one `RunFolderError` naming the file and w
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +40,8 @@ class RunFolder:
     LAST = "last.ckpt"
     CROSS = "cross"
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        object.__setattr__(self, "path", Path(path))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))  # a str or any PathLike is taken
 
     # ---- where each file is -------------------------------------------------------------------
     @property

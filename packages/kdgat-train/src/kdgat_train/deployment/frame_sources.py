@@ -20,18 +20,15 @@ from kdgat_data.domains.automotive.frames import FrameTable
 MAX_CONSECUTIVE_BUS_ERRORS = 100
 
 
-VECTOR_SUFFIXES = {".asc", ".blf"}  # read by python-can, never as the run's CSV format
-
-
 def read_capture(path: Path, reader_options: dict | None):
     """Capture ``path`` read as training read its dataset (the run's reader options), except that a
     malformed row is skipped and counted rather than an error: ``(FrameTable, ReadReport)``."""
-    from kdgat_data.domains.automotive.readers.dispatch import ReaderOptions, read_frames
+    from kdgat_data.domains.automotive.readers.dispatch import VECTOR_LOG_SUFFIXES, ReaderOptions, read_frames
     from kdgat_data.readers.text import capture_suffix
 
     options = {**(reader_options or {}), "on_bad_row": "skip"}
-    if capture_suffix(path) in VECTOR_SUFFIXES:  # a Vector log names its format, whatever the training files were
-        options |= {"format": "python_can", "mapping": None, "files": None}
+    if capture_suffix(path) in VECTOR_LOG_SUFFIXES:  # a Vector log names its format, whatever the training files were
+        options |= {"format": None, "mapping": None, "files": None}  # detected from the suffix
     return read_frames(Path(path), ReaderOptions(**options))
 
 

@@ -81,11 +81,14 @@ class ReaderOptions(BaseModel):
         return {key: str(value) for key, value in sorted(data.items())}
 
 
+VECTOR_LOG_SUFFIXES = {".asc", ".blf"}  # Vector logs name their format: python-can reads them
+
+
 def detect_format(path: str | Path) -> str:
     """Guess the format of one capture from its extension and first line."""
     path = Path(path)
     check_not_empty(path)
-    if capture_suffix(path) in {".asc", ".blf"}:
+    if capture_suffix(path) in VECTOR_LOG_SUFFIXES:
         return "python_can"
     line = first_line(path)
     compact = line.replace(" ", "").lower()
@@ -139,4 +142,4 @@ def read_frames(path: str | Path, options: ReaderOptions | None = None) -> tuple
     return order_by_time(table, report, options.time_order)
 
 
-__all__ = ["FORMATS", "ReaderOptions", "ReadReport", "detect_format", "read_frames"]
+__all__ = ["FORMATS", "VECTOR_LOG_SUFFIXES", "ReaderOptions", "ReadReport", "detect_format", "read_frames"]
