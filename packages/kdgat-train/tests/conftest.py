@@ -79,3 +79,21 @@ def two_cars(project, tmp_path_factory):
     [first] = train(["config_store=automotive_synthetic_pipeline", *common], project_root=project)
     [second] = train(["config_store=automotive_car2_pipeline", *common], project_root=project)
     return root, first, second
+
+
+GAT_TEACHER = "automotive_synthetic_supervised_gat_teacher_no_all_samples"
+VGAE_TEACHER = "automotive_synthetic_unsupervised_vgae_teacher_no_all_samples"
+
+
+@pytest.fixture(scope="session")
+def kd_runs(project, tmp_path_factory):
+    """``(runs root, common overrides, GAT teacher run, VGAE teacher run)``: two small teachers trained once."""
+    from kdgat_train.api import train
+
+    root = tmp_path_factory.mktemp("kd_runs")
+    common = [*FAST, f"runs_root={root}"]
+    [gat_teacher] = train([f"config_store={GAT_TEACHER}", *common, "model_size_config.hidden_dim=16",
+                           "model_size_config.num_layers=2"], project_root=project)
+    [vgae_teacher] = train([f"config_store={VGAE_TEACHER}", *common, "model_size_config.hidden_dim=32",
+                            "model_size_config.latent_dim=12"], project_root=project)
+    return root, common, gat_teacher, vgae_teacher

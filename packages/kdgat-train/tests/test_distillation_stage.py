@@ -9,23 +9,10 @@ from kdgat_schemas import RunRecord
 from kdgat_train.api import train
 from kdgat_train.stages.upstream_runs import TeacherError, load_frozen_network
 
-from .conftest import FAST
+from .conftest import FAST, GAT_TEACHER
 
-GAT_TEACHER = "automotive_synthetic_supervised_gat_teacher_no_all_samples"
 GAT_KD = "automotive_synthetic_supervised_gat_student_standard_all_samples"
-VGAE_TEACHER = "automotive_synthetic_unsupervised_vgae_teacher_no_all_samples"
 VGAE_KD = "automotive_synthetic_unsupervised_vgae_student_standard_all_samples"
-SMALL_TEACHER = ["model_size_config.hidden_dim=16", "model_size_config.num_layers=2"]
-
-
-@pytest.fixture(scope="module")
-def kd_runs(project, tmp_path_factory):
-    root = tmp_path_factory.mktemp("kd_runs")
-    common = [*FAST, f"runs_root={root}"]
-    [gat_teacher] = train([f"config_store={GAT_TEACHER}", *common, *SMALL_TEACHER], project_root=project)
-    [vgae_teacher] = train([f"config_store={VGAE_TEACHER}", *common, "model_size_config.hidden_dim=32",
-                            "model_size_config.latent_dim=12"], project_root=project)
-    return root, common, gat_teacher, vgae_teacher
 
 
 @pytest.mark.parametrize(("preset", "teacher_index"), [(GAT_KD, 2), (VGAE_KD, 3)])
@@ -193,6 +180,9 @@ def test_every_distillation_field_lands(project, kd_runs, tmp_path):
         "temperature": module.kd_temperature == 2.5, "alpha": module.kd_alpha == 0.4,
         "latent_weight": vgae_module.kd_loss.latent_weight == 0.3,
         "reconstruction_weight": vgae_module.kd_loss.reconstruction_weight == 0.2,
+        "teacher_outputs": set(module._teacher_outputs) == {"train", "val"} and not build_stage(
+            gat.model_copy(update={"distillation_config": gat.distillation_config.model_copy(
+                update={"teacher_outputs": "live"})}), tmp_path).module._teacher_outputs,
     }
     assert [k for k, ok in reached.items() if not ok] == []
     assert set(DistillationSettings.model_fields) == set(reached)

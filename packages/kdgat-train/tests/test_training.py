@@ -32,6 +32,10 @@ def test_each_preset_family_trains_and_logs(project, preset):
     assert record.status == "COMPLETED" and record.name == preset
     assert "val/loss" in record.metrics and "train/loss" in record.metrics
     assert record.data_manifest_hash and record.versions["torch"] and record.timings["fit_s"] > 0
+    timings = record.timings  # the cost the report shows: training windows/s, training and stage seconds
+    assert 0 < timings["train_s"] < timings["fit_s"] < timings["stage_wall_s"]
+    assert timings["train_windows_per_s"] == pytest.approx(timings["train_windows"] / timings["train_s"])
+    assert timings["train_windows"] > 0
     assert (run_dir / "checkpoints" / "last.ckpt").is_file() and (run_dir / "checkpoints" / "best.ckpt").is_file()
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert config["experiment_name"] == preset and config["model_size_config"]["hidden_dim"] == 16

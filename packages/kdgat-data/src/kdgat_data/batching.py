@@ -15,8 +15,14 @@ from torch_geometric.data import Batch
 from kdgat_data.graph_arrays import GraphArrays
 
 
-def _ranges(ptr: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the items of the selected segments, concatenated, and each segment's length."""
+def segment_positions(ptr: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the items of the selected segments, concatenated, and each segment's length.
+
+    Args:
+        ptr: (S + 1,) start of each segment (a store's ``node_ptr`` or ``edge_ptr``). index: (B,) segments.
+
+    Shapes: -> (sum of the B lengths,) positions, (B,) lengths.
+    """
     starts, counts = ptr[index], ptr[index + 1] - ptr[index]
     offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
     return offsets + np.arange(int(counts.sum())), counts
@@ -31,8 +37,8 @@ def collate_arrays(arrays: GraphArrays, index) -> dict[str, np.ndarray]:
     batch (n,) int64, ptr (B + 1,) int64.
     """
     index = np.asarray(index, dtype=np.int64)
-    nodes, node_counts = _ranges(np.asarray(arrays.node_ptr), index)
-    edges, edge_counts = _ranges(np.asarray(arrays.edge_ptr), index)
+    nodes, node_counts = segment_positions(np.asarray(arrays.node_ptr), index)
+    edges, edge_counts = segment_positions(np.asarray(arrays.edge_ptr), index)
     node_offset = np.concatenate([[0], np.cumsum(node_counts)[:-1]])
     edge_index = np.asarray(arrays.edge_index)[:, edges].astype(np.int64) + np.repeat(node_offset, edge_counts)
     return {
@@ -57,7 +63,9 @@ class WindowBatches(IterableDataset):
     """Iterable of `collate_windows` batches over a store, optionally shuffled each epoch.
 
     Use as the ``dataset`` of a ``torch.utils.data.DataLoader(..., batch_size=None)`` (with
-    several workers each one yields its share of the batches), or iterate it directly.
+    several workers each one yields its share of the batches), or iterate it directly. Each batch
+    carries ``window_index`` (B,): the store positions of its windows, so what was computed once per
+    window (a frozen teacher's outputs) can be looked up for it.
 
     Args:
         arrays: the store. indices: which windows (default: all). batch_size: windows per batch.
@@ -83,5 +91,7 @@ class WindowBatches(IterableDataset):
         if worker is not None:
             starts = starts[worker.id :: worker.num_workers]
         for start in starts:
-            batch = collate_windows(self.arrays, order[start : start + self.batch_size])
+            index = order[start : start + self.batch_size]
+            batch = collate_windows(self.arrays, index)
+            batch.window_index = torch.from_numpy(np.ascontiguousarray(index, dtype=np.int64))
             yield self.transform(batch) if self.transform is not None else batch

@@ -7,10 +7,11 @@ from kdgat_schemas import RunRecord
 from kdgat_train.pipeline.comparison import ALL_ATTACK, NO_GAIN_MARK, TableEntry, comparison_table
 
 
-def _run(folder, metrics, tags=None):
+def _run(folder, metrics, tags=None, timings=None):
     folder.mkdir(parents=True)
     RunRecord(name="automotive_x_supervised_gat_student_no_all_samples", run_dir=str(folder), seed=0,
-              started_at="2026-12-02T00:00:00+00:00", status="COMPLETED", metrics=metrics, tags=tags or {}).write(folder)
+              started_at="2026-12-02T00:00:00+00:00", status="COMPLETED", metrics=metrics, tags=tags or {},
+              timings=timings or {}).write(folder)
     return str(folder)
 
 
@@ -26,7 +27,8 @@ def test_all_attack_row_counts_dashes_and_marks(tmp_path):
                      {"threshold_rule": "f1"})
     detects = _run(tmp_path / "b", {**_scenario("balanced", 50, 50, f1=0.9, fpr=0.05, auroc=0.97),
                                     **_scenario("only_attacks", 40, 0, f1=1.0)},
-                   {"threshold_rule": "fpr:0.01", "threshold_fallback": "validation has 3 normal windows"})
+                   {"threshold_rule": "fpr:0.01", "threshold_fallback": "validation has 3 normal windows"},
+                   {"stage_wall_s": 41.6, "train_windows_per_s": 3100.0})
     table = comparison_table([TableEntry("GAT", "student+KD", flags_all), TableEntry("GAT", "student", detects)])
     assert table.rows[0]["model"] == ALL_ATTACK and table.rows[0]["balanced/f1"] == 2 / 3
     assert table.windows == {"balanced": (50, 50), "only_attacks": (40, 0)}
@@ -41,10 +43,13 @@ def test_all_attack_row_counts_dashes_and_marks(tmp_path):
     assert all(table.value(row, "only_attacks", metric) is None for row in table.rows for metric in ("f1", "recall"))
     assert "only_attacks: fewer than 5 windows of a class" in markdown
     assert "windows/s" not in markdown.splitlines()[4]  # unpinned speed: in the CSV only, not a headline column
+    assert markdown.splitlines()[4].startswith("| model | variant | params | cost |")
+    assert "| 42 s |" in student_line and "| — |" in kd_line  # what the stage cost; a run without timings: a dash
     rows = list(csv.DictReader(table.to_csv().splitlines()))
     assert rows[1]["balanced/no_gain"] == "1" and rows[2]["balanced/no_gain"] == "0"
     assert rows[2]["only_attacks/f1"] == "" and rows[2]["balanced/windows"] == "100"
     assert float(rows[0]["balanced/attack_share"]) == 0.5
+    assert (rows[2]["cost_s"], rows[2]["train_windows_per_s"]) == ("41.6", "3100.0")
 
 
 def test_a_fusion_reading_one_input_and_a_model_that_learned_nothing_are_marked(tmp_path):

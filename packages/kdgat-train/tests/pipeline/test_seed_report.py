@@ -37,7 +37,7 @@ def _pipeline(root, number: int, seed: int, name: str = NAME):
     folder = root / f"run_{number:03d}"
     folder.mkdir(parents=True)
     RunRecord(name=name, run_dir=str(folder), seed=seed, started_at="2026-12-02T00:00:00", status="COMPLETED").write(folder)
-    columns = ["model", "variant", "parameters", "windows_per_s",
+    columns = ["model", "variant", "parameters", "windows_per_s", "cost_s",
                *(f"{s}/{m}" for s in SCENARIOS for m in (*METRICS, "windows", "attack_share")), "run"]
     with (folder / "comparison.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, columns)
@@ -45,7 +45,8 @@ def _pipeline(root, number: int, seed: int, name: str = NAME):
         for (model, variant), f1s in ROWS.items():
             alpha_model = model.replace("0.50", f"0.{50 + seed}")  # the chosen alpha differs per seed
             line = {"model": alpha_model, "variant": variant, "parameters": 4000 if variant == "teacher" else 1000,
-                    "windows_per_s": 500 + 10 * seed, "run": f"{folder}/{model}/{variant}"}
+                    "windows_per_s": 500 + 10 * seed, "cost_s": (60 if variant == "teacher" else 20) + seed,
+                    "run": f"{folder}/{model}/{variant}"}
             for scenario, f1 in zip(SCENARIOS, f1s, strict=True):
                 line |= {f"{scenario}/f1": f1 + 0.01 * seed, f"{scenario}/fpr": 0.05, f"{scenario}/auroc": 0.9,
                          f"{scenario}/windows": 150, f"{scenario}/attack_share": 0.1}
@@ -138,20 +139,25 @@ def test_the_size_plot_averages_each_seed_over_scenarios(two_seeds):
     assert mean_f1_per_seed(report, kd) == [pytest.approx(0.7), pytest.approx(0.71)]
 
 
-def test_students_show_their_compression_and_every_row_its_measured_speed(two_seeds):
+def test_students_show_their_compression_and_every_row_its_cost_and_measured_speed(two_seeds):
     report = collect(two_seeds)
     rows = {row.key: row for row in report.rows}
     assert report.compression(rows["GAT | student+KD"]) == 4.0 and report.compression(rows["GAT | teacher"]) is None
     assert report.compression(rows["baseline gbdt | baseline"]) is None
     speed = report.speed(rows["VGAE | student"])
     assert (speed.mean, speed.n) == (pytest.approx(505), 2)
-    assert "| GAT | student+KD | 1,000 | 4.0x smaller | 505 |" in to_markdown(report)
+    cost = report.cost(rows["GAT | teacher"])
+    assert (cost.mean, cost.n) == (pytest.approx(60.5), 2)
+    markdown = to_markdown(report)
+    assert "| GAT | student+KD | 1,000 | 4.0x smaller | 20 |" in markdown  # cost s/seed: the teacher's is 60
+    assert "| GAT | teacher | 4,000 | — | 60 |" in markdown and "cost s/seed" in markdown.splitlines()[7]
     document = json.loads(to_json(report))
     kd = next(row for row in document["rows"] if row["model"] == "GAT" and row["variant"] == "student+KD")
     assert kd["compression_vs_teacher"] == 4.0 and kd["cells"]["model/windows_per_s"]["values"] == [500, 510]
     assert kd["cells"]["model/windows_per_s"]["runs"] == [f"{two_seeds[0]}/GAT/student+KD", f"{two_seeds[1]}/GAT/student+KD"]
     lines = list(csv.DictReader(to_csv(report).splitlines()))
     assert any(line["metric"] == "windows_per_s" and line["compression_vs_teacher"] == "4.0" for line in lines)
+    assert any(line["metric"] == "cost_s" and line["mean"] == "60.5" for line in lines)
 
 
 def test_the_fixed_alpha_row_keeps_each_seeds_alpha_in_report_md(two_seeds):

@@ -182,6 +182,9 @@ class DistillationSettings(_Settings):
 
     mode: Literal["no", "standard"] = "no"
     teacher_run: str | None = Field(None, description="teacher run folder; default: the latest completed teacher run")
+    teacher_outputs: Literal["stored", "live"] = Field(
+        "stored", description="stored: the teacher's outputs on each (un-augmented) window computed once and reused "
+        "every epoch; live: the teacher runs on every (augmented) batch")
     temperature: float = Field(4.0, gt=0, description="GAT logit KD temperature T")
     alpha: float = Field(0.7, ge=0, le=1, description="GAT: weight of the KD term (1 - alpha on the task loss)")
     latent_weight: float = Field(1.0, ge=0, description="VGAE KD: latent MSE weight")

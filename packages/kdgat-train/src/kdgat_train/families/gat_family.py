@@ -18,8 +18,10 @@ class GATFamily(ModelFamily):
     without_vocabulary = {"id_embedding_dim": 0}
     own_fields = ("training_config.loss", "training_config.focal_gamma", "training_config.sampling")
     mode_fields = {"curriculum": ("training_config.curriculum",)}
-    distillation_fields = ("distillation_config.teacher_run", "distillation_config.temperature",
-                           "distillation_config.alpha")
+    kd_window_outputs = ("logits",)
+    kd_node_outputs = ()
+    distillation_fields = ("distillation_config.teacher_run", "distillation_config.teacher_outputs",
+                           "distillation_config.temperature", "distillation_config.alpha")
 
     def build_network(self, settings, num_ids: int, feature_dims: tuple[int, int]):
         from kdgat_models import GATWithJK
@@ -28,14 +30,14 @@ class GATFamily(ModelFamily):
         return GATWithJK(num_ids=num_ids, in_channels=in_channels, edge_dim=edge_dim, add_self_loops=False,
                          **settings.model_size().model_dump())
 
-    def build_module(self, settings, net, datamodule, teacher):
+    def build_module(self, settings, net, datamodule, teacher, teacher_outputs=None):
         from kdgat_train.modules.classifier import GraphClassifierModule
 
         t, kd = settings.training_config, settings.distillation_config
         return GraphClassifierModule(
             net=net, learning_rate=t.learning_rate, weight_decay=t.weight_decay, optimizer=t.optimizer,
             scheduler=t.scheduler, epochs=t.epochs, loss=t.loss,
-            class_counts=datamodule.class_counts(), focal_gamma=t.focal_gamma, teacher=teacher,
+            class_counts=datamodule.class_counts(), focal_gamma=t.focal_gamma, teacher=teacher, teacher_outputs=teacher_outputs,
             kd_temperature=kd.temperature, kd_alpha=kd.alpha,
         )
 

@@ -46,6 +46,9 @@ class ModelFamily:
         comparators: ``(metric prefix, label)`` of the comparator rows its evaluation logs.
         single_device: trains on one device (manual optimisation; no DDP, no gradient clipping).
         export_near_tie_share: share of validation windows an export may flip near the threshold.
+        kd_window_outputs, kd_node_outputs: the teacher outputs its KD loss reads, one row per window
+            (``logits``) or per node (``z``); they are computed once per window and stored
+            (`kdgat_train.teacher_outputs`) unless ``distillation_config.teacher_outputs=live``.
 
     A family the name grammar does not know yet (one registered from outside) also declares:
         declared_learning: its learning token (``supervised``); declared_modes: its modes.
@@ -65,6 +68,8 @@ class ModelFamily:
     comparators: ClassVar[tuple[tuple[str, str], ...]] = ()
     single_device: ClassVar[bool] = False
     export_near_tie_share: ClassVar[float] = 0.0
+    kd_window_outputs: ClassVar[tuple[str, ...]] = ()
+    kd_node_outputs: ClassVar[tuple[str, ...]] = ()
     declared_learning: ClassVar[str | None] = None
     declared_modes: ClassVar[tuple[str, ...]] = ("all_samples",)
     teacher_family: ClassVar[str | None] = None
@@ -99,8 +104,9 @@ class ModelFamily:
         """
         raise NotImplementedError
 
-    def build_module(self, settings, net, datamodule, teacher):
-        """The LightningModule that trains ``net`` (with a frozen ``teacher`` network for a KD student)."""
+    def build_module(self, settings, net, datamodule, teacher, teacher_outputs=None):
+        """The LightningModule that trains ``net`` (with a frozen ``teacher`` network for a KD student, and
+        ``teacher_outputs``, ``{split: TeacherOutputs}``, its outputs stored once per window)."""
         raise NotImplementedError
 
     def build_stage(self, settings):
@@ -119,15 +125,31 @@ class ModelFamily:
         if (vgae_run := upstream.get("training_config.curriculum.vgae_run")) is not None:
             log.info("curriculum difficulty from VGAE run %s", vgae_run)
             difficulty_vgae = load_frozen_network(vgae_run, num_ids, dims)
+        teacher_outputs = None
         if (teacher_run := upstream.get("distillation_config.teacher_run")) is not None:
             log.info("knowledge distillation from teacher run %s", teacher_run)
             teacher = load_frozen_network(teacher_run, num_ids, dims)
+            if settings.distillation_config.teacher_outputs == "stored":
+                teacher_outputs = self.stored_teacher_outputs(settings, teacher, teacher_run, cache)
         datamodule = WindowGraphDataModule(
             dataset=settings.dataset_config, training=settings.training_config, cache=cache,
             normals_only=settings.name.mode == "normals_only", difficulty_vgae=difficulty_vgae,
             epochs=settings.training_config.epochs,
         )
-        return datamodule, self.build_module(settings, self.build_network(settings, num_ids, dims), datamodule, teacher)
+        net = self.build_network(settings, num_ids, dims)
+        return datamodule, self.build_module(settings, net, datamodule, teacher, teacher_outputs)
+
+    def stored_teacher_outputs(self, settings, teacher, teacher_run: Path, cache) -> dict:
+        """``{split: TeacherOutputs}`` of the frozen ``teacher`` on the training and validation windows,
+        read from the store beside the cache or computed there once (`kdgat_train.teacher_outputs`)."""
+        from kdgat_schemas import RunFolder
+
+        from kdgat_train.teacher_outputs import stored_teacher_outputs
+
+        return {split: stored_teacher_outputs(teacher, RunFolder(teacher_run).best_checkpoint, cache, split,
+                                              window_outputs=self.kd_window_outputs, node_outputs=self.kd_node_outputs,
+                                              batch_size=settings.training_config.evaluation_batch_size)
+                for split in ("train", "val")}
 
     def trainer_arguments(self, settings) -> dict[str, Any]:
         """Arguments of `lightning.Trainer` that depend on the family (the rest are the engine's)."""

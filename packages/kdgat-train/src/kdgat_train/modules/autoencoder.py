@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import lightning as L
-import torch
 from kdgat_models.distillation import VGAEDistillationLoss
 from kdgat_models.vgae import anomaly_score, batch_graph_errors, vgae_loss
 from torchmetrics.classification import BinaryAUROC
@@ -22,15 +21,18 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
         teacher: a frozen teacher VGAE for KD, or ``None`` (kept out of the state dict and optimizer);
             the loss becomes task + `VGAEDistillationLoss` (whose latent projection is trained here).
         kd_latent_weight, kd_reconstruction_weight: weights of the two KD terms.
+        teacher_outputs: ``{split: TeacherOutputs}``, the teacher's latent and reconstruction computed once
+            per window (`kdgat_train.teacher_outputs`), read instead of running the teacher on each batch.
     """
 
     def __init__(self, *, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, optimizer: str = "adamw",
                  scheduler: str = "none", epochs: int = 1, id_weight: float = 0.1,
                  neighbourhood_weight: float = 1.0, kl_weight: float = 0.01, teacher=None,
-                 kd_latent_weight: float = 1.0, kd_reconstruction_weight: float = 1.0) -> None:
+                 kd_latent_weight: float = 1.0, kd_reconstruction_weight: float = 1.0,
+                 teacher_outputs: dict | None = None) -> None:
         super().__init__()
         self.net = net
-        self._set_teacher(teacher)
+        self._set_teacher(teacher, teacher_outputs)
         self.kd_loss = (
             VGAEDistillationLoss(net.latent_dim, teacher.latent_dim, kd_latent_weight, kd_reconstruction_weight)
             if teacher is not None else None
@@ -52,8 +54,7 @@ class AutoencoderModule(FrozenTeacherMixin, L.LightningModule):
         task = vgae_loss(output, batch.x, batch.node_id, batch.edge_index, batch.batch, **self.weights)
         loss = task
         if self.teacher is not None:
-            with torch.no_grad():
-                teacher_output = self.teacher.forward_batch(batch)
+            teacher_output = self.teacher_output(batch, split)
             kd = self.kd_loss(output.z, teacher_output.z, output.x_reconstruction, teacher_output.x_reconstruction)
             loss = task + kd
         parts = {"loss": loss} if self.teacher is None else {"loss": loss, "task_loss": task, "kd_loss": kd}

@@ -32,16 +32,18 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
         teacher: a frozen teacher network for logit KD, or ``None``. It is kept out of this module's
             state dict and optimizer; the loss becomes ``KD + (1 - kd_alpha) * task loss`` with
             ``KD = kd_alpha * T^2 * KL`` (kdgat_models.logit_distillation_loss).
+        teacher_outputs: ``{split: TeacherOutputs}``, the teacher's logits computed once per window
+            (`kdgat_train.teacher_outputs`), read instead of running the teacher on each batch.
         kd_temperature, kd_alpha: T and alpha of the KD term.
     """
 
     def __init__(self, *, net, learning_rate: float = 1e-3, weight_decay: float = 0.0, optimizer: str = "adamw",
                  scheduler: str = "none", epochs: int = 1, loss: str = "ce",
                  class_counts: torch.Tensor | None = None, focal_gamma: float = 2.0, teacher=None,
-                 kd_temperature: float = 4.0, kd_alpha: float = 0.7) -> None:
+                 kd_temperature: float = 4.0, kd_alpha: float = 0.7, teacher_outputs: dict | None = None) -> None:
         super().__init__()
         self.net = net
-        self._set_teacher(teacher)
+        self._set_teacher(teacher, teacher_outputs)
         self.kd_temperature, self.kd_alpha = kd_temperature, kd_alpha
         self.optimizer_name, self.scheduler_name, self.epochs = optimizer, scheduler, epochs
         self.learning_rate, self.weight_decay, self.loss_name, self.focal_gamma = learning_rate, weight_decay, loss, focal_gamma
@@ -71,9 +73,7 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
         task = self._loss(logits, batch.y)
         loss = task
         if self.teacher is not None:
-            with torch.no_grad():
-                teacher_logits = self.teacher.forward_batch(batch).logits
-            kd = logit_distillation_loss(logits, teacher_logits, None, self.kd_temperature, self.kd_alpha)
+            kd = logit_distillation_loss(logits, self.teacher_output(batch, split).logits, None, self.kd_temperature, self.kd_alpha)
             loss = kd + (1 - self.kd_alpha) * task
         parts = {"loss": loss} if self.teacher is None else {"loss": loss, "task_loss": task, "kd_loss": kd}
         self.log_dict({f"{split}/{name}": value for name, value in parts.items()}, on_step=False, on_epoch=True,

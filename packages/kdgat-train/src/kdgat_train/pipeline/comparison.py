@@ -65,7 +65,8 @@ class ComparisonTable:
     @property
     def columns(self) -> list[str]:
         per_scenario = [f"{s}/{m}" for s in self.scenarios for m in (*METRICS, "windows", "attack_share", "no_gain")]
-        return ["model", "variant", "parameters", "windows_per_s", "threshold_rule", "one_input", "learned_nothing",
+        return ["model", "variant", "parameters", "windows_per_s", "cost_s", "train_windows_per_s", "threshold_rule",
+                "one_input", "learned_nothing",
                 *per_scenario, "run"]
 
     def value(self, row: dict, scenario: str, metric: str):
@@ -84,8 +85,8 @@ class ComparisonTable:
         writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
         writer.writeheader()
         for row in self.rows:
-            cells = {key: row.get(key) for key in ("model", "variant", "parameters", "windows_per_s", "threshold_rule", "run",
-                                                   "one_input")}
+            cells = {key: row.get(key) for key in ("model", "variant", "parameters", "windows_per_s", "cost_s",
+                                                   "train_windows_per_s", "threshold_rule", "run", "one_input")}
             cells["learned_nothing"] = int(bool(row.get("learned_nothing")))
             for scenario in self.scenarios:
                 attack, normal = self.windows.get(scenario, (0, 0))
@@ -109,7 +110,9 @@ class ComparisonTable:
                  "not a detection.",
                  "params: of the detector; a fusion (dqn) row counts the VGAE + GAT + DQN it runs. Speed is not in "
                  "this table: each run's one unpinned measurement (comparison.csv, windows_per_s) is not comparable "
-                 "across rows; docs/benchmarks.md has pinned, warmed-up figures."]
+                 "across rows; docs/benchmarks.md has pinned, warmed-up figures.",
+                 "cost: seconds the row's own stage took when it was trained (building, training, evaluation); a reused "
+                 "run keeps the cost of its first run, and a student+KD row's excludes its teacher's."]
         if any(row.get("one_input") for row in self.rows):
             notes.append(f"{ONE_INPUT_MARK} one input only: this fusion orders the validation windows as one of its "
                          f"inputs alone does (Spearman >= {ONE_INPUT_RANK_AGREEMENT}; a fixed alpha of 1 or 0), so the row "
@@ -129,12 +132,12 @@ class ComparisonTable:
 
     def to_markdown(self, metrics: tuple[str, ...] = METRICS) -> str:
         """The table as Markdown with its scenario header and footnotes; ``metrics`` picks the per-scenario columns."""
-        header = ["model", "variant", "params", "threshold",
+        header = ["model", "variant", "params", "cost", "threshold",
                   *(f"{scenario} {METRIC_LABELS[m]}" for scenario in self.scenarios for m in metrics)]
         lines = ["Test scenarios:", *self.header_lines(), "",
                  "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in self.rows:
-            cells = [row["model"] + _marks(row), row["variant"], _count(row.get("parameters")),
+            cells = [row["model"] + _marks(row), row["variant"], _count(row.get("parameters")), _seconds(row.get("cost_s")),
                      str(row.get("threshold_rule") or "—")]
             for scenario in self.scenarios:
                 for metric in metrics:
@@ -166,6 +169,7 @@ def stage_entries(stages, run_dirs: dict[str, str]) -> list[TableEntry]:
 def comparison_table(entries: list[TableEntry]) -> ComparisonTable:
     """The table of these runs, from each run folder's run.json; the all-attack row comes first."""
     records = {entry.run_dir: RunRecord.read(Path(entry.run_dir)) for entry in entries}
+    timings = {run: record.timings for run, record in records.items()}
     metrics = {run: record.metrics for run, record in records.items()}
     scenarios = sorted({key.split("/")[1] for values in metrics.values() for key in values
                         if key.startswith("test/") and key.endswith("/f1")})
@@ -186,6 +190,9 @@ def comparison_table(entries: list[TableEntry]) -> ComparisonTable:
                 rule += " (fallback)"
             row = {"model": label or entry.model, "variant": entry.variant, "run": entry.run_dir, "threshold_rule": rule,
                    "parameters": values.get("model/parameters"), "windows_per_s": values.get("model/inference_windows_per_s")}
+            if prefix == "":  # comparators share their run's cost: it is counted once, on the run's own row
+                row["cost_s"] = timings[entry.run_dir].get("stage_wall_s", timings[entry.run_dir].get("fit_and_evaluate_s"))
+                row["train_windows_per_s"] = timings[entry.run_dir].get("train_windows_per_s")
             if prefix == "mlp/":
                 row["parameters"] = None  # the comparator's own size is not the detector's
             row["one_input"] = _one_input(prefix, values)
@@ -239,6 +246,12 @@ def _score(value, metric: str = "f1") -> str:
     if value is None or math.isnan(value):
         return DEGENERATE_MARK
     return f"{value:.2f}" if metric == "detection_delay_s_median" else f"{value:.3f}"
+
+
+def _seconds(value) -> str:
+    if value is None or math.isnan(value):
+        return "—"
+    return f"{value:.0f} s"
 
 
 def _count(value) -> str:

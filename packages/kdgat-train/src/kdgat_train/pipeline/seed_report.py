@@ -139,6 +139,10 @@ class SeedReport:
         """Measured inference windows/s of the row's runs (one per seed), mean and interval."""
         return self.cell(row, "model", "windows_per_s")
 
+    def cost(self, row: ReportRow) -> Interval | None:
+        """Seconds the row's own stage took to train and evaluate (one per seed), mean and interval."""
+        return self.cell(row, "model", "cost_s")
+
     def compression(self, row: ReportRow) -> float | None:
         """How many times fewer parameters than the teacher of the same model (None for a teacher,
         a baseline or a row without a parameter count)."""
@@ -150,6 +154,7 @@ class SeedReport:
 
 
 SPEED = "model/windows_per_s"  # the measured inference speed, beside the per-scenario cells
+COST = "model/cost_s"  # the seconds the row's stage took (run.json's stage_wall_s)
 
 
 def _row_label(model: str) -> str:
@@ -207,8 +212,9 @@ def collect(pipeline_dirs: list[Path]) -> SeedReport:
                     key = f"{scenario}/{metric}"
                     row.values.setdefault(key, []).append(_number(line.get(key, "")))
                     row.runs.setdefault(key, []).append(line.get("run") or str(folder))
-            row.values.setdefault(SPEED, []).append(_number(line.get("windows_per_s", "")))
-            row.runs.setdefault(SPEED, []).append(line.get("run") or str(folder))
+            for key, column in ((SPEED, "windows_per_s"), (COST, "cost_s")):
+                row.values.setdefault(key, []).append(_number(line.get(column, "")))
+                row.runs.setdefault(key, []).append(line.get("run") or str(folder))
     report = SeedReport(records[0][1].name, [str(f) for f, _, _ in records], [r.seed for _, r, _ in records],
                         scenarios, windows, list(rows.values()), [])
     report.tests = _paired_tests(report)
@@ -272,7 +278,7 @@ def _methods(report: SeedReport) -> str:
 
 
 def to_markdown(report: SeedReport) -> str:
-    header = ["model", "variant", "params", "vs teacher", "windows/s",
+    header = ["model", "variant", "params", "vs teacher", "cost s/seed",
               *(f"{s} {METRIC_LABELS[m]}" for s in report.scenarios for m in TABLE_METRICS)]
     count = f"{len(report.seeds)} seed{'s' if len(report.seeds) > 1 else ''}"
     lines = [f"# {report.name}: {count} ({', '.join(map(str, report.seeds))})", "",
@@ -280,14 +286,17 @@ def to_markdown(report: SeedReport) -> str:
              *(f"- {s}: {report.windows.get(s, '')}" for s in report.scenarios), "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in report.rows:
-        compression, speed = report.compression(row), report.speed(row)
+        compression, cost = report.compression(row), report.cost(row)
         cells = [row.label, row.variant, f"{row.parameters:,.0f}" if row.parameters else "—",
-                 f"{compression:.1f}x smaller" if compression else "—", f"{speed.mean:,.0f}" if speed else "—"]
+                 f"{compression:.1f}x smaller" if compression else "—", f"{cost.mean:,.0f}" if cost else "—"]
         cells += [_shown(report.cell(row, s, m)) + (f" {NO_GAIN_MARK}" if m == "f1" and _no_gain(report, row, s) else "")
                   for s in report.scenarios for m in TABLE_METRICS]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"{NO_GAIN_MARK} mean F1 not above the all-attack row's + {MARGIN} (flagging every window does as "
-              "well): not a detection.", "", "Paired tests of F1 over seeds x scenarios (first minus second):", "",
+              "well): not a detection.", "",
+              "cost s/seed: mean seconds the row's own stage took (building, training, evaluation) when it was trained; "
+              "a student+KD row's excludes its teacher's. Inference windows/s per run are in report.csv (metric "
+              "windows_per_s), unpinned figures; docs/benchmarks.md has pinned ones.", "", "Paired tests of F1 over seeds x scenarios (first minus second):", "",
               "| comparison | first | second | pairs | mean ΔF1 | p | rank-biserial |", "|---|---|---|---|---|---|---|"]
     for test in report.tests:
         first, second = (key.replace(" | ", ", ") for key in (test.first, test.second))  # a bare | splits the cell
@@ -308,7 +317,8 @@ def to_csv(report: SeedReport) -> str:
                      "high", "n", "interval"])
     for row in report.rows:
         compression = report.compression(row)
-        cells = [(scenario, metric) for scenario in report.scenarios for metric in METRICS] + [tuple(SPEED.split("/"))]
+        cells = [(scenario, metric) for scenario in report.scenarios for metric in METRICS] + [tuple(SPEED.split("/")),
+                                                                                                tuple(COST.split("/"))]
         for scenario, metric in cells:
             cell = report.cell(row, scenario, metric)
             if cell is not None:

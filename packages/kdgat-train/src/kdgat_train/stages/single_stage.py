@@ -10,7 +10,7 @@ from pathlib import Path
 
 import lightning as L
 from kdgat_schemas import RunFolder, RunFolderError
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 
 from kdgat_train.atomic_checkpoint_io import AtomicCheckpointIO, resume_checkpoint
@@ -33,18 +33,8 @@ from kdgat_train.stages.upstream_runs import (
 from kdgat_train.thread_count import set_intra_op_threads
 from kdgat_train.tracked_run import TrackedRun, is_ddp_worker
 from kdgat_train.tracking_service import service_metrics_logger
+from kdgat_train.training_cost import TrainingCost
 from kdgat_train.window_data_module import WindowGraphDataModule
-
-
-class FirstStepTimer(Callback):
-    """Remembers the wall-clock time of the first training step (for run.json timings)."""
-
-    def __init__(self) -> None:
-        self.first_step_at: float | None = None
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
-        if self.first_step_at is None:
-            self.first_step_at = time.time()
 
 
 @dataclass
@@ -141,11 +131,12 @@ def run_stage(settings: RunSettings) -> Path:
         metrics.update(evaluated)  # the evaluated best checkpoint's val/... replace the last epoch's
         run.log_metrics(evaluated, step=stage.trainer.global_step + 1)
         run.set_tags({**evaluation.tags, **_training_verdict(stage.trainer, settings.training_config.epochs, metrics)})
-        timings = {"fit_s": fit_s, "epochs": float(stage.trainer.current_epoch)}
-        timer = next(c for c in stage.trainer.callbacks if isinstance(c, FirstStepTimer))
-        if timer.first_step_at is not None:
-            timings["start_to_first_step_s"] = timer.first_step_at - stage_started  # this stage's own start
-            timings["process_start_to_first_step_s"] = timer.first_step_at - process_started_at()  # the command's
+        cost = next(c for c in stage.trainer.callbacks if isinstance(c, TrainingCost))
+        timings = {"fit_s": fit_s, "epochs": float(stage.trainer.current_epoch), **cost.timings()}
+        if cost.first_step_at is not None:
+            timings["start_to_first_step_s"] = cost.first_step_at - stage_started  # this stage's own start
+            timings["process_start_to_first_step_s"] = cost.first_step_at - process_started_at()  # the command's
+        timings["stage_wall_s"] = time.time() - stage_started  # build, fit and evaluation: what the row cost
         run.complete(metrics=metrics, timings=timings, artifacts=[*evaluation.files, *([Path(best)] if best else [])])
     return run.run_dir
 
@@ -169,7 +160,7 @@ def _trainer(settings: RunSettings, run_dir: Path, logger) -> L.Trainer:
     t, device = settings.training_config, settings.device
     family_arguments = family_of(settings.name).trainer_arguments(settings)
     callbacks = [ModelCheckpoint(dirpath=RunFolder(run_dir).checkpoints, filename=RunFolder.BEST.removesuffix(".ckpt"), monitor="val/loss", save_last=True),
-                 FirstStepTimer(), CurriculumLogger()]
+                 TrainingCost(), CurriculumLogger()]
     show_bar = interactive()
     if not show_bar:  # a log file: one line per epoch instead of a progress bar
         callbacks.append(EpochSummaryLine(label=settings.name.variant))
