@@ -131,9 +131,14 @@ def run_pipeline(settings: PipelineSettings, say=print) -> Path:
     with quiet_console(chatty=False):  # Lightning's per-stage INFO lines stay in each stage's train.log
         if settings.pipeline.only:
             return run_one_stage(settings, say)
+        trained: set[str] = set()
+        if settings.pipeline.jobs > 1:  # train what can run side by side first; the pass below then reuses it
+            from kdgat_train.pipeline.local_executor import train_in_parallel
+
+            trained = train_in_parallel(settings, seeds or [settings.training_config.seed], settings.pipeline.jobs, say)
         if seeds is None:
-            return _run_pipeline(settings, say, run_stage)
-        return _run_seeds(settings, seeds, say, run_stage)
+            return _run_pipeline(settings, say, run_stage, trained=trained)
+        return _run_seeds(settings, seeds, say, run_stage, trained=trained)
 
 
 def one_seed(settings: PipelineSettings, seed: int, *, last: bool) -> PipelineSettings:
@@ -145,7 +150,7 @@ def one_seed(settings: PipelineSettings, seed: int, *, last: bool) -> PipelineSe
                                        "run_dir": settings.run_dir if last else None})
 
 
-def _run_seeds(settings: PipelineSettings, seeds: list[int], say, run_stage) -> Path:
+def _run_seeds(settings: PipelineSettings, seeds: list[int], say, run_stage, *, trained: set[str] = frozenset()) -> Path:
     """Every seed's pipeline in turn, then the report over them in the last seed's folder (and its
     MLflow run); returns that folder."""
     from kdgat_train.pipeline.report_tracking import log_report_to_mlflow
@@ -154,7 +159,8 @@ def _run_seeds(settings: PipelineSettings, seeds: list[int], say, run_stage) -> 
     folders = []
     for number, seed in enumerate(seeds, 1):
         say(f"\n=== seed {seed} ({number}/{len(seeds)}) ===")
-        folders.append(_run_pipeline(one_seed(settings, seed, last=number == len(seeds)), say, run_stage, hint=False))
+        folders.append(_run_pipeline(one_seed(settings, seed, last=number == len(seeds)), say, run_stage, hint=False,
+                                     trained=trained))
     report = collect(folders)
     written = write_report(report, folders[-1])
     say(f"\nReport over seeds {', '.join(map(str, report.seeds))} (mean ± 95 % interval, paired tests): "
@@ -166,16 +172,21 @@ def _run_seeds(settings: PipelineSettings, seeds: list[int], say, run_stage) -> 
     return folders[-1]
 
 
-def _baseline_run(settings: PipelineSettings, method: str, say, label: str) -> tuple[Path | None, bool]:
+def _baseline_run(settings: PipelineSettings, method: str, say, label: str,
+                  trained: set[str] = frozenset()) -> tuple[Path | None, bool]:
     """Fit (or reuse) baseline ``method``: its run folder (``None`` when it does not apply to this
-    dataset, said why) and whether it was reused."""
+    dataset, said why) and whether it was reused (a run in ``trained``, fitted by this command's
+    ``pipeline.jobs`` pass, was not)."""
     from kdgat_train.baselines.baseline_detectors import BaselineNotApplicable
     from kdgat_train.baselines.baseline_stage import run_baseline
 
     config = baseline_settings(settings, method)
     if settings.run_dir and settings.pipeline.only:
         config = config.model_copy(update={"run_dir": settings.run_dir})
-    reused = None if settings.pipeline.force else identical_completed_run(config)
+    reused = None if settings.pipeline.force and not trained else identical_completed_run(config)
+    if reused is not None and str(reused) in trained:
+        say(f"{label} {config.name}: fitted {reused}")
+        return reused, False
     if reused is not None:
         say(f"{label} {config.name}: reusing {reused} (completed with an identical config)")
         return reused, True
@@ -187,7 +198,8 @@ def _baseline_run(settings: PipelineSettings, method: str, say, label: str) -> t
         return None, False
 
 
-def _run_pipeline(settings: PipelineSettings, say, run_stage, *, hint: bool = True) -> Path:
+def _run_pipeline(settings: PipelineSettings, say, run_stage, *, hint: bool = True,
+                  trained: set[str] = frozenset()) -> Path:
     started = time.perf_counter()
     name = settings.name
     stages = pipeline_stages(name, settings.pipeline.vgae_mode, settings.pipeline.gat_mode)
@@ -197,8 +209,11 @@ def _run_pipeline(settings: PipelineSettings, say, run_stage, *, hint: bool = Tr
                     run_dir=settings.run_dir, log_file=False, variant_label="pipeline") as run:
         for number, stage in enumerate(stages, 1):
             stage_config = stage_settings(settings, stage, run_dirs)
-            reused = None if settings.pipeline.force else identical_completed_run(stage_config)
-            if reused is not None:
+            reused = None if settings.pipeline.force and not trained else identical_completed_run(stage_config)
+            if reused is not None and str(reused) in trained:  # trained moments ago by pipeline.jobs
+                say(f"[{number}/{len(stages)}] {stage.name}: trained {reused}")
+                stage_dir, reused = reused, None
+            elif reused is not None:
                 say(f"[{number}/{len(stages)}] {stage.name}: reusing {reused} (completed with an identical config)")
                 stage_dir = reused
             else:
@@ -209,7 +224,8 @@ def _run_pipeline(settings: PipelineSettings, say, run_stage, *, hint: bool = Tr
             atomic_write(run.run_dir / "pipeline.json", json.dumps({"stages": log}, indent=2) + "\n")
         entries = stage_entries(stages, run_dirs)
         for number, method in enumerate(settings.baseline_methods(), len(stages) + 1):
-            baseline_dir, reused = _baseline_run(settings, method, say, f"[{number}/{len(stages) + len(settings.baseline_methods())}]")
+            baseline_dir, reused = _baseline_run(settings, method, say, f"[{number}/{len(stages) + len(settings.baseline_methods())}]",
+                                                 trained)
             if baseline_dir is not None:
                 log.append({"stage": f"baseline_{method}", "name": baseline_settings(settings, method).experiment_name,
                             "run_dir": str(baseline_dir), "reused": reused})

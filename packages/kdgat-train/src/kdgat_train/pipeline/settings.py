@@ -38,6 +38,10 @@ class PipelineOptions(BaseModel):
         "completed ones reused per seed), then `kdgat-runs report` over them: mean and 95 % interval per cell and paired "
         "tests; default: one run with training_config.seed"
     )
+    jobs: int = Field(
+        1, ge=1, description="train independent stages, seeds and baselines as this many local processes, each with "
+        "its share of the cores (1: one stage after another); the run folders, MLflow runs and tables are the same"
+    )
     only: str | None = Field(
         None, description="run just this stage (a key such as gat_student_standard); the stages it needs must have "
         "completed with identical configs (the cluster runs a pipeline as one job per stage this way)"
