@@ -1,6 +1,6 @@
 """Detection quality on the real captures in ``../shared/data``: the issue-13 protocol, scripted.
 
-    uv run python packages/kdgat-train/benchmarks/quality.py [--seeds 0,1,2] [--features anchor,dynamics]
+    uv run python packages/kdgat-train/benchmarks/quality.py [--seeds 0,1,2] [--jobs 2] [--features anchor,dynamics]
         [--datasets road_fuzzing_attack_2,...] [--work /tmp/kdgat-quality] [--shared ../shared/data]
         [--threshold f1@fpr:0.05] [--unknown-vehicle] [--id-free] [--validation-block head]
         [--sampling-ablation] [--kd-sweep] [--variant NAME:KEY=VALUE[,KEY=VALUE]]
@@ -19,7 +19,8 @@ where they lie, nothing is copied except the DoS capture's time split):
 - ``iot23t30``: IoT-23 34-1 + 42-1 -> Stratosphere 008 in 30-second windows.
 
 Each dataset runs its whole pipeline (teachers, students, KD students, fusion, baselines) once per
-seed with ``evaluation.threshold=fpr:0.05`` (every threshold chosen on validation normal windows
+seed (its stages and seeds ``--jobs`` at a time, ``pipeline.jobs``; the runs are the ones one at a
+time would write with the same thread count) with ``evaluation.threshold=fpr:0.05`` (every threshold chosen on validation normal windows
 only), per feature set of its domain (``dataset_config.features``: automotive anchor and dynamics,
 watertreatment statistics and signal; the first of each is the published / default set, the
 second the issue-13 lever, and the ablation table compares them). Then, per dataset, a table with mean ± half
@@ -223,7 +224,8 @@ def report_path(runs_root: Path, seeds: list[int], variant: str = PROTOCOL) -> P
 
 
 def run_pipeline(key: str, entry: dict, features: str | None, seeds: list[int], work: Path, log,
-                 threshold: str = THRESHOLD, variant: str = PROTOCOL, overrides: tuple[str, ...] = ()) -> Path:
+                 threshold: str = THRESHOLD, variant: str = PROTOCOL, overrides: tuple[str, ...] = (),
+                 jobs: int = 1) -> Path:
     """Run (or reuse) the seeded pipeline of one dataset, feature set and variant (``overrides`` on top of
     the protocol); its report.json, registered under the variant's name."""
     runs_root = runs_folder(work, threshold) / (features or "default") / key
@@ -232,7 +234,7 @@ def run_pipeline(key: str, entry: dict, features: str | None, seeds: list[int], 
         return existing
     command = [sys.executable, "-m", "kdgat_train.cli", f"config_store={pipeline_name(key, entry)}",
                f"pipeline.seeds=[{','.join(map(str, seeds))}]", f"evaluation.threshold={threshold}",
-               f"runs_root={runs_root}", *overrides]
+               f"runs_root={runs_root}", f"pipeline.jobs={jobs}", *overrides]
     if features:
         command.append(f"dataset_config.features={features}")
     environment = {**os.environ, "KDGAT_CONFIG_ROOT": str(work)}
@@ -686,6 +688,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=here.parent / "shared" / "data")
     parser.add_argument("--work", type=Path, default=Path("/tmp/kdgat-quality"))
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="pipeline.jobs of every pipeline: its stages and seeds trained this many at a time (default 2)")
     parser.add_argument("--features", default="anchor,dynamics,statistics,signal",
                         help="feature sets to run (each dataset runs those of its domain)")
     parser.add_argument("--datasets", default=None, help="comma-separated catalog keys (default: all)")
@@ -748,7 +752,7 @@ def main(argv: list[str] | None = None) -> int:
     for key in [] if args.gather else wanted:
         for features in _feature_sets(entries[key], args.features):
             run_pipeline(key, entries[key], features, seeds, work, lambda message: print(message, flush=True),
-                         args.threshold)
+                         args.threshold, jobs=args.jobs)
     gather(entries, args.features, seeds, work, args.threshold)
     variants = ([SAMPLING_VARIANT] if args.sampling_ablation else []) + ([kd_variant(p) for p in KD_GRID] if args.kd_sweep else []) \
         + extra_variants
@@ -756,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
         for features in _feature_sets(entries[key], args.features):
             for variant, overrides in variants:
                 run_pipeline(key, entries[key], features, seeds, work, lambda message: print(message, flush=True),
-                             args.threshold, variant, overrides)
+                             args.threshold, variant, overrides, jobs=args.jobs)
     if variants:
         gather_variants(entries, wanted, args, seeds, work, extra_variants)
     if args.unknown_vehicle:
