@@ -1,6 +1,6 @@
 """Detection quality on the real captures in ``../shared/data``: the issue-13 protocol, scripted.
 
-    uv run python packages/kdgat-train/benchmarks/quality.py [--seeds 0,1,2] [--jobs 2] [--features anchor,dynamics]
+    uv run python packages/kdgat-train/benchmarks/quality.py [--seeds 0,1,2] [--jobs N] [--features anchor,dynamics]
         [--datasets road_fuzzing_attack_2,...] [--work /tmp/kdgat-quality] [--shared ../shared/data]
         [--threshold f1@fpr:0.05] [--unknown-vehicle] [--id-free] [--validation-block head]
         [--sampling-ablation] [--kd-sweep] [--variant NAME:KEY=VALUE[,KEY=VALUE]]
@@ -688,8 +688,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=here.parent / "shared" / "data")
     parser.add_argument("--work", type=Path, default=Path("/tmp/kdgat-quality"))
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--jobs", type=int, default=2,
-                        help="pipeline.jobs of every pipeline: its stages and seeds trained this many at a time (default 2)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="pipeline.jobs of every pipeline: its stages and seeds trained this many at a time, each "
+                             "process with its share of the cores (default 1: on 2 cores one process with both was "
+                             "faster; give cores / 2 or so on a larger machine)")
     parser.add_argument("--features", default="anchor,dynamics,statistics,signal",
                         help="feature sets to run (each dataset runs those of its domain)")
     parser.add_argument("--datasets", default=None, help="comma-separated catalog keys (default: all)")
