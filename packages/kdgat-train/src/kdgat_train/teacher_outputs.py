@@ -70,6 +70,11 @@ def store_folder(cache: GraphCache) -> Path:
     return cache.path.parent / f"{cache.path.name}.teacher-outputs"
 
 
+def store_path(checkpoint: Path, cache: GraphCache, split: str) -> Path:
+    """The file holding the outputs of the teacher whose weights are ``checkpoint`` on ``split`` of ``cache``."""
+    return store_folder(cache) / f"{sha256_file(checkpoint)[:24]}-{split.replace('/', '_')}.pt"
+
+
 def compute_teacher_outputs(teacher: torch.nn.Module, arrays, *, window_outputs: tuple[str, ...],
                             node_outputs: tuple[str, ...], batch_size: int = 256) -> TeacherOutputs:
     """Run the frozen ``teacher`` over every window of ``arrays`` (in store order, self-loops added as
@@ -95,8 +100,7 @@ def stored_teacher_outputs(teacher: torch.nn.Module, checkpoint: Path, cache: Gr
     both write identical content)."""
     log = logging.getLogger(__name__)
     arrays = cache.split(split)
-    key = sha256_file(checkpoint)[:24]
-    path = store_folder(cache) / f"{key}-{split.replace('/', '_')}.pt"
+    path = store_path(checkpoint, cache, split)
     wanted = {"format": FORMAT_VERSION, "manifest_hash": cache.manifest.content_hash(), "windows": len(arrays),
               "window_outputs": list(window_outputs), "node_outputs": list(node_outputs)}
     if path.is_file():
