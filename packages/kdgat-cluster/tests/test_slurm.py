@@ -290,3 +290,38 @@ def test_sixteen_offline_jobs_and_one_ingest_give_sixteen_finished_mlflow_runs(p
     second = CliRunner().invoke(runs_main, ["ingest", str(runs)])
     assert "0 ingested, 16 already ingested" in second.output
     assert len(client.search_runs([found[0].info.experiment_id])) == 16
+
+
+def test_snapshots_prune_keeps_the_newest_and_every_one_a_queued_job_uses(project, slurm, tmp_path):
+    runs = tmp_path / "runs"
+
+    def submit_new_commit(number: int, *, hold: bool) -> int:
+        (project / "notes").mkdir(exist_ok=True)
+        (project / "notes" / f"change_{number}.txt").write_text(f"change {number}\n")
+        commit_all(project, f"change {number}")  # another commit: another snapshot
+        [job] = _submitted(_cli("submit", *(["--hold"] if hold else []), GAT, *FAST, f"runs_root={runs}")).values()
+        return job
+
+    held = [submit_new_commit(1, hold=True), submit_new_commit(2, hold=True)]
+    ended = [submit_new_commit(3, hold=True), submit_new_commit(4, hold=True)]
+    subprocess.run(["scancel", *map(str, ended)], check=True)
+    assert wait_for(ended) == {job: "CANCELLED" for job in ended}
+    records = {record.job_id: record for record in read_records(runs)}
+    from kdgat_cluster.snapshot_store import snapshot_of
+
+    snapshot = {job: snapshot_of(records[job]) for job in held + ended}
+    assert len(set(snapshot.values())) == 4 and all(path.is_dir() for path in snapshot.values())
+    listed = _cli("snapshots", "list", "--root", str(runs))
+    assert f" {held[0]}" in next(line for line in listed.splitlines() if line.startswith(snapshot[held[0]].name))
+    assert "4 snapshot(s)" in listed
+    dry = _cli("snapshots", "prune", "--keep", "1", "--dry-run", "--root", str(runs))
+    assert f"would remove {snapshot[ended[0]]}" in dry and snapshot[ended[0]].is_dir()
+    pruned = _cli("snapshots", "prune", "--keep", "1", "--root", str(runs))
+    assert "removed 1 snapshot(s)" in pruned and "2 a queued or running job uses" in pruned
+    assert not snapshot[ended[0]].exists()  # old and unused
+    assert snapshot[ended[1]].is_dir()  # the newest
+    assert all(snapshot[job].is_dir() for job in held)  # older, but held jobs will run them
+    subprocess.run(["scancel", *map(str, held)], check=True)
+    wait_for(held)
+    _cli("snapshots", "prune", "--keep", "1", "--root", str(runs))
+    assert [path.name for path in (runs / ".cluster" / "snapshots").iterdir()] == [snapshot[ended[1]].name]

@@ -56,3 +56,40 @@ def test_a_test_set_objective_needs_the_flag_and_a_resumed_study_its_own_search(
                                    "direction": "maximize", "overrides": []})
     with pytest.raises(PlanError, match="started with other preset"):
         run_study(objective="val/f1", allow_test_objective=False, **{**common, "trials": 2})
+
+
+def test_a_second_worker_on_a_live_study_refuses_and_a_dead_workers_unsubmitted_trial_fails(tmp_path):
+    """Two `tune` workers on one study used to share its live trials (KeyError 'job_id', more trials than
+    asked): the second now refuses with one line; once the first is gone its lock is free, and a trial it
+    asked but never submitted is failed, not a crash."""
+    import subprocess
+    import sys
+
+    from kdgat_cluster.tune import study_folder
+
+    def never(overrides):
+        raise AssertionError("nothing may be submitted")
+
+    common = dict(name="automotive_synthetic_supervised_gat_student_no_all_samples",
+                  parameters=[SearchParameter.parse("a=int:1:4")], parallel=1, objective="val/f1", direction="maximize",
+                  study_name="s", overrides=[], allow_test_objective=False, submit_trial=never, job_states=dict,
+                  runs_root=tmp_path, say=lambda message: None)
+    study = open_study(tmp_path, "s", direction="maximize")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from kdgat_cluster.study_worker import "
+         "study_worker\nwith study_worker(Path(sys.argv[1]), 's'):\n    print('holding', flush=True); time.sleep(120)",
+         str(study_folder(tmp_path, "s"))], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(PlanError) as refused:
+            run_study(trials=2, **common)
+        message = str(refused.value)
+        assert f"study 's' is being run by another kdgat-cluster tune (process {holder.pid} on " in message
+        assert "\n" not in message and "tune-status s" in message
+    finally:
+        holder.kill()
+        holder.wait()
+    study.ask()  # what the first worker had asked, and not submitted, when it died
+    finished = run_study(trials=1, **common)
+    [trial] = finished.get_trials(deepcopy=False)
+    assert trial.state.name == "FAIL" and "stopped before submitting" in trial.user_attrs["failure"]

@@ -266,6 +266,71 @@ def _runs_root(root: str | None) -> Path:
     return Path(root) if root else _project_root() / "experimentruns"
 
 
+@main.group()
+def snapshots():
+    """The code snapshots jobs run (one per distinct submitted commit, each with its environment)."""
+
+
+@snapshots.command("list")
+@click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
+def snapshots_list(root):
+    """Each snapshot: content hash, commit, made when, disk it takes, and the jobs of it still queued or running."""
+    import datetime
+
+    from kdgat_cluster.records import read_records
+    from kdgat_cluster.snapshot_store import list_snapshots, snapshot_of
+
+    runs_root = _runs_root(root)
+    found = list_snapshots(runs_root)
+    active = _active_jobs(read_records(runs_root))
+    click.echo(f"{'snapshot':<18} {'commit':<13} {'made':<17} {'size':>9}  jobs queued or running")
+    for snapshot in found:
+        jobs = [str(r.job_id) for r in active if (p := snapshot_of(r)) is not None and p.resolve() == snapshot.path.resolve()]
+        made = datetime.datetime.fromtimestamp(snapshot.created).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{snapshot.content_hash:<18} {snapshot.commit[:12] + ('+' if snapshot.dirty else ''):<13} {made:<17} "
+                   f"{snapshot.size_bytes / 1024**2:>7.0f} M  {', '.join(jobs) or '-'}")
+    total = sum(snapshot.size_bytes for snapshot in found)
+    click.echo(f"{len(found)} snapshot(s), {total / 1024**3:.2f} GiB under {runs_root / '.cluster' / 'snapshots'}")
+
+
+@snapshots.command("prune")
+@click.option("--keep", type=int, required=True, help="keep the N newest snapshots (and every one a job still needs)")
+@click.option("--dry-run", is_flag=True, help="say what would be removed, remove nothing")
+@click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
+def snapshots_prune(keep, dry_run, root):
+    """Remove old code snapshots: all but the KEEP newest, never one a queued or running job uses."""
+    from kdgat_cluster.records import read_records
+    from kdgat_cluster.snapshot_store import list_snapshots, prune_snapshots, snapshot_of
+
+    runs_root = _runs_root(root)
+    if keep < 0:
+        raise click.ClickException(f"--keep must be 0 or more, got {keep}")
+    active = _active_jobs(read_records(runs_root))
+    in_use = {p.resolve() for record in active if (p := snapshot_of(record)) is not None}
+    removed = prune_snapshots(list_snapshots(runs_root), keep, in_use, dry_run=dry_run)
+    freed = sum(snapshot.size_bytes for snapshot in removed)
+    verb = "would remove" if dry_run else "removed"
+    for snapshot in removed:
+        click.echo(f"{verb} {snapshot.path} (commit {snapshot.commit[:12]}, {snapshot.size_bytes / 1024**2:.0f} MB)")
+    click.echo(f"{verb} {len(removed)} snapshot(s), {freed / 1024**3:.2f} GiB; kept the {keep} newest"
+               + (f" and {len(in_use)} a queued or running job uses" if in_use else ""))
+
+
+def _active_jobs(records):
+    """The recorded jobs Slurm still has queued or running (Slurm must answer: a prune that cannot tell
+    which snapshots jobs still need removes nothing)."""
+    from kdgat_cluster.slurm import SlurmError, queued_or_running, require_slurm
+
+    if not records:
+        return []
+    try:
+        require_slurm(("squeue",))
+        active = queued_or_running()
+    except SlurmError as error:
+        raise click.ClickException(f"cannot tell which snapshots queued or running jobs use: {error}") from None
+    return [record for record in records if record.job_id in active]
+
+
 @main.command()
 @click.option("--root", default=None, help="run tree (default: experimentruns/ of the project)")
 @click.option("--last", type=int, default=50, show_default=True, help="show the last N submitted jobs")
@@ -281,6 +346,7 @@ def status(root, last, watch, tail_lines):
     from kdgat_cluster.job_status import header, job_status
     from kdgat_cluster.records import read_records
     from kdgat_cluster.slurm import SlurmError, sacct, squeue
+    from kdgat_cluster.snapshot_store import list_snapshots, size_line
 
     while True:
         records = read_records(_runs_root(root))[-last:]
@@ -301,6 +367,8 @@ def status(root, last, watch, tail_lines):
         ended = sum(row.finished for row in rows)
         click.echo(f"{len(records)} job(s), {ended} ended" + (f"; refreshing every {watch:g} s (Ctrl-C stops)"
                                                                 if watch is not None and ended < len(rows) else ""))
+        if (line := size_line(list_snapshots(_runs_root(root)))) is not None:
+            click.echo(line)
         if watch is None or ended == len(rows):
             return
         try:

@@ -59,6 +59,18 @@ def squeue(job_ids: list[int]) -> dict[int, JobState]:
     return states
 
 
+def queued_or_running() -> set[int]:
+    """Ids of every job Slurm holds now that has not ended (pending, running, completing, suspended...);
+    raises `SlurmError` when Slurm does not answer (never an empty answer that looks like "none")."""
+    done = _run(["squeue", "-h", "-t", "all", "-o", "%i|%T"])
+    if done.returncode != 0:
+        raise SlurmError(f"squeue failed: {done.stderr.strip() or done.stdout.strip()}")
+    ended = {"COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "BOOT_FAIL", "DEADLINE",
+             "PREEMPTED", "REVOKED", "SPECIAL_EXIT"}
+    return {int(job.split("_")[0]) for job, _, state in (line.partition("|") for line in done.stdout.splitlines())
+            if job.split("_")[0].isdigit() and state not in ended}
+
+
 def sacct(job_ids: list[int]) -> dict[int, JobState]:
     """Finished jobs from accounting; falls back to ``sacct -c`` (job completion log) where accounting is off."""
     if not job_ids:

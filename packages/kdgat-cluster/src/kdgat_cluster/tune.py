@@ -21,6 +21,7 @@ from pathlib import Path
 from kdgat_schemas import RunRecord
 
 from kdgat_cluster.plan import PlanError
+from kdgat_cluster.study_worker import StudyBusyError, study_worker
 
 TUNE_FOLDER = Path(".cluster") / "tune"
 KINDS = ("float", "logfloat", "int", "categorical")
@@ -165,7 +166,7 @@ def run_study(*, name: str, parameters: list[SearchParameter], trials: int, para
     ``submit_trial(overrides) -> (job_id, run_dir)`` submits one trial's job (raising `PlanError` for a
     config the cluster refuses: that trial FAILS without a job); ``job_states(ids) -> {id: state}``.
     """
-    optuna = _optuna()
+    _optuna()  # a missing optuna is one line before anything else
     if objective.startswith("test/") and not allow_test_objective:
         raise PlanError(f"--objective {objective}: a test-set objective chooses on the test scenarios; "
                         "use a val/ metric, or pass --allow-test-objective (the study is then marked as such)")
@@ -173,6 +174,19 @@ def run_study(*, name: str, parameters: list[SearchParameter], trials: int, para
         raise PlanError("--trials and --parallel must be at least 1")
     study = open_study(runs_root, study_name, direction=direction, seed=seed)
     _check_same_search(study, _describe(name, parameters, objective, direction, overrides))
+    try:
+        with study_worker(study_folder(runs_root, study_name), study_name):
+            return _work(study, parameters=parameters, trials=trials, parallel=parallel, objective=objective,
+                         overrides=overrides, submit_trial=submit_trial, job_states=job_states, poll_s=poll_s,
+                         say=say, enqueue=enqueue)
+    except StudyBusyError as error:
+        raise PlanError(str(error)) from None
+
+
+def _work(study, *, parameters, trials, parallel, objective, overrides, submit_trial, job_states, poll_s, say,
+          enqueue):
+    """The loop of `run_study`, run while this process holds the study's worker lock."""
+    optuna = _optuna()
     for params in enqueue:  # tried first, once (a resumed study does not add them again)
         study.enqueue_trial(params, skip_if_exists=True)
     if objective.startswith("test/"):
@@ -180,8 +194,14 @@ def run_study(*, name: str, parameters: list[SearchParameter], trials: int, para
     # trials a previous (interrupted) call submitted: watched again, never resubmitted
     running = {t.number: optuna.trial.Trial(study, t._trial_id) for t in study.get_trials(deepcopy=False)
                if t.state == optuna.trial.TrialState.RUNNING}
-    for number in running:
-        say(f"trial {number}: picked up (job {running[number].user_attrs.get('job_id')})")
+    for number, trial in list(running.items()):
+        if "job_id" not in trial.user_attrs:  # asked by a worker that stopped before it submitted the job
+            trial.set_user_attr("failure", "its worker stopped before submitting a job for it")
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            say(f"trial {number}: FAILED (its worker stopped before submitting it)")
+            del running[number]
+            continue
+        say(f"trial {number}: picked up (job {trial.user_attrs['job_id']})")
     while True:
         finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
         while len(running) < parallel and finished + len(running) < trials:
