@@ -214,9 +214,12 @@ def test_a_crafted_teacher_checkpoint_is_refused_and_runs_nothing(kd_runs, tmp_p
     state = torch.load(crafted / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=True)
     state["hyper_parameters"] = _Payload(marker)
     torch.save(state, crafted / "checkpoints" / "best.ckpt")
-    with pytest.raises(TeacherError, match="refused to load: it holds objects other than tensors"):
+    with pytest.raises(TeacherError, match="refused to load: it holds objects other than tensors") as refused:
         load_frozen_network(crafted, num_ids=_num_ids(gat_teacher))
     assert not marker.exists()
+    # torch's own reason is quoted, without the bold escape codes it carries ("\x1b[1m") and on one line
+    assert "do those steps only if you trust the source" in str(refused.value)
+    assert "\x1b" not in str(refused.value) and "\n" not in str(refused.value)
     (crafted / "checkpoints" / "best.ckpt").write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(CheckpointError, match="not a readable checkpoint"):
         load_checkpoint_state(crafted / "checkpoints" / "best.ckpt")
@@ -232,6 +235,24 @@ def test_a_broken_teacher_config_is_one_line(kd_runs, tmp_path):
         with pytest.raises(TeacherError, match=r"its config.yaml cannot be read \(.+\); retrain that run") as error:
             load_frozen_network(broken, num_ids=_num_ids(gat_teacher))
         assert "\n" not in str(error.value)
+
+
+def test_a_teacher_config_with_an_invalid_value_is_one_line_naming_the_field_through_kdgat_train(project, kd_runs,
+                                                                                                  tmp_path):
+    root, common, gat_teacher, _ = kd_runs
+    broken = tmp_path / "invalid_value"
+    shutil.copytree(gat_teacher, broken)
+    config = yaml.safe_load((broken / "config.yaml").read_text())
+    config["model_size_config"]["hidden_dim"] = -3
+    (broken / "config.yaml").write_text(yaml.safe_dump(config))
+    student_runs = tmp_path / "student_runs"
+    with pytest.raises(SystemExit) as stop:
+        train([f"config_store={GAT_KD}", *FAST, f"runs_root={student_runs}",
+               f"distillation_config.teacher_run={broken}"], project_root=project)
+    message = str(stop.value.code)
+    assert message.startswith(f"kdgat-train: run {broken}: its config.yaml cannot be read (model_size_config.hidden_dim: ")
+    assert "(got -3)" in message and "\n" not in message and "Traceback" not in message
+    assert not list(student_runs.rglob("run.json"))  # refused before the student's run folder exists
 
 
 def test_a_truncated_teacher_checkpoint_is_one_line_and_leaves_no_student_run(kd_runs, tmp_path):

@@ -133,3 +133,25 @@ def test_a_lock_at_the_end_of_a_run_leaves_it_completed(tmp_path, monkeypatch, c
     assert record.status == "COMPLETED" and record.metrics == {"val/f1": 0.5}
     assert record.tags.get("tracking") == "incomplete"
     assert "MLflow could not mark the run finished" in caplog.text
+
+
+@pytest.mark.slow
+def test_a_lock_held_past_the_retry_budget_is_one_line_through_kdgat_train(project, tmp_path, monkeypatch):
+    from kdgat_train.api import train
+
+    from .conftest import FAST
+
+    monkeypatch.setattr(tracking_database, "RETRY_BUDGET_S", 1.0)  # patched here: keep the calls in this process
+    monkeypatch.setattr(tracking_service, "_service", None)
+    monkeypatch.setenv("KDGAT_TRACKING_SERVICE", "0")
+    ensure_experiments(RunPaths(tmp_path), [NAME.experiment])
+    holder = _hold_lock(tmp_path / "mlflow.db", 90.0)
+    try:
+        with pytest.raises(SystemExit) as stop:
+            train([f"config_store={NAME.format()}", *FAST, f"runs_root={tmp_path}"], project_root=project)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    message = str(stop.value.code)
+    assert message.startswith("kdgat-train: the MLflow database stayed locked by another process for over 1 s while")
+    assert "tracking=offline" in message and "\n" not in message and "Traceback" not in message

@@ -350,3 +350,28 @@ def test_replay_in_snapshot_runs_the_code_the_job_ran(project, tmp_path):
     record.model_copy(update={"code_snapshot": None}).write(local)  # a run that no job ran
     missing = CliRunner().invoke(main, ["replay", "--in-snapshot", str(local)])
     assert missing.exit_code != 0 and "records no code_snapshot" in missing.output
+
+
+def test_a_full_disk_is_one_line_saying_how_to_continue_and_the_run_is_failed(project, tmp_path):
+    """A real full device (a 300 KiB tmpfs, which needs root): the checkpoint does not fit. torch reports it
+    as ``unexpected pos`` from its zip writer, not ENOSPC; kdgat-train says it in one line."""
+    import os
+    import subprocess
+
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(tiny)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        with pytest.raises(SystemExit) as stop:
+            train(["config_store=automotive_synthetic_supervised_gat_student_no_all_samples", *FAST,
+                   f"runs_root={tiny / 'runs'}", "tracking=offline"], project_root=project)
+        message = str(stop.value.code)
+        [run_dir] = list((tiny / "runs").glob("**/run_001"))
+        assert message.startswith(f"kdgat-train: no space left on the device of {run_dir / 'checkpoints'} (")
+        assert f"continue with resume={run_dir}" in message and "\n" not in message
+        assert RunRecord.read(run_dir).status == "FAILED"
+        assert not list((run_dir / "checkpoints").glob(".*tmp*"))  # the failed write is not left behind
+    finally:
+        subprocess.run(["umount", "--lazy", str(tiny)], check=False)  # a log handler may still hold a file there

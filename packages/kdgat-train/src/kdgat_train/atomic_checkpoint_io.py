@@ -20,6 +20,7 @@ import torch
 from lightning.fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
+from kdgat_train.disk_space import no_space_error
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -37,8 +38,11 @@ class AtomicCheckpointIO(TorchCheckpointIO):
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(staging, path)
-        except BaseException:
+        except BaseException as error:
+            full = no_space_error(path, error, resume_dir=path.parent.parent) if isinstance(error, Exception) else None
             staging.unlink(missing_ok=True)
+            if full is not None:
+                raise full from error
             raise
         folder = os.open(path.parent, os.O_RDONLY)
         try:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from kdgat_train.plain_text import first_line
+
 
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be loaded safely: not a checkpoint, truncated, or holding code."""
@@ -34,12 +36,12 @@ def load_checkpoint_state(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        reason = str(error).splitlines()[0][:300]
+        reason = first_line(str(error), 300)
         raise CheckpointError(
             f"{path}: refused to load: it holds objects other than tensors and primitives, which could run code "
             f"({reason}); retrain that run or delete the file if you did not write it") from None
     except (EOFError, RuntimeError, zipfile.BadZipFile, OSError) as error:
-        raise CheckpointError(f"{path}: not a readable checkpoint ({str(error).splitlines()[0][:200]}); "
+        raise CheckpointError(f"{path}: not a readable checkpoint ({first_line(str(error))}); "
                               "it may be truncated: retrain that run") from None
     if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("state_dict"), dict):
         raise CheckpointError(f"{path}: not a Lightning checkpoint (no state_dict)")

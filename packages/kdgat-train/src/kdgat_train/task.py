@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import signal
 import sys
 
@@ -83,8 +84,10 @@ def train_task(zen_cfg: DictConfig) -> str:
     with quiet_known_warnings():  # torch_geometric's import-time torch.jit.script deprecation
         from kdgat_train.stages.single_stage import run_stage
     from kdgat_train.atomic_checkpoint_io import ResumeError
+    from kdgat_train.disk_space import NoSpaceError
     from kdgat_train.stages.upstream_runs import TeacherError
     from kdgat_train.tracked_run import NotARunFolderError, is_ddp_worker
+    from kdgat_train.tracking_database import TrackingDatabaseError
 
     try:
         check_dataset_present(resolve_dataset(settings.dataset_config.name))  # before any run folder exists
@@ -97,8 +100,16 @@ def train_task(zen_cfg: DictConfig) -> str:
         if not is_ddp_worker(settings.run_dir):  # rank 0 speaks for a DDP run
             print(run_summary(run_dir))
         return str(run_dir)
-    except (TeacherError, DatasetNotFoundError, CatalogError, NotARunFolderError, ResumeError, DataFormatError) as error:
-        sys.exit(f"kdgat-train: {error}")
+    except (TeacherError, DatasetNotFoundError, CatalogError, NotARunFolderError, ResumeError, DataFormatError,
+            NoSpaceError, TrackingDatabaseError) as error:
+        from kdgat_train.plain_text import plain_text
+
+        sys.exit(f"kdgat-train: {plain_text(str(error))}")
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        sys.exit(f"kdgat-train: no space left on the device writing {error.filename or 'a file'}: free some space "
+                 "(or point runs_root= at a larger disk) and run again")
     except KeyboardInterrupt:
         print("kdgat-train: interrupted (Ctrl-C); the run is recorded KILLED", file=sys.stderr)
         sys.exit(128 + signal.SIGINT)

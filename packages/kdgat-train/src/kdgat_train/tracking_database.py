@@ -31,6 +31,10 @@ class TrackingDatabaseError(RuntimeError):
     """The MLflow database cannot be used and repairing it could lose runs."""
 
 
+class TrackingDatabaseLockedError(TrackingDatabaseError):
+    """Another process held the MLflow database's write lock past the retry budget."""
+
+
 def is_locked_error(error: BaseException) -> bool:
     """SQLite's "database is locked" (or "busy"), however MLflow and SQLAlchemy wrap it."""
     text = str(error).lower()
@@ -46,8 +50,13 @@ def with_retry(call: Callable[[], T], what: str, budget_s: float | None = None) 
         try:
             return call()
         except Exception as error:  # noqa: BLE001 - MLflow raises MlflowException or SQLAlchemy errors
-            if not is_locked_error(error) or time.monotonic() + wait > deadline:
+            if not is_locked_error(error):
                 raise
+            if time.monotonic() + wait > deadline:
+                raise TrackingDatabaseLockedError(
+                    f"the MLflow database stayed locked by another process for over {budget:.0f} s while trying to "
+                    f"{what}: find the process that holds it (fuser <runs_root>/mlflow.db), or train with "
+                    "tracking=offline and load the runs later with kdgat-runs ingest") from error
             log.warning("MLflow database locked by another process while trying to %s; retrying in %.2g s", what, wait)
             time.sleep(wait)
             wait = min(wait * 2, 8.0)

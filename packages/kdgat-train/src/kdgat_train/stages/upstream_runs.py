@@ -103,12 +103,27 @@ def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
 
 
 def _saved_settings(run_dir: Path) -> RunSettings:
+    prefix = ""
     try:
-        return RunSettings.model_validate({**RunFolder(run_dir).read_config(), "resume": None})
-    except (OSError, TypeError, ValueError) as error:  # RunFolderError and pydantic's ValidationError are ValueErrors  # pydantic's ValidationError is a ValueError
-        reason = str(error).splitlines()[0][:200]
-        raise TeacherError(f"run {run_dir}: its config.yaml cannot be read ({reason}); retrain that run "
-                           "or name another one") from None
+        saved = RunSettings.model_validate({**RunFolder(run_dir).read_config(), "resume": None})
+        prefix = "model_size_config."  # its network's size settings are validated apart from the run's
+        saved.model_size()
+        return saved
+    except (OSError, TypeError, ValueError) as error:  # RunFolderError and pydantic's ValidationError are ValueErrors
+        raise TeacherError(f"run {run_dir}: its config.yaml cannot be read ({_reason(error, prefix)}); retrain that "
+                           "run or name another one") from None
+
+
+def _reason(error: Exception, prefix: str = "") -> str:
+    """One line saying what is wrong: each invalid field of a pydantic error (``prefix`` + its location) with
+    what it got, else the error's first line."""
+    from pydantic import ValidationError
+
+    if isinstance(error, ValidationError):
+        fields = [f"{prefix}{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"[:160]
+                  for e in error.errors()]
+        return "; ".join(fields[:3]) + (f"; and {len(fields) - 3} more" if len(fields) > 3 else "")
+    return str(error).splitlines()[0][:200]
 
 
 def _best_state(run_dir: Path) -> dict:
