@@ -1,20 +1,15 @@
 """The issue-13 quality protocol script (benchmarks/quality.py): its datasets and its goal check."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "quality.py"
+from .conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def quality():
-    spec = importlib.util.spec_from_file_location("quality", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("quality")
 
 
 def test_road_folds_leave_one_capture_out_and_the_catalog_loads(quality, tmp_path):

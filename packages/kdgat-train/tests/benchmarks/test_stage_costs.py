@@ -1,20 +1,16 @@
 """benchmarks/stage_costs.py: each stage's cost and the KD epoch ratio, read from a pipeline's run.json files."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "stage_costs.py"
+from .conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def stage_costs():
-    spec = importlib.util.spec_from_file_location("stage_costs", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("stage_costs")
 
 
 def _pipeline(root: Path, train_s: dict[str, float]) -> Path:
