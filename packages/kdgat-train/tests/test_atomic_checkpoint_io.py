@@ -9,6 +9,7 @@ from kdgat_train import atomic_checkpoint_io
 from kdgat_train.api import train
 from kdgat_train.atomic_checkpoint_io import AtomicCheckpointIO
 from kdgat_train.checkpoint_state import load_checkpoint_state
+from kdgat_train.disk_space import NoSpaceError
 
 from .conftest import FAST
 
@@ -26,7 +27,7 @@ def test_a_write_that_fails_leaves_the_previous_checkpoint_whole(tmp_path, monke
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(atomic_checkpoint_io.torch, "save", disk_fills_half_way)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(NoSpaceError, match=f"no space left on the device of {path.parent} .* resume={tmp_path}$"):
         AtomicCheckpointIO().save_checkpoint({"state_dict": {"w": torch.zeros(3)}}, path)
     assert torch.equal(load_checkpoint_state(path)["w"], torch.ones(3))  # the old checkpoint, whole
     assert [p.name for p in path.parent.iterdir()] == ["last.ckpt"]  # no staging file left behind

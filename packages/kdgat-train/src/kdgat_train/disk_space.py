@@ -16,8 +16,8 @@ from pathlib import Path
 NEARLY_FULL_BYTES = 1 << 20  # less than this free beside a failed write: the device is full
 
 
-class NoSpaceError(RuntimeError):
-    """A write failed because the device (or the user's quota) is full."""
+class NoSpaceError(OSError):
+    """A write failed because the device (or the user's quota) is full (an OSError, as ENOSPC is)."""
 
 
 def no_space_error(target: Path, error: BaseException, *, resume_dir: Path | None = None) -> NoSpaceError | None:
