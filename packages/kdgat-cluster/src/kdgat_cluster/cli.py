@@ -319,16 +319,17 @@ def snapshots_prune(keep, dry_run, root):
 def _active_jobs(records):
     """The recorded jobs Slurm still has queued or running (Slurm must answer: a prune that cannot tell
     which snapshots jobs still need removes nothing)."""
-    from kdgat_cluster.slurm import SlurmError, queued_or_running, require_slurm
+    from kdgat_cluster.job_status import TERMINAL_STATES
+    from kdgat_cluster.slurm import SlurmError, queue_states, require_slurm
 
     if not records:
         return []
     try:
         require_slurm(("squeue",))
-        active = queued_or_running()
+        states = queue_states()
     except SlurmError as error:
         raise click.ClickException(f"cannot tell which snapshots queued or running jobs use: {error}") from None
-    return [record for record in records if record.job_id in active]
+    return [record for record in records if record.job_id in states and states[record.job_id] not in TERMINAL_STATES]
 
 
 @main.command()

@@ -59,16 +59,14 @@ def squeue(job_ids: list[int]) -> dict[int, JobState]:
     return states
 
 
-def queued_or_running() -> set[int]:
-    """Ids of every job Slurm holds now that has not ended (pending, running, completing, suspended...);
-    raises `SlurmError` when Slurm does not answer (never an empty answer that looks like "none")."""
+def queue_states() -> dict[int, str]:
+    """``{job id: state}`` of every job Slurm's queue holds now (array tasks under their job's id); raises
+    `SlurmError` when Slurm does not answer (never an empty answer that looks like "none")."""
     done = _run(["squeue", "-h", "-t", "all", "-o", "%i|%T"])
     if done.returncode != 0:
         raise SlurmError(f"squeue failed: {done.stderr.strip() or done.stdout.strip()}")
-    ended = {"COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "BOOT_FAIL", "DEADLINE",
-             "PREEMPTED", "REVOKED", "SPECIAL_EXIT"}
-    return {int(job.split("_")[0]) for job, _, state in (line.partition("|") for line in done.stdout.splitlines())
-            if job.split("_")[0].isdigit() and state not in ended}
+    return {int(job.split("_")[0]): state for job, _, state in (line.partition("|") for line in done.stdout.splitlines())
+            if job.split("_")[0].isdigit()}
 
 
 def sacct(job_ids: list[int]) -> dict[int, JobState]:

@@ -31,11 +31,15 @@ class SnapshotInfo:
     made (the mtime of its snapshot.json) and the disk it takes (each hard-linked file counted once)."""
 
     path: Path
-    content_hash: str
     commit: str
     dirty: bool
     created: float
     size_bytes: int
+
+    @property
+    def content_hash(self) -> str:
+        """The hash the snapshot folder is named by (commit and uncommitted changes)."""
+        return self.path.name
 
 
 def disk_bytes(folder: Path) -> int:
@@ -67,7 +71,7 @@ def list_snapshots(runs_root: Path) -> list[SnapshotInfo]:
             saved = json.loads(marker.read_text())
         except ValueError:
             saved = {}
-        found.append(SnapshotInfo(path=path, content_hash=path.name, commit=str(saved.get("commit", "?")),
+        found.append(SnapshotInfo(path=path, commit=str(saved.get("commit", "?")),
                                   dirty=bool(saved.get("dirty")), created=marker.stat().st_mtime,
                                   size_bytes=disk_bytes(path)))
     return sorted(found, key=lambda snapshot: snapshot.created)

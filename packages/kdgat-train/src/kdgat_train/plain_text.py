@@ -6,14 +6,12 @@ line; quoted in a kdgat error it reached Slurm logs and files as raw escape byte
 
 from __future__ import annotations
 
-import re
-
-_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+import click
 
 
 def plain_text(text: str) -> str:
-    """``text`` without ANSI/VT100 escape sequences (colours, bold, cursor moves)."""
-    return _TERMINAL_CODES.sub("", text)
+    """``text`` without ANSI escape sequences (colours, bold): `click.unstyle`."""
+    return click.unstyle(text)
 
 
 def first_line(text: str, limit: int = 200) -> str:

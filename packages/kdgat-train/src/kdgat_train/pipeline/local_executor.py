@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from kdgat_train.pipeline.dag import baseline_settings, pipeline_stages, stage_settings
@@ -35,7 +35,6 @@ class StageTask:
     needs: tuple[str, ...]
     settings_of: Callable[[dict[str, str]], object]  # {needed key: run folder} -> RunSettings / BaselineSettings
     baseline: bool = False
-    run_dir: str | None = field(default=None)
 
 
 def stage_tasks(settings: PipelineSettings, seeds: list[int]) -> list[StageTask]:
@@ -103,14 +102,15 @@ def train_in_parallel(settings: PipelineSettings, seeds: list[int], jobs: int, s
     done: dict[str, str] = {}  # key -> run folder (trained or reused)
     trained: set[str] = set()
     skipped: set[str] = set()  # baselines that do not apply
+    started: set[str] = set()
     running: dict[Future, StageTask] = {}
     failure: BaseException | None = None
     say(f"pipeline.jobs={jobs}: training stages {jobs} at a time with {threads} thread{'s' * (threads > 1)} each")
     executor = get_reusable_executor(max_workers=jobs, timeout=60)
     try:
         while True:
-            ready = [t for t in tasks.values() if t.key not in done and t.key not in skipped
-                     and t not in running.values() and all(n in done for n in t.needs)]
+            ready = [t for t in tasks.values()
+                     if t.key not in done.keys() | skipped | started and all(n in done for n in t.needs)]
             for task in ready if failure is None else []:
                 config = task.settings_of({n: done[n] for n in task.needs})
                 reused = None if settings.pipeline.force else identical_completed_run(config)
@@ -119,6 +119,7 @@ def train_in_parallel(settings: PipelineSettings, seeds: list[int], jobs: int, s
                     continue
                 config = config.model_copy(update={"device": config.device.model_copy(update={"threads": threads})})
                 say(f"  started {task.label}")
+                started.add(task.key)
                 running[executor.submit(_train, config, task.baseline)] = task
             if not running:
                 if failure is None and ready:
