@@ -35,6 +35,23 @@ def test_teacher_changes_the_students_gradient():
     assert not torch.allclose(with_teacher, student.grad)  # the KD term contributes
 
 
+def test_window_weights_weigh_each_graphs_kl_and_task_term_as_class_weighted_cross_entropy_does():
+    torch.manual_seed(4)
+    student, teacher, labels = torch.randn(9, 2), torch.randn(9, 2), torch.tensor([0, 0, 0, 0, 0, 0, 0, 1, 1])
+    class_weight = torch.tensor([0.6, 2.5])
+    weight = class_weight[labels]
+    t = 2.0
+    p_teacher = torch.softmax(teacher / t, dim=1)
+    kl_per_graph = (p_teacher * (p_teacher.log() - torch.log_softmax(student / t, dim=1))).sum(dim=1)
+    expected = (0.7 * t * t * (kl_per_graph * weight).sum() / weight.sum()
+                + 0.3 * F.cross_entropy(student, labels, weight=class_weight))
+    torch.testing.assert_close(logit_distillation_loss(student, teacher, labels, t, 0.7, window_weight=weight), expected)
+    uniform = logit_distillation_loss(student, teacher, labels, t, 0.7, window_weight=torch.full((9,), 3.0))
+    torch.testing.assert_close(uniform, logit_distillation_loss(student, teacher, labels, t, 0.7))
+    with pytest.raises(ValueError, match="one weight per graph"):
+        logit_distillation_loss(student, teacher, window_weight=torch.ones(4))
+
+
 def test_refuses_one_logit_heads():
     with pytest.raises(ValueError, match="identically zero"):
         logit_distillation_loss(torch.randn(4, 1), torch.randn(4, 1))

@@ -31,7 +31,8 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
         focal_gamma: focusing parameter of the focal loss.
         teacher: a frozen teacher network for logit KD, or ``None``. It is kept out of this module's
             state dict and optimizer; the loss becomes ``KD + (1 - kd_alpha) * task loss`` with
-            ``KD = kd_alpha * T^2 * KL`` (kdgat_models.logit_distillation_loss).
+            ``KD = kd_alpha * T^2 * KL`` (kdgat_models.logit_distillation_loss), each window's KL weighted
+            by its class weight under ``weighted_ce``, as in the task loss.
         teacher_outputs: ``{split: TeacherOutputs}``, the teacher's logits computed once per window
             (`kdgat_train.teacher_outputs`), read instead of running the teacher on each batch.
         kd_temperature, kd_alpha: T and alpha of the KD term.
@@ -65,6 +66,12 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
             return focal_loss(logits, y, self.focal_gamma, weight)
         return F.cross_entropy(logits, y, weight=weight)
 
+    def _window_weight(self, y):
+        """Each window's weight in the KD term: its class weight when the task loss is class-weighted (the
+        KD term then balances the classes as the task loss does), else ``None`` (a plain mean).
+        Shapes: y (G,) -> (G,)."""
+        return self.class_weight[y] if self.use_weight else None
+
     def _objective(self, batch, logits, split: str):
         """The loss this run minimises, logged as ``{split}/loss``: the task loss, or with a teacher
         ``KD + (1 - kd_alpha) * task loss``; with a teacher ``{split}/task_loss`` and ``{split}/kd_loss``
@@ -73,7 +80,8 @@ class GraphClassifierModule(FrozenTeacherMixin, L.LightningModule):
         task = self._loss(logits, batch.y)
         loss = task
         if self.teacher is not None:
-            kd = logit_distillation_loss(logits, self.teacher_output(batch, split).logits, None, self.kd_temperature, self.kd_alpha)
+            kd = logit_distillation_loss(logits, self.teacher_output(batch, split).logits, None, self.kd_temperature,
+                                         self.kd_alpha, window_weight=self._window_weight(batch.y))
             loss = kd + (1 - self.kd_alpha) * task
         parts = {"loss": loss} if self.teacher is None else {"loss": loss, "task_loss": task, "kd_loss": kd}
         self.log_dict({f"{split}/{name}": value for name, value in parts.items()}, on_step=False, on_epoch=True,
