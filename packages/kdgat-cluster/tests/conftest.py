@@ -16,6 +16,10 @@ datasets:
     path: data/automotive/synthetic
     format: can_train_test
     synthetic: {seed: 3, frames: 4000, attacks: [dos, fuzzing]}
+  parked:  # trains on attack-free traffic only (test_cli writes it)
+    domain: automotive
+    path: data/automotive/parked
+    format: can_train_test
   missing_set:  # on the cluster only: a job that reads it fails (a failed tune trial)
     domain: automotive
     path: data/automotive/missing_set

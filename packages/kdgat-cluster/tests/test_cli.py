@@ -19,6 +19,26 @@ def test_dry_run_prints_every_pipeline_script_and_creates_nothing(project):
     assert not (project / "experimentruns").exists()
 
 
+def test_a_pipeline_on_a_training_split_without_attacks_plans_no_job_that_learns_from_labels(project, tmp_path):
+    """The plan reads the training split (kdgat-runs check-jobs) and leaves out the GAT, fusion and gbdt jobs."""
+    import shutil
+
+    generated = tmp_path / "generated"
+    subprocess.run(["kdgat-data", "synth", str(generated), "--frames", "2000", "--attacks", "dos"], check=True,
+                   capture_output=True)
+    shutil.rmtree(generated / "train_02_with_attacks")
+    shutil.copytree(generated, project / "data" / "automotive" / "parked", dirs_exist_ok=True)
+    result = CliRunner().invoke(main, ["pipeline", "parked", "--dry-run", "dataset_config.window=50",
+                                       "dataset_config.stride=50"])
+    assert result.exit_code == 0, result.output
+    assert "left out: gat_teacher_no, gat_student_no, gat_student_standard, dqn_teacher_no" in result.output
+    assert "the training split has 0 attack windows" in result.output
+    jobs = [line.split(":")[0].removeprefix("# ---- ") for line in result.output.splitlines() if line.startswith("# ---- ")]
+    assert jobs == ["vgae_teacher_no", "vgae_student_no", "vgae_student_standard", "comparison_table"]
+    assert "afterok:1000001" in result.output  # the students still wait for their teacher
+    assert not (project / "experimentruns").exists()
+
+
 @pytest.mark.parametrize("arguments", [
     ["submit", GAT + ";touch /tmp/kdgat-pwned"],
     ["submit", GAT, "training_config.epochs=1$(touch /tmp/kdgat-pwned)"],

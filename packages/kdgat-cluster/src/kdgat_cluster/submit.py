@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 from kdgat_schemas import JobSpec, RunPaths, atomic_write
@@ -84,7 +85,7 @@ def _next_run_dir(paths: RunPaths, job: PlannedJob, taken: dict[Path, int]) -> P
 def dry_run(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, runs_root: Path, say=print) -> list[str]:
     """Print every script of ``plan`` (job ids shown as placeholders); submit and create nothing."""
     if _kdgat_runs(project_root, profile) is not None:
-        check_jobs(plan, project_root, profile, say)
+        plan = check_jobs(plan, project_root, profile, say)
     else:
         say("# warning: kdgat-runs is not installed here, so the job configs were not checked")
     paths, taken, scripts = RunPaths(runs_root), {}, []
@@ -133,10 +134,12 @@ def init_tracking(project_root: Path, profile: ClusterProfile, runs_root: Path, 
 
 
 def check_jobs(plan: list[PlannedJob], project_root: Path, profile: ClusterProfile, say=print,
-               snapshot: CodeSnapshot | None = None) -> None:
+               snapshot: CodeSnapshot | None = None) -> list[PlannedJob]:
     """Compose and validate every job's kdgat-train command as the job would (torch-free, on this node)
     before anything is written: an unknown key or a wrong type is a `PlanError` naming the job; a
-    dataset folder missing here is a warning (the data may live on the cluster only)."""
+    dataset folder missing here is a warning (the data may live on the cluster only). Returns the
+    plan without the pipeline stage jobs their pipeline leaves out (a stage that learns from labels
+    on a training split without attacks), said in one line."""
     commands = [[*job.command, *_tracking_arguments(job.command, profile)] for job in plan]
     verdicts = json.loads(_run_kdgat_runs(project_root, profile, ["check-jobs"], "check the job configs",
                                           stdin=json.dumps(commands), snapshot=snapshot))
@@ -146,6 +149,13 @@ def check_jobs(plan: list[PlannedJob], project_root: Path, profile: ClusterProfi
                         + (f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""))
     for warning in dict.fromkeys(w for verdict in verdicts for w in verdict["warnings"]):
         say(f"warning: {warning}")
+    left_out = {job.key: verdict["left_out"] for job, verdict in zip(plan, verdicts, strict=True) if verdict.get("left_out")}
+    if not left_out:
+        return plan
+    for reason in dict.fromkeys(left_out.values()):
+        say(f"left out: {', '.join(key for key, why in left_out.items() if why == reason)}: {reason} "
+            "(pipeline.supervised=force plans them anyway)")
+    return [replace(job, after=[key for key in job.after if key not in left_out]) for job in plan if job.key not in left_out]
 
 
 def freeze_code(project_root: Path, profile: ClusterProfile, runs_root: Path, say=print, *,
@@ -186,7 +196,7 @@ def submit_plan(plan: list[PlannedJob], project_root: Path, profile: ClusterProf
     given = snapshot is not None
     snapshot = snapshot or freeze_code(project_root, profile, runs_root, say, allow_dirty=allow_dirty)
     try:
-        check_jobs(plan, project_root, profile, say, snapshot=snapshot)
+        plan = check_jobs(plan, project_root, profile, say, snapshot=snapshot)
     except BaseException:
         if not given:
             snapshot.discard(runs_root)  # nothing submitted: nothing left behind

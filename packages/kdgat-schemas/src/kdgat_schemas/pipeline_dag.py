@@ -67,3 +67,20 @@ def pipeline_stages(name: ExperimentName, vgae_mode: str = "normals_only", gat_m
             needs[need.field] = filled
         stages.append(PipelineStage(key, stage, needs))
     return stages
+
+
+def learns_from_labels(name: ExperimentName) -> bool:
+    """Whether stage ``name`` learns from window labels: a supervised classifier, or a fusion whose
+    reward is the label. An unsupervised stage reads none (a VGAE trained on normal windows only
+    uses the labels to pick them, and a training split without attacks is all normal windows)."""
+    return name.learning != "unsupervised"
+
+
+def without_label_learning(stages: list[PipelineStage]) -> tuple[list[PipelineStage], list[PipelineStage]]:
+    """``(kept, left out)``: the stages that learn from labels, and every stage that needs one of
+    them, are left out (a training split without attack windows gives them nothing to learn)."""
+    left_out: set[str] = set()
+    for stage in stages:  # in DAG order: a stage's needs come before it
+        if learns_from_labels(stage.name) or any(needed in left_out for needed in stage.upstream):
+            left_out.add(stage.key)
+    return ([stage for stage in stages if stage.key not in left_out], [stage for stage in stages if stage.key in left_out])

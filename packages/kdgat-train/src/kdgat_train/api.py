@@ -9,7 +9,7 @@ def train(overrides: list[str] | None = None, multirun: bool = False, project_ro
     """Run one job (or a sweep with ``multirun``) exactly as ``kdgat-train OVERRIDES`` would.
 
     Returns:
-        The run folder of every job, in job order.
+        The run folder of every job, in job order (none for a pipeline.only stage its pipeline leaves out).
     """
     from hydra_zen import launch
     from kdgat_data.catalog import find_project_root
@@ -29,4 +29,4 @@ def train(overrides: list[str] | None = None, multirun: bool = False, project_ro
     result = launch(primary, train_task, overrides=list(overrides or []), multirun=multirun, version_base="1.3",
                     config_name=PRIMARY)
     jobs = [job for batch in result for job in batch] if multirun else [result]
-    return [Path(job.return_value) for job in jobs]
+    return [Path(job.return_value) for job in jobs if job.return_value is not None]  # None: a stage left out

@@ -357,13 +357,15 @@ def ingest(root: str | None) -> None:
 @click.argument("commands_file", type=click.File("r"), default="-")
 def check_jobs(commands_file) -> None:
     """Validate kdgat-train command lines without running them (torch-free): COMMANDS_FILE (default
-    stdin) holds a JSON list of argument lists; prints a JSON list of {"error", "warnings"}, one per
-    command. kdgat-cluster runs this before it writes or submits anything."""
+    stdin) holds a JSON list of argument lists; prints a JSON list of {"error", "warnings", "left_out"},
+    one per command ("left_out": why a pipeline stage job would be left out of its pipeline, read
+    from the dataset's training split). kdgat-cluster runs this before it writes or submits anything."""
     from dataclasses import asdict
 
     from kdgat_data.catalog import find_project_root
 
     from kdgat_train.config.command_check import check_commands
+    from kdgat_train.pipeline.stage_plan import left_out_job
 
     try:
         commands = json.load(commands_file)
@@ -375,7 +377,7 @@ def check_jobs(commands_file) -> None:
     project = find_project_root()
     if project is None:
         raise click.ClickException("no configs/datasets.yaml in this folder or its parents; run from the kdgat project")
-    click.echo(json.dumps([asdict(result) for result in check_commands(project, commands)]))
+    click.echo(json.dumps([asdict(result) for result in check_commands(project, commands, left_out=left_out_job)]))
 
 
 @main.command()

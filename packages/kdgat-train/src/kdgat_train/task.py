@@ -94,7 +94,8 @@ def train_task(zen_cfg: DictConfig) -> str:
         if isinstance(settings, PipelineSettings):
             from kdgat_train.pipeline.runner import run_pipeline
 
-            return str(run_pipeline(settings))
+            folder = run_pipeline(settings)
+            return None if folder is None else str(folder)  # None: a pipeline.only stage left out by the plan
         with quiet_console(chatty=True):  # Lightning's litlogger tip on every Trainer
             run_dir = run_stage(settings)
         if not is_ddp_worker(settings.run_dir):  # rank 0 speaks for a DDP run

@@ -5,6 +5,7 @@ not after the queue wait."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,10 +16,13 @@ class CommandCheck:
 
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    left_out: str | None = None  # a pipeline stage job (pipeline.only) its pipeline would leave out, and why
 
 
-def check_commands(project_root: Path, commands: list[list[str]]) -> list[CommandCheck]:
-    """One `CommandCheck` per command (its overrides, without the leading ``kdgat-train``)."""
+def check_commands(project_root: Path, commands: list[list[str]],
+                   left_out: Callable[[object], str | None] | None = None) -> list[CommandCheck]:
+    """One `CommandCheck` per command (its overrides, without the leading ``kdgat-train``);
+    ``left_out(settings)`` says why a valid command's job would be left out (None: it runs)."""
     from hydra import compose, initialize
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
@@ -47,7 +51,9 @@ def check_commands(project_root: Path, commands: list[list[str]]) -> list[Comman
             except SystemExit as stop:  # settings_from's one message per bad field
                 results.append(CommandCheck(error=str(stop.code).removeprefix("kdgat-train: ")))
                 continue
-            results.append(CommandCheck(warnings=_dataset_warnings(settings)))
+            warnings = _dataset_warnings(settings)
+            reason = left_out(settings) if left_out is not None and not warnings else None  # its data is here
+            results.append(CommandCheck(warnings=warnings, left_out=reason))
     return results
 
 

@@ -34,6 +34,7 @@ NO_GAIN_MARK = "‡"
 DEGENERATE_MARK = "—"
 ONE_INPUT_MARK = "§"  # a fusion that reads one of its inputs only
 LEARNED_NOTHING_MARK = "∅"  # validation AUROC within noise of chance
+WITHOUT_ATTACKS_MARK = "¶"  # learns from labels, trained on fewer attack windows than the minimum
 ONE_INPUT_RANK_AGREEMENT = 0.9995  # Spearman of the fused validation scores with one input's: a copy of it
 
 
@@ -46,6 +47,7 @@ class TableEntry:
     variant: str
     run_dir: str
     prefixes: tuple[tuple[str, str], ...] = (("", ""),)
+    without_attacks: bool = False  # learns from labels, trained on fewer attack windows than the minimum (forced)
 
 
 @dataclass
@@ -66,7 +68,7 @@ class ComparisonTable:
     def columns(self) -> list[str]:
         per_scenario = [f"{s}/{m}" for s in self.scenarios for m in (*METRICS, "windows", "attack_share", "no_gain")]
         return ["model", "variant", "parameters", "windows_per_s", "cost_s", "train_windows_per_s", "threshold_rule",
-                "one_input", "learned_nothing",
+                "one_input", "learned_nothing", "trained_without_attacks",
                 *per_scenario, "run"]
 
     def value(self, row: dict, scenario: str, metric: str):
@@ -88,6 +90,7 @@ class ComparisonTable:
             cells = {key: row.get(key) for key in ("model", "variant", "parameters", "windows_per_s", "cost_s",
                                                    "train_windows_per_s", "threshold_rule", "run", "one_input")}
             cells["learned_nothing"] = int(bool(row.get("learned_nothing")))
+            cells["trained_without_attacks"] = int(bool(row.get("without_attacks")))
             for scenario in self.scenarios:
                 attack, normal = self.windows.get(scenario, (0, 0))
                 cells |= {f"{scenario}/{m}": self.value(row, scenario, m) for m in METRICS}
@@ -120,6 +123,10 @@ class ComparisonTable:
         if any(row.get("learned_nothing") for row in self.rows):
             notes.append(f"{LEARNED_NOTHING_MARK} learned nothing: validation AUROC within two standard errors of a "
                          "random ranking (0.5); run.json's tags say why training stopped.")
+        if any(row.get("without_attacks") for row in self.rows):
+            notes.append(f"{WITHOUT_ATTACKS_MARK} trained without attacks: this row learns from labels, but its training "
+                         "split held fewer attack windows than pipeline.min_attack_windows (pipeline.supervised=force); "
+                         "it is not a detector trained on this dataset's attacks.")
         degenerate = [s for s in self.scenarios if self.degenerate(s)]
         if degenerate:
             notes.append(f"{DEGENERATE_MARK} {', '.join(degenerate)}: fewer than {MIN_CLASS_WINDOWS} windows of a class, "
@@ -156,13 +163,15 @@ class ComparisonTable:
         return written[0], written[1]
 
 
-def stage_entries(stages, run_dirs: dict[str, str]) -> list[TableEntry]:
-    """The table entries of the pipeline's graph-model stages (the fusion stage with its comparators)."""
+def stage_entries(stages, run_dirs: dict[str, str], forced: frozenset[str] = frozenset()) -> list[TableEntry]:
+    """The table entries of the pipeline's graph-model stages (the fusion stage with its comparators);
+    ``forced``: keys of stages trained without enough attack windows (`StagePlan.forced`)."""
     entries = []
     for stage in stages:
         family = family_of(stage.name)
         prefixes = (("", family.label), *((f"{prefix}/", label) for prefix, label in family.comparators))
-        entries.append(TableEntry(family.label, stage.variant_label, run_dirs[stage.key], prefixes))
+        entries.append(TableEntry(family.label, stage.variant_label, run_dirs[stage.key], prefixes,
+                                  without_attacks=stage.key in forced))
     return entries
 
 
@@ -197,6 +206,7 @@ def comparison_table(entries: list[TableEntry]) -> ComparisonTable:
                 row["parameters"] = None  # the comparator's own size is not the detector's
             row["one_input"] = _one_input(prefix, values)
             row["learned_nothing"] = learned_nothing(values, f"{prefix}val")
+            row["without_attacks"] = entry.without_attacks
             for scenario in scenarios:
                 for metric in METRICS:
                     row[f"{scenario}/{metric}"] = values.get(f"{prefix}test/{scenario}/{metric}")
@@ -223,7 +233,8 @@ def _one_input(prefix: str, values: dict[str, float]) -> str | None:
 
 def _marks(row: dict) -> str:
     marks = f" {ONE_INPUT_MARK} ({row['one_input']} only)" if row.get("one_input") else ""
-    return marks + (f" {LEARNED_NOTHING_MARK}" if row.get("learned_nothing") else "")
+    marks += f" {LEARNED_NOTHING_MARK}" if row.get("learned_nothing") else ""
+    return marks + (f" {WITHOUT_ATTACKS_MARK}" if row.get("without_attacks") else "")
 
 
 def _all_attack_row(scenarios: list[str], windows: dict[str, tuple[int, int]]) -> dict:

@@ -21,8 +21,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from kdgat_train.pipeline.dag import baseline_settings, pipeline_stages, stage_settings
+from kdgat_train.pipeline.dag import baseline_settings, stage_settings
 from kdgat_train.pipeline.settings import PipelineSettings
+from kdgat_train.pipeline.stage_plan import plan_stages
 from kdgat_train.thread_count import usable_cpus
 
 
@@ -44,7 +45,8 @@ def stage_tasks(settings: PipelineSettings, seeds: list[int]) -> list[StageTask]
     tasks = []
     for seed in seeds:
         seeded = one_seed(settings, seed, last=False)
-        for stage in pipeline_stages(settings.name, settings.pipeline.vgae_mode, settings.pipeline.gat_mode):
+        plan = plan_stages(seeded)
+        for stage in plan.stages:
             needs = tuple(f"{seed}/{key}" for key in stage.needs.values())
 
             def make(run_dirs, stage=stage, seeded=seeded, seed=seed):
@@ -52,7 +54,7 @@ def stage_tasks(settings: PipelineSettings, seeds: list[int]) -> list[StageTask]
                                                       if k.startswith(f"{seed}/")})
 
             tasks.append(StageTask(f"{seed}/{stage.key}", f"seed {seed} {stage.name.format()}", needs, make))
-        for method in seeded.baseline_methods():
+        for method in (m for m in seeded.baseline_methods() if m not in plan.left_out_baselines):
             tasks.append(StageTask(f"{seed}/baseline_{method}", f"seed {seed} baseline {method}", (),
                                    lambda run_dirs, seeded=seeded, method=method: baseline_settings(seeded, method),
                                    baseline=True))

@@ -20,6 +20,7 @@ from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.pipeline.comparison import ALL_ATTACK, METRICS, TableEntry, comparison_table, stage_entries
 from kdgat_train.pipeline.dag import baseline_settings, pipeline_stages, stage_settings
 from kdgat_train.pipeline.settings import PipelineSettings
+from kdgat_train.pipeline.stage_plan import StagePlan, current_manifest, plan_stages
 from kdgat_train.quiet_console import quiet_console
 from kdgat_train.tracked_run import TrackedRun
 
@@ -65,31 +66,26 @@ def identical_completed_run(settings: RunSettings) -> Path | None:
     return None
 
 
-_MANIFEST_HASHES: dict[str, str] = {}
-
-
 def current_manifest_hash(dataset) -> str:
-    """The manifest hash of the cache ``dataset`` (`DatasetSettings`) gives now, built or reused
-    (once per process and dataset settings: the sources are hashed once)."""
-    key = dataset.model_dump_json()
-    if key not in _MANIFEST_HASHES:
-        from kdgat_data.cache import build_cache
-        from kdgat_data.catalog import resolve_dataset
-
-        cache = build_cache(resolve_dataset(dataset.name), window=dataset.window, stride=dataset.stride,
-                            validation_fraction=dataset.validation_fraction, features=dataset.features, train_stride=dataset.train_stride)
-        _MANIFEST_HASHES[key] = cache.manifest.content_hash()
-    return _MANIFEST_HASHES[key]
+    """The manifest hash of the cache ``dataset`` (`DatasetSettings`) gives now, built or reused."""
+    return current_manifest(dataset).content_hash()
 
 
-def run_one_stage(settings: PipelineSettings, say=print) -> Path:
+def run_one_stage(settings: PipelineSettings, say=print) -> Path | None:
     """``pipeline.only=KEY``: train (or reuse) that stage; every stage it needs must already have a
-    COMPLETED run with the config this pipeline gives it (nothing upstream is trained here)."""
+    COMPLETED run with the config this pipeline gives it (nothing upstream is trained here). None,
+    said why, for a stage the pipeline's plan leaves out (`stage_plan`)."""
     from kdgat_train.stages.single_stage import run_stage
 
     stages = {s.key: s for s in pipeline_stages(settings.name, settings.pipeline.vgae_mode, settings.pipeline.gat_mode)}
     key = settings.pipeline.only
     baselines = {f"baseline_{method}": method for method in settings.baseline_methods()}
+    plan = plan_stages(settings)
+    if key in {stage.key for stage in plan.left_out} | {f"baseline_{m}" for m in plan.left_out_baselines}:
+        # a cluster job planned where the data could not be read: it ends at once, and its dependents run
+        say(f"pipeline.only={key}: left out, nothing trained: {plan.reason}; it learns from labels (or needs a stage "
+            "that does). pipeline.supervised=force trains it anyway")
+        return None
     if key in baselines:
         baseline_dir, _ = _baseline_run(settings, baselines[key], say, f"{key}")
         if baseline_dir is None:
@@ -117,8 +113,9 @@ def run_one_stage(settings: PipelineSettings, say=print) -> Path:
     return run_stage(stage_config)
 
 
-def run_pipeline(settings: PipelineSettings, say=print) -> Path:
-    """Train (or reuse) every stage of the pipeline and write the comparison table; returns its run folder."""
+def run_pipeline(settings: PipelineSettings, say=print) -> Path | None:
+    """Train (or reuse) every stage of the pipeline and write the comparison table; returns its run folder
+    (with ``pipeline.only``: the stage's, None for a stage the plan leaves out)."""
     from kdgat_train.stages.single_stage import run_stage
 
     if settings.device.devices * settings.device.num_nodes > 1:
@@ -198,13 +195,25 @@ def _baseline_run(settings: PipelineSettings, method: str, say, label: str,
         return None, False
 
 
+def _write_pipeline_json(folder: Path, log: list[dict], plan: StagePlan) -> None:
+    """``pipeline.json``: every stage's run folder (trained or reused), and what the plan left out and why."""
+    left_out = [stage.key for stage in plan.left_out] + [f"baseline_{m}" for m in plan.left_out_baselines]
+    content = {"stages": log, **({"left_out": left_out, "left_out_because": plan.reason} if left_out else {}),
+               **({"trained_without_attacks": sorted(plan.forced)} if plan.forced else {})}
+    atomic_write(folder / "pipeline.json", json.dumps(content, indent=2) + "\n")
+
+
 def _run_pipeline(settings: PipelineSettings, say, run_stage, *, hint: bool = True,
                   trained: set[str] = frozenset()) -> Path:
     started = time.perf_counter()
     name = settings.name
-    stages = pipeline_stages(name, settings.pipeline.vgae_mode, settings.pipeline.gat_mode)
+    plan = plan_stages(settings)
+    if plan.message():
+        say(plan.message())
+    stages = plan.stages
     run_dirs: dict[str, str] = {}
     log: list[dict] = []
+    methods = [method for method in settings.baseline_methods() if method not in plan.left_out_baselines]
     with TrackedRun(name=name, settings=settings, runs_root=settings.runs_root, seed=settings.training_config.seed,
                     run_dir=settings.run_dir, log_file=False, variant_label="pipeline") as run:
         for number, stage in enumerate(stages, 1):
@@ -221,16 +230,16 @@ def _run_pipeline(settings: PipelineSettings, say, run_stage, *, hint: bool = Tr
                 stage_dir = run_stage(stage_config)
             run_dirs[stage.key] = str(stage_dir)
             log.append({"stage": stage.key, "name": stage.name.format(), "run_dir": str(stage_dir), "reused": reused is not None})
-            atomic_write(run.run_dir / "pipeline.json", json.dumps({"stages": log}, indent=2) + "\n")
-        entries = stage_entries(stages, run_dirs)
-        for number, method in enumerate(settings.baseline_methods(), len(stages) + 1):
-            baseline_dir, reused = _baseline_run(settings, method, say, f"[{number}/{len(stages) + len(settings.baseline_methods())}]",
-                                                 trained)
+            _write_pipeline_json(run.run_dir, log, plan)
+        entries = stage_entries(stages, run_dirs, forced=plan.forced)
+        for number, method in enumerate(methods, len(stages) + 1):
+            baseline_dir, reused = _baseline_run(settings, method, say, f"[{number}/{len(stages) + len(methods)}]", trained)
             if baseline_dir is not None:
                 log.append({"stage": f"baseline_{method}", "name": baseline_settings(settings, method).experiment_name,
                             "run_dir": str(baseline_dir), "reused": reused})
-                entries.append(TableEntry(f"baseline {method}", "baseline", str(baseline_dir), (("", f"baseline {method}"),)))
-        atomic_write(run.run_dir / "pipeline.json", json.dumps({"stages": log}, indent=2) + "\n")
+                entries.append(TableEntry(f"baseline {method}", "baseline", str(baseline_dir), (("", f"baseline {method}"),),
+                                          without_attacks=f"baseline_{method}" in plan.forced))
+        _write_pipeline_json(run.run_dir, log, plan)
         table = comparison_table(entries)
         markdown, csv_path = table.write(run.run_dir)
         metrics = {}

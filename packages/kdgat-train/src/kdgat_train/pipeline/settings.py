@@ -42,6 +42,15 @@ class PipelineOptions(BaseModel):
         1, ge=1, description="train independent stages, seeds and baselines as this many local processes, each with "
         "its share of the cores (1: one stage after another); the run folders, MLflow runs and tables are the same"
     )
+    supervised: Literal["auto", "force"] = Field(
+        "auto", description="auto: when the training split has fewer than pipeline.min_attack_windows attack windows, "
+        "leave out the stages that learn from labels (GAT, DQN fusion, gbdt) and say so; force: train them anyway, "
+        "their rows marked"
+    )
+    min_attack_windows: int = Field(
+        1, ge=1, description="fewest attack windows in the training split for the stages that learn from labels "
+        "(1: leave them out only when training holds no attack; raise it to demand more)"
+    )
     only: str | None = Field(
         None, description="run just this stage (a key such as gat_student_standard); the stages it needs must have "
         "completed with identical configs (the cluster runs a pipeline as one job per stage this way)"
