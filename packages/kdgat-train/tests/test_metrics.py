@@ -71,3 +71,19 @@ def test_a_detector_that_flags_nothing_or_everything_has_no_correlation(case):
     _, labels = case
     for constant in (0.0, 1.0):  # torchmetrics 1.x gave MCC 0.27 for "flag nothing" here
         assert binary_metrics(np.full(len(labels), constant), labels, threshold=0.5)["mcc"] == 0.0
+
+
+def test_f1_at_5pct_fpr_is_the_best_f1_a_threshold_reaches_within_that_false_alarm_rate():
+    import numpy as np
+    from kdgat_train.evaluation.metrics import best_f1_at_fpr, binary_metrics
+
+    labels = np.array([0] * 100 + [1] * 10)
+    separated = np.r_[np.linspace(0, 0.5, 100), np.linspace(0.6, 1, 10)]
+    assert best_f1_at_fpr(separated, labels, 0.05) == 1.0
+    # the attacks sit among the top 10 % of normal scores: within 5 % FPR only the 5 highest attacks are reachable
+    mixed = np.r_[np.linspace(0, 1, 100), np.linspace(0.905, 0.995, 10)]
+    at_5 = best_f1_at_fpr(mixed, labels, 0.05)
+    assert 0 < at_5 < best_f1_at_fpr(mixed, labels, 1.0)
+    metrics = binary_metrics(mixed, labels, threshold=2.0)  # a threshold above every score: F1 0
+    assert metrics["f1"] == 0.0 and metrics["f1_at_5pct_fpr"] == at_5  # the figure ignores the threshold
+    assert np.isnan(binary_metrics(mixed[:100], labels[:100], 0.5)["f1_at_5pct_fpr"])  # one class: undefined

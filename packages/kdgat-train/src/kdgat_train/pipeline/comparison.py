@@ -24,13 +24,19 @@ from kdgat_schemas import RunRecord, atomic_write
 from kdgat_train.evaluation.learning_check import learned_nothing
 from kdgat_train.families import family_of
 
-METRICS = ("f1", "precision", "recall", "fpr", "auroc", "auprc", "detection_delay_s_median")
-METRIC_LABELS = {"f1": "F1", "precision": "precision", "recall": "recall", "fpr": "FPR", "auroc": "AUROC",
-                 "auprc": "AUPRC", "detection_delay_s_median": "delay s"}
+METRICS = ("f1", "f1_at_5pct_fpr", "precision", "recall", "fpr", "auroc", "auprc", "detection_delay_s_median",
+           "false_alarms_per_hour")
+MARKDOWN_METRICS = METRICS[:-1]  # false alarms per hour: in the CSV, and in Markdown for normal-only sources
+METRIC_LABELS = {"f1": "F1", "f1_at_5pct_fpr": "F1@5%FPR", "precision": "precision", "recall": "recall", "fpr": "FPR",
+                 "auroc": "AUROC", "auprc": "AUPRC", "detection_delay_s_median": "delay s",
+                 "false_alarms_per_hour": "false alarms/h"}
+NORMAL_ONLY_METRICS = ("fpr", "false_alarms_per_hour")  # what a source without attacks can say
+ATTACK_ONLY_METRICS = ("recall", "detection_delay_s_median")  # what a source of attacks only can say
 MIN_CLASS_WINDOWS = 5
 MARGIN = 0.01
 ALL_ATTACK = "all attack"
 NO_GAIN_MARK = "‡"
+THRESHOLD_OFF_MARK = "†"  # not a detection at its threshold, although its scores rank the scenario
 DEGENERATE_MARK = "—"
 ONE_INPUT_MARK = "§"  # a fusion that reads one of its inputs only
 LEARNED_NOTHING_MARK = "∅"  # validation AUROC within noise of chance
@@ -57,8 +63,16 @@ class ComparisonTable:
     windows: dict[str, tuple[int, int]] = field(default_factory=dict)  # scenario -> (attack, normal) windows
 
     def degenerate(self, scenario: str) -> bool:
-        attack, normal = self.windows.get(scenario, (0, 0))
-        return min(attack, normal) < MIN_CLASS_WINDOWS
+        """Both classes present, but fewer than `MIN_CLASS_WINDOWS` windows of one: no metric is printed."""
+        return not self.defined(scenario)
+
+    def kind(self, scenario: str) -> str:
+        """``normal only``, ``attack only`` or ``both`` (`source_kind`)."""
+        return source_kind(*self.windows.get(scenario, (0, 0)))
+
+    def defined(self, scenario: str) -> tuple[str, ...]:
+        """The metrics ``scenario``'s windows define (`defined_metrics`)."""
+        return defined_metrics(*self.windows.get(scenario, (0, 0)))
 
     def all_attack_f1(self, scenario: str) -> float | None:
         attack, normal = self.windows.get(scenario, (0, 0))
@@ -66,14 +80,15 @@ class ComparisonTable:
 
     @property
     def columns(self) -> list[str]:
-        per_scenario = [f"{s}/{m}" for s in self.scenarios for m in (*METRICS, "windows", "attack_share", "no_gain")]
+        per_scenario = [f"{s}/{m}" for s in self.scenarios
+                        for m in (*METRICS, "windows", "attack_share", "no_gain", "threshold_off")]
         return ["model", "variant", "parameters", "windows_per_s", "cost_s", "train_windows_per_s", "threshold_rule",
                 "one_input", "learned_nothing", "trained_without_attacks",
                 *per_scenario, "run"]
 
     def value(self, row: dict, scenario: str, metric: str):
-        """The printed value of a cell: ``None`` for a degenerate scenario (printed as a dash)."""
-        if self.degenerate(scenario):
+        """The printed value of a cell: ``None`` (a dash) for a metric the scenario's windows do not define."""
+        if metric not in self.defined(scenario):
             return None
         return row.get(f"{scenario}/{metric}")
 
@@ -81,6 +96,31 @@ class ComparisonTable:
         """F1 within `MARGIN` of flagging every window (or below it): the detector adds nothing."""
         f1, reference = self.value(row, scenario, "f1"), self.all_attack_f1(scenario)
         return row["model"] != ALL_ATTACK and f1 is not None and reference is not None and f1 < reference + MARGIN
+
+    def threshold_off(self, row: dict, scenario: str) -> bool:
+        """Not a detection at its own (validation) threshold, although its scores rank the scenario: the best F1
+        at a test FPR <= 5 % beats flagging every window. The threshold, not the model, is what fails."""
+        ranked, reference = self.value(row, scenario, "f1_at_5pct_fpr"), self.all_attack_f1(scenario)
+        return self.no_gain(row, scenario) and ranked is not None and ranked >= reference + MARGIN
+
+    def threshold_failures(self) -> list[tuple[str, list[str]]]:
+        """``(row label, scenarios)`` of the rows whose threshold, not their ranking, fails somewhere."""
+        failures = []
+        for row in self.rows:
+            scenarios = [s for s in self.scenarios if self.threshold_off(row, s)]
+            if scenarios:
+                failures.append((f"{row['model']} {row['variant']}", scenarios))
+        return failures
+
+    def summary_lines(self) -> list[str]:
+        """What a reader should take from the marks, in words (printed under the table)."""
+        failures = self.threshold_failures()
+        if not failures:
+            return []
+        listed = "; ".join(f"{label} ({', '.join(scenarios)})" for label, scenarios in failures)
+        return [f"Threshold, not model ({THRESHOLD_OFF_MARK}): {listed}. These rows rank the scenario (F1 at 5 % test FPR "
+                "above flagging everything) but their validation threshold gives no detection: choose the threshold "
+                "again (evaluation.threshold, or calibrate on this traffic) before retraining."]
 
     def to_csv(self) -> str:
         buffer = io.StringIO()
@@ -96,7 +136,8 @@ class ComparisonTable:
                 cells |= {f"{scenario}/{m}": self.value(row, scenario, m) for m in METRICS}
                 cells |= {f"{scenario}/windows": attack + normal,
                           f"{scenario}/attack_share": attack / (attack + normal) if attack + normal else None,
-                          f"{scenario}/no_gain": int(self.no_gain(row, scenario))}
+                          f"{scenario}/no_gain": int(self.no_gain(row, scenario)),
+                          f"{scenario}/threshold_off": int(self.threshold_off(row, scenario))}
             writer.writerow({key: _csv_value(cells.get(key)) for key in self.columns})
         return buffer.getvalue()
 
@@ -105,12 +146,17 @@ class ComparisonTable:
         for scenario in self.scenarios:
             attack, normal = self.windows.get(scenario, (0, 0))
             share = f"{100 * attack / (attack + normal):.1f} %" if attack + normal else "—"
-            lines.append(f"- {scenario}: {attack + normal} windows ({attack} attack, {normal} normal; attack share {share})")
+            lines.append(f"- {scenario}: {attack + normal} windows ({attack} attack, {normal} normal; attack share {share})"
+                         + ONE_CLASS_NOTES.get(self.kind(scenario), ""))
         return lines
 
     def footnotes(self) -> list[str]:
         notes = [f"{NO_GAIN_MARK} F1 not above the all-attack row + {MARGIN} (flagging every window does as well): "
                  "not a detection.",
+                 f"{THRESHOLD_OFF_MARK} threshold, not model: not a detection at its validation threshold, but its scores "
+                 "rank the scenario (F1@5%FPR, the best F1 any threshold reaches at a test FPR <= 5 %, beats flagging "
+                 "everything): recalibrate before retraining. F1@5%FPR reads test labels; it is a ranking figure like "
+                 "AUROC, not a detector's F1.",
                  "params: of the detector; a fusion (dqn) row counts the VGAE + GAT + DQN it runs. Speed is not in "
                  "this table: each run's one unpinned measurement (comparison.csv, windows_per_s) is not comparable "
                  "across rows; docs/benchmarks.md has pinned, warmed-up figures.",
@@ -131,29 +177,42 @@ class ComparisonTable:
         if degenerate:
             notes.append(f"{DEGENERATE_MARK} {', '.join(degenerate)}: fewer than {MIN_CLASS_WINDOWS} windows of a class, "
                          "so every metric is undefined or degenerate and is not printed.")
+        one_class = [s for s in self.scenarios if self.kind(s) != "both"]
+        if one_class:
+            notes.append(f"{', '.join(one_class)}: one-class source{'s' * (len(one_class) > 1)}. A normal-only source "
+                         "shows FPR and false alarms per hour, an attack-only one recall and detection delay; F1, "
+                         "precision and AUROC are undefined there.")
         fallbacks = sorted({row["threshold_rule"] for row in self.rows if "fallback" in str(row.get("threshold_rule"))})
         if fallbacks:
             notes.append("(fallback): validation had too few windows of a class for the configured rule; the threshold is "
                          "the normal-window quantile shown (see each run's metrics.json).")
         return notes
 
-    def to_markdown(self, metrics: tuple[str, ...] = METRICS) -> str:
-        """The table as Markdown with its scenario header and footnotes; ``metrics`` picks the per-scenario columns."""
+    def columns_of(self, scenario: str, metrics: tuple[str, ...]) -> tuple[str, ...]:
+        """The per-scenario columns: ``metrics``, or what a one-class source defines."""
+        kind = self.kind(scenario)
+        return {"normal only": NORMAL_ONLY_METRICS, "attack only": ATTACK_ONLY_METRICS}.get(kind, metrics)
+
+    def to_markdown(self, metrics: tuple[str, ...] = MARKDOWN_METRICS) -> str:
+        """The table as Markdown with its scenario header and footnotes; ``metrics`` picks the per-scenario columns
+        (a one-class source gets the ones it defines, labelled as such)."""
         header = ["model", "variant", "params", "cost", "threshold",
-                  *(f"{scenario} {METRIC_LABELS[m]}" for scenario in self.scenarios for m in metrics)]
+                  *(f"{scenario} {METRIC_LABELS[m]}" + ("" if self.kind(scenario) == "both" else f" ({self.kind(scenario)})")
+                    for scenario in self.scenarios for m in self.columns_of(scenario, metrics))]
         lines = ["Test scenarios:", *self.header_lines(), "",
                  "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in self.rows:
             cells = [row["model"] + _marks(row), row["variant"], _count(row.get("parameters")), _seconds(row.get("cost_s")),
                      str(row.get("threshold_rule") or "—")]
             for scenario in self.scenarios:
-                for metric in metrics:
+                for metric in self.columns_of(scenario, metrics):
                     text = _score(self.value(row, scenario, metric), metric)
                     if metric == "f1" and self.no_gain(row, scenario):
-                        text += f" {NO_GAIN_MARK}"
+                        text += f" {NO_GAIN_MARK}" + (THRESHOLD_OFF_MARK if self.threshold_off(row, scenario) else "")
                     cells.append(text)
             lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join([*lines, "", *self.footnotes()]) + "\n"
+        summary = self.summary_lines()
+        return "\n".join([*lines, "", *self.footnotes(), *(["", *summary] if summary else [])]) + "\n"
 
     def write(self, folder: Path) -> tuple[Path, Path]:
         """``comparison.md`` and ``comparison.csv`` in ``folder`` (each written to a temporary name, then renamed)."""
@@ -249,6 +308,31 @@ def _all_attack_row(scenarios: list[str], windows: dict[str, tuple[int, int]]) -
     return row
 
 
+ONE_CLASS_NOTES = {"normal only": ": normal-only source, FPR and false alarms per hour shown",
+                   "attack only": ": attack-only source, recall and detection delay shown"}
+
+
+def source_kind(attack: int, normal: int) -> str:
+    """``normal only`` (no attack window), ``attack only`` (no normal window) or ``both``."""
+    if attack == 0 and normal > 0:
+        return "normal only"
+    if normal == 0 and attack > 0:
+        return "attack only"
+    return "both"
+
+
+def defined_metrics(attack: int, normal: int) -> tuple[str, ...]:
+    """The metrics a source with these window counts defines: all of them with at least `MIN_CLASS_WINDOWS` of each
+    class; FPR and false alarms per hour for a normal-only source; recall and detection delay for an attack-only
+    one; none when one class has a few windows only (every figure degenerate)."""
+    kind = source_kind(attack, normal)
+    if kind == "normal only":
+        return NORMAL_ONLY_METRICS
+    if kind == "attack only":
+        return ATTACK_ONLY_METRICS
+    return METRICS if min(attack, normal) >= MIN_CLASS_WINDOWS else ()
+
+
 def _csv_value(value):
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
@@ -256,6 +340,8 @@ def _csv_value(value):
 def _score(value, metric: str = "f1") -> str:
     if value is None or math.isnan(value):
         return DEGENERATE_MARK
+    if metric == "false_alarms_per_hour":
+        return f"{value:.1f}"
     return f"{value:.2f}" if metric == "detection_delay_s_median" else f"{value:.3f}"
 
 

@@ -24,10 +24,13 @@ from pathlib import Path
 import numpy as np
 from kdgat_schemas import ExperimentName, RunFolder, RunRecord, atomic_write
 
-from kdgat_train.pipeline.comparison import ALL_ATTACK
-from kdgat_train.pipeline.seed_report import Interval, ReportError, collect, interval
+from kdgat_train.pipeline.comparison import ALL_ATTACK, METRIC_LABELS, METRICS, defined_metrics
+from kdgat_train.pipeline.seed_report import Interval, ReportError, collect, interval, latex_escape
 
-MATRIX_METRICS = ("f1", "fpr", "auroc")  # FPR beside F1: "flag everything" is not a detection
+MATRIX_METRICS = ("f1", "fpr", "auroc", "recall", "false_alarms_per_hour")  # FPR beside F1: "flag everything" is not a
+# detection; recall and false alarms per hour: what an attack-only / normal-only test dataset defines
+HEAT_MAP_METRICS = ("f1", "fpr", "auroc")
+PER_WINDOW_METRICS = METRICS  # those a scenario's classes define or not (unk_share is always defined)
 
 
 @dataclass
@@ -52,8 +55,15 @@ class CrossMatrix:
 
 
 def _scenario_mean(metrics: dict[str, float], metric: str, prefix: str = "test/") -> float:
-    values = [value for key, value in metrics.items()
-              if key.startswith(prefix) and key.endswith(f"/{metric}") and key.count("/") == 2 and math.isfinite(value)]
+    """The mean of ``metric`` over the test scenarios that define it (`comparison.defined_metrics`: no F1 from a
+    normal-only scenario, no FPR from an attack-only one)."""
+    values = []
+    for key, value in metrics.items():
+        if key.startswith(prefix) and key.endswith(f"/{metric}") and key.count("/") == 2 and math.isfinite(value):
+            scenario = key[:-len(metric) - 1]
+            counts = (metrics.get(f"{scenario}/attack_windows"), metrics.get(f"{scenario}/normal_windows"))
+            if None in counts or metric not in PER_WINDOW_METRICS or metric in defined_metrics(*map(int, counts)):
+                values.append(value)
     return float(np.mean(values)) if values else math.nan
 
 
@@ -125,7 +135,7 @@ def latest_pipelines(records, dataset_name: ExperimentName) -> list[Path]:
 
 def _text(cell: Interval | None) -> str:
     if cell is None:
-        return "n/a"
+        return "—"
     if cell.n < 2 or math.isnan(cell.low):
         return f"{cell.mean:.3f}"
     return f"{cell.mean:.3f} ± {(cell.high - cell.low) / 2:.3f}"
@@ -136,9 +146,11 @@ def to_markdown(matrix: CrossMatrix) -> str:
     lines = ["# Cross-dataset matrix (train x test)", "",
              f"Mean over the test scenarios per seed, then mean ± half the 95 % interval over seeds ({seeds}). "
              "Each run keeps its own vocabulary, normalisation and validation threshold; on its own dataset "
-             "the cell is the run's own test result. UNK share: nodes of entities the training data never had.", ""]
+             "the cell is the run's own test result. UNK share: nodes of entities the training data never had. A metric is "
+             "averaged over the scenarios that define it: a normal-only test dataset has FPR and false alarms per hour, "
+             "an attack-only one recall (its F1, FPR or AUROC cells are dashes).", ""]
     for metric in MATRIX_METRICS:
-        lines += [f"## {metric.upper()}", "", "| row | trained on | " + " | ".join(f"on {t}" for t in matrix.test) + " |",
+        lines += [f"## {METRIC_LABELS[metric]}", "", "| row | trained on | " + " | ".join(f"on {t}" for t in matrix.test) + " |",
                   "|---|---|" + "---|" * len(matrix.test)]
         for row in matrix.rows:
             for train in matrix.train:
@@ -169,23 +181,16 @@ def to_csv(matrix: CrossMatrix) -> str:
     return out.getvalue()
 
 
-def _latex_escape(text: str) -> str:
-    for plain, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
-                           ("|", r"\textbar{}")):
-        text = text.replace(plain, escaped)
-    return text
-
-
 def to_latex(matrix: CrossMatrix) -> str:
     columns = len(matrix.test)
     lines = [r"\begin{tabular}{ll" + "c" * columns + "}", r"\toprule",
-             "row & trained on & " + " & ".join(f"on {_latex_escape(t)}" for t in matrix.test) + r" \\", r"\midrule"]
+             "row & trained on & " + " & ".join(f"on {latex_escape(t)}" for t in matrix.test) + r" \\", r"\midrule"]
     for row in matrix.rows:
         for train in matrix.train:
             if (row, train, matrix.test[0]) not in matrix.cells:
                 continue
-            texts = [_text(matrix.cells[(row, train, t)].summary("f1")).replace("±", r"$\pm$") for t in matrix.test]
-            lines.append(f"{_latex_escape(row)} & {_latex_escape(train)} & " + " & ".join(texts) + r" \\")
+            texts = [latex_escape(_text(matrix.cells[(row, train, t)].summary("f1"))) for t in matrix.test]
+            lines.append(f"{latex_escape(row)} & {latex_escape(train)} & " + " & ".join(texts) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", ""]
     return "\n".join(lines)
 
@@ -231,4 +236,4 @@ def write_matrix(matrix: CrossMatrix, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = [atomic_write(folder / "matrix.md", to_markdown(matrix)), atomic_write(folder / "matrix.csv", to_csv(matrix)),
                atomic_write(folder / "matrix.tex", to_latex(matrix)), atomic_write(folder / "matrix.json", to_json(matrix))]
-    return written + [plot_heat_map(matrix, metric, folder / f"matrix_{metric}.png") for metric in MATRIX_METRICS]
+    return written + [plot_heat_map(matrix, metric, folder / f"matrix_{metric}.png") for metric in HEAT_MAP_METRICS]

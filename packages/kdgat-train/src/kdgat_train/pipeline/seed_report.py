@@ -25,7 +25,16 @@ from pathlib import Path
 import numpy as np
 from kdgat_schemas import RunFolder, RunFolderError, atomic_write
 
-from kdgat_train.pipeline.comparison import ALL_ATTACK, MARGIN, METRIC_LABELS, METRICS, NO_GAIN_MARK
+from kdgat_train.pipeline.comparison import (
+    ALL_ATTACK,
+    ATTACK_ONLY_METRICS,
+    MARGIN,
+    METRIC_LABELS,
+    METRICS,
+    NO_GAIN_MARK,
+    NORMAL_ONLY_METRICS,
+    THRESHOLD_OFF_MARK,
+)
 
 CONFIDENCE = 0.95
 BOOTSTRAP_FROM = 5  # seeds: below this a t-interval, from this on a percentile bootstrap
@@ -131,6 +140,15 @@ class SeedReport:
     windows: dict[str, str]
     rows: list[ReportRow]
     tests: list[PairedTest]
+    kinds: dict[str, str] = field(default_factory=dict)  # scenario -> "normal only" | "attack only" (else both)
+
+    def columns(self, scenario: str, metrics: tuple[str, ...] = TABLE_METRICS) -> tuple[str, ...]:
+        """The per-scenario columns of report.md: ``metrics``, or what a one-class source defines."""
+        return {"normal only": NORMAL_ONLY_METRICS, "attack only": ATTACK_ONLY_METRICS}.get(self.kinds.get(scenario), metrics)
+
+    def heading(self, scenario: str, metric: str) -> str:
+        kind = self.kinds.get(scenario)
+        return f"{scenario} {METRIC_LABELS[metric]}" + (f" ({kind})" if kind else "")
 
     def cell(self, row: ReportRow, scenario: str, metric: str) -> Interval | None:
         return interval(row.values.get(f"{scenario}/{metric}", []))
@@ -195,6 +213,9 @@ def collect(pipeline_dirs: list[Path]) -> SeedReport:
     first_rows = records[0][2]
     windows = {s: f"{first_rows[0][f'{s}/windows']} windows, attack share {float(first_rows[0][f'{s}/attack_share']):.1%}"
                for s in scenarios if first_rows and first_rows[0].get(f"{s}/windows")}
+    shares = {s: float(first_rows[0][f"{s}/attack_share"]) for s in scenarios
+              if first_rows and first_rows[0].get(f"{s}/attack_share") not in (None, "")}
+    kinds = {s: "normal only" if share == 0 else "attack only" for s, share in shares.items() if share in (0.0, 1.0)}
     rows: dict[str, ReportRow] = {}
     for folder, _, table in records:
         for line in table:
@@ -216,7 +237,7 @@ def collect(pipeline_dirs: list[Path]) -> SeedReport:
                 row.values.setdefault(key, []).append(_number(line.get(column, "")))
                 row.runs.setdefault(key, []).append(line.get("run") or str(folder))
     report = SeedReport(records[0][1].name, [str(f) for f, _, _ in records], [r.seed for _, r, _ in records],
-                        scenarios, windows, list(rows.values()), [])
+                        scenarios, windows, list(rows.values()), [], kinds)
     report.tests = _paired_tests(report)
     return report
 
@@ -270,6 +291,28 @@ def _no_gain(report: SeedReport, row: ReportRow, scenario: str) -> bool:
     return row.model != ALL_ATTACK and cell is not None and flag_all is not None and cell.mean < flag_all.mean + MARGIN
 
 
+def _threshold_off(report: SeedReport, row: ReportRow, scenario: str) -> bool:
+    """Not a detection at its threshold (mean F1), although its scores rank the scenario: mean F1 at 5 % test FPR
+    above the all-attack row's F1 + `MARGIN` (the comparison table's rule, on means over seeds)."""
+    reference = next((r for r in report.rows if r.model == ALL_ATTACK), None)
+    ranked, flag_all = report.cell(row, scenario, "f1_at_5pct_fpr"), report.cell(reference, scenario, "f1") if reference else None
+    return _no_gain(report, row, scenario) and ranked is not None and flag_all is not None \
+        and ranked.mean >= flag_all.mean + MARGIN
+
+
+def threshold_summary(report: SeedReport) -> list[str]:
+    """The rows whose threshold, not their model, fails (in words), for report.md."""
+    failures = [(row.key.replace(" | ", " "), [s for s in report.scenarios if _threshold_off(report, row, s)])
+                for row in report.rows]
+    failures = [(label, scenarios) for label, scenarios in failures if scenarios]
+    if not failures:
+        return []
+    listed = "; ".join(f"{label} ({', '.join(scenarios)})" for label, scenarios in failures)
+    return [f"Threshold, not model ({THRESHOLD_OFF_MARK}): {listed}. These rows rank the scenario (mean F1 at 5 % test "
+            "FPR above flagging everything) but their validation threshold gives no detection: choose the threshold "
+            "again before retraining.", ""]
+
+
 def _methods(report: SeedReport) -> str:
     n = len(report.seeds)
     if n == 1:
@@ -279,7 +322,7 @@ def _methods(report: SeedReport) -> str:
 
 def to_markdown(report: SeedReport) -> str:
     header = ["model", "variant", "params", "vs teacher", "cost s/seed",
-              *(f"{s} {METRIC_LABELS[m]}" for s in report.scenarios for m in TABLE_METRICS)]
+              *(report.heading(s, m) for s in report.scenarios for m in report.columns(s))]
     count = f"{len(report.seeds)} seed{'s' if len(report.seeds) > 1 else ''}"
     lines = [f"# {report.name}: {count} ({', '.join(map(str, report.seeds))})", "",
              f"Cells: {_methods(report)}. Test scenarios:",
@@ -289,11 +332,16 @@ def to_markdown(report: SeedReport) -> str:
         compression, cost = report.compression(row), report.cost(row)
         cells = [row.label, row.variant, f"{row.parameters:,.0f}" if row.parameters else "—",
                  f"{compression:.1f}x smaller" if compression else "—", f"{cost.mean:,.0f}" if cost else "—"]
-        cells += [_shown(report.cell(row, s, m)) + (f" {NO_GAIN_MARK}" if m == "f1" and _no_gain(report, row, s) else "")
-                  for s in report.scenarios for m in TABLE_METRICS]
+        cells += [_shown(report.cell(row, s, m)) + _f1_marks(report, row, s, m)
+                  for s in report.scenarios for m in report.columns(s)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"{NO_GAIN_MARK} mean F1 not above the all-attack row's + {MARGIN} (flagging every window does as "
-              "well): not a detection.", "",
+              f"well): not a detection. {THRESHOLD_OFF_MARK}: but its scores rank the scenario (mean F1 at 5 % test FPR, "
+              "in report.csv as f1_at_5pct_fpr, above flagging everything): the threshold, not the model, fails.", "",
+              *threshold_summary(report),
+              *([f"One-class sources ({', '.join(report.kinds)}): a normal-only source shows FPR and false alarms per "
+                 "hour, an attack-only one recall and detection delay (F1 and AUROC are undefined there).", ""]
+                if report.kinds else []),
               "cost s/seed: mean seconds the row's own stage took (building, training, evaluation) when it was trained; "
               "a student+KD row's excludes its teacher's. Inference windows/s per run are in report.csv (metric "
               "windows_per_s), unpinned figures; docs/benchmarks.md has pinned ones.", "", "Paired tests of F1 over seeds x scenarios (first minus second):", "",
@@ -306,6 +354,12 @@ def to_markdown(report: SeedReport) -> str:
               "large (6 pairs: 0.031), so read the effect size with it.", "",
               f"Runs: {', '.join(report.pipelines)} (report.json names the run behind every cell)."]
     return "\n".join(lines) + "\n"
+
+
+def _f1_marks(report: SeedReport, row: ReportRow, scenario: str, metric: str) -> str:
+    if metric != "f1" or not _no_gain(report, row, scenario):
+        return ""
+    return f" {NO_GAIN_MARK}" + (THRESHOLD_OFF_MARK if _threshold_off(report, row, scenario) else "")
 
 
 def to_csv(report: SeedReport) -> str:
@@ -329,8 +383,11 @@ def to_csv(report: SeedReport) -> str:
 
 
 def latex_escape(text: str) -> str:
+    """``text`` for a LaTeX table cell: every special character escaped, ``±`` as ``$\\pm$`` (the one escape of
+    report.tex and matrix.tex)."""
     for plain, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
-                           ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+                           ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}"),
+                           ("|", r"\textbar{}")):
         text = text.replace(plain, escaped)
     return text.replace("±", r"$\pm$")
 
@@ -345,12 +402,14 @@ def to_latex(report: SeedReport) -> str:
         top = max(means.values(), default=None)
         best[scenario] = {key for key, mean in means.items() if top is not None and math.isclose(mean, top)}
     columns = "ll" + "r" * len(report.scenarios)
+    shown = {s: report.columns(s, ("f1",))[0] for s in report.scenarios}  # F1, or a one-class source's FPR / recall
+    headings = [latex_escape(s if shown[s] == "f1" else report.heading(s, shown[s])) for s in report.scenarios]
     lines = [r"\begin{tabular}{" + columns + "}", r"\toprule",
-             " & ".join(["Model", "Variant", *(latex_escape(s) for s in report.scenarios)]) + r" \\", r"\midrule"]
+             " & ".join(["Model", "Variant", *headings]) + r" \\", r"\midrule"]
     for row in report.rows:
         cells = [latex_escape(row.model), latex_escape(row.variant)]
         for scenario in report.scenarios:
-            text = latex_escape(_shown(report.cell(row, scenario, "f1")))
+            text = latex_escape(_shown(report.cell(row, scenario, shown[scenario])))
             cells.append(r"\textbf{" + text + "}" if row.key in best[scenario] else text)
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
