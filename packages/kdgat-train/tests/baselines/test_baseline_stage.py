@@ -73,6 +73,23 @@ def test_baselines_are_not_constant_and_unsupervised_ones_never_see_attacks():
         BaselineDetector(method="timing", names=names).fit(stats, labels)
 
 
+def test_the_timing_baseline_counts_frames_of_ids_training_never_saw():
+    """Fuzzing sends random IDs: their frames have no training period, so the inter-arrival z-score alone gives
+    them no weight. Each frame of an unknown ID weighs as much as a z-score at the normal 99th percentile."""
+    rng = np.random.default_rng(1)
+    names = ("frames", "unseen_share", "id_gap_z_max_abs")
+    normal = np.column_stack([np.full(200, 100.0), np.zeros(200), rng.gamma(2.0, 1.0, 200)])
+    fuzzing = np.column_stack([np.full(20, 100.0), rng.uniform(0.05, 0.3, 20), rng.gamma(2.0, 1.0, 20)])
+    stats, labels = np.concatenate([normal, fuzzing]).astype(np.float32), np.array([0] * 200 + [1] * 20)
+    detector = BaselineDetector(method="timing", names=names).fit(stats, labels)
+    scores = detector.score(stats)
+    assert scores[labels == 1].min() > scores[labels == 0].max()  # every fuzzing window above every normal one
+    timing_only = stats[:, 2]
+    assert timing_only[labels == 1].min() < timing_only[labels == 0].max()  # which the z-score alone cannot do
+    scale = np.quantile(normal[:, 2], 0.99)
+    np.testing.assert_allclose(scores[:200], normal[:, 2] / scale, rtol=1e-5)  # normal windows: the scaled z-score
+
+
 def test_the_plant_pca_baseline_scores_the_residual_of_the_z_scored_readings(project, runs_root):
     """On plant data pca is the residual of the readings (rows) against the normal training axes
     fitted with the cache, not a PCA of window statistics: its scores are that statistic."""

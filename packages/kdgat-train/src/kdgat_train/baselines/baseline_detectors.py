@@ -3,7 +3,11 @@
 - ``gbdt`` (supervised): scikit-learn `HistGradientBoostingClassifier` with balanced class weights;
   score = P(attack).
 - ``timing`` (CAN only, unsupervised): the window's largest per-ID inter-arrival z-score against the
-  ID's period on normal training frames (the statistic ``id_gap_z_max_abs``; nothing else to fit).
+  ID's period on normal training frames (the statistic ``id_gap_z_max_abs``), in units of its 99th
+  percentile on normal training windows, plus the window's frames of IDs never seen in training
+  (``unseen_share`` x ``frames``): each unknown-ID frame weighs as much as an inter-arrival deviation
+  at that percentile. Without the count, fuzzing (random IDs, whose timing has no training period)
+  went unseen by the rule practitioners use.
 - ``pca`` (unsupervised): on plant data, the PCA residual of the z-scored readings: the cache fits
   the principal axes keeping 95 % of the variance of the normal training rows and stores each
   window's mean squared row residual (the statistic ``reading_pca_residual_mean``); elsewhere PCA
@@ -25,6 +29,8 @@ DEFAULT_BASELINES = {"automotive": ("gbdt", "timing", "iforest"), "internet": ("
                      "watertreatment": ("gbdt", "pca", "iforest")}
 GENERIC_BASELINES = ("gbdt", "iforest")  # of a registered domain: both read only its window statistics
 TIMING_STATISTIC = "id_gap_z_max_abs"
+UNSEEN_STATISTICS = ("unseen_share", "frames")  # their product: the window's frames of IDs unknown to training
+TIMING_QUANTILE = 0.99
 READING_RESIDUAL_STATISTIC = "reading_pca_residual_mean"
 
 
@@ -63,9 +69,12 @@ class BaselineDetector:
             self.model = HistGradientBoostingClassifier(class_weight="balanced", random_state=self.seed).fit(stats, labels)
             self.parameters = float(sum(len(tree.nodes) for trees in getattr(self.model, "_predictors", []) for tree in trees))
         elif self.method == "timing":
-            if TIMING_STATISTIC not in self.names:
+            if not {TIMING_STATISTIC, *UNSEEN_STATISTICS} <= set(self.names):
                 raise BaselineNotApplicable("timing needs CAN frames (per-ID inter-arrival statistics)")
-            self.parameters = 0.0  # the per-ID periods were fitted with the cache; counted by the caller
+            self._require_normals(normal)
+            scale = float(np.quantile(normal[:, self.names.index(TIMING_STATISTIC)], TIMING_QUANTILE))
+            self.model = {"z_scale": scale if scale > 0 else 1.0}
+            self.parameters = 1.0  # the z scale; the per-ID periods were fitted with the cache, counted by the caller
         elif self.method == "pca" and READING_RESIDUAL_STATISTIC in self.names:
             self.parameters = 0.0  # the principal axes were fitted with the cache; counted by the caller
         elif self.method == "pca":
@@ -94,7 +103,8 @@ class BaselineDetector:
         if self.method == "gbdt":
             return self.model.predict_proba(stats)[:, 1].astype(np.float64)
         if self.method == "timing":
-            return stats[:, self.names.index(TIMING_STATISTIC)].astype(np.float64)
+            unseen_frames = stats[:, self.names.index("unseen_share")] * stats[:, self.names.index("frames")]
+            return stats[:, self.names.index(TIMING_STATISTIC)] / self.model["z_scale"] + unseen_frames
         if self.method == "pca" and READING_RESIDUAL_STATISTIC in self.names:
             return stats[:, self.names.index(READING_RESIDUAL_STATISTIC)].astype(np.float64)
         if self.method == "pca":

@@ -41,8 +41,8 @@ def evaluate_baseline(settings: BaselineSettings, cache, run_dir: Path) -> Evalu
     train_y = np.asarray(cache.split("train").y).astype(int)
     detector = BaselineDetector(method=settings.method, names=names, seed=settings.training_config.seed)
     detector.fit(np.asarray(train_stats), train_y)
-    if settings.method == "timing":  # the fitted per-ID inter-arrival mean and std
-        detector.parameters = 2.0 * len(cache.manifest.vocabulary)
+    if settings.method == "timing":  # the fitted per-ID inter-arrival mean and std, and the z scale
+        detector.parameters = 2.0 * len(cache.manifest.vocabulary) + detector.parameters
     elif settings.method == "pca" and READING_RESIDUAL_STATISTIC in names:  # the axes, means and scales
         state = cache.fitted_state()
         detector.parameters = float(np.size(state["reading_components"]) + len(state["mean"]) + len(state["std"]))

@@ -70,8 +70,9 @@ def plan_stages(settings: PipelineSettings, baselines: list[str] | None = None) 
     attack_windows = current_manifest(settings.dataset_config).splits["train"].attack_windows
     if attack_windows >= options.min_attack_windows:
         return StagePlan(stages)
-    reason = (f"the training split has {attack_windows} attack window{'s' * (attack_windows != 1)} "
-              f"(fewer than pipeline.min_attack_windows={options.min_attack_windows})")
+    reason = f"the training split has {attack_windows} attack window{'s' * (attack_windows != 1)}"
+    if attack_windows:
+        reason += f" (fewer than pipeline.min_attack_windows={options.min_attack_windows})"
     kept, left_out = without_label_learning(stages)
     labelled = [method for method in baselines if method in LABELLED_BASELINES]
     if options.supervised == "force":
