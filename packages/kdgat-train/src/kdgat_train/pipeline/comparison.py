@@ -152,16 +152,16 @@ class ComparisonTable:
 
     def footnotes(self) -> list[str]:
         notes = [f"{NO_GAIN_MARK} F1 not above the all-attack row + {MARGIN} (flagging every window does as well): "
-                 "not a detection.",
-                 f"{THRESHOLD_OFF_MARK} threshold, not model: not a detection at its validation threshold, but its scores "
-                 "rank the scenario (F1@5%FPR, the best F1 any threshold reaches at a test FPR <= 5 %, beats flagging "
-                 "everything): recalibrate before retraining. F1@5%FPR reads test labels; it is a ranking figure like "
-                 "AUROC, not a detector's F1.",
+                 "not a detection. F1@5%FPR: the best F1 any threshold reaches at a test FPR <= 5 %; it reads test "
+                 "labels, so it is a ranking figure like AUROC, not a detector's F1.",
                  "params: of the detector; a fusion (dqn) row counts the VGAE + GAT + DQN it runs. Speed is not in "
                  "this table: each run's one unpinned measurement (comparison.csv, windows_per_s) is not comparable "
                  "across rows; docs/benchmarks.md has pinned, warmed-up figures.",
                  "cost: seconds the row's own stage took when it was trained (building, training, evaluation); a reused "
                  "run keeps the cost of its first run, and a student+KD row's excludes its teacher's."]
+        if self.threshold_failures():
+            notes.append(f"{THRESHOLD_OFF_MARK} threshold, not model: not a detection at its validation threshold, but "
+                         "its scores rank the scenario (F1@5%FPR beats flagging everything): recalibrate before retraining.")
         if any(row.get("one_input") for row in self.rows):
             notes.append(f"{ONE_INPUT_MARK} one input only: this fusion orders the validation windows as one of its "
                          f"inputs alone does (Spearman >= {ONE_INPUT_RANK_AGREEMENT}; a fixed alpha of 1 or 0), so the row "
