@@ -13,8 +13,8 @@ GAT = "automotive_synthetic_supervised_gat_student_no_all_samples"
 def test_dry_run_prints_every_pipeline_script_and_creates_nothing(project):
     result = CliRunner().invoke(main, ["pipeline", "synthetic", "--dry-run", "training_config.epochs=1"])
     assert result.exit_code == 0, result.output
-    assert result.output.count("#!/bin/bash") == 10
-    assert result.output.count("srun kdgat-train config_store=automotive_synthetic_pipeline") == 10
+    assert result.output.count("#!/bin/bash") == 12
+    assert result.output.count("srun kdgat-train config_store=automotive_synthetic_pipeline") == 12
     assert "--dependency=afterok:1000001" in result.output  # the students wait for the teachers
     assert not (project / "experimentruns").exists()
 
@@ -31,7 +31,8 @@ def test_a_pipeline_on_a_training_split_without_attacks_plans_no_job_that_learns
     result = CliRunner().invoke(main, ["pipeline", "parked", "--dry-run", "dataset_config.window=50",
                                        "dataset_config.stride=50"])
     assert result.exit_code == 0, result.output
-    assert "left out: gat_teacher_no, gat_student_no, gat_student_standard, dqn_teacher_no" in result.output
+    assert ("left out: gat_teacher_no, gat_student_no, gat_student_standard, mlp_student_no, mlp_student_standard, "
+            "dqn_teacher_no") in result.output
     assert "the training split has 0 attack windows" in result.output
     jobs = [line.split(":")[0].removeprefix("# ---- ") for line in result.output.splitlines() if line.startswith("# ---- ")]
     assert jobs == ["vgae_teacher_no", "vgae_student_no", "vgae_student_standard", "comparison_table"]

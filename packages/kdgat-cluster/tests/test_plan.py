@@ -96,10 +96,11 @@ def test_sweep_refuses_modes_that_fit_no_model_and_unknown_sizes():
 def test_pipeline_is_one_job_per_stage_chained_by_the_dag_then_the_table():
     jobs = plan_pipeline("synthetic", "automotive", "normals_only", "curriculum", ["training_config.epochs=1"], PROFILE,
                          ResourceRequest(), CATALOG)
-    assert len(jobs) == 10 and jobs[-1].key == "comparison_table"
+    assert len(jobs) == 12 and jobs[-1].key == "comparison_table"
     by_key = {job.key: job for job in jobs}
     assert by_key["gat_student_standard"].after == ["gat_teacher_no", "vgae_student_no"]
     assert by_key["dqn_student_no"].after == ["vgae_student_no", "gat_student_no"]
+    assert by_key["mlp_student_standard"].after == ["gat_teacher_no"] and by_key["mlp_student_no"].after == []
     assert set(by_key["comparison_table"].after) == {job.key for job in jobs[:-1]}
     assert "pipeline.only=gat_student_standard" in by_key["gat_student_standard"].command
     assert "config_store=automotive_synthetic_pipeline" in by_key["gat_teacher_no"].command

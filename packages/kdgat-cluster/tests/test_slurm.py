@@ -79,7 +79,7 @@ def test_submitted_training_job_lands_in_the_run_tree_and_mlflow(project, slurm)
 def test_pipeline_runs_stages_in_dependency_order_and_builds_the_table(project, slurm):
     runs = project / "runs_pipeline"
     jobs = _submitted(_cli("pipeline", "synthetic", *FAST, *TINY, f"runs_root={runs}"))
-    assert len(jobs) == 10
+    assert len(jobs) == 12
     states = wait_for(list(jobs.values()), timeout_s=900)
     assert set(states.values()) == {"COMPLETED"}, states
     records = {r.job_id: r for r in read_records(runs)}
@@ -97,10 +97,10 @@ def test_pipeline_runs_stages_in_dependency_order_and_builds_the_table(project, 
     table_run = Path(records[jobs["comparison_table"]].run_dir)
     stages = json.loads((table_run / "pipeline.json").read_text())["stages"]
     graph_stages = [stage for stage in stages if not stage["stage"].startswith("baseline_")]
-    assert len(graph_stages) == 9 and all(stage["reused"] for stage in graph_stages)  # no graph model trained here
+    assert len(graph_stages) == 11 and all(stage["reused"] for stage in graph_stages)  # no graph model trained here
     assert [s["stage"] for s in stages if s not in graph_stages] == ["baseline_gbdt", "baseline_timing", "baseline_iforest"]
-    # header + the all-attack row + 3 baselines (fitted in the table job, seconds) + 15 model rows
-    assert (table_run / "comparison.csv").read_text().count("\n") == 20
+    # header + the all-attack row + 3 baselines (fitted in the table job, seconds) + 17 model rows
+    assert (table_run / "comparison.csv").read_text().count("\n") == 22
 
 
 def test_failed_upstream_cancels_its_dependents(project, slurm):

@@ -11,7 +11,14 @@ from kdgat_models.example_graphs import example_batch
 from kdgat_models.fusion import STATE_DIM, QNetwork
 from kdgat_models.scorer_export import FORMATS, EagerScorer, ExportError, export_scorer, load_scorer
 from kdgat_models.self_loops import SelfLoops
-from kdgat_models.window_scorer import INPUT_NAMES, FusionWindowScorer, GATWindowScorer, VGAEWindowScorer
+from kdgat_models.window_mlp import WindowMLP
+from kdgat_models.window_scorer import (
+    INPUT_NAMES,
+    FusionWindowScorer,
+    GATWindowScorer,
+    MLPWindowScorer,
+    VGAEWindowScorer,
+)
 
 NUM_IDS = 60
 
@@ -24,6 +31,8 @@ def scorer(family: str):
         return GATWindowScorer(gat=gat)
     if family == "vgae":
         return VGAEWindowScorer(vgae=vgae, window=60)
+    if family == "mlp":
+        return MLPWindowScorer(mlp=WindowMLP(num_ids=NUM_IDS, in_channels=10, hidden_dim=8))
     return FusionWindowScorer(vgae=vgae.eval(), gat=gat.eval(), q_network=QNetwork(state_dim=STATE_DIM, num_actions=21),
                               reference=torch.linspace(0, 3, 500), window=60)
 
@@ -38,7 +47,7 @@ def inputs(num_graphs: int, seed: int) -> dict[str, np.ndarray]:
 @pytest.mark.slow
 @pytest.mark.parametrize(("family", "export_format"), [("gat", "onnx"), ("vgae", "onnx"), ("gat", "torchscript"),
                                                        ("vgae", "torchscript"), ("dqn", "torchscript"), ("gat", "aoti"),
-                                                       ("vgae", "aoti")])
+                                                       ("vgae", "aoti"), ("mlp", "onnx")])
 def test_an_export_scores_like_eager_on_batches_it_was_not_traced_on(tmp_path, family, export_format):
     model = scorer(family)
     example = {name: torch.from_numpy(value) for name, value in inputs(4, seed=0).items()}

@@ -24,8 +24,8 @@ def test_every_generated_stage_name_round_trips(name):
 
 def test_stage_names_cover_grammar():
     names = {n.format() for n in all_stage_names("automotive", "hcrlch")}
-    # vgae: 2 modes, gat: 2 modes, dqn: 1 mode; x 2 sizes x 2 distillations
-    assert len(names) == (2 + 2 + 1) * 2 * 2
+    # vgae: 2 modes, gat: 2 modes, mlp: 1 mode, dqn: 1 mode; x 2 sizes x 2 distillations
+    assert len(names) == (2 + 2 + 1 + 1) * 2 * 2
     assert "automotive_hcrlch_supervised_gat_teacher_standard_curriculum" in names
 
 

@@ -14,7 +14,7 @@ def test_every_stage_follows_what_it_needs(gat_mode):
     for stage in stages:
         assert set(stage.upstream) <= seen, stage.key
         seen.add(stage.key)
-    assert len(stages) == 9 and len(seen) == 9
+    assert len(stages) == 11 and len(seen) == 11
 
 
 def test_kd_students_need_their_teachers_and_fusion_its_variant():
@@ -22,6 +22,10 @@ def test_kd_students_need_their_teachers_and_fusion_its_variant():
     assert stages["gat_student_standard"].needs == {"distillation_config.teacher_run": "gat_teacher_no",
                                                     "training_config.curriculum.vgae_run": "vgae_student_no"}
     assert stages["dqn_student_standard"].upstream == ["vgae_student_standard", "gat_student_standard"]
+    # the graph-less student: no teacher of its own, KD from the GAT teacher (whatever the GAT's mode), no curriculum
+    assert "mlp_teacher_no" not in stages and stages["mlp_student_no"].needs == {}
+    assert stages["mlp_student_standard"].needs == {"distillation_config.teacher_run": "gat_teacher_no"}
+    assert stages["mlp_student_standard"].name.format() == "automotive_synthetic_supervised_mlp_student_standard_all_samples"
     assert stages["vgae_teacher_no"].name.format() == "automotive_synthetic_unsupervised_vgae_teacher_no_all_samples"
     assert stages["dqn_teacher_no"].variant_label == "teacher" and stages["gat_student_standard"].variant_label == "student+KD"
 

@@ -23,8 +23,9 @@ def _compose(project, overrides):
 
 def test_presets_follow_the_grammar_for_every_catalog_dataset():
     names = preset_names({"hcrl_ch": "automotive", "set_01": "automotive"})
-    # datasets x (vgae x 2 modes, gat x 2 modes, dqn) x (teacher, student, student + KD)
-    assert len(names) == 2 * 5 * 3
+    # datasets x (vgae x 2 modes, gat x 2 modes, graph-less mlp, dqn) x (teacher, student, student + KD)
+    assert len(names) == 2 * 6 * 3
+    assert "automotive_set01_supervised_mlp_student_standard_all_samples" in names
     assert "automotive_set01_fusion_dqn_student_standard_all_samples" in names
     assert "automotive_hcrlch_supervised_gat_teacher_no_curriculum" in names
     assert "automotive_hcrlch_unsupervised_vgae_student_no_normals_only" in names
@@ -165,17 +166,17 @@ PRESETS = {
 
 
 @pytest.mark.parametrize(("family", "override", "used_by"), [
-    ("vgae", "training_config.loss=focal", "GAT"),
+    ("vgae", "training_config.loss=focal", "GAT and graph-less MLP"),
     ("vgae", "training_config.curriculum.end_ratio=5", "curriculum GAT"),
-    ("vgae_kd", "distillation_config.temperature=2", "KD GAT student"),
+    ("vgae_kd", "distillation_config.temperature=2", "KD GAT student and KD graph-less MLP student"),
     ("gat", "training_config.vgae.kl_weight=0.5", "VGAE"),
     ("gat", "training_config.fusion.gamma=0.5", "fusion DQN"),
-    ("gat", "distillation_config.alpha=0.5", "KD GAT student"),
+    ("gat", "distillation_config.alpha=0.5", "KD GAT student and KD graph-less MLP student"),
     ("gat_kd", "distillation_config.latent_weight=2", "KD VGAE student"),
-    ("dqn", "training_config.weight_decay=0.1", "VGAE and GAT"),
-    ("dqn", "training_config.id_dropout=0.5", "VGAE and GAT"),
-    ("dqn", "training_config.gradient_clip=2", "VGAE and GAT"),
-    ("dqn", "distillation_config.teacher_run=/runs/x", "KD VGAE student and KD GAT student"),
+    ("dqn", "training_config.weight_decay=0.1", "VGAE and GAT and graph-less MLP"),
+    ("dqn", "training_config.id_dropout=0.5", "VGAE and GAT and graph-less MLP"),
+    ("dqn", "training_config.gradient_clip=2", "VGAE and GAT and graph-less MLP"),
+    ("dqn", "distillation_config.teacher_run=/runs/x", "KD VGAE student and KD GAT student and KD graph-less MLP student"),
 ])
 def test_a_stage_refuses_a_field_it_does_not_use(project, family, override, used_by):
     with pytest.raises(SystemExit) as error:

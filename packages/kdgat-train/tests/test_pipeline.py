@@ -44,7 +44,7 @@ def test_pipeline_trains_every_stage_in_dependency_order(pipeline_runs):
     stages = _stages(first)
     assert [s["stage"] for s in stages] == ["vgae_teacher_no", "gat_teacher_no", "vgae_student_no", "gat_student_no",
                                             "vgae_student_standard", "gat_student_standard",
-                                            "dqn_teacher_no", "dqn_student_no", "dqn_student_standard",
+                                            "mlp_student_no", "mlp_student_standard", "dqn_teacher_no", "dqn_student_no", "dqn_student_standard",
                                             "baseline_gbdt", "baseline_timing", "baseline_iforest"]
     assert not any(s["reused"] for s in stages)
     runs = {s["stage"]: s["run_dir"] for s in stages}
@@ -53,6 +53,7 @@ def test_pipeline_trains_every_stage_in_dependency_order(pipeline_runs):
     assert config("gat_student_standard")["distillation_config"]["teacher_run"] == runs["gat_teacher_no"]
     assert config("vgae_student_standard")["distillation_config"]["teacher_run"] == runs["vgae_teacher_no"]
     assert config("gat_student_no")["distillation_config"]["teacher_run"] is None
+    assert config("mlp_student_standard")["distillation_config"]["teacher_run"] == runs["gat_teacher_no"]
     assert config("dqn_student_standard")["training_config"]["fusion"]["vgae_run"] == runs["vgae_student_standard"]
     assert config("dqn_student_standard")["training_config"]["fusion"]["gat_run"] == runs["gat_student_standard"]
     assert config("gat_teacher_no")["model_size_config"]["hidden_dim"] == 16  # the pipeline's model_sizes reach the stage
@@ -64,9 +65,11 @@ def test_comparison_table_has_a_row_per_model_and_variant(pipeline_runs):
     root, first, *_ = pipeline_runs
     rows = list(csv.DictReader((first / "comparison.csv").read_text().splitlines()))
     assert (rows[0]["model"], rows[0]["variant"]) == ("all attack", "reference")
-    assert [(r["model"].split(" 0")[0].split(" 1")[0], r["variant"]) for r in rows][4:13] == [
-        (model, variant) for model in ("VGAE", "GAT", "fusion DQN") for variant in ("teacher", "student", "student+KD")]
-    assert len(rows) == 19  # + the MLP and fixed-alpha comparators of each fusion variant, + 3 baselines
+    assert [(r["model"].split(" 0")[0].split(" 1")[0], r["variant"]) for r in rows][4:15] == [
+        *((model, variant) for model in ("VGAE", "GAT") for variant in ("teacher", "student", "student+KD")),
+        ("graph-less MLP", "student"), ("graph-less MLP", "student+KD"),
+        *(("fusion DQN", variant) for variant in ("teacher", "student", "student+KD"))]
+    assert len(rows) == 21  # + the MLP and fixed-alpha comparators of each fusion variant, + 3 baselines
     assert [r["model"] for r in rows[1:4]] == ["baseline gbdt", "baseline timing", "baseline iforest"]
     for scenario in ("dos", "fuzzing"):
         for metric in ("f1", "precision", "recall", "fpr", "auroc", "auprc"):
@@ -77,7 +80,7 @@ def test_comparison_table_has_a_row_per_model_and_variant(pipeline_runs):
     assert float(gat_student["dos/f1"]) == pytest.approx(RunRecord.read(gat_student["run"]).metrics["test/dos/f1"])
     assert float(gat_student["parameters"]) > 0 and float(gat_student["windows_per_s"]) > 0
     markdown = (first / "comparison.md").read_text()
-    assert sum(line.startswith("| ") for line in markdown.splitlines()) == 20
+    assert sum(line.startswith("| ") for line in markdown.splitlines()) == 22
     assert re.search(r"\| fusion DQN( § \((GAT|VGAE) only\))? \| student\+KD \|", markdown)  # § when it reads one input
     assert "Test scenarios:" in markdown and "- dos: " in markdown
     client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
@@ -146,7 +149,7 @@ def test_the_watertreatment_pipeline_runs_on_its_synthetic_plant(project, tmp_pa
                        project_root=project)
     assert RunRecord.read(pipeline).status == "COMPLETED"
     rows = list(csv.DictReader((pipeline / "comparison.csv").read_text().splitlines()))
-    assert len(rows) == 19 and {r["model"] for r in rows} >= {"baseline gbdt", "baseline pca", "baseline iforest"}
+    assert len(rows) == 21 and {r["model"] for r in rows} >= {"baseline gbdt", "baseline pca", "baseline iforest"}
     assert {"level_spoofing/f1", "pump_manipulation/f1", "level_drift/f1"} <= set(rows[0])
     gat = next(r for r in rows if r["model"] == "GAT" and r["variant"] == "teacher")
     config = yaml.safe_load(Path(gat["run"], "config.yaml").read_text())
@@ -158,10 +161,12 @@ def test_the_internet_pipeline_runs_without_an_entity_vocabulary(project, tmp_pa
     [pipeline] = train(["config_store=internet_synthetic_pipeline", *FAST, *TINY_SIZES, f"runs_root={tmp_path}"],
                        project_root=project)
     rows = list(csv.DictReader((pipeline / "comparison.csv").read_text().splitlines()))
-    assert len(rows) == 18 and {"port_scan/f1", "ddos/f1", "c2_beacon/f1", "exfiltration/f1"} <= set(rows[0])
+    assert len(rows) == 20 and {"port_scan/f1", "ddos/f1", "c2_beacon/f1", "exfiltration/f1"} <= set(rows[0])
     vgae = next(r for r in rows if r["model"] == "VGAE" and r["variant"] == "student")
     size = yaml.safe_load(Path(vgae["run"], "config.yaml").read_text())["model_size_config"]
     assert size["id_embedding_dim"] == 0 and size["decode_ids"] is False  # hosts: no ID table, no ID decoders
+    mlp = next(r for r in rows if r["model"] == "graph-less MLP" and r["variant"] == "student+KD")
+    assert yaml.safe_load(Path(mlp["run"], "config.yaml").read_text())["model_size_config"]["id_embedding_dim"] == 0
 
 
 @pytest.mark.slow

@@ -146,8 +146,8 @@ def plan_sweep(models: list[str], sizes: list[str], distillations: list[str], da
     usable_modes = {model: [m for m in (modes or [MODES[model][0]]) if m in MODES[model]] for model in models}
     unused = [m for m in modes if not any(m in MODES[model] for model in models)]
     if unused:
-        raise PlanError(f"--modes: {', '.join(unused)} fits none of the models {', '.join(models)} "
-                        f"(vgae: {', '.join(MODES['vgae'])}; gat: {', '.join(MODES['gat'])}; dqn: all_samples)")
+        known = "; ".join(f"{model}: {', '.join(model_modes)}" for model, model_modes in MODES.items())
+        raise PlanError(f"--modes: {', '.join(unused)} fits none of the models {', '.join(models)} ({known})")
     names: dict[str, ExperimentName] = {}
     skipped = 0
     for dataset, model, size, distillation in itertools.product(datasets, models, sizes, distillations):

@@ -1,4 +1,4 @@
-"""kdgat-models: GAT, VGAE and DQN-fusion networks and their losses, reusable with torch + PyG only."""
+"""kdgat-models: GAT, VGAE, graph-less MLP and DQN-fusion networks and their losses, reusable with torch + PyG only."""
 
 from importlib import import_module
 
@@ -11,6 +11,7 @@ _EXPORTS = {
     "GraphAutoencoderNeighborhood": "kdgat_models.vgae", "VGAEOutput": "kdgat_models.vgae",
     "anomaly_score": "kdgat_models.vgae", "batch_graph_errors": "kdgat_models.vgae",
     "graph_anomaly_scores": "kdgat_models.vgae", "vgae_loss": "kdgat_models.vgae",
+    "WindowMLP": "kdgat_models.window_mlp", "WindowMLPOutput": "kdgat_models.window_mlp",
 }
 __all__ = sorted(_EXPORTS)
 

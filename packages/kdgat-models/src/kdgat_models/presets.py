@@ -18,8 +18,10 @@ from torch import nn
 from kdgat_models.fusion.q_network import QNetwork
 from kdgat_models.gat import GATWithJK
 from kdgat_models.vgae import GraphAutoencoderNeighborhood
+from kdgat_models.window_mlp import WindowMLP
 
-MODEL_CLASSES: dict[str, type[nn.Module]] = {"gat": GATWithJK, "vgae": GraphAutoencoderNeighborhood, "dqn": QNetwork}
+MODEL_CLASSES: dict[str, type[nn.Module]] = {"gat": GATWithJK, "vgae": GraphAutoencoderNeighborhood, "dqn": QNetwork,
+                                             "mlp": WindowMLP}
 PRESETS_RELATIVE_PATH = Path("configs") / "model_sizes.toml"
 
 

@@ -10,7 +10,6 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from kdgat_models.example_graphs import example_batch
 from kdgat_models.fusion.state import STATE_DIM
-from kdgat_models.gat import GATWithJK
 from kdgat_models.presets import build_model
 from kdgat_models.vgae import GraphAutoencoderNeighborhood
 
@@ -28,13 +27,13 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def run_model(model: nn.Module, batch) -> torch.Tensor:
-    """One inference pass of ``model`` on ``batch`` (window graphs, or states for the DQN): the GAT's
-    logits, the VGAE's latent, the Q-network's action values."""
+    """One inference pass of ``model`` on ``batch`` (window graphs, or states for the DQN): a window
+    classifier's logits (GAT, graph-less MLP), the VGAE's latent, the Q-network's action values."""
     network = getattr(model, "_orig_mod", model)  # what torch.compile wrapped
-    if isinstance(network, GATWithJK):
-        return model.forward_batch(batch).logits
     if isinstance(network, GraphAutoencoderNeighborhood):
         return model.forward_batch(batch).z
+    if hasattr(network, "forward_batch"):  # the window classifiers (GAT, graph-less MLP)
+        return model.forward_batch(batch).logits
     return model(batch)
 
 

@@ -23,6 +23,7 @@ from kdgat_models.fusion.state import STATE_FEATURES, fused_score, fusion_state
 from kdgat_models.gat import GATWithJK
 from kdgat_models.segment_ops import segment_mean, segment_sum
 from kdgat_models.vgae import GraphAutoencoderNeighborhood, anomaly_score, node_errors
+from kdgat_models.window_mlp import WindowMLP
 
 INPUT_NAMES = ("x", "node_id", "edge_index", "edge_attr", "batch", "node_ptr")
 OUTPUT_NAMES = ("score", "node_score")
@@ -141,3 +142,24 @@ class FusionWindowScorer(WindowScorer):
         alpha = q_values.argmax(-1).float() / (q_values.shape[-1] - 1)  # greedy; the alphas are linspace(0, 1, A)
         p_attack = torch.softmax(classified.logits.float(), -1)[:, 1]
         return fused_score(alpha, anomaly, p_attack), (errors["features"] + errors["neighbourhood"]).float()
+
+
+class MLPWindowScorer(WindowScorer):
+    """P(attack) of a `WindowMLP`; it reads no edge and attributes nothing to single nodes, so each node's
+    score is its window's.
+
+    Args:
+        mlp: the trained graph-less classifier.
+    """
+
+    family = "mlp"
+
+    def __init__(self, *, mlp: WindowMLP) -> None:
+        super().__init__()
+        self.mlp = mlp
+        self.freeze()
+
+    def forward(self, x: Tensor, node_id: Tensor, edge_index: Tensor, edge_attr: Tensor, batch: Tensor,
+                node_ptr: Tensor) -> tuple[Tensor, Tensor]:
+        score = torch.softmax(self.mlp(x, node_id, batch, node_ptr.shape[0] - 1).logits.float(), -1)[:, 1]  # (G,)
+        return score, score[batch]  # (N,)

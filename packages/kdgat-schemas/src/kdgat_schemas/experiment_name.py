@@ -20,10 +20,12 @@ DOMAINS = ["automotive", "internet", "watertreatment"]  # the built-ins; `regist
 # each adapter's ``has_vocabulary`` is this value (registering an adapter checks they agree).
 DOMAIN_HAS_VOCABULARY = {"automotive": True, "internet": False, "watertreatment": True}
 _DOMAIN_TOKEN = re.compile(r"^[a-z]+$")
-LEARNING_MODELS = {"unsupervised": ("vgae",), "supervised": ("gat",), "fusion": ("dqn",)}
+# mlp: the graph-less student (pooled node features, no message passing), distilled from the GAT teacher
+LEARNING_MODELS = {"unsupervised": ("vgae",), "supervised": ("gat", "mlp"), "fusion": ("dqn",)}
 SIZES = ("teacher", "student")
 DISTILLATIONS = ("no", "standard")
-MODES = {"vgae": ("all_samples", "normals_only"), "gat": ("all_samples", "curriculum"), "dqn": ("all_samples",)}
+MODES = {"vgae": ("all_samples", "normals_only"), "gat": ("all_samples", "curriculum"), "mlp": ("all_samples",),
+         "dqn": ("all_samples",)}
 PIPELINE = "pipeline"
 BASELINE = "baseline"
 BASELINES = ("gbdt", "timing", "pca", "iforest")

@@ -2,7 +2,8 @@
 pipeline (kdgat-train) and the cluster's dependent jobs (kdgat-cluster).
 
 teacher VGAE -> teacher GAT -> student VGAE, GAT (no KD) -> student VGAE, GAT with KD from the
-teachers -> DQN fusion of each variant's VGAE + GAT. Each stage names the earlier stages whose run
+teachers -> the graph-less MLP student without and with KD from the GAT teacher -> DQN fusion of
+each variant's VGAE + GAT. Each stage names the earlier stages whose run
 folders its config needs (``needs``: config field -> stage key).
 """
 
@@ -14,6 +15,8 @@ from kdgat_schemas.experiment_name import ExperimentName
 from kdgat_schemas.upstream_rules import upstream_needs
 
 VARIANTS = (("teacher", "no"), ("student", "no"), ("student", "standard"))
+# a model whose KD teacher is another model's (the graph-less MLP learns from the GAT teacher): students only
+STUDENT_VARIANTS = VARIANTS[1:]
 VARIANT_LABELS = {("teacher", "no"): "teacher", ("student", "no"): "student", ("student", "standard"): "student+KD"}
 
 
@@ -53,6 +56,8 @@ def pipeline_stages(name: ExperimentName, vgae_mode: str = "normals_only", gat_m
         variant = f"{size}_{distillation}"
         names[f"vgae_{variant}"] = stage_name("unsupervised", "vgae", size, distillation, vgae_mode)
         names[f"gat_{variant}"] = stage_name("supervised", "gat", size, distillation, gat_mode)
+    for size, distillation in STUDENT_VARIANTS:
+        names[f"mlp_{size}_{distillation}"] = stage_name("supervised", "mlp", size, distillation, "all_samples")
     for size, distillation in VARIANTS:
         names[f"dqn_{size}_{distillation}"] = stage_name("fusion", "dqn", size, distillation, "all_samples")
     key_of = {stage.format(): key for key, stage in names.items()}

@@ -50,6 +50,10 @@ UPSTREAM_RULES: list[UpstreamRule] = [  # `model_registration.register_model` ap
     UpstreamRule(field="distillation_config.teacher_run", role="teacher",
                  when={"distillation": ("standard",), "model": ("vgae", "gat")},
                  becomes={"size": "teacher", "distillation": "no"}),
+    # the graph-less MLP student learns from the GAT teacher (the control for "does the graph help")
+    UpstreamRule(field="distillation_config.teacher_run", role="teacher",
+                 when={"distillation": ("standard",), "model": ("mlp",)},
+                 becomes={"size": "teacher", "distillation": "no", "model": "gat"}, modes=("all_samples", "curriculum")),
     UpstreamRule(field="training_config.curriculum.vgae_run", role="curriculum VGAE", when={"mode": ("curriculum",)},
                  becomes={"model": "vgae", "distillation": "no"}, modes=("normals_only", "all_samples")),
     UpstreamRule(field="training_config.fusion.vgae_run", role="fused VGAE", when={"model": ("dqn",)},

@@ -32,7 +32,7 @@ common = ["training_config.epochs=2", "training_config.batch_size=64", "device=c
 [teacher] = train(["config_store=automotive_synthetic_supervised_gat_teacher_no_all_samples", *common,
                    "model_size_config.hidden_dim=16", "model_size_config.num_layers=2", "model_size_config.heads=2"],
                   project_root=project)
-[student] = train(["config_store=automotive_synthetic_supervised_mlp_student_standard_all_samples", *common],
+[student] = train(["config_store=automotive_synthetic_supervised_nodemlp_student_standard_all_samples", *common],
                   project_root=project)
 exported = export_run(student, "onnx", runs / "export", say=print)
 [capture] = sorted((project / "data" / "automotive" / "synthetic").glob("test_*dos*/*.csv"))
@@ -54,13 +54,13 @@ def test_a_family_in_one_module_trains_distils_exports_and_detects(project, tmp_
     paths = {key: Path(value) for key, value in json.loads(done.stdout.strip().splitlines()[-1]).items()}
 
     student = RunRecord.read(paths["student"])
-    assert student.status == "COMPLETED" and "/supervised/mlp/student/standard/" in str(paths["student"])
+    assert student.status == "COMPLETED" and "/supervised/nodemlp/student/standard/" in str(paths["student"])
     assert student.upstream_runs["distillation_config.teacher_run"] == str(paths["teacher"])  # the GAT teacher
     assert "/supervised/gat/teacher/no/" in str(paths["teacher"])
     assert student.metrics["val/kd_loss"] > 0  # the KD term took part in training and model choice
     assert {"test/dos/f1", "test/fuzzing/auroc", "val/threshold"} <= set(student.metrics)
 
     manifest = json.loads((paths["export"] / "detector.json").read_text())
-    assert manifest["family"] == "mlp" and manifest["parity_windows"] > 10
+    assert manifest["family"] == "nodemlp" and manifest["parity_windows"] > 10
     summary = json.loads((runs / "alerts.summary.json").read_text())
-    assert summary["family"] == "mlp" and summary["windows"] > 0
+    assert summary["family"] == "nodemlp" and summary["windows"] > 0

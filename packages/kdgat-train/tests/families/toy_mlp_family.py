@@ -57,7 +57,7 @@ class NodeMLP(nn.Module):
 class MLPWindowScorer(WindowScorer):
     """P(attack) of a `NodeMLP`; a node's score is its own P(attack)."""
 
-    family = "mlp"
+    family = "nodemlp"
 
     def __init__(self, *, mlp: NodeMLP) -> None:
         super().__init__()
@@ -73,7 +73,7 @@ class MLPWindowScorer(WindowScorer):
 class ToyMLPFamily(GATFamily):
     """A graph-less student: the GAT's module, loss, KD pairing and scoring, another network."""
 
-    token = "mlp"
+    token = "nodemlp"
     label = "toy MLP"
     size_settings = MLPSize
     without_vocabulary = {}

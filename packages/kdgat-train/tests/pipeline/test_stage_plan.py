@@ -16,8 +16,9 @@ datasets:
     path: data/automotive/parked
     format: can_train_test
 """
-LABEL_STAGES = {f"{model}_{variant}" for model in ("gat", "dqn")
-                for variant in ("teacher_no", "student_no", "student_standard")}
+LABEL_STAGES = {*(f"{model}_{variant}" for model in ("gat", "dqn") for variant in ("teacher_no", "student_no",
+                                                                                  "student_standard")),
+                "mlp_student_no", "mlp_student_standard"}
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_a_training_split_without_attacks_leaves_out_every_stage_that_learns_fro
     assert left_out_job(_settings(normal_only_project, "pipeline.only=baseline_timing")) is None
 
     forced = plan_stages(_settings(normal_only_project, "pipeline.supervised=force"))
-    assert len(forced.stages) == 9 and not forced.left_out
+    assert len(forced.stages) == 11 and not forced.left_out
     assert forced.forced == {*LABEL_STAGES, "baseline_gbdt"} and "force" in forced.message()
 
 
@@ -71,7 +72,7 @@ def test_a_minimum_above_the_attack_windows_leaves_them_out_too(project):
 
     settings = settings_from(_compose(project, ["config_store=automotive_synthetic_pipeline"]))
     plan = plan_stages(settings)
-    assert len(plan.stages) == 9 and plan.message() is None  # the tiny synthetic car trains on a few attacks
+    assert len(plan.stages) == 11 and plan.message() is None  # the tiny synthetic car trains on a few attacks
     strict = plan_stages(settings_from(_compose(project, ["config_store=automotive_synthetic_pipeline",
                                                           "pipeline.min_attack_windows=100000"])))
     assert {s.key for s in strict.left_out} == LABEL_STAGES and "min_attack_windows=100000" in strict.message()

@@ -206,6 +206,15 @@ class GATSize(_Settings):
     fc_hidden_dim: int | None = None
 
 
+class MLPSize(_Settings):
+    """Constructor arguments of kdgat_models.WindowMLP (model_size_config for the graph-less MLP)."""
+
+    hidden_dim: int = Field(64, gt=0)
+    num_layers: int = Field(2, gt=0)
+    id_embedding_dim: int = Field(8, ge=0, description="0: no entity embedding (no fixed vocabulary)")
+    dropout: float = Field(0.1, ge=0, lt=1)
+
+
 class VGAESize(_Settings):
     """Constructor arguments of kdgat_models.GraphAutoencoderNeighborhood (model_size_config for the VGAE)."""
 

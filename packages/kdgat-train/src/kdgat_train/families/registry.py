@@ -11,6 +11,7 @@ from kdgat_schemas import MODES, ExperimentName, register_model
 
 from kdgat_train.families.dqn_fusion_family import DQNFusionFamily
 from kdgat_train.families.gat_family import GATFamily
+from kdgat_train.families.mlp_family import MLPFamily
 from kdgat_train.families.model_family import ModelFamily
 from kdgat_train.families.vgae_family import VGAEFamily
 
@@ -41,5 +42,5 @@ def family_of(name: ExperimentName | str) -> ModelFamily:
         raise KeyError(f"no model family {token!r}; registered: {', '.join(FAMILIES)}") from None
 
 
-for _family in (VGAEFamily(), GATFamily(), DQNFusionFamily()):  # in the order presets and tables list them
+for _family in (VGAEFamily(), GATFamily(), MLPFamily(), DQNFusionFamily()):  # in the order presets and tables list them
     register_family(_family)

@@ -22,7 +22,7 @@ from pathlib import Path
 from kdgat_schemas import RunRecord, atomic_write
 
 from kdgat_train.evaluation.learning_check import learned_nothing
-from kdgat_train.families import family_of
+from kdgat_train.families import FAMILIES, family_of
 
 METRICS = ("f1", "f1_at_5pct_fpr", "precision", "recall", "fpr", "auroc", "auprc", "detection_delay_s_median",
            "false_alarms_per_hour")
@@ -270,7 +270,8 @@ def comparison_table(entries: list[TableEntry]) -> ComparisonTable:
                 for metric in METRICS:
                     row[f"{scenario}/{metric}"] = values.get(f"{prefix}test/{scenario}/{metric}")
             rows.append(row)
-    order = {label: index for index, label in enumerate([ALL_ATTACK, "baseline", "VGAE", "GAT", "fusion DQN", "fusion MLP"])}
+    labels = [label for family in FAMILIES.values() for label in (family.label, *(c for _, c in family.comparators))]
+    order = {label: index for index, label in enumerate([ALL_ATTACK, "baseline", *labels])}  # the registry's order
     rows.sort(key=lambda row: order.get(row["model"].split(" ")[0] if row["model"].startswith("baseline") else row["model"],
                                         len(order)))  # stable: variants stay in DAG order
     return ComparisonTable(scenarios, rows, windows)

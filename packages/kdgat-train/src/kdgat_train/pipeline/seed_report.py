@@ -6,7 +6,9 @@ gives one value per row (model x variant, baseline, the all-attack reference) an
 the report gives per cell the mean and a 95 % interval over seeds (a t-interval for fewer than 5
 seeds, a percentile bootstrap from 5 on: `scipy.stats`), and paired Wilcoxon signed-rank tests over
 seeds x scenarios of F1 with the mean difference and the matched-pairs rank-biserial effect size:
-student+KD vs student (the KD gain), student vs teacher, best model vs best baseline.
+student+KD vs student (the KD gain), student vs teacher, GAT student+KD vs graph-less MLP student+KD
+(the graph gain: same inputs and teacher, with and without message passing), best model vs best
+baseline.
 
 Written: report.md, report.csv, report.tex (booktabs, best mean F1 per scenario in bold),
 report.json, in which every cell names the run folders its values came from, and the plots of
@@ -25,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from kdgat_schemas import RunFolder, RunFolderError, atomic_write
 
+from kdgat_train.families import FAMILIES
 from kdgat_train.pipeline.comparison import (
     ALL_ATTACK,
     ATTACK_ONLY_METRICS,
@@ -38,7 +41,6 @@ from kdgat_train.pipeline.comparison import (
 
 CONFIDENCE = 0.95
 BOOTSTRAP_FROM = 5  # seeds: below this a t-interval, from this on a percentile bootstrap
-FAMILIES = ("VGAE", "GAT", "fusion DQN")
 TABLE_METRICS = ("f1", "fpr", "auroc")  # in report.md and report.tex; report.csv and report.json have all
 
 
@@ -260,11 +262,14 @@ def _mean_f1(report: SeedReport, row: ReportRow) -> float:
 def _paired_tests(report: SeedReport) -> list[PairedTest]:
     by_key = {row.key: row for row in report.rows}
     tests = []
-    for family in FAMILIES:
+    for family in (family.label for family in FAMILIES.values()):
         for first, second, label in (("student+KD", "student", "KD gain"), ("student", "teacher", "student vs teacher")):
             one, two = by_key.get(f"{family} | {first}"), by_key.get(f"{family} | {second}")
             if one and two:
                 tests.append(paired_test(f"{label}: {family}", one.key, two.key, *_f1_pairs(report, one, two)))
+    graph, graphless = by_key.get("GAT | student+KD"), by_key.get("graph-less MLP | student+KD")
+    if graph and graphless:  # the same inputs and teacher, with and without message passing
+        tests.append(paired_test("graph gain: student+KD", graph.key, graphless.key, *_f1_pairs(report, graph, graphless)))
     models = [row for row in report.rows if row.variant not in ("baseline", "reference")]
     baselines = [row for row in report.rows if row.variant == "baseline"]
     if models and baselines:
