@@ -144,7 +144,7 @@ def test_pipeline_seeds_plan_one_chain_per_seed_then_one_job_for_the_tables_and_
     jobs = plan_pipeline("synthetic", "automotive", "normals_only", "all_samples", ["pipeline.seeds=[0, 3]"], PROFILE,
                          ResourceRequest(), CATALOG)
     by_key = {job.key: job for job in jobs}
-    assert len(jobs) == 2 * 9 + 1 and jobs[-1].key == "comparison_tables_and_report"
+    assert len(jobs) == 2 * 11 + 1 and jobs[-1].key == "comparison_tables_and_report"
     assert by_key["gat_student_standard_seed3"].after == ["gat_teacher_no_seed3"]
     assert by_key["dqn_student_no_seed0"].after == ["vgae_student_no_seed0", "gat_student_no_seed0"]
     assert "training_config.seed=3" in by_key["gat_teacher_no_seed3"].command

@@ -2,14 +2,15 @@
 training throughput (forward + loss + backward + optimizer step, eager) of the graph models.
 
 Run:  uv run python packages/kdgat-models/benchmarks/bench_models.py [--device cpu|cuda] [--bf16]
-      [--families gat,vgae,dqn] [--sizes student,teacher] [--threads 1,2] [--batch-sizes 256,1]
+      [--families gat,vgae,mlp,dqn] [--sizes student,teacher] [--threads 1,2] [--batch-sizes 256,1]
       [--default-malloc]
 
 Realistic window graphs: 20-50 nodes and about 2 edges per node (~100 edges), self-loops added
 in the data, a vocabulary of 2049 IDs (11-bit CAN IDs + UNK). Inference is what evaluation runs:
 GAT logits, the VGAE's per-window anomaly score (its reconstruction errors included). Targets
 (DESIGN.md §8, issue 18): student GAT >= 20 K windows/s on one core at batch 256; compiled >= 1.3x
-eager; student VGAE >= 10 K windows/s on one core at batch 256, inference and training. Prints the
+eager; student VGAE >= 10 K windows/s on one core at batch 256, inference and training; the
+graph-less MLP student >= 5x the GAT student's windows/s on one core (issue 39). Prints the
 compile time of each model too.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import inspect
 import functools
 import time
 from pathlib import Path
@@ -24,7 +26,7 @@ from pathlib import Path
 import torch
 from kdgat_models.example_graphs import example_batch
 from kdgat_models.heap_reuse import reuse_freed_memory
-from kdgat_models.presets import build_model, load_presets
+from kdgat_models.presets import MODEL_CLASSES, build_model, load_presets
 from kdgat_models.self_loops import SelfLoops
 from kdgat_models.summary import run_model
 from kdgat_models.vgae import anomaly_score, batch_graph_errors
@@ -47,7 +49,7 @@ def throughput(model, family: str, batches, seconds: float, device: str, bf16: b
         with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=bf16):
             if family == "vgae":  # the anomaly score of each window, as evaluation computes it
                 return anomaly_score(batch_graph_errors(model.forward_batch(batch), batch, anomaly_only=True))
-            return run_model(family, model, batch)
+            return run_model(model, batch)
 
     for batch in batches[:2]:
         run(batch)
@@ -69,7 +71,7 @@ def train_throughput(model, family: str, batches, seconds: float) -> float:
     from kdgat_models.vgae import vgae_loss
 
     def loss_of(batch):
-        if family == "gat":
+        if family in ("gat", "mlp"):
             return F.cross_entropy(model.forward_batch(batch).logits, batch.y)
         output = model.forward_batch(batch)
         return vgae_loss(output, batch.x, batch.node_id, batch.edge_index, batch.batch)
@@ -96,7 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--bf16", action="store_true", help="autocast to bfloat16")
-    parser.add_argument("--families", default="gat,vgae,dqn")
+    parser.add_argument("--families", default="gat,vgae,mlp,dqn")
     parser.add_argument("--sizes", default="student,teacher")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--batch-sizes", default="256,1")
@@ -111,7 +113,8 @@ def main() -> None:
     print(f"{'model':<14} {'threads':>7} {'batch':>6} {'eager':>10} {'compiled':>10} {'speed-up':>8} {'train':>8}", flush=True)
     for family in args.families.split(","):
         for size in args.sizes.split(","):
-            kwargs = {} if family == "dqn" else {"num_ids": 2049, "add_self_loops": False}
+            accepted = inspect.signature(MODEL_CLASSES[family]).parameters
+            kwargs = {key: value for key, value in (("num_ids", 2049), ("add_self_loops", False)) if key in accepted}
             model = build_model(family, size, presets, **kwargs).to(args.device).eval()
             torch._dynamo.reset()
             # compiled in place on a copy: forward_batch calls the module, so the compiled forward runs
@@ -123,7 +126,7 @@ def main() -> None:
                 start = time.perf_counter()
                 first = inputs(family != "dqn", cells[0][1], args.device)[0]
                 with torch.autocast(device_type=args.device, dtype=torch.bfloat16, enabled=args.bf16):
-                    run_model(family, compiled, first)
+                    run_model(compiled, first)
                 compile_seconds = time.perf_counter() - start
                 for threads, batch_size in cells:
                     torch.set_num_threads(threads)

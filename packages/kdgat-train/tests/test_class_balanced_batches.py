@@ -55,7 +55,7 @@ def test_curriculum_and_balanced_sampling_are_refused_together(project):
     with pytest.raises(SystemExit, match="on automotive_synthetic_supervised_gat_student_no_curriculum: the curriculum GAT draws its own normal:attack ratio"):
         settings_from(_compose(project, ["config_store=automotive_synthetic_supervised_gat_student_no_curriculum",
                                          "training_config.sampling=balanced"]))
-    with pytest.raises(SystemExit, match="training_config.sampling='balanced': only GAT stages use it"):
+    with pytest.raises(SystemExit, match="training_config.sampling='balanced': only GAT and graph-less MLP stages use it"):
         settings_from(_compose(project, ["config_store=automotive_synthetic_unsupervised_vgae_student_no_normals_only",
                                          "training_config.sampling=balanced"]))
     with pytest.raises(SystemExit, match="pipeline.gat_mode=curriculum"):

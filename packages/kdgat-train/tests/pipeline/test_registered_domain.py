@@ -176,7 +176,7 @@ def test_a_domain_registered_from_outside_runs_the_whole_pipeline(toy_domain, tm
     records = {path.parent.parent.relative_to(runs): json.loads(path.read_text())
                for path in runs.glob("toy/synthetic/**/run_*/run.json")}
     assert {record["status"] for record in records.values()} == {"COMPLETED"}
-    assert len(records) == 9 + 2 + 1, sorted(records)  # 9 stages, the gbdt and iforest baselines, the pipeline
+    assert len(records) == 11 + 2 + 1, sorted(records)  # 11 stages, the gbdt and iforest baselines, the pipeline
     assert {stage.parts[2] for stage in records} == {"unsupervised", "supervised", "fusion", "baseline", "pipeline"}
     # the graphs are the toy adapter's: two continuous node features, one edge feature, its feature version
     [manifest_path] = (project / "data" / "cache").glob("toy_synthetic/*/manifest.json")
