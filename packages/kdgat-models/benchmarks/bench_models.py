@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import argparse
 import copy
-import inspect
 import functools
+import inspect
 import time
 from pathlib import Path
 
