@@ -27,8 +27,9 @@ from kdgat_schemas import ExperimentName, RunFolder, RunRecord, atomic_write
 from kdgat_train.pipeline.comparison import ALL_ATTACK, METRIC_LABELS, METRICS, defined_metrics
 from kdgat_train.pipeline.seed_report import Interval, ReportError, collect, interval, latex_escape
 
-MATRIX_METRICS = ("f1", "fpr", "auroc", "recall", "false_alarms_per_hour")  # FPR beside F1: "flag everything" is not a
-# detection; recall and false alarms per hour: what an attack-only / normal-only test dataset defines
+MATRIX_METRICS = ("f1", "fpr", "auroc", "recall", "detection_delay_s_median", "false_alarms_per_hour")  # FPR beside
+# F1: "flag everything" is not a detection; recall, delay and false alarms per hour: what an attack-only / normal-only
+# test dataset defines
 HEAT_MAP_METRICS = ("f1", "fpr", "auroc")
 PER_WINDOW_METRICS = METRICS  # those a scenario's classes define or not (unk_share is always defined)
 
@@ -148,7 +149,7 @@ def to_markdown(matrix: CrossMatrix) -> str:
              "Each run keeps its own vocabulary, normalisation and validation threshold; on its own dataset "
              "the cell is the run's own test result. UNK share: nodes of entities the training data never had. A metric is "
              "averaged over the scenarios that define it: a normal-only test dataset has FPR and false alarms per hour, "
-             "an attack-only one recall (its F1, FPR or AUROC cells are dashes).", ""]
+             "an attack-only one recall and detection delay (its F1, FPR or AUROC cells are dashes).", ""]
     for metric in MATRIX_METRICS:
         lines += [f"## {METRIC_LABELS[metric]}", "", "| row | trained on | " + " | ".join(f"on {t}" for t in matrix.test) + " |",
                   "|---|---|" + "---|" * len(matrix.test)]
