@@ -279,20 +279,17 @@ def _row(report: dict, model: str, variant: str) -> dict | None:
 
 def f1_at_test_fpr(run_dir: str | Path, scenario: str, rate: float = MAX_FPR) -> float:
     """The best F1 of ``scores > t`` on test scenario ``scenario`` of a run over the thresholds t that
-    flag at most ``rate`` of the scenario's normal windows (NaN for a one-class scenario)."""
-    import numpy as np
+    flag at most ``rate`` of the scenario's normal windows (`evaluation.metrics.best_f1_at_fpr`, read from
+    the run's scores.parquet, so runs recorded before the metric existed count too; NaN for a one-class
+    scenario)."""
     import polars as pl
+    from kdgat_train.evaluation.metrics import best_f1_at_fpr
 
     frame = pl.read_parquet(Path(run_dir) / "scores.parquet").filter(pl.col("split") == f"test/{scenario}")
-    labels, scores = frame["label"].to_numpy().astype(bool), frame["score"].to_numpy().astype(np.float64)
+    labels, scores = frame["label"].to_numpy().astype(bool), frame["score"].to_numpy()
     if labels.all() or not labels.any():
         return math.nan
-    normal, attack = np.sort(scores[~labels]), np.sort(scores[labels])
-    allowed = int(math.floor(rate * len(normal)))
-    cuts = normal[::-1][: allowed + 1]  # flagging above the j-th highest normal score flags at most j normals
-    true_positives = len(attack) - np.searchsorted(attack, cuts, side="right")
-    false_positives = len(normal) - np.searchsorted(normal, cuts, side="right")
-    return float((2 * true_positives / (2 * true_positives + false_positives + (len(attack) - true_positives))).max())
+    return best_f1_at_fpr(scores, labels, rate)
 
 
 def add_operating_points(report: dict) -> None:

@@ -34,14 +34,13 @@ class WindowMLP(nn.Module):
         hidden_dim: width of every hidden layer. num_layers: hidden layers (>= 1).
         id_embedding_dim: width of the ID embedding (0: no embedding, for domains without a vocabulary).
         dropout: after each hidden layer.
-        edge_dim: accepted for the family's common constructor; the MLP reads no edge.
 
     Shapes:
         x: (N, F) float. node_id: (N,) long. batch: (N,) long, sorted. Returns logits (G, 2).
     """
 
     def __init__(self, *, num_ids: int, in_channels: int = 10, hidden_dim: int = 64, num_layers: int = 2,
-                 id_embedding_dim: int = 8, dropout: float = 0.1, edge_dim: int | None = None) -> None:
+                 id_embedding_dim: int = 8, dropout: float = 0.1) -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be at least 1, got {num_layers}")

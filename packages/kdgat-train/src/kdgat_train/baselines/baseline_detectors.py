@@ -27,7 +27,8 @@ import numpy as np
 APPLICABLE = {"gbdt": None, "timing": ("automotive",), "pca": None, "iforest": None}
 DEFAULT_BASELINES = {"automotive": ("gbdt", "timing", "iforest"), "internet": ("gbdt", "iforest"),
                      "watertreatment": ("gbdt", "pca", "iforest")}
-GENERIC_BASELINES = ("gbdt", "iforest")  # of a registered domain: both read only its window statistics
+GENERIC_BASELINES = ("gbdt", "iforest")
+SUPERVISED_BASELINES = ("gbdt",)  # fitted on labels; the others on normal training windows only  # of a registered domain: both read only its window statistics
 TIMING_STATISTIC = "id_gap_z_max_abs"
 UNSEEN_STATISTICS = ("unseen_share", "frames")  # their product: the window's frames of IDs unknown to training
 TIMING_QUANTILE = 0.99
@@ -120,4 +121,5 @@ class BaselineDetector:
             raise BaselineNotApplicable("fewer than 2 normal training windows to fit on")
 
 
-__all__ = ["APPLICABLE", "DEFAULT_BASELINES", "GENERIC_BASELINES", "BaselineDetector", "BaselineNotApplicable"]
+__all__ = ["APPLICABLE", "DEFAULT_BASELINES", "GENERIC_BASELINES", "SUPERVISED_BASELINES", "BaselineDetector",
+           "BaselineNotApplicable"]

@@ -30,8 +30,8 @@ MARKDOWN_METRICS = METRICS[:-1]  # false alarms per hour: in the CSV, and in Mar
 METRIC_LABELS = {"f1": "F1", "f1_at_5pct_fpr": "F1@5%FPR", "precision": "precision", "recall": "recall", "fpr": "FPR",
                  "auroc": "AUROC", "auprc": "AUPRC", "detection_delay_s_median": "delay s",
                  "false_alarms_per_hour": "false alarms/h"}
-NORMAL_ONLY_METRICS = ("fpr", "false_alarms_per_hour")  # what a source without attacks can say
-ATTACK_ONLY_METRICS = ("recall", "detection_delay_s_median")  # what a source of attacks only can say
+# what a one-class source can say: FPR and false alarms without attacks, recall and delay without normal windows
+ONE_CLASS_METRICS = {"normal only": ("fpr", "false_alarms_per_hour"), "attack only": ("recall", "detection_delay_s_median")}
 MIN_CLASS_WINDOWS = 5
 MARGIN = 0.01
 ALL_ATTACK = "all attack"
@@ -114,13 +114,7 @@ class ComparisonTable:
 
     def summary_lines(self) -> list[str]:
         """What a reader should take from the marks, in words (printed under the table)."""
-        failures = self.threshold_failures()
-        if not failures:
-            return []
-        listed = "; ".join(f"{label} ({', '.join(scenarios)})" for label, scenarios in failures)
-        return [f"Threshold, not model ({THRESHOLD_OFF_MARK}): {listed}. These rows rank the scenario (F1 at 5 % test FPR "
-                "above flagging everything) but their validation threshold gives no detection: choose the threshold "
-                "again (evaluation.threshold, or calibrate on this traffic) before retraining."]
+        return threshold_summary(self.threshold_failures())
 
     def to_csv(self) -> str:
         buffer = io.StringIO()
@@ -190,8 +184,7 @@ class ComparisonTable:
 
     def columns_of(self, scenario: str, metrics: tuple[str, ...]) -> tuple[str, ...]:
         """The per-scenario columns: ``metrics``, or what a one-class source defines."""
-        kind = self.kind(scenario)
-        return {"normal only": NORMAL_ONLY_METRICS, "attack only": ATTACK_ONLY_METRICS}.get(kind, metrics)
+        return ONE_CLASS_METRICS.get(self.kind(scenario), metrics)
 
     def to_markdown(self, metrics: tuple[str, ...] = MARKDOWN_METRICS) -> str:
         """The table as Markdown with its scenario header and footnotes; ``metrics`` picks the per-scenario columns
@@ -326,12 +319,17 @@ def defined_metrics(attack: int, normal: int) -> tuple[str, ...]:
     """The metrics a source with these window counts defines: all of them with at least `MIN_CLASS_WINDOWS` of each
     class; FPR and false alarms per hour for a normal-only source; recall and detection delay for an attack-only
     one; none when one class has a few windows only (every figure degenerate)."""
-    kind = source_kind(attack, normal)
-    if kind == "normal only":
-        return NORMAL_ONLY_METRICS
-    if kind == "attack only":
-        return ATTACK_ONLY_METRICS
-    return METRICS if min(attack, normal) >= MIN_CLASS_WINDOWS else ()
+    return ONE_CLASS_METRICS.get(source_kind(attack, normal), METRICS if min(attack, normal) >= MIN_CLASS_WINDOWS else ())
+
+
+def threshold_summary(failures: list[tuple[str, list[str]]]) -> list[str]:
+    """``(row label, scenarios)`` whose threshold, not their ranking, fails, in words: the lines under a table."""
+    if not failures:
+        return []
+    listed = "; ".join(f"{label} ({', '.join(scenarios)})" for label, scenarios in failures)
+    return [f"Threshold, not model ({THRESHOLD_OFF_MARK}): {listed}. These rows rank the scenario (F1 at 5 % test FPR "
+            "above flagging everything) but their validation threshold gives no detection: choose the threshold "
+            "again (evaluation.threshold, or calibrate on this traffic) before retraining."]
 
 
 def _csv_value(value):

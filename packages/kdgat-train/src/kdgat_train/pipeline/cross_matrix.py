@@ -31,7 +31,6 @@ MATRIX_METRICS = ("f1", "fpr", "auroc", "recall", "detection_delay_s_median", "f
 # F1: "flag everything" is not a detection; recall, delay and false alarms per hour: what an attack-only / normal-only
 # test dataset defines
 HEAT_MAP_METRICS = ("f1", "fpr", "auroc")
-PER_WINDOW_METRICS = METRICS  # those a scenario's classes define or not (unk_share is always defined)
 
 
 @dataclass
@@ -63,7 +62,8 @@ def _scenario_mean(metrics: dict[str, float], metric: str, prefix: str = "test/"
         if key.startswith(prefix) and key.endswith(f"/{metric}") and key.count("/") == 2 and math.isfinite(value):
             scenario = key[:-len(metric) - 1]
             counts = (metrics.get(f"{scenario}/attack_windows"), metrics.get(f"{scenario}/normal_windows"))
-            if None in counts or metric not in PER_WINDOW_METRICS or metric in defined_metrics(*map(int, counts)):
+            # the table's metrics are defined by the scenario's classes; anything else (unk_share) always is
+            if None in counts or metric not in METRICS or metric in defined_metrics(*map(int, counts)):
                 values.append(value)
     return float(np.mean(values)) if values else math.nan
 

@@ -81,7 +81,7 @@ def run_one_stage(settings: PipelineSettings, say=print) -> Path | None:
     key = settings.pipeline.only
     baselines = {f"baseline_{method}": method for method in settings.baseline_methods()}
     plan = plan_stages(settings)
-    if key in {stage.key for stage in plan.left_out} | {f"baseline_{m}" for m in plan.left_out_baselines}:
+    if key in plan.left_out_keys:
         # a cluster job planned where the data could not be read: it ends at once, and its dependents run
         say(f"pipeline.only={key}: left out, nothing trained: {plan.reason}; it learns from labels (or needs a stage "
             "that does). pipeline.supervised=force trains it anyway")
@@ -197,8 +197,8 @@ def _baseline_run(settings: PipelineSettings, method: str, say, label: str,
 
 def _write_pipeline_json(folder: Path, log: list[dict], plan: StagePlan) -> None:
     """``pipeline.json``: every stage's run folder (trained or reused), and what the plan left out and why."""
-    left_out = [stage.key for stage in plan.left_out] + [f"baseline_{m}" for m in plan.left_out_baselines]
-    content = {"stages": log, **({"left_out": left_out, "left_out_because": plan.reason} if left_out else {}),
+    content = {"stages": log, **({"left_out": plan.left_out_keys, "left_out_because": plan.reason} if plan.left_out_keys
+                                 else {}),
                **({"trained_without_attacks": sorted(plan.forced)} if plan.forced else {})}
     atomic_write(folder / "pipeline.json", json.dumps(content, indent=2) + "\n")
 

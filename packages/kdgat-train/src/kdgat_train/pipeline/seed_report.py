@@ -30,13 +30,14 @@ from kdgat_schemas import RunFolder, RunFolderError, atomic_write
 from kdgat_train.families import FAMILIES
 from kdgat_train.pipeline.comparison import (
     ALL_ATTACK,
-    ATTACK_ONLY_METRICS,
     MARGIN,
     METRIC_LABELS,
     METRICS,
     NO_GAIN_MARK,
-    NORMAL_ONLY_METRICS,
+    ONE_CLASS_METRICS,
     THRESHOLD_OFF_MARK,
+    source_kind,
+    threshold_summary,
 )
 
 CONFIDENCE = 0.95
@@ -146,7 +147,7 @@ class SeedReport:
 
     def columns(self, scenario: str, metrics: tuple[str, ...] = TABLE_METRICS) -> tuple[str, ...]:
         """The per-scenario columns of report.md: ``metrics``, or what a one-class source defines."""
-        return {"normal only": NORMAL_ONLY_METRICS, "attack only": ATTACK_ONLY_METRICS}.get(self.kinds.get(scenario), metrics)
+        return ONE_CLASS_METRICS.get(self.kinds.get(scenario), metrics)
 
     def heading(self, scenario: str, metric: str) -> str:
         kind = self.kinds.get(scenario)
@@ -215,9 +216,13 @@ def collect(pipeline_dirs: list[Path]) -> SeedReport:
     first_rows = records[0][2]
     windows = {s: f"{first_rows[0][f'{s}/windows']} windows, attack share {float(first_rows[0][f'{s}/attack_share']):.1%}"
                for s in scenarios if first_rows and first_rows[0].get(f"{s}/windows")}
-    shares = {s: float(first_rows[0][f"{s}/attack_share"]) for s in scenarios
-              if first_rows and first_rows[0].get(f"{s}/attack_share") not in (None, "")}
-    kinds = {s: "normal only" if share == 0 else "attack only" for s, share in shares.items() if share in (0.0, 1.0)}
+    kinds = {}
+    for s in scenarios:
+        if first_rows and first_rows[0].get(f"{s}/attack_share") not in (None, ""):
+            total, share = int(first_rows[0][f"{s}/windows"]), float(first_rows[0][f"{s}/attack_share"])
+            kind = source_kind(round(share * total), total - round(share * total))
+            if kind != "both":
+                kinds[s] = kind
     rows: dict[str, ReportRow] = {}
     for folder, _, table in records:
         for line in table:
@@ -305,17 +310,11 @@ def _threshold_off(report: SeedReport, row: ReportRow, scenario: str) -> bool:
         and ranked.mean >= flag_all.mean + MARGIN
 
 
-def threshold_summary(report: SeedReport) -> list[str]:
-    """The rows whose threshold, not their model, fails (in words), for report.md."""
+def _threshold_failures(report: SeedReport) -> list[tuple[str, list[str]]]:
+    """``(row label, scenarios)`` of the rows whose threshold, not their model, fails (means over seeds)."""
     failures = [(row.key.replace(" | ", " "), [s for s in report.scenarios if _threshold_off(report, row, s)])
                 for row in report.rows]
-    failures = [(label, scenarios) for label, scenarios in failures if scenarios]
-    if not failures:
-        return []
-    listed = "; ".join(f"{label} ({', '.join(scenarios)})" for label, scenarios in failures)
-    return [f"Threshold, not model ({THRESHOLD_OFF_MARK}): {listed}. These rows rank the scenario (mean F1 at 5 % test "
-            "FPR above flagging everything) but their validation threshold gives no detection: choose the threshold "
-            "again before retraining.", ""]
+    return [(label, scenarios) for label, scenarios in failures if scenarios]
 
 
 def _methods(report: SeedReport) -> str:
@@ -340,10 +339,11 @@ def to_markdown(report: SeedReport) -> str:
         cells += [_shown(report.cell(row, s, m)) + _f1_marks(report, row, s, m)
                   for s in report.scenarios for m in report.columns(s)]
         lines.append("| " + " | ".join(cells) + " |")
+    summary = threshold_summary(_threshold_failures(report))
     lines += ["", f"{NO_GAIN_MARK} mean F1 not above the all-attack row's + {MARGIN} (flagging every window does as "
               f"well): not a detection. {THRESHOLD_OFF_MARK}: but its scores rank the scenario (mean F1 at 5 % test FPR, "
               "in report.csv as f1_at_5pct_fpr, above flagging everything): the threshold, not the model, fails.", "",
-              *threshold_summary(report),
+              *summary, *([""] if summary else []),
               *([f"One-class sources ({', '.join(report.kinds)}): a normal-only source shows FPR and false alarms per "
                  "hour, an attack-only one recall and detection delay (F1 and AUROC are undefined there).", ""]
                 if report.kinds else []),

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 
 from kdgat_schemas.pipeline_dag import PipelineStage, pipeline_stages, without_label_learning
 
+from kdgat_train.baselines.baseline_detectors import SUPERVISED_BASELINES
 from kdgat_train.pipeline.settings import PipelineSettings
-
-LABELLED_BASELINES = ("gbdt",)  # the baselines that learn from labels (the others fit normal windows only)
 
 _MANIFESTS: dict[str, object] = {}
 
@@ -50,23 +49,26 @@ class StagePlan:
     reason: str = ""
     forced: frozenset[str] = frozenset()
 
+    @property
+    def left_out_keys(self) -> list[str]:
+        """The keys of what is left out: stages (``gat_teacher_no``) and baselines (``baseline_gbdt``)."""
+        return [stage.key for stage in self.left_out] + [f"baseline_{m}" for m in self.left_out_baselines]
+
     def message(self) -> str | None:
         """One line saying what was left out and why (or what was forced), or None."""
-        if self.left_out or self.left_out_baselines:
-            names = [stage.key for stage in self.left_out] + [f"baseline_{m}" for m in self.left_out_baselines]
-            return (f"pipeline: left out {', '.join(names)}: {self.reason}; they learn from labels (or need a stage "
-                    "that does). pipeline.supervised=force trains them anyway")
+        if self.left_out_keys:
+            return (f"pipeline: left out {', '.join(self.left_out_keys)}: {self.reason}; they learn from labels (or need "
+                    "a stage that does). pipeline.supervised=force trains them anyway")
         if self.forced:
             return f"pipeline: training {', '.join(sorted(self.forced))} although {self.reason} (pipeline.supervised=force)"
         return None
 
 
-def plan_stages(settings: PipelineSettings, baselines: list[str] | None = None) -> StagePlan:
+def plan_stages(settings: PipelineSettings) -> StagePlan:
     """The `StagePlan` of ``settings`` from its training split's attack windows (the dataset's cache
     manifest, built if needed)."""
     options = settings.pipeline
     stages = pipeline_stages(settings.name, options.vgae_mode, options.gat_mode)
-    baselines = settings.baseline_methods() if baselines is None else baselines
     attack_windows = current_manifest(settings.dataset_config).splits["train"].attack_windows
     if attack_windows >= options.min_attack_windows:
         return StagePlan(stages)
@@ -74,7 +76,7 @@ def plan_stages(settings: PipelineSettings, baselines: list[str] | None = None) 
     if attack_windows:
         reason += f" (fewer than pipeline.min_attack_windows={options.min_attack_windows})"
     kept, left_out = without_label_learning(stages)
-    labelled = [method for method in baselines if method in LABELLED_BASELINES]
+    labelled = [method for method in settings.baseline_methods() if method in SUPERVISED_BASELINES]
     if options.supervised == "force":
         return StagePlan(stages, reason=reason, forced=frozenset([*(s.key for s in left_out),
                                                                   *(f"baseline_{m}" for m in labelled)]))
@@ -87,5 +89,5 @@ def left_out_job(settings) -> str | None:
     if not isinstance(settings, PipelineSettings) or not settings.pipeline.only:
         return None
     plan = plan_stages(settings)
-    left_out = {stage.key for stage in plan.left_out} | {f"baseline_{m}" for m in plan.left_out_baselines}
-    return f"{plan.reason}; it learns from labels (or needs a stage that does)" if settings.pipeline.only in left_out else None
+    return f"{plan.reason}; it learns from labels (or needs a stage that does)" if settings.pipeline.only in plan.left_out_keys \
+        else None
