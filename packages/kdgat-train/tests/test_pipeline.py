@@ -10,7 +10,7 @@ import yaml
 from kdgat_schemas import ExperimentName, RunPaths, RunRecord
 from kdgat_train.api import train
 from kdgat_train.config.run_settings import RunSettings
-from kdgat_train.pipeline.runner import identical_completed_run
+from kdgat_train.pipeline.completed_runs import identical_completed_run
 from mlflow.tracking import MlflowClient
 
 from .conftest import FAST

@@ -11,29 +11,30 @@ SCRIPT = textwrap.dedent("""
     import json, logging, sys
     from pathlib import Path
     from kdgat_schemas import ExperimentName, RunPaths
+    from kdgat_train import tracking
     from kdgat_train.tracking_service import TrackingServiceError, start_tracking_service, tracking_call
 
     root = Path(sys.argv[1])
     service = start_tracking_service()
     name = ExperimentName.parse("automotive_synthetic_supervised_gat_student_no_all_samples")
-    uri, run_id = tracking_call("start_mlflow_run", RunPaths(root), name, "student_no_all_samples_run001",
+    uri, run_id = tracking_call(tracking.start_mlflow_run, RunPaths(root), name, "student_no_all_samples_run001",
                                 {"training_config.seed": 3}, 3)
-    for epoch in range(3):  # what ServiceMetricsLogger sends each epoch, without waiting
-        service.send("log_metrics", uri, run_id, {"train/loss": 1.0 / (epoch + 1)}, epoch)
-    service.send("log_metrics", uri, "no-such-run", {"x": 1.0}, 0)  # fails in the helper, reported later
+    for epoch in range(3):  # what RunMetricsLogger sends each epoch, without waiting
+        service.send(tracking.log_metrics, uri, run_id, {"train/loss": 1.0 / (epoch + 1)}, epoch)
+    service.send(tracking.log_metrics, uri, "no-such-run", {"x": 1.0}, 0)  # fails in the helper, reported later
     warnings = []
     logging.getLogger("kdgat_train.tracking_service").addHandler(type("H", (logging.Handler,), {
         "emit": lambda self, record: warnings.append(record.getMessage())})())
-    tracking_call("set_tags", uri, run_id, {"threshold_rule": "f1"})
+    tracking_call(tracking.set_tags, uri, run_id, {"threshold_rule": "f1"})
     try:
-        tracking_call("set_tags", uri, "no-such-run", {"a": "b"})
+        tracking_call(tracking.set_tags, uri, "no-such-run", {"a": "b"})
         raised = ""
     except TrackingServiceError as error:
         raised = str(error)
     MLFLOW_BEFORE = "mlflow" in sys.modules
     service._process.kill()  # the helper dies: calls go on in this process
     service._process.join()
-    tracking_call("finish_mlflow_run", uri, run_id, "FINISHED")
+    tracking_call(tracking.finish_mlflow_run, uri, run_id, "FINISHED")
     print(json.dumps({"run_id": run_id, "mlflow_imported_before_fallback": MLFLOW_BEFORE, "raised": raised,
                       "warnings": warnings, "alive": service.alive}))
 """)

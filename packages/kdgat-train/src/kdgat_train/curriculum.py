@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from kdgat_data.batching import WindowBatches
+from kdgat_data.batching import WindowBatches, collate_windows
+from kdgat_models.self_loops import SelfLoops
+from kdgat_models.vgae import anomaly_score, batch_graph_errors
 from lightning.pytorch.callbacks import Callback
 
 
@@ -79,10 +81,6 @@ class CurriculumLogger(Callback):
 
 def normal_difficulty(vgae, arrays, batch_size: int = 256) -> np.ndarray:
     """Reconstruction difficulty (features + neighbourhood error) of every normal window, with a frozen VGAE."""
-    from kdgat_data.batching import collate_windows
-    from kdgat_models.self_loops import SelfLoops
-    from kdgat_models.vgae import anomaly_score, batch_graph_errors
-
     normals = np.flatnonzero(np.asarray(arrays.y) == 0)
     scores = []
     with torch.no_grad():

@@ -5,7 +5,7 @@ run writes, in ``RUN_DIR/tracking/``:
 
 - ``start.json``: experiment, run name, params and the tags MLflow would get at creation;
 - ``metrics.jsonl``: one ``{"key", "value", "step", "timestamp"}`` line per metric value, the
-  per-epoch ones (through `OfflineMetricsLogger`, the Lightning logger) and the final ones;
+  per-epoch ones (through the run's `RunMetricsLogger`) and the final ones;
 - ``tags.json``: tags set during the run;
 - ``end.json``: the final status and the artifact files, written when the run ends.
 
@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kdgat_schemas import RunFolder, RunFolderError, RunPaths, atomic_write
+
+from kdgat_train.tracking import _experiment_id, _locked, _params, mlflow_api, with_retry
 
 FOLDER = "tracking"
 START, METRICS, TAGS, END, INGESTED = "start.json", "metrics.jsonl", "tags.json", "end.json", "ingested.json"
@@ -60,38 +62,6 @@ class OfflineRecorder:
     def end(self, status: str, artifacts: list[Path] = ()) -> None:
         atomic_write(self.folder / END, json.dumps({"status": status, "artifacts": [str(p) for p in artifacts]},
                                                    indent=2) + "\n")
-
-
-def offline_metrics_logger(run_dir: Path):
-    """A Lightning logger writing the per-epoch metrics into ``run_dir/tracking/metrics.jsonl``."""
-    from lightning.pytorch.loggers.logger import Logger, rank_zero_experiment
-    from lightning.pytorch.utilities import rank_zero_only
-
-    recorder = OfflineRecorder(run_dir=run_dir)
-
-    class OfflineMetricsLogger(Logger):
-        @property
-        def name(self) -> str:
-            return "offline"
-
-        @property
-        def version(self) -> str:
-            return Path(run_dir).name
-
-        @property
-        @rank_zero_experiment
-        def experiment(self):
-            return recorder
-
-        @rank_zero_only
-        def log_hyperparams(self, params, *args, **kwargs) -> None:  # start.json holds the params
-            return None
-
-        @rank_zero_only
-        def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-            recorder.log_metrics({k: float(v) for k, v in metrics.items()}, step or 0)
-
-    return OfflineMetricsLogger()
 
 
 @dataclass(frozen=True)
@@ -133,11 +103,6 @@ def _ended_status(run_dir: Path) -> str | None:
 
 def _ingest_run(paths: RunPaths, run_dir: Path) -> tuple[str, int]:
     """One run's folder into MLflow, under the tracking lock; marks it ingested. Returns (run id, metric values)."""
-    from mlflow.entities import Metric, RunTag
-    from mlflow.tracking import MlflowClient
-
-    from kdgat_train.tracking import _experiment_id, _locked, _params, with_retry
-
     folder = run_dir / FOLDER
     start = json.loads((folder / START).read_text())
     # a run killed with -9 never wrote its end record: `kdgat-runs reconcile` ended it in run.json
@@ -150,9 +115,9 @@ def _ingest_run(paths: RunPaths, run_dir: Path) -> tuple[str, int]:
         for line in (folder / METRICS).read_text().splitlines():
             if line.strip():
                 metric = json.loads(line)
-                entries.append(Metric(metric["key"], metric["value"], metric["timestamp"], metric["step"]))
+                entries.append(mlflow_api().Metric(metric["key"], metric["value"], metric["timestamp"], metric["step"]))
     with _locked(paths.root):
-        client = MlflowClient(paths.mlflow_uri)
+        client = mlflow_api().MlflowClient(paths.mlflow_uri)
         experiment_id = _experiment_id(client, paths, start["experiment"])
         for partial in client.search_runs([experiment_id], filter_string=f"tags.{RUN_DIR_TAG} = '{run_dir}'"):
             client.delete_run(partial.info.run_id)  # an earlier ingest stopped half-way: start it again whole
@@ -162,7 +127,7 @@ def _ingest_run(paths: RunPaths, run_dir: Path) -> tuple[str, int]:
         for first in range(0, len(entries), 500):
             batch = entries[first : first + 500]
             with_retry(lambda batch=batch: client.log_batch(run_id, metrics=batch), "log metrics")
-        with_retry(lambda: client.log_batch(run_id, tags=[RunTag(k, str(v)[:5000]) for k, v in sorted(tags.items())]),
+        with_retry(lambda: client.log_batch(run_id, tags=[mlflow_api().RunTag(k, str(v)[:5000]) for k, v in sorted(tags.items())]),
                    "set tags")
         for artifact in end["artifacts"]:
             if Path(artifact).exists():

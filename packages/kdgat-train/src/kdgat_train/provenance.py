@@ -8,6 +8,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+import kdgat_train
+
 PACKAGES = ("kdgat-schemas", "kdgat-data", "kdgat-models", "kdgat-train", "torch", "torch-geometric", "lightning", "mlflow")
 
 
@@ -29,8 +31,6 @@ def code_snapshot() -> str | None:
     snapshot = os.environ.get("KDGAT_CODE_SNAPSHOT")
     if not snapshot:
         return None
-    import kdgat_train
-
     here = Path(kdgat_train.__file__).resolve()
     return snapshot if here.is_relative_to(Path(snapshot).resolve()) else None
 

@@ -242,8 +242,9 @@ def report(runs: tuple[str, ...], root: str | None, out: str | None) -> None:
     tests (student+KD vs student, student vs teacher, best model vs best baseline): report.md, .csv,
     .tex and .json. RUNS: pipeline run folders (one per seed), or name tokens selecting the COMPLETED
     pipeline runs (the latest per seed), e.g. `kdgat-runs report automotive synthetic pipeline`."""
+    from kdgat_train.pipeline.report_files import write_report
     from kdgat_train.pipeline.report_tracking import log_report_to_mlflow
-    from kdgat_train.pipeline.seed_report import ReportError, collect, write_report
+    from kdgat_train.pipeline.seed_report import ReportError, collect
 
     folders = [Path(r) for r in runs if Path(r).is_dir()]
     if not folders:

@@ -13,6 +13,8 @@ import math
 import os
 from pathlib import Path
 
+import torch
+
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 
 
@@ -50,8 +52,6 @@ def intra_op_threads(device) -> int:
 
 def set_intra_op_threads(device) -> int:
     """Apply `intra_op_threads` to torch; returns the count."""
-    import torch
-
     threads = intra_op_threads(device)
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)

@@ -21,9 +21,11 @@ from pathlib import Path
 
 from kdgat_schemas import ExperimentName, RunFolder, RunFolderError, RunPaths, RunRecord
 
+from kdgat_train import tracking
+from kdgat_train.offline_tracking import OfflineRecorder
 from kdgat_train.provenance import code_snapshot, git_commit, versions
 from kdgat_train.run_liveness import this_process
-from kdgat_train.tracking_service import tracking_call
+from kdgat_train.tracking_service import tracking_call, tracking_send
 
 # the documented DDP hand-off: processes Lightning starts for ranks > 0 re-run the command and read
 # these to join rank 0's run; they are set only while rank 0 fits, never left behind
@@ -150,19 +152,16 @@ class TrackedRun:
         self.record.write(self.run_dir)
         try:
             if self.offline:
-                from kdgat_train.offline_tracking import OfflineRecorder
-                from kdgat_train.tracking import run_tags
-
                 self.recorder = OfflineRecorder(run_dir=self.run_dir)
                 params = self.settings.flat()
-                self.recorder.start(experiment=self.name.experiment, params=params, tags=run_tags(self.name, params, self.seed),
+                self.recorder.start(experiment=self.name.experiment, params=params, tags=tracking.run_tags(self.name, params, self.seed),
                                     run_name=f"{self._variant_label}_run{RunPaths.run_number(self.run_dir):03d}")
             elif previous is not None and previous.mlflow_run_id:  # resumed or requeued: the same MLflow run continues
                 self.run_id = previous.mlflow_run_id
-                tracking_call("reopen_mlflow_run", self.uri, self.run_id)
+                tracking_call(tracking.reopen_mlflow_run, self.uri, self.run_id)
             else:
                 run_name = f"{self._variant_label}_run{RunPaths.run_number(self.run_dir):03d}"
-                self.uri, self.run_id = tracking_call("start_mlflow_run", self.paths, self.name, run_name,
+                self.uri, self.run_id = tracking_call(tracking.start_mlflow_run, self.paths, self.name, run_name,
                                                       self.settings.flat(), self.seed)
         except BaseException as error:
             status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
@@ -185,7 +184,7 @@ class TrackedRun:
                 if self.offline:
                     self.recorder.end("COMPLETED", artifacts)
                 else:
-                    self._tracking("mark the run finished", lambda: tracking_call("finish_mlflow_run", self.uri, self.run_id,
+                    self._tracking("mark the run finished", lambda: tracking_call(tracking.finish_mlflow_run, self.uri, self.run_id,
                                                                                                   "FINISHED", artifacts))
             else:
                 # Lightning turns Ctrl-C into SystemExit(1) after a graceful shutdown; it marks the trainer interrupted
@@ -195,7 +194,7 @@ class TrackedRun:
                 if self.offline:
                     self.recorder.end(status, [RunFolder(self.run_dir).config_file, RunFolder(self.run_dir).record_file])
                 else:
-                    self._tracking("mark the run " + status, lambda: tracking_call("finish_mlflow_run", self.uri, self.run_id, status))
+                    self._tracking("mark the run " + status, lambda: tracking_call(tracking.finish_mlflow_run, self.uri, self.run_id, status))
         finally:
             if self._handler is not None:
                 for logger_name in _LOGGERS:
@@ -218,7 +217,16 @@ class TrackedRun:
         if self.offline:
             self.recorder.log_metrics(metrics, step)
         else:
-            self._tracking("log the final metrics", lambda: tracking_call("log_metrics", self.uri, self.run_id, metrics, step))
+            self._tracking("log the final metrics", lambda: tracking_call(tracking.log_metrics, self.uri, self.run_id, metrics, step))
+
+    def log_epoch_metrics(self, metrics: dict[str, float], step: int) -> None:
+        """One epoch's metrics (what `RunMetricsLogger` gets from Lightning), without waiting for MLflow."""
+        if self.worker:
+            return
+        if self.offline:
+            self.recorder.log_metrics(metrics, step)
+        else:
+            tracking_send(tracking.log_metrics, self.uri, self.run_id, metrics, step, timestamp_ms=int(time.time() * 1000))
 
     def set_tags(self, tags: dict[str, str]) -> None:
         """Tags of the run, in run.json and MLflow (the threshold rule applied, for example)."""
@@ -228,7 +236,7 @@ class TrackedRun:
         if self.offline:
             self.recorder.set_tags(tags)
         else:
-            self._tracking("set tags", lambda: tracking_call("set_tags", self.uri, self.run_id, tags))
+            self._tracking("set tags", lambda: tracking_call(tracking.set_tags, self.uri, self.run_id, tags))
 
     def _tracking(self, what: str, call: Callable[[], None]) -> None:
         """A call to MLflow once the run's own results exist: run.json is the record, so a tracking failure

@@ -9,12 +9,24 @@ logged, while another process holds SQLite's write lock.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from types import SimpleNamespace
 
 from kdgat_schemas import ExperimentName, RunPaths
 
 from kdgat_train.tracking_database import ensure_database, with_retry
+
+
+def mlflow_api() -> SimpleNamespace:
+    """MLflow's client and entity classes, imported on the first call: this module is imported by the
+    trainer, which leaves MLflow to the tracking helper (`kdgat_train.tracking_service`)."""
+    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.tracking import MlflowClient
+
+    return SimpleNamespace(MlflowClient=MlflowClient, Metric=Metric, Param=Param, RunTag=RunTag)
 
 
 @contextmanager
@@ -49,10 +61,8 @@ def _experiment_id(client, paths: RunPaths, experiment_name: str) -> str:
 
 def ensure_experiments(paths: RunPaths, experiment_names: list[str]) -> None:
     """Create the database and these experiments if missing (before parallel jobs start)."""
-    from mlflow.tracking import MlflowClient
-
     with _locked(paths.root):
-        client = MlflowClient(paths.mlflow_uri)
+        client = mlflow_api().MlflowClient(paths.mlflow_uri)
         for experiment_name in experiment_names:
             _experiment_id(client, paths, experiment_name)
 
@@ -73,8 +83,6 @@ NOT_IN_GROUP = ("training_config.seed", "run_dir", "resume", "runs_root", "track
 def seed_group(params: dict) -> str:
     """An id shared by runs whose configs differ only in the seed (MLflow's group-by then shows the
     spread over seeds): a hash of the flat config without the seed and the run's location."""
-    import hashlib
-
     kept = sorted((key, str(value)) for key, value in params.items() if key not in NOT_IN_GROUP)
     return hashlib.sha256(repr(kept).encode()).hexdigest()[:12]
 
@@ -91,11 +99,9 @@ def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, param
                      seed: int | None = None) -> tuple[str, str]:
     """Create (if needed) the database and experiment, start a run; returns ``(tracking_uri, run_id)``.
     Tags: every name token, ``variant``, ``seed`` and ``seed_group`` (`seed_group`)."""
-    from mlflow.tracking import MlflowClient
-
     uri = paths.mlflow_uri
     with _locked(paths.root):
-        client = MlflowClient(uri)
+        client = mlflow_api().MlflowClient(uri)
         experiment_id = _experiment_id(client, paths, name.experiment)
         tags = run_tags(name, params, seed)
         run = with_retry(lambda: client.create_run(experiment_id, run_name=run_name, tags=tags), "create a run")
@@ -104,16 +110,13 @@ def start_mlflow_run(paths: RunPaths, name: ExperimentName, run_name: str, param
 
 
 def _params(flat: dict):
-    from mlflow.entities import Param
 
-    return [Param(key, "None" if value is None else str(value)[:6000]) for key, value in sorted(flat.items())]
+    return [mlflow_api().Param(key, "None" if value is None else str(value)[:6000]) for key, value in sorted(flat.items())]
 
 
 def finish_mlflow_run(uri: str, run_id: str, status: str, artifacts: list[Path] = ()) -> None:
     """Log artifacts and mark the run FINISHED, FAILED or KILLED."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(uri)
+    client = mlflow_api().MlflowClient(uri)
     for path in artifacts:
         if Path(path).exists():
             client.log_artifact(run_id, str(path))
@@ -122,9 +125,7 @@ def finish_mlflow_run(uri: str, run_id: str, status: str, artifacts: list[Path] 
 
 def log_artifacts(uri: str, run_id: str, paths: list[Path], artifact_path: str | None = None) -> None:
     """Attach files to an existing run (finished or not), under ``artifact_path`` when given."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(uri)
+    client = mlflow_api().MlflowClient(uri)
     for path in paths:
         with_retry(lambda path=path: client.log_artifact(run_id, str(path), artifact_path), "log an artifact")
 
@@ -133,14 +134,9 @@ def log_metrics(uri: str, run_id: str, metrics: dict[str, float], step: int = 0,
     """Log metrics at ``step``: the final (non-epoch) ones such as the per-scenario test results (after
     the last training step, so MLflow shows them as the latest value of a metric logged per epoch too),
     or one epoch's. ``timestamp_ms``: when they were measured (default: now)."""
-    import time as _time
-
-    from mlflow.entities import Metric
-    from mlflow.tracking import MlflowClient
-
-    stamp = int(_time.time() * 1000) if timestamp_ms is None else timestamp_ms
-    entries = [Metric(key, float(value), stamp, step) for key, value in sorted(metrics.items())]
-    client = MlflowClient(uri)
+    stamp = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+    entries = [mlflow_api().Metric(key, float(value), stamp, step) for key, value in sorted(metrics.items())]
+    client = mlflow_api().MlflowClient(uri)
     for start in range(0, len(entries), 500):
         batch = entries[start : start + 500]
         with_retry(lambda batch=batch: client.log_batch(run_id, metrics=batch), "log metrics")
@@ -148,16 +144,11 @@ def log_metrics(uri: str, run_id: str, metrics: dict[str, float], step: int = 0,
 
 def set_tags(uri: str, run_id: str, tags: dict[str, str]) -> None:
     """Set MLflow tags of a run (how its results were obtained, such as the threshold rule)."""
-    from mlflow.entities import RunTag
-    from mlflow.tracking import MlflowClient
-
     if tags:
-        entries = [RunTag(key, str(value)[:5000]) for key, value in sorted(tags.items())]
-        with_retry(lambda: MlflowClient(uri).log_batch(run_id, tags=entries), "set tags")
+        entries = [mlflow_api().RunTag(key, str(value)[:5000]) for key, value in sorted(tags.items())]
+        with_retry(lambda: mlflow_api().MlflowClient(uri).log_batch(run_id, tags=entries), "set tags")
 
 
 def reopen_mlflow_run(uri: str, run_id: str) -> None:
     """Mark an existing run RUNNING again (a requeued or resumed job continues the same MLflow run)."""
-    from mlflow.tracking import MlflowClient
-
-    with_retry(lambda: MlflowClient(uri).update_run(run_id, status="RUNNING"), "reopen the run")
+    with_retry(lambda: mlflow_api().MlflowClient(uri).update_run(run_id, status="RUNNING"), "reopen the run")

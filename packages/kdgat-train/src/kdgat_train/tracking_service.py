@@ -1,16 +1,17 @@
 """MLflow in a helper process: importing MLflow and talking to its database run beside training.
 
 Importing MLflow takes 2.5-3 s on the project's 2-core VM (its package imports its GenAI, artifact
-and data modules whatever one uses), and a quick one-epoch check trains for less than that (issue
-18). So a training process with ``tracking=mlflow`` starts one helper process as soon as its config
-is valid, before torch is imported; the helper imports MLflow on the second core while the trainer
-imports torch, Lightning and PyG, and then makes every MLflow call of the process, in the order
-they were made: `kdgat_train.tracking`'s functions by name (`call` waits for the result, `send`
-does not) and the per-epoch metrics of `ServiceMetricsLogger`. The trainer never imports MLflow.
+and data modules whatever one uses), and a quick one-epoch check trains for less than that. So a
+training process with ``tracking=mlflow`` starts one helper process as soon as its config is valid,
+before torch is imported; the helper imports MLflow on the second core while the trainer imports
+torch, Lightning and PyG, and then makes every MLflow call of the process, in the order they were
+made. A call is a function of `kdgat_train.tracking` and its arguments, sent as such
+(``tracking_call(tracking.set_tags, uri, run_id, tags)``): `tracking_call` waits for the result,
+`tracking_send` does not. The trainer never imports MLflow.
 
 A call the helper fails raises `TrackingServiceError` with the helper's message (the callers treat
-it as they treat an MLflow error); an error of a `send` comes back with the next `call`. If the
-helper process dies, the calls fall back to this process (MLflow imported here, as before).
+it as they treat an MLflow error); an error of a send comes back with the next call. If the helper
+process dies, the calls fall back to this process (MLflow imported here, as before).
 ``KDGAT_TRACKING_SERVICE=0`` keeps every call in-process.
 """
 
@@ -19,11 +20,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import time
 import traceback
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 REPLY_TIMEOUT_S = 900.0  # longer than any bounded retry inside a call (with_retry's budget)
 _service: TrackingService | None = None
 
@@ -33,27 +35,25 @@ class TrackingServiceError(RuntimeError):
 
 
 def _serve(connection) -> None:
-    """The helper: import MLflow at once, then run each request ``(kind, name, args, kwargs)`` in order
-    until the training process is gone. ``kind`` is ``call`` (reply ``(ok, value or message, errors of
-    earlier sends)``) or ``send`` (no reply; a failure is kept for the next reply)."""
+    """The helper: import MLflow at once, then run each request ``(wait, function, args, kwargs)`` in order
+    until the training process is gone. A request that waits gets ``(ok, value or message, errors of
+    earlier sends)``; one that does not keeps its failure for the next reply."""
     import mlflow.tracking  # noqa: F401 - the point of the helper: this import runs beside the trainer's
-
-    from kdgat_train import tracking
 
     failed_sends: list[str] = []
     while True:
         try:
-            kind, name, args, kwargs = connection.recv()
+            wait, function, args, kwargs = connection.recv()
         except EOFError:  # the training process is gone
             return
         try:
-            value = getattr(tracking, name)(*args, **kwargs)
-            if kind == "call":
+            value = function(*args, **kwargs)
+            if wait:
                 connection.send((True, value, failed_sends))
                 failed_sends = []
         except Exception as error:  # noqa: BLE001 - reported to the caller, whatever MLflow raised
-            message = f"{name}: {type(error).__name__}: {error}"
-            if kind == "call":
+            message = f"{function.__name__}: {type(error).__name__}: {error}"
+            if wait:
                 connection.send((False, message + "\n" + traceback.format_exc(limit=3), failed_sends))
                 failed_sends = []
             else:
@@ -71,35 +71,35 @@ class TrackingService:
         child.close()
         self.alive = True
 
-    def call(self, name: str, *args, **kwargs) -> Any:
-        """``kdgat_train.tracking.<name>(*args, **kwargs)`` in the helper; its result. Earlier sends are done
-        by then; their failures are logged here."""
+    def call(self, function: Callable[..., T], *args, **kwargs) -> T:
+        """``function(*args, **kwargs)`` in the helper; its result. Earlier sends are done by then; their
+        failures are logged here."""
         if not self.alive:
-            return _in_process(name, args, kwargs)
+            return function(*args, **kwargs)
         try:
-            self._connection.send(("call", name, args, kwargs))
+            self._connection.send((True, function, args, kwargs))
             if not self._connection.poll(REPLY_TIMEOUT_S):
                 raise TimeoutError(f"no answer from the tracking helper in {REPLY_TIMEOUT_S:.0f} s")
             ok, value, failed_sends = self._connection.recv()
         except (EOFError, OSError, TimeoutError) as error:
             self._give_up(error)
-            return _in_process(name, args, kwargs)
+            return function(*args, **kwargs)
         for message in failed_sends:
             log.warning("MLflow (tracking helper): %s", message)
         if not ok:
             raise TrackingServiceError(value)
         return value
 
-    def send(self, name: str, *args, **kwargs) -> None:
-        """``kdgat_train.tracking.<name>(*args, **kwargs)`` in the helper, without waiting for it."""
+    def send(self, function: Callable[..., Any], *args, **kwargs) -> None:
+        """``function(*args, **kwargs)`` in the helper, without waiting for it."""
         if not self.alive:
-            _in_process(name, args, kwargs)
+            function(*args, **kwargs)
             return
         try:
-            self._connection.send(("send", name, args, kwargs))
+            self._connection.send((False, function, args, kwargs))
         except OSError as error:
             self._give_up(error)
-            _in_process(name, args, kwargs)
+            function(*args, **kwargs)
 
     def _give_up(self, error: BaseException) -> None:
         log.warning("the MLflow tracking helper stopped answering (%s: %s); MLflow calls continue in this process",
@@ -107,12 +107,6 @@ class TrackingService:
         self.alive = False
         if self._process.is_alive():
             self._process.terminate()
-
-
-def _in_process(name: str, args: tuple, kwargs: dict) -> Any:
-    from kdgat_train import tracking
-
-    return getattr(tracking, name)(*args, **kwargs)
 
 
 def start_tracking_service() -> TrackingService | None:
@@ -123,42 +117,15 @@ def start_tracking_service() -> TrackingService | None:
     return _service
 
 
-def tracking_call(name: str, *args, **kwargs) -> Any:
-    """``kdgat_train.tracking.<name>(...)`` through the helper when one runs, else in this process."""
+def tracking_call(function: Callable[..., T], *args, **kwargs) -> T:
+    """``function(*args, **kwargs)`` (a function of `kdgat_train.tracking`) through the helper when one
+    runs, else in this process; its result."""
+    return _service.call(function, *args, **kwargs) if _service is not None else function(*args, **kwargs)
+
+
+def tracking_send(function: Callable[..., Any], *args, **kwargs) -> None:
+    """``function(*args, **kwargs)`` through the helper without waiting when one runs, else in this process."""
     if _service is not None:
-        return _service.call(name, *args, **kwargs)
-    return _in_process(name, args, kwargs)
-
-
-def service_metrics_logger(uri: str, run_id: str):
-    """A Lightning logger sending each step's metrics to the helper (Lightning's `MLFlowLogger` without
-    importing MLflow here); None when no helper runs. Metric names are cleaned as `MLFlowLogger` cleans them."""
-    if _service is None or not _service.alive:
-        return None
-    import re
-
-    from lightning.pytorch.loggers.logger import Logger
-    from lightning.pytorch.utilities import rank_zero_only
-
-    service = _service
-
-    class ServiceMetricsLogger(Logger):
-        @property
-        def name(self) -> str:
-            return "mlflow"
-
-        @property
-        def version(self) -> str:
-            return run_id
-
-        @rank_zero_only
-        def log_hyperparams(self, params, *args, **kwargs) -> None:  # the run's params are logged at its start
-            return None
-
-        @rank_zero_only
-        def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-            clean = {re.sub("[^a-zA-Z0-9_/. -]+", "", key): float(value) for key, value in metrics.items()
-                     if not isinstance(value, str)}
-            service.send("log_metrics", uri, run_id, clean, step or 0, timestamp_ms=int(time.time() * 1000))
-
-    return ServiceMetricsLogger()
+        _service.send(function, *args, **kwargs)
+    else:
+        function(*args, **kwargs)

@@ -87,7 +87,8 @@ def test_one_class_sources_show_what_they_define_in_every_table_format(tmp_path)
     recall and detection delay: in comparison.md/.csv and report.md/.csv/.tex/.json, never blanks."""
     import json
 
-    from kdgat_train.pipeline.seed_report import collect, write_report
+    from kdgat_train.pipeline.report_files import write_report
+    from kdgat_train.pipeline.seed_report import collect
 
     values = {**_scenario("parked", 0, 120, f1=0.0, fpr=0.025, false_alarms_per_hour=3.5, recall=float("nan")),
               **_scenario("flood", 80, 0, f1=0.95, recall=0.9, detection_delay_s_median=0.25, fpr=float("nan")),

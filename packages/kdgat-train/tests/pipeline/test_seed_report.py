@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from kdgat_schemas import RunRecord
 from kdgat_train.pipeline.comparison import METRICS
+from kdgat_train.pipeline.report_files import write_report
 from kdgat_train.pipeline.report_plots import PLOT_NAMES, mean_f1_per_seed, pareto_front
 from kdgat_train.pipeline.seed_report import (
     ReportError,
@@ -19,7 +20,6 @@ from kdgat_train.pipeline.seed_report import (
     to_json,
     to_latex,
     to_markdown,
-    write_report,
 )
 from kdgat_train.runs_cli import main as runs_cli
 from scipy import stats

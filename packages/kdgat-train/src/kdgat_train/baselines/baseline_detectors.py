@@ -23,6 +23,10 @@ Unsupervised detectors see normal training windows only. Every detector reports 
 from __future__ import annotations
 
 import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.ensemble import HistGradientBoostingClassifier, IsolationForest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 APPLICABLE = {"gbdt": None, "timing": ("automotive",), "pca": None, "iforest": None}
 DEFAULT_BASELINES = {"automotive": ("gbdt", "timing", "iforest"), "internet": ("gbdt", "iforest"),
@@ -63,8 +67,6 @@ class BaselineDetector:
         labels = np.asarray(labels).astype(int)
         normal = stats[labels == 0]
         if self.method == "gbdt":
-            from sklearn.ensemble import HistGradientBoostingClassifier
-
             if labels.min() == labels.max():
                 raise BaselineNotApplicable("gbdt needs attack and normal windows in the training split")
             self.model = HistGradientBoostingClassifier(class_weight="balanced", random_state=self.seed).fit(stats, labels)
@@ -79,18 +81,12 @@ class BaselineDetector:
         elif self.method == "pca" and READING_RESIDUAL_STATISTIC in self.names:
             self.parameters = 0.0  # the principal axes were fitted with the cache; counted by the caller
         elif self.method == "pca":
-            from sklearn.decomposition import PCA
-            from sklearn.pipeline import make_pipeline
-            from sklearn.preprocessing import StandardScaler
-
             self._require_normals(normal)
             self.model = make_pipeline(StandardScaler(), PCA(n_components=0.95, svd_solver="full", random_state=self.seed))
             self.model.fit(normal)
             pca = self.model[-1]
             self.parameters = float(pca.components_.size + pca.mean_.size + 2 * stats.shape[1])
         else:
-            from sklearn.ensemble import IsolationForest
-
             self._require_normals(normal)
             self.model = IsolationForest(random_state=self.seed).fit(normal)
             self.parameters = float(sum(tree.tree_.node_count for tree in self.model.estimators_))

@@ -24,6 +24,7 @@ from kdgat_train.evaluation.stage_evaluation import (
     write_report,
 )
 from kdgat_train.tracked_run import TrackedRun
+from kdgat_train.window_data_module import open_cache
 
 
 def check_applicable(settings: BaselineSettings, cache) -> None:
@@ -64,8 +65,6 @@ def evaluate_baseline(settings: BaselineSettings, cache, run_dir: Path) -> Evalu
 
 def run_baseline(settings: BaselineSettings) -> Path:
     """Fit and evaluate one baseline; returns its run folder (COMPLETED, or FAILED with the error)."""
-    from kdgat_train.window_data_module import open_cache
-
     cache = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)
     check_applicable(settings, cache)
     with TrackedRun(name=settings.name, settings=settings, runs_root=settings.runs_root,

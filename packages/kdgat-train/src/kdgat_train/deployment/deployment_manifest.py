@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kdgat_data.file_digests import sha256_file
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MANIFEST_FILE = "detector.json"
@@ -56,8 +57,6 @@ class DeploymentManifest(BaseModel):
         """Every model file this manifest lists is in ``folder`` with the sha256 recorded at export: a
         changed, truncated or swapped model file (another run's ``model.onnx``) is refused before anything
         loads it. Raises `DeploymentManifestError` naming the file."""
-        from kdgat_data.file_digests import sha256_file
-
         folder = Path(folder)
         if self.format == "eager":
             return

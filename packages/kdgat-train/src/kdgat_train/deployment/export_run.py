@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import polars as pl
+import torch
+from kdgat_data.catalog import resolve_dataset
+from kdgat_data.file_digests import sha256_file
 from kdgat_models.scorer_export import FORMATS, EagerScorer, export_scorer, load_scorer
 from kdgat_schemas import RunFolder
 
@@ -23,6 +27,7 @@ from kdgat_train.deployment.deployment_manifest import MANIFEST_FILE, Deployment
 from kdgat_train.deployment.run_scorer import DeploymentError, RunScorer, scorer_from_run
 from kdgat_train.deployment.scorer_inputs import scorer_inputs
 from kdgat_train.families import ModelFamily, family_of
+from kdgat_train.known_warnings import quiet_known_warnings
 
 PARITY_TOLERANCE = 1e-4
 PARITY_BATCH = 256
@@ -42,8 +47,6 @@ def batched_scores(score, arrays, batch_size: int = PARITY_BATCH) -> np.ndarray:
 
 
 def _saved_validation_scores(run_dir: Path) -> np.ndarray:
-    import polars as pl
-
     path = RunFolder(run_dir).scores_file
     if not path.is_file():
         raise DeploymentError(f"{run_dir}: no {path.name} to check the rebuilt network against; retrain the run")
@@ -52,8 +55,6 @@ def _saved_validation_scores(run_dir: Path) -> np.ndarray:
 
 
 def _reader_options(settings) -> dict | None:
-    from kdgat_data.catalog import resolve_dataset
-
     dataset = resolve_dataset(settings.dataset_config.name)
     if dataset.domain != "automotive":
         return None
@@ -61,15 +62,11 @@ def _reader_options(settings) -> dict | None:
 
 
 def _reads_entity_ids(settings) -> bool:
-    from kdgat_data.catalog import resolve_dataset
-
     return bool(resolve_dataset(settings.dataset_config.name).entry.entity_ids)
 
 
 def model_digests(folder: Path) -> dict[str, str]:
     """sha256 of every file of an export folder but its manifest (the model and its external data)."""
-    from kdgat_data.file_digests import sha256_file
-
     return {path.name: sha256_file(path) for path in sorted(Path(folder).iterdir())
             if path.is_file() and path.name != MANIFEST_FILE}
 
@@ -168,15 +165,11 @@ def export_run(run_dir: Path, export_format: str, out: Path | None = None, say=p
 
 
 def _example(validation) -> dict:
-    import torch
-
     inputs = scorer_inputs(validation, np.arange(min(len(validation), 8)))
     return {name: torch.from_numpy(value) for name, value in inputs.items()}
 
 
 def export_from_cli(run_dir: str, export_format: str, out: str | None) -> None:
     """``kdgat-models export`` (an entry point of kdgat-train: reading a run folder needs it)."""
-    from kdgat_train.known_warnings import quiet_known_warnings
-
     with quiet_known_warnings():  # torch_geometric's import-time notice
         export_run(Path(run_dir), export_format, Path(out) if out else None)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 from kdgat_data.domains.automotive.frames import FrameTable
+from kdgat_data.domains.automotive.readers.dispatch import VECTOR_LOG_SUFFIXES, ReaderOptions, read_frames
+from kdgat_data.readers.text import capture_suffix
 
 MAX_CONSECUTIVE_BUS_ERRORS = 100
 
@@ -23,9 +25,6 @@ MAX_CONSECUTIVE_BUS_ERRORS = 100
 def read_capture(path: Path, reader_options: dict | None):
     """Capture ``path`` read as training read its dataset (the run's reader options), except that a
     malformed row is skipped and counted rather than an error: ``(FrameTable, ReadReport)``."""
-    from kdgat_data.domains.automotive.readers.dispatch import VECTOR_LOG_SUFFIXES, ReaderOptions, read_frames
-    from kdgat_data.readers.text import capture_suffix
-
     options = {**(reader_options or {}), "on_bad_row": "skip"}
     if capture_suffix(path) in VECTOR_LOG_SUFFIXES:  # a Vector log names its format, whatever the training files were
         options |= {"format": None, "mapping": None, "files": None}  # detected from the suffix

@@ -16,6 +16,8 @@ from kdgat_schemas import ExperimentName, RunFolder, RunFolderError
 
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold
 from kdgat_train.families import family_of
+from kdgat_train.stages.upstream_runs import settings_of_run
+from kdgat_train.window_data_module import open_cache
 
 
 class DeploymentError(RuntimeError):
@@ -42,8 +44,6 @@ def _read_settings(run_dir: Path):
     if name.is_pipeline or name.is_baseline:
         kind = "a pipeline run: deploy one of its stage runs" if name.is_pipeline else "a baseline (scikit-learn): not exported"
         raise DeploymentError(f"{run_dir} is {kind}")
-    from kdgat_train.stages.upstream_runs import settings_of_run
-
     return settings_of_run(config, run_dir)
 
 
@@ -56,8 +56,6 @@ def _threshold(run_dir: Path) -> ChosenThreshold:
 
 def scorer_from_run(run_dir: Path) -> RunScorer:
     """The `RunScorer` of the COMPLETED GAT, VGAE or DQN fusion run ``run_dir``."""
-    from kdgat_train.window_data_module import open_cache
-
     run_dir = Path(run_dir).resolve()
     try:
         record = RunFolder(run_dir).read_record()

@@ -19,11 +19,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from kdgat_data.cache import build_cache
+from kdgat_data.catalog import resolve_dataset
 from kdgat_schemas import ExperimentName, RunFolder, RunFolderError, RunPaths, RunRecord
 
+from kdgat_train import tracking
+from kdgat_train.baselines.baseline_detectors import BaselineDetector
+from kdgat_train.baselines.baseline_settings import BaselineSettings
+from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
 from kdgat_train.evaluation.stage_evaluation import report, write_report
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold
 from kdgat_train.families import family_of
+from kdgat_train.stages.upstream_runs import settings_of_run
+from kdgat_train.tracking_service import tracking_call
+from kdgat_train.window_data_module import open_cache
 
 CROSS_FOLDER = RunFolder.CROSS
 
@@ -69,16 +78,12 @@ def unk_share(arrays) -> float:
 
 
 def _settings(run_dir: Path):
-    from kdgat_train.baselines.baseline_settings import BaselineSettings
-
     config = RunFolder(run_dir).read_config()
     name = ExperimentName.parse(config["experiment_name"])
     if name.is_pipeline:
         raise CrossEvaluationError(f"{run_dir} is a pipeline run: evaluate its stage runs (listed in its pipeline.json)")
     if name.is_baseline:
         return BaselineSettings.model_validate(config)
-    from kdgat_train.stages.upstream_runs import settings_of_run
-
     return settings_of_run(config, run_dir)
 
 
@@ -94,8 +99,6 @@ def _scores(settings, run_dir: Path, source, cross, splits: list[str]) -> dict[s
     """One attack score per window of each split of ``cross`` (the other dataset, fitted on ``source``)."""
     name = settings.name
     if name.is_baseline:
-        from kdgat_train.baselines.baseline_detectors import BaselineDetector
-
         train_stats, names = source.window_statistics("train")
         cross_names = cross.window_statistics(splits[0])[1]
         if tuple(cross_names) != tuple(names):
@@ -109,8 +112,6 @@ def _scores(settings, run_dir: Path, source, cross, splits: list[str]) -> dict[s
 def _check_weights(settings, folder: RunFolder, record: RunRecord) -> None:
     """The checkpoints the run's scores come from load safely (its own, and a fusion's VGAE and GAT runs'):
     a damaged or crafted one is one `CrossEvaluationError`, before any cache is built."""
-    from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
-
     if settings.name.is_baseline:
         return
     checkpoints = [folder.evaluated_checkpoint()]
@@ -125,11 +126,6 @@ def _check_weights(settings, folder: RunFolder, record: RunRecord) -> None:
 
 def evaluate_on_dataset(run_dir: Path, dataset: str, scenarios: list[str] | None = None, say=print) -> CrossEvaluation:
     """Score the COMPLETED run ``run_dir`` on the test scenarios of catalog dataset ``dataset``."""
-    from kdgat_data.cache import build_cache
-    from kdgat_data.catalog import resolve_dataset
-
-    from kdgat_train.window_data_module import open_cache
-
     run_dir = Path(run_dir).resolve()
     folder = RunFolder(run_dir)
     try:
@@ -172,15 +168,13 @@ def evaluate_on_dataset(run_dir: Path, dataset: str, scenarios: list[str] | None
 
 def _log(run_dir: Path, record: RunRecord, metrics: dict[str, float], files: list[Path], dataset: str) -> str:
     """Metrics and files onto the run's MLflow run; a line saying where (the files stand either way)."""
-    from kdgat_train.tracking_service import tracking_call
-
     root = next((folder for folder in run_dir.parents if (folder / "mlflow.db").is_file()), None)
     if record.mlflow_run_id is None or root is None:
         return f"not logged to MLflow: {run_dir} has no MLflow run (tracking off or offline)"
     try:
         uri = RunPaths(root).mlflow_uri
-        tracking_call("log_metrics", uri, record.mlflow_run_id, metrics)
-        tracking_call("log_artifacts", uri, record.mlflow_run_id, files, f"{CROSS_FOLDER}/{dataset}")
+        tracking_call(tracking.log_metrics, uri, record.mlflow_run_id, metrics)
+        tracking_call(tracking.log_artifacts, uri, record.mlflow_run_id, files, f"{CROSS_FOLDER}/{dataset}")
     except Exception as error:  # the results are written; tracking is the extra copy
         return f"not logged to MLflow ({type(error).__name__}: {error}); the files stand"
     return f"logged to MLflow run {record.mlflow_run_id} as {CROSS_FOLDER}/{dataset}/..."

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from kdgat_data.batching import WindowBatches
 from kdgat_models.self_loops import SelfLoops
-from kdgat_schemas import RunFolder
+from kdgat_schemas import RunFolder, RunRecord
 
 from kdgat_train.evaluation.event_metrics import event_metrics
 from kdgat_train.evaluation.metrics import binary_metrics, roc_points
@@ -160,8 +160,6 @@ def _plot(scores: dict, labels: dict, results: dict, path: Path) -> None:
 
 def plot_title(run_dir: Path) -> str:
     """``{preset} run_NNN``: which run a plot belongs to, once it is copied out of its folder."""
-    from kdgat_schemas import RunRecord
-
     try:
         return f"{RunRecord.read(run_dir).name} {run_dir.name}"
     except (OSError, ValueError):

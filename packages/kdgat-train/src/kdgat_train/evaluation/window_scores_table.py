@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 from kdgat_schemas import RunFolder
 
 SCORES_FILE = RunFolder.SCORES
@@ -36,8 +37,6 @@ def window_rows(split: str, arrays, manifest, scores: np.ndarray, threshold: flo
 
 def write_scores(path: Path, parts: list[dict[str, np.ndarray]]) -> Path:
     """Write the rows of every split to ``path`` (a temporary name, then renamed)."""
-    import polars as pl
-
     frame = pl.concat([pl.DataFrame({key: list(value) if value.dtype == object else value for key, value in part.items()})
                        for part in parts]) if parts else pl.DataFrame()
     temporary = path.with_name(f".{path.name}.tmp")

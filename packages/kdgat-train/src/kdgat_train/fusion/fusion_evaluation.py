@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from kdgat_schemas import atomic_write
+from scipy.stats import spearmanr
 
 from kdgat_train.evaluation.stage_evaluation import (
     Evaluation,
@@ -101,8 +102,6 @@ def evaluate_fusion(module, data, run_dir: Path, training, evaluation) -> Evalua
 
 def _rank_agreement(fused: np.ndarray, single: np.ndarray) -> float:
     """Spearman's rank correlation of the fused scores with one input's (NaN when either is constant)."""
-    from scipy.stats import spearmanr
-
     if len(fused) < 2 or np.ptp(fused) == 0 or np.ptp(single) == 0:
         return float("nan")
     return float(spearmanr(fused, single).statistic)

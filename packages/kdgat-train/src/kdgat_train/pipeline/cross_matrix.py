@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from kdgat_schemas import ExperimentName, RunFolder, RunRecord, atomic_write
 
+from kdgat_train.evaluation.cross_dataset import evaluate_on_dataset
 from kdgat_train.pipeline.comparison import ALL_ATTACK, METRIC_LABELS, METRICS, defined_metrics
 from kdgat_train.pipeline.seed_report import Interval, ReportError, collect, interval, latex_escape
 
@@ -70,8 +71,6 @@ def _scenario_mean(metrics: dict[str, float], metric: str, prefix: str = "test/"
 
 def _cross_results(run_dir: Path, dataset: str, force: bool, say) -> dict[str, float]:
     """``test/<scenario>/<metric>`` of ``run_dir`` scored on ``dataset`` (computed, or read back)."""
-    from kdgat_train.evaluation.cross_dataset import evaluate_on_dataset
-
     saved = RunFolder(RunFolder(run_dir).cross_folder(dataset))
     if force or not saved.has_metrics():
         say(f"  scoring {run_dir} on {dataset}")

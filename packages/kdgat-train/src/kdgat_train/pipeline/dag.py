@@ -10,9 +10,15 @@ from __future__ import annotations
 from kdgat_schemas import UPSTREAM_RULES
 from kdgat_schemas.pipeline_dag import PipelineStage, pipeline_stages
 
+from kdgat_train.baselines.baseline_settings import BaselineSettings
 from kdgat_train.config.field_use import reset_unused
 from kdgat_train.config.run_settings import RunSettings
-from kdgat_train.config.settings import DistillationSettings, TrainingSettings, with_field_value
+from kdgat_train.config.settings import (
+    DeviceSettings,
+    DistillationSettings,
+    TrainingSettings,
+    with_field_value,
+)
 from kdgat_train.pipeline.settings import PipelineSettings
 
 __all__ = ["PipelineStage", "pipeline_stages", "stage_settings"]
@@ -48,9 +54,6 @@ def stage_settings(pipeline: PipelineSettings, stage: PipelineStage, run_dirs: d
 def baseline_settings(pipeline: PipelineSettings, method: str):
     """The `BaselineSettings` of baseline ``method`` in this pipeline: its dataset, seed, threshold rule
     and runs root (every other group at its default, so its reuse depends on nothing it does not use)."""
-    from kdgat_train.baselines.baseline_settings import BaselineSettings
-    from kdgat_train.config.settings import DeviceSettings
-
     name = pipeline.name
     return BaselineSettings(
         experiment_name=f"{name.domain}_{name.dataset}_baseline_{method}",

@@ -21,9 +21,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from joblib.externals.loky import get_reusable_executor
+
+from kdgat_train.baselines.baseline_detectors import BaselineNotApplicable
+from kdgat_train.baselines.baseline_stage import run_baseline
+from kdgat_train.known_warnings import quiet_known_warnings
+from kdgat_train.pipeline.completed_runs import identical_completed_run
 from kdgat_train.pipeline.dag import baseline_settings, stage_settings
-from kdgat_train.pipeline.settings import PipelineSettings
+from kdgat_train.pipeline.settings import PipelineSettings, one_seed
 from kdgat_train.pipeline.stage_plan import plan_stages
+from kdgat_train.quiet_console import quiet_console
+from kdgat_train.stages.single_stage import run_stage
 from kdgat_train.thread_count import usable_cpus
 
 
@@ -40,8 +48,6 @@ class StageTask:
 
 def stage_tasks(settings: PipelineSettings, seeds: list[int]) -> list[StageTask]:
     """Every stage and baseline of the pipeline for each of ``seeds``, keyed ``seed/stage``."""
-    from kdgat_train.pipeline.runner import one_seed
-
     tasks = []
     for seed in seeds:
         seeded = one_seed(settings, seed, last=False)
@@ -64,24 +70,16 @@ def stage_tasks(settings: PipelineSettings, seeds: list[int]) -> list[StageTask]
 def _train(stage_config, baseline: bool) -> str | None:
     """In a worker process: train (or fit) one stage (its ``device.threads`` set to this job's share of
     the cores); its run folder (None for a baseline that does not apply to the dataset)."""
-    from kdgat_train.known_warnings import quiet_known_warnings
-    from kdgat_train.quiet_console import quiet_console
-
     with quiet_known_warnings():  # what the main process silences, imports included
         import lightning  # noqa: F401 - its console handler must exist before quiet_console filters the handlers
         import torch_geometric  # noqa: F401
 
     with quiet_known_warnings(), quiet_console(chatty=False):
         if baseline:
-            from kdgat_train.baselines.baseline_detectors import BaselineNotApplicable
-            from kdgat_train.baselines.baseline_stage import run_baseline
-
             try:
                 return str(run_baseline(stage_config))
             except BaselineNotApplicable:
                 return None
-        from kdgat_train.stages.single_stage import run_stage
-
         return str(run_stage(stage_config))
 
 
@@ -94,10 +92,6 @@ def train_in_parallel(settings: PipelineSettings, seeds: list[int], jobs: int, s
     """Train every stage and baseline of ``seeds`` that has no identical completed run, ``jobs`` at a time
     in dependency order; returns the run folders trained. A failed stage stops the submission of new
     ones, lets the running ones finish and raises its error."""
-    from joblib.externals.loky import get_reusable_executor
-
-    from kdgat_train.pipeline.runner import identical_completed_run
-
     log = logging.getLogger(__name__)
     tasks = {task.key: task for task in stage_tasks(settings, seeds)}
     threads = threads_per_job(settings, jobs)

@@ -19,7 +19,10 @@ import math
 from pathlib import Path
 
 import numpy as np
+import polars as pl
+from sklearn.metrics import precision_recall_curve, roc_curve
 
+from kdgat_train.evaluation.window_scores_table import SCORES_FILE
 from kdgat_train.pipeline.comparison import ALL_ATTACK
 from kdgat_train.pipeline.seed_report import ReportRow, SeedReport, interval
 
@@ -145,8 +148,6 @@ def plot_f1_per_scenario(report: SeedReport, folder: Path) -> list[Path]:
 def scored_rows(report: SeedReport) -> list[tuple[ReportRow, Path]]:
     """The rows with their own per-window scores in the last seed, with that run's folder: the first
     row of each run (a fusion run's comparators share its folder but not its scores.parquet)."""
-    from kdgat_train.evaluation.window_scores_table import SCORES_FILE
-
     seen, rows = set(), []
     for row in report.rows:
         runs = row.runs.get(f"{report.scenarios[0]}/f1", []) if report.scenarios else []
@@ -161,11 +162,6 @@ def scored_rows(report: SeedReport) -> list[tuple[ReportRow, Path]]:
 
 
 def plot_roc_pr(report: SeedReport, folder: Path) -> list[Path]:
-    import polars as pl
-    from sklearn.metrics import precision_recall_curve, roc_curve
-
-    from kdgat_train.evaluation.window_scores_table import SCORES_FILE
-
     plt = _pyplot()
     scenarios = report.scenarios or [""]
     figure, axes = plt.subplots(2, len(scenarios), figsize=(4.2 * len(scenarios), 8), squeeze=False)

@@ -9,74 +9,32 @@ comparison table as ``comparison.md`` and ``comparison.csv``; its MLflow run (ex
 from __future__ import annotations
 
 import json
-import logging
 import re
 import time
 from pathlib import Path
 
-from kdgat_schemas import RunFolder, RunFolderError, RunPaths, atomic_write
+from kdgat_schemas import atomic_write
 
-from kdgat_train.config.run_settings import RunSettings
+from kdgat_train.baselines.baseline_detectors import BaselineNotApplicable
+from kdgat_train.baselines.baseline_stage import run_baseline
 from kdgat_train.pipeline.comparison import ALL_ATTACK, METRICS, TableEntry, comparison_table, stage_entries
+from kdgat_train.pipeline.completed_runs import identical_completed_run
 from kdgat_train.pipeline.dag import baseline_settings, pipeline_stages, stage_settings
-from kdgat_train.pipeline.settings import PipelineSettings
-from kdgat_train.pipeline.stage_plan import StagePlan, current_manifest, plan_stages
+from kdgat_train.pipeline.local_executor import train_in_parallel
+from kdgat_train.pipeline.report_files import write_report
+from kdgat_train.pipeline.report_tracking import log_report_to_mlflow
+from kdgat_train.pipeline.seed_report import collect
+from kdgat_train.pipeline.settings import PipelineSettings, one_seed
+from kdgat_train.pipeline.stage_plan import StagePlan, plan_stages
 from kdgat_train.quiet_console import quiet_console
+from kdgat_train.stages.single_stage import run_stage
 from kdgat_train.tracked_run import TrackedRun
-
-# where a run lived or ran, not what it computes: a cluster pipeline trains each stage on the
-# device its job was given, and the table job must still recognise those runs
-WHERE_NOT_WHAT = ("resume", "run_dir", "device", "tracking")
-
-
-def _identity(config: dict) -> dict:
-    return {key: value for key, value in config.items() if key not in WHERE_NOT_WHAT}
-
-
-def _saved_identity(settings_class, run_dir: Path) -> dict | None:
-    """The identity of a run's saved config read through today's settings class, so a field added since
-    it ran counts at its default (which keeps the earlier behaviour); None when it no longer validates."""
-    try:
-        return _identity(settings_class.model_validate(RunFolder(run_dir).read_config()).model_dump(mode="json"))
-    except (ValueError, OSError):  # RunFolderError and pydantic's ValidationError are ValueErrors
-        return None
-
-
-def identical_completed_run(settings: RunSettings) -> Path | None:
-    """The latest COMPLETED run of ``settings.name`` whose saved config equals ``settings`` (apart
-    from where it ran: ``resume``, ``run_dir``, ``device``; a field added since it ran counts at its
-    default) and that trained on the data the config gives today: its run.json's data manifest hash
-    equals that of the dataset's cache now (an edited capture, a new reader option or cache layout
-    makes every earlier run stale, not reusable)."""
-    wanted = _identity(settings.model_dump(mode="json"))
-    data_hash = None
-    for run_dir in reversed(RunPaths(settings.runs_root).existing_runs(settings.name)):
-        if not RunFolder(run_dir).has_record():
-            continue
-        try:
-            record = RunFolder(run_dir).read_record()
-        except RunFolderError:  # a corrupt run.json (pydantic's ValidationError is one): not a reusable run
-            logging.getLogger(__name__).warning("skipping %s: its run.json is not a readable run record", run_dir)
-            continue
-        if record.status != "COMPLETED" or _saved_identity(type(settings), run_dir) != wanted:
-            continue
-        data_hash = data_hash or current_manifest_hash(settings.dataset_config)
-        if record.data_manifest_hash == data_hash:
-            return run_dir
-    return None
-
-
-def current_manifest_hash(dataset) -> str:
-    """The manifest hash of the cache ``dataset`` (`DatasetSettings`) gives now, built or reused."""
-    return current_manifest(dataset).content_hash()
 
 
 def run_one_stage(settings: PipelineSettings, say=print) -> Path | None:
     """``pipeline.only=KEY``: train (or reuse) that stage; every stage it needs must already have a
     COMPLETED run with the config this pipeline gives it (nothing upstream is trained here). None,
     said why, for a stage the pipeline's plan leaves out (`stage_plan`)."""
-    from kdgat_train.stages.single_stage import run_stage
-
     stages = {s.key: s for s in pipeline_stages(settings.name, settings.pipeline.vgae_mode, settings.pipeline.gat_mode)}
     key = settings.pipeline.only
     baselines = {f"baseline_{method}": method for method in settings.baseline_methods()}
@@ -116,8 +74,6 @@ def run_one_stage(settings: PipelineSettings, say=print) -> Path | None:
 def run_pipeline(settings: PipelineSettings, say=print) -> Path | None:
     """Train (or reuse) every stage of the pipeline and write the comparison table; returns its run folder
     (with ``pipeline.only``: the stage's, None for a stage the plan leaves out)."""
-    from kdgat_train.stages.single_stage import run_stage
-
     if settings.device.devices * settings.device.num_nodes > 1:
         raise ValueError("a pipeline runs its stages in one process; for DDP stages submit them one by one "
                          "(or as dependent cluster jobs) with device.devices=N")
@@ -130,29 +86,15 @@ def run_pipeline(settings: PipelineSettings, say=print) -> Path | None:
             return run_one_stage(settings, say)
         trained: set[str] = set()
         if settings.pipeline.jobs > 1:  # train what can run side by side first; the pass below then reuses it
-            from kdgat_train.pipeline.local_executor import train_in_parallel
-
             trained = train_in_parallel(settings, seeds or [settings.training_config.seed], settings.pipeline.jobs, say)
         if seeds is None:
             return _run_pipeline(settings, say, run_stage, trained=trained)
         return _run_seeds(settings, seeds, say, run_stage, trained=trained)
 
 
-def one_seed(settings: PipelineSettings, seed: int, *, last: bool) -> PipelineSettings:
-    """The one-seed pipeline of ``settings`` for ``seed``: what ``training_config.seed=S`` alone gives,
-    so a seed's stages are reused by a later one-seed run of the same seed, and the other way round.
-    A given ``run_dir`` (a cluster job's folder) is the last seed's; the others get their own."""
-    return settings.model_copy(update={"training_config": settings.training_config.model_copy(update={"seed": seed}),
-                                       "pipeline": settings.pipeline.model_copy(update={"seeds": None}),
-                                       "run_dir": settings.run_dir if last else None})
-
-
 def _run_seeds(settings: PipelineSettings, seeds: list[int], say, run_stage, *, trained: set[str] = frozenset()) -> Path:
     """Every seed's pipeline in turn, then the report over them in the last seed's folder (and its
     MLflow run); returns that folder."""
-    from kdgat_train.pipeline.report_tracking import log_report_to_mlflow
-    from kdgat_train.pipeline.seed_report import collect, write_report
-
     folders = []
     for number, seed in enumerate(seeds, 1):
         say(f"\n=== seed {seed} ({number}/{len(seeds)}) ===")
@@ -174,9 +116,6 @@ def _baseline_run(settings: PipelineSettings, method: str, say, label: str,
     """Fit (or reuse) baseline ``method``: its run folder (``None`` when it does not apply to this
     dataset, said why) and whether it was reused (a run in ``trained``, fitted by this command's
     ``pipeline.jobs`` pass, was not)."""
-    from kdgat_train.baselines.baseline_detectors import BaselineNotApplicable
-    from kdgat_train.baselines.baseline_stage import run_baseline
-
     config = baseline_settings(settings, method)
     if settings.run_dir and settings.pipeline.only:
         config = config.model_copy(update={"run_dir": settings.run_dir})
@@ -253,8 +192,6 @@ def _run_pipeline(settings: PipelineSettings, say, run_stage, *, hint: bool = Tr
         run.log_metrics(metrics)
         timings = {"total_s": time.perf_counter() - started, "stages_trained": float(sum(not s["reused"] for s in log)),
                    "stages_reused": float(sum(s["reused"] for s in log))}
-        from kdgat_train.pipeline.seed_report import collect, write_report
-
         reports = write_report(collect([run.run_dir]), run.run_dir)  # one seed: the values, and report.json's provenance
         run.complete(timings=timings, artifacts=[run.run_dir / "pipeline.json", markdown, csv_path, *reports])
     run_dir = run.run_dir

@@ -18,6 +18,7 @@ report.json, in which every cell names the run folders its values came from, and
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import re
@@ -25,7 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from kdgat_schemas import RunFolder, RunFolderError, atomic_write
+from kdgat_schemas import RunFolder, RunFolderError
+from scipy import stats
 
 from kdgat_train.families import FAMILIES
 from kdgat_train.pipeline.comparison import (
@@ -66,8 +68,6 @@ class Interval:
 
 def interval(values: list[float]) -> Interval | None:
     """The mean of the finite ``values`` and its 95 % interval (None when there is none)."""
-    from scipy import stats
-
     data = np.asarray([v for v in values if v is not None and math.isfinite(v)], float)
     if len(data) == 0:
         return None
@@ -101,8 +101,6 @@ class PairedTest:
 def paired_test(label: str, first: str, second: str, a: list[float], b: list[float]) -> PairedTest:
     """Wilcoxon signed-rank test of ``a`` against ``b`` (paired), with the matched-pairs rank-biserial
     correlation; identical pairs give p = 1 and effect 0 (never a difference)."""
-    from scipy import stats
-
     difference = np.asarray(a, float) - np.asarray(b, float)
     nonzero = difference[difference != 0]
     if len(nonzero) == 0:
@@ -368,8 +366,6 @@ def _f1_marks(report: SeedReport, row: ReportRow, scenario: str, metric: str) ->
 
 
 def to_csv(report: SeedReport) -> str:
-    import io
-
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["model", "variant", "parameters", "compression_vs_teacher", "scenario", "metric", "mean", "low",
@@ -438,16 +434,3 @@ def to_json(report: SeedReport) -> str:
     document = {"pipeline": report.name, "seeds": report.seeds, "pipelines": report.pipelines,
                 "scenarios": report.scenarios, "rows": rows, "tests": [asdict(test) for test in report.tests]}
     return json.dumps(document, indent=2) + "\n"
-
-
-def write_report(report: SeedReport, folder: Path, *, plots: bool = True) -> list[Path]:
-    """report.md, report.csv, report.tex and report.json in ``folder`` (each written whole), and with
-    ``plots`` the figures of `report_plots` as PNG and PDF."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = [atomic_write(folder / "report.md", to_markdown(report)), atomic_write(folder / "report.csv", to_csv(report)),
-               atomic_write(folder / "report.tex", to_latex(report)), atomic_write(folder / "report.json", to_json(report))]
-    if plots:
-        from kdgat_train.pipeline.report_plots import write_plots
-
-        written += write_plots(report, folder)
-    return written

@@ -118,3 +118,12 @@ class PipelineSettings(SharedRunSettings):
 
         chosen = self.pipeline.baselines
         return list(DEFAULT_BASELINES.get(self.name.domain, GENERIC_BASELINES)) if chosen is None else list(chosen)
+
+
+def one_seed(settings: PipelineSettings, seed: int, *, last: bool) -> PipelineSettings:
+    """The one-seed pipeline of ``settings`` for ``seed``: what ``training_config.seed=S`` alone gives,
+    so a seed's stages are reused by a later one-seed run of the same seed, and the other way round.
+    A given ``run_dir`` (a cluster job's folder) is the last seed's; the others get their own."""
+    return settings.model_copy(update={"training_config": settings.training_config.model_copy(update={"seed": seed}),
+                                       "pipeline": settings.pipeline.model_copy(update={"seeds": None}),
+                                       "run_dir": settings.run_dir if last else None})

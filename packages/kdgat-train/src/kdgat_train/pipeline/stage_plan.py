@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kdgat_data.cache import build_cache
+from kdgat_data.catalog import resolve_dataset
 from kdgat_schemas.pipeline_dag import PipelineStage, pipeline_stages, without_label_learning
 
 from kdgat_train.baselines.baseline_detectors import SUPERVISED_BASELINES
@@ -25,9 +27,6 @@ def current_manifest(dataset):
     (once per process and dataset settings: the sources are hashed once)."""
     key = dataset.model_dump_json()
     if key not in _MANIFESTS:
-        from kdgat_data.cache import build_cache
-        from kdgat_data.catalog import resolve_dataset
-
         cache = build_cache(resolve_dataset(dataset.name), window=dataset.window, stride=dataset.stride,
                             validation_fraction=dataset.validation_fraction, features=dataset.features,
                             train_stride=dataset.train_stride)

@@ -11,7 +11,7 @@ from pathlib import Path
 import lightning as L
 from kdgat_schemas import RunFolder, RunFolderError
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-from lightning.pytorch.loggers import MLFlowLogger
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from kdgat_train.atomic_checkpoint_io import AtomicCheckpointIO, resume_checkpoint
 from kdgat_train.checkpoint_state import load_checkpoint_state
@@ -22,8 +22,8 @@ from kdgat_train.evaluation.learning_check import learned_nothing
 from kdgat_train.evaluation.stage_evaluation import Evaluation, flat_metrics
 from kdgat_train.families import family_of
 from kdgat_train.known_warnings import quiet_known_warnings
-from kdgat_train.offline_tracking import offline_metrics_logger
 from kdgat_train.provenance import process_started_at
+from kdgat_train.run_metrics_logger import RunMetricsLogger
 from kdgat_train.stages.upstream_runs import (
     check_upstream_runs,
     find_upstream_runs,
@@ -32,7 +32,6 @@ from kdgat_train.stages.upstream_runs import (
 )
 from kdgat_train.thread_count import set_intra_op_threads
 from kdgat_train.tracked_run import TrackedRun, is_ddp_worker
-from kdgat_train.tracking_service import service_metrics_logger
 from kdgat_train.training_cost import TrainingCost
 from kdgat_train.window_data_module import WindowGraphDataModule
 
@@ -90,10 +89,7 @@ def run_stage(settings: RunSettings) -> Path:
     with quiet_known_warnings(), TrackedRun(name=name, settings=settings, runs_root=settings.runs_root,
                                             seed=settings.training_config.seed, run_dir=settings.resume or settings.run_dir,
                                             worker=worker, log_file=not worker) as run:
-        logger = offline_metrics_logger(run.run_dir) if run.offline else (
-            service_metrics_logger(run.uri, run.run_id)  # the tracking helper, when this process started one
-            or MLFlowLogger(experiment_name=name.experiment, tracking_uri=run.uri, run_id=run.run_id))
-        stage = build_stage(settings, run.run_dir, logger)
+        stage = build_stage(settings, run.run_dir, RunMetricsLogger(run=run))
         run.interrupted = lambda: stage.trainer.interrupted
         folder = RunFolder(run.run_dir)
         resume_from = resume_checkpoint(folder.last_checkpoint, folder.best_checkpoint)  # a damaged last: the best
@@ -110,8 +106,6 @@ def run_stage(settings: RunSettings) -> Path:
             stage.trainer.fit(stage.module, datamodule=stage.datamodule, ckpt_path=ckpt_path,
                               weights_only=True)
         except SystemExit as stop:
-            from lightning.pytorch.utilities.exceptions import SIGTERMException
-
             if stage.trainer.interrupted and not isinstance(stop, SIGTERMException):
                 # Lightning turns Ctrl-C into SystemExit(1) after its graceful shutdown: give it back as the
                 # interrupt it was, so this run and an enclosing pipeline are KILLED and the command exits 130

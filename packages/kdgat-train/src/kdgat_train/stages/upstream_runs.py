@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from kdgat_data.catalog import find_project_root
 from kdgat_schemas import ExperimentName, RunFolder, RunPaths, UpstreamNeed, upstream_needs
+from pydantic import ValidationError
 
 from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
 from kdgat_train.config.renamed_fields import current_field_name
@@ -55,8 +57,6 @@ def _find_run(settings: RunSettings, need: UpstreamNeed) -> Path:
 
 def _is_default_runs_root(runs_root: str) -> bool:
     """Whether ``runs_root`` is the project's experimentruns/ (a command without runs_root= uses it)."""
-    from kdgat_data.catalog import find_project_root
-
     project = find_project_root()
     return project is not None and Path(runs_root).resolve() == (project / "experimentruns").resolve()
 
@@ -117,8 +117,6 @@ def _saved_settings(run_dir: Path) -> RunSettings:
 def _reason(error: Exception, prefix: str = "") -> str:
     """One line saying what is wrong: each invalid field of a pydantic error (``prefix`` + its location) with
     what it got, else the error's first line."""
-    from pydantic import ValidationError
-
     if isinstance(error, ValidationError):
         fields = [f"{prefix}{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})"[:160]
                   for e in error.errors()]
