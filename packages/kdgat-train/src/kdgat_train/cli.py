@@ -9,18 +9,23 @@ Nothing heavy is imported until the config has been composed and validated, so `
 
 from __future__ import annotations
 
+import atexit
+import difflib
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
 
+from kdgat_data.catalog import find_project_root
 from kdgat_schemas import ExperimentName, ExperimentNameError
+
+from kdgat_train.config.preset_names import DEFAULT_PRESET, config_options
+from kdgat_train.config.renamed_fields import RenamedFieldError, check_renamed_overrides
+from kdgat_train.runs_root_check import RunsRootError, check_runs_root_override
 
 
 def _project_root() -> Path:
-    from kdgat_data.catalog import find_project_root
-
     root = find_project_root()
     if root is None:
         sys.exit("kdgat-train: no configs/datasets.yaml in this folder or its parents; run from the kdgat project")
@@ -48,8 +53,6 @@ def _requested_presets(argv: list[str]) -> list[str] | None:
 
 def _check_presets_exist(requested: list[str], known: list[str]) -> None:
     """An unknown preset named here, before Hydra (which would list only the presets registered)."""
-    import difflib
-
     for name in requested:
         if name not in known:
             close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
@@ -75,8 +78,6 @@ default: config_store={default}
 
 
 def _print_help(groups: dict[str, list[str]]) -> None:
-    from kdgat_train.config.preset_names import DEFAULT_PRESET
-
     print(HELP.replace("{default}", DEFAULT_PRESET))
     print("config groups (GROUP=OPTION):")
     for group in ("config_store", "model_size_config", "training_config", "dataset_config", "distillation_config", "device"):
@@ -96,10 +97,6 @@ def _list_presets(presets: list[str], tokens: list[str]) -> None:
 
 
 def main() -> None:
-    from kdgat_train.config.preset_names import DEFAULT_PRESET, config_options
-    from kdgat_train.config.renamed_fields import RenamedFieldError, check_renamed_overrides
-    from kdgat_train.runs_root_check import RunsRootError, check_runs_root_override
-
     requested = _requested_presets(sys.argv[1:])
     try:
         check_runs_root_override(sys.argv[1:])  # before Hydra writes its folder there
@@ -140,8 +137,6 @@ def _exit_now(code) -> None:
     if code is not None and not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
-    import atexit
-
     atexit._run_exitfuncs()  # registered exit hooks still run; only the module teardown is skipped
     logging.shutdown()
     sys.stdout.flush()

@@ -28,11 +28,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier, IsolationForest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-APPLICABLE = {"gbdt": None, "timing": ("automotive",), "pca": None, "iforest": None}
-DEFAULT_BASELINES = {"automotive": ("gbdt", "timing", "iforest"), "internet": ("gbdt", "iforest"),
-                     "watertreatment": ("gbdt", "pca", "iforest")}
-GENERIC_BASELINES = ("gbdt", "iforest")
-SUPERVISED_BASELINES = ("gbdt",)  # fitted on labels; the others on normal training windows only  # of a registered domain: both read only its window statistics
+from kdgat_train.baselines.baseline_methods import APPLICABLE
+
 TIMING_STATISTIC = "id_gap_z_max_abs"
 UNSEEN_STATISTICS = ("unseen_share", "frames")  # their product: the window's frames of IDs unknown to training
 TIMING_QUANTILE = 0.99
@@ -117,5 +114,4 @@ class BaselineDetector:
             raise BaselineNotApplicable("fewer than 2 normal training windows to fit on")
 
 
-__all__ = ["APPLICABLE", "DEFAULT_BASELINES", "GENERIC_BASELINES", "SUPERVISED_BASELINES", "BaselineDetector",
-           "BaselineNotApplicable"]
+__all__ = ["BaselineDetector", "BaselineNotApplicable"]

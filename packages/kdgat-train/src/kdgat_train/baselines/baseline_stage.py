@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from kdgat_train.baselines.baseline_detectors import (
-    APPLICABLE,
     READING_RESIDUAL_STATISTIC,
     BaselineDetector,
     BaselineNotApplicable,
 )
+from kdgat_train.baselines.baseline_methods import APPLICABLE
 from kdgat_train.baselines.baseline_settings import BaselineSettings
 from kdgat_train.evaluation.stage_evaluation import (
     Evaluation,

@@ -9,6 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hydra import compose, initialize
+from hydra.errors import HydraException
+from kdgat_data.cache import DatasetNotFoundError, check_dataset_present
+from kdgat_data.catalog import CatalogError, resolve_dataset
+from omegaconf.errors import OmegaConfBaseException
+
+from kdgat_train.config.renamed_fields import RenamedFieldError, check_renamed_overrides
+from kdgat_train.config.store import PRIMARY, register
+from kdgat_train.runs_root_check import RunsRootError, check_runs_root_override
+from kdgat_train.task import settings_from
+
 
 @dataclass
 class CommandCheck:
@@ -23,15 +34,6 @@ def check_commands(project_root: Path, commands: list[list[str]],
                    left_out: Callable[[object], str | None] | None = None) -> list[CommandCheck]:
     """One `CommandCheck` per command (its overrides, without the leading ``kdgat-train``);
     ``left_out(settings)`` says why a valid command's job would be left out (None: it runs)."""
-    from hydra import compose, initialize
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    from kdgat_train.config.renamed_fields import RenamedFieldError, check_renamed_overrides
-    from kdgat_train.config.store import PRIMARY, register
-    from kdgat_train.runs_root_check import RunsRootError, check_runs_root_override
-    from kdgat_train.task import settings_from
-
     register(project_root)
     results = []
     with initialize(version_base="1.3", config_path=None):
@@ -63,9 +65,6 @@ def _first_lines(error: BaseException) -> str:
 
 
 def _dataset_warnings(settings) -> list[str]:
-    from kdgat_data.cache import DatasetNotFoundError, check_dataset_present
-    from kdgat_data.catalog import CatalogError, resolve_dataset
-
     try:
         check_dataset_present(resolve_dataset(settings.dataset_config.name))
     except (DatasetNotFoundError, CatalogError) as error:

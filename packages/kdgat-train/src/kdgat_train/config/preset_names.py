@@ -6,8 +6,10 @@ these; ``kdgat-train --help`` and ``--list-presets`` print them without importin
 from __future__ import annotations
 
 import tomllib
+from importlib.util import find_spec
 from pathlib import Path
 
+from kdgat_data.catalog import Catalog
 from kdgat_schemas import DOMAIN_HAS_VOCABULARY, ExperimentName, dataset_token
 from kdgat_schemas.project import config_root
 
@@ -66,8 +68,6 @@ def size_presets(project_root: Path) -> dict[str, dict[str, dict]]:
     """The model sizes kdgat-models ships (and those of families registered from outside), each
     ``[family.size]`` table of the project's ``configs/model_sizes.toml`` (if any) replacing the packaged one. Read without importing
     kdgat-models (and so torch): the packaged file is found through the package's location."""
-    from importlib.util import find_spec
-
     [package_folder] = find_spec("kdgat_models").submodule_search_locations
     sizes = tomllib.loads((Path(package_folder) / "model_sizes.toml").read_text())
     for token, family in FAMILIES.items():  # a family registered from outside brings its own sizes
@@ -83,8 +83,6 @@ def size_presets(project_root: Path) -> dict[str, dict[str, dict]]:
 def config_options(project_root: Path) -> dict[str, list[str]]:
     """The options of every config group (``config_store`` = every preset) of the project, as
     `store.register` registers them."""
-    from kdgat_data.catalog import Catalog
-
     catalog = Catalog.load(config_root(project_root) / "configs" / "datasets.yaml", data_root=project_root)
     domains = {key: entry.domain for key, entry in catalog.entries.items()}
     presets = []

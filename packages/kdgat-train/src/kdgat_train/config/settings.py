@@ -13,6 +13,9 @@ from typing import Literal
 from kdgat_schemas import DEFAULT_MIN_CLASS_WINDOWS
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kdgat_train.config.renamed_fields import nest_flat_names
+from kdgat_train.evaluation.threshold_rule import ThresholdRule
+
 
 class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -92,8 +95,6 @@ class TrainingSettings(_Settings):
     @classmethod
     def _nest_flat_names(cls, values):
         """Configs written before the groups were nested (``fusion_gamma``: ``fusion.gamma``) still load."""
-        from kdgat_train.config.renamed_fields import nest_flat_names
-
         return nest_flat_names(values) if isinstance(values, dict) else values
 
 
@@ -134,8 +135,6 @@ class EvaluationSettings(_Settings):
     @field_validator("threshold")
     @classmethod
     def _rule(cls, value: str) -> str:
-        from kdgat_train.evaluation.threshold_rule import ThresholdRule
-
         return str(ThresholdRule.parse(value))
 
 

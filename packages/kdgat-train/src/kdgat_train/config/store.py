@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hydra_zen import ZenStore, builds
+from kdgat_data.catalog import Catalog
 from kdgat_schemas import ExperimentName
 from kdgat_schemas.project import config_root
 
@@ -52,8 +53,6 @@ def register(project_root: Path, only_presets: set[str] | None = None) -> list[s
             to Hydra costs about half a second, which a command that names its preset need not pay.
             None registers every preset.
     """
-    from kdgat_data.catalog import Catalog
-
     for entry in list(store):  # another project's (or an earlier catalog's) datasets and presets go
         store.delete_entry(entry["group"], entry["name"])
     names: list[str] = []

@@ -27,10 +27,10 @@ from kdgat_train import tracking
 from kdgat_train.baselines.baseline_detectors import BaselineDetector
 from kdgat_train.baselines.baseline_settings import BaselineSettings
 from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
-from kdgat_train.evaluation.stage_evaluation import report, write_report
+from kdgat_train.evaluation.stage_evaluation import report, window_scores, write_report
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold
 from kdgat_train.families import family_of
-from kdgat_train.stages.upstream_runs import settings_of_run
+from kdgat_train.stages.upstream_runs import frozen_network_of, settings_of_run
 from kdgat_train.tracking_service import tracking_call
 from kdgat_train.window_data_module import open_cache
 
@@ -66,6 +66,13 @@ class FrozenNetworkModule(torch.nn.Module):
 
     def forward(self, batch):
         return self.net.forward_batch(batch)
+
+
+def frozen_run_scores(run_dir: Path, source, cross, splits: list[str], family) -> dict[str, np.ndarray]:
+    """``{split: (windows,) scores}`` of the COMPLETED graph-model run ``run_dir`` (fitted on ``source``, a
+    `GraphCache`) on ``splits`` of another dataset's cache ``cross``, scored by ``family``."""
+    module = FrozenNetworkModule(net=frozen_network_of(run_dir, source))
+    return {split: window_scores(module, cross.split(split), family) for split in splits}
 
 
 def unk_share(arrays) -> float:

@@ -28,6 +28,7 @@ from kdgat_train.evaluation.metrics import binary_metrics, roc_points
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold, choose_threshold
 from kdgat_train.evaluation.window_scores_table import SCORES_FILE, window_rows, write_scores
 from kdgat_train.families import ModelFamily, family_of
+from kdgat_train.figures import pyplot
 
 
 def window_scores(module, arrays, family: ModelFamily | str, batch_size: int = 256, indices=None) -> np.ndarray:
@@ -121,11 +122,7 @@ def model_stats(net, windows: int, seconds: float) -> dict[str, float]:
 
 
 def _plot(scores: dict, labels: dict, results: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     title = plot_title(path.parent)
     figure, (roc_axis, pr_axis, matrix_axis) = plt.subplots(1, 3, figsize=(16, 5.5))
     figure.suptitle(title, fontsize=11)

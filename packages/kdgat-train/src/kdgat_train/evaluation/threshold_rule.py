@@ -28,8 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kdgat_train.evaluation.metrics import best_f1_threshold, youden_threshold
-
 RULES = ("f1", "youden", "fpr:<rate>", "f1@fpr:<rate>", "fixed:<value>")
 FALLBACK_RATE = 0.01
 
@@ -118,6 +116,11 @@ def choose_threshold(val_scores: np.ndarray, val_labels: np.ndarray, rule: Thres
         training_normal_scores: called only when validation has too few normal windows for the
             fallback; returns the scores of normal training windows.
     """
+    from kdgat_train.evaluation.metrics import (  # torch: off config parsing
+        best_f1_threshold,
+        youden_threshold,
+    )
+
     rule = rule if isinstance(rule, ThresholdRule) else ThresholdRule.parse(rule)
     scores, labels = np.asarray(val_scores, np.float64), np.asarray(val_labels).astype(bool)
     normals, attacks = int((~labels).sum()), int(labels.sum())

@@ -7,20 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kdgat_schemas import RunFolder
+
 from kdgat_train.config.settings import DQNSize
 from kdgat_train.families.model_family import ModelFamily
-
-
-def _load_fitted(run_dir: Path, settings):
-    """``(data, module)`` of the fusion run ``run_dir`` with the weights it evaluated (best, or last without one)."""
-    from kdgat_schemas import RunFolder
-
-    from kdgat_train.checkpoint_state import load_checkpoint_state
-    from kdgat_train.fusion.fusion_stage import build_fusion
-
-    data, module = build_fusion(settings)
-    module.load_state_dict(load_checkpoint_state(RunFolder(run_dir).evaluated_checkpoint()), strict=True)
-    return data, module
 
 
 class DQNFusionFamily(ModelFamily):
@@ -47,6 +37,14 @@ class DQNFusionFamily(ModelFamily):
 
         return build_fusion(settings)
 
+    def _load_fitted(self, run_dir: Path, settings):
+        """``(data, module)`` of the fusion run ``run_dir`` with the weights it evaluated (best, or last without one)."""
+        from kdgat_train.checkpoint_state import load_checkpoint_state
+
+        data, module = self.build_stage(settings)
+        module.load_state_dict(load_checkpoint_state(RunFolder(run_dir).evaluated_checkpoint()), strict=True)
+        return data, module
+
     def evaluate(self, settings, module, datamodule, run_dir: Path):
         from kdgat_train.fusion.fusion_evaluation import evaluate_fusion
 
@@ -55,7 +53,7 @@ class DQNFusionFamily(ModelFamily):
     def window_scorer(self, run_dir: Path, settings, cache):
         from kdgat_models.window_scorer import FusionWindowScorer
 
-        data, module = _load_fitted(run_dir, settings)
+        data, module = self._load_fitted(run_dir, settings)
         return FusionWindowScorer(vgae=data.vgae, gat=data.gat, q_network=module.net,
                                   reference=data.normaliser().reference, window=cache.manifest.window)
 
@@ -63,7 +61,7 @@ class DQNFusionFamily(ModelFamily):
         """The DQN policy over its own VGAE and GAT runs (its comparators are not re-run)."""
         from kdgat_train.fusion.inputs import fusion_inputs
 
-        data, module = _load_fitted(run_dir, settings)
+        data, module = self._load_fitted(run_dir, settings)
         normaliser = data.normaliser()  # of the run's own training normals
         return {split: module.fused_scores(*fusion_inputs(data.vgae, data.gat, cross.split(split), normaliser,
                                                           data.evaluation_batch_size).tensors()[:3]).numpy()

@@ -43,14 +43,9 @@ class GATFamily(ModelFamily):
 
     def batch_scores(self, output, batch):
         """P(attack): the softmax of the two logits, class 1. Shapes: (G, 2) logits -> (G,)."""
-        import torch
-
-        return torch.softmax(output.logits.float(), -1)[:, 1]
+        return output.logits.float().softmax(-1)[:, 1]
 
     def window_scorer(self, run_dir: Path, settings, cache):
         from kdgat_models.window_scorer import GATWindowScorer
 
-        from kdgat_train.stages.upstream_runs import load_frozen_network
-        from kdgat_train.window_data_module import feature_dims
-
-        return GATWindowScorer(gat=load_frozen_network(run_dir, cache.manifest.vocabulary_size, feature_dims(cache)))
+        return GATWindowScorer(gat=self.frozen_network(run_dir, cache))

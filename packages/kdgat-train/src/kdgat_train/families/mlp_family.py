@@ -28,7 +28,4 @@ class MLPFamily(GATFamily):
     def window_scorer(self, run_dir: Path, settings, cache):
         from kdgat_models.window_scorer import MLPWindowScorer
 
-        from kdgat_train.stages.upstream_runs import load_frozen_network
-        from kdgat_train.window_data_module import feature_dims
-
-        return MLPWindowScorer(mlp=load_frozen_network(run_dir, cache.manifest.vocabulary_size, feature_dims(cache)))
+        return MLPWindowScorer(mlp=self.frozen_network(run_dir, cache))

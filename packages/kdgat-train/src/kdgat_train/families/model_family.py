@@ -13,10 +13,11 @@ The name-grammar token of a family (``name.model``) is compared in exactly one p
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, ClassVar
 
-from kdgat_schemas import MODES
+from kdgat_schemas import MODES, RunFolder
 from kdgat_schemas.upstream_rules import LEARNING_OF_MODEL
 from pydantic import BaseModel
 
@@ -112,8 +113,6 @@ class ModelFamily:
     def build_stage(self, settings):
         """``(datamodule, module)`` of ``settings``; collaborators (a KD teacher, the curriculum's VGAE)
         are rebuilt from their own runs and handed to the constructors."""
-        import logging
-
         from kdgat_train.stages.upstream_runs import find_upstream_runs, load_frozen_network
         from kdgat_train.window_data_module import WindowGraphDataModule, feature_dims, open_cache
 
@@ -142,8 +141,6 @@ class ModelFamily:
     def stored_teacher_outputs(self, settings, teacher, teacher_run: Path, cache) -> dict:
         """``{split: TeacherOutputs}`` of the frozen ``teacher`` on the training and validation windows,
         read from the store beside the cache or computed there once (`kdgat_train.teacher_outputs`)."""
-        from kdgat_schemas import RunFolder
-
         from kdgat_train.teacher_outputs import stored_teacher_outputs
 
         return {split: stored_teacher_outputs(teacher, RunFolder(teacher_run).best_checkpoint, cache, split,
@@ -178,11 +175,13 @@ class ModelFamily:
     def cross_scores(self, settings, run_dir: Path, source, cross, splits: list[str]) -> dict:
         """``{split: (windows,) scores}`` of the COMPLETED run ``run_dir`` (fitted on ``source``, a
         `GraphCache`) on the splits of another dataset's cache ``cross``."""
-        from kdgat_train.evaluation.cross_dataset import FrozenNetworkModule
-        from kdgat_train.evaluation.stage_evaluation import window_scores
-        from kdgat_train.stages.upstream_runs import load_frozen_network
-        from kdgat_train.window_data_module import feature_dims
+        from kdgat_train.evaluation.cross_dataset import frozen_run_scores
 
-        module = FrozenNetworkModule(net=load_frozen_network(run_dir, source.manifest.vocabulary_size,
-                                                             feature_dims(source)))
-        return {split: window_scores(module, cross.split(split), self) for split in splits}
+        return frozen_run_scores(run_dir, source, cross, splits, self)
+
+    def frozen_network(self, run_dir: Path, cache):
+        """The network of the COMPLETED run ``run_dir``, rebuilt from its config.yaml for ``cache``'s graphs,
+        best weights loaded strictly, frozen (what a `WindowScorer` wraps)."""
+        from kdgat_train.stages.upstream_runs import frozen_network_of
+
+        return frozen_network_of(run_dir, cache)

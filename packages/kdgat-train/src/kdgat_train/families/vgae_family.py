@@ -51,8 +51,5 @@ class VGAEFamily(ModelFamily):
     def window_scorer(self, run_dir: Path, settings, cache):
         from kdgat_models.window_scorer import VGAEWindowScorer
 
-        from kdgat_train.stages.upstream_runs import load_frozen_network
-        from kdgat_train.window_data_module import feature_dims
-
-        net = load_frozen_network(run_dir, cache.manifest.vocabulary_size, feature_dims(cache))
+        net = self.frozen_network(run_dir, cache)
         return VGAEWindowScorer(vgae=net, window=cache.manifest.window)

@@ -25,6 +25,7 @@ import numpy as np
 from kdgat_schemas import ExperimentName, RunFolder, RunRecord, atomic_write
 
 from kdgat_train.evaluation.cross_dataset import evaluate_on_dataset
+from kdgat_train.figures import pyplot
 from kdgat_train.pipeline.comparison import ALL_ATTACK, METRIC_LABELS, METRICS, defined_metrics
 from kdgat_train.pipeline.seed_report import Interval, ReportError, collect, interval, latex_escape
 
@@ -205,11 +206,7 @@ def to_json(matrix: CrossMatrix) -> str:
 
 
 def plot_heat_map(matrix: CrossMatrix, metric: str, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     labels = [(row, train) for row in matrix.rows for train in matrix.train if (row, train, matrix.test[0]) in matrix.cells]
     grid = np.array([[(s.mean if (s := matrix.cells[(row, train, test)].summary(metric)) else np.nan)
                       for test in matrix.test] for row, train in labels])

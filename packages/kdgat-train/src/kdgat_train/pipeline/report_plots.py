@@ -23,6 +23,7 @@ import polars as pl
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from kdgat_train.evaluation.window_scores_table import SCORES_FILE
+from kdgat_train.figures import pyplot
 from kdgat_train.pipeline.comparison import ALL_ATTACK
 from kdgat_train.pipeline.seed_report import ReportRow, SeedReport, interval
 
@@ -54,15 +55,6 @@ def mean_f1_per_seed(report: SeedReport, row: ReportRow) -> list[float]:
     return per_seed
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _save(figure, folder: Path, stem: str, title: str) -> list[Path]:
     paths = []
     for suffix in ("png", "pdf"):
@@ -92,7 +84,7 @@ def _whisker(cell) -> tuple[float, float]:
 
 
 def plot_f1_vs_parameters(report: SeedReport, folder: Path) -> list[Path]:
-    plt = _pyplot()
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(11.5, 5.5))
     sized, unsized = [], []
     for row in report.rows:
@@ -122,7 +114,7 @@ def plot_f1_vs_parameters(report: SeedReport, folder: Path) -> list[Path]:
 def plot_f1_per_scenario(report: SeedReport, folder: Path) -> list[Path]:
     """One panel per test scenario, one horizontal bar per row (mean F1 over seeds, interval whiskers), the
     rows named once on the left: readable with twenty rows and six scenarios."""
-    plt = _pyplot()
+    plt = pyplot()
     rows, scenarios = report.rows, report.scenarios
     panels = max(len(scenarios), 1)
     figure, axes = plt.subplots(1, panels, figsize=(2.4 * panels + 2.6, 0.28 * max(len(rows), 1) + 1.6), sharey=True,
@@ -162,7 +154,7 @@ def scored_rows(report: SeedReport) -> list[tuple[ReportRow, Path]]:
 
 
 def plot_roc_pr(report: SeedReport, folder: Path) -> list[Path]:
-    plt = _pyplot()
+    plt = pyplot()
     scenarios = report.scenarios or [""]
     figure, axes = plt.subplots(2, len(scenarios), figsize=(4.2 * len(scenarios), 8), squeeze=False)
     tables = {run_dir: pl.read_parquet(run_dir / SCORES_FILE, columns=["split", "label", "score"])

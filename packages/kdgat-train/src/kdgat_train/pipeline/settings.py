@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from kdgat_schemas import ExperimentName
+from kdgat_schemas import BASELINES, ExperimentName
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kdgat_train.baselines.baseline_methods import DEFAULT_BASELINES, GENERIC_BASELINES
 from kdgat_train.config.run_settings import SharedRunSettings
 from kdgat_train.config.settings import check_one_sampling
 from kdgat_train.families import FAMILIES
@@ -66,8 +67,6 @@ class PipelineOptions(BaseModel):
     @field_validator("baselines")
     @classmethod
     def _known_baselines(cls, value: list[str] | None) -> list[str] | None:
-        from kdgat_schemas import BASELINES
-
         for method in value or []:
             if method not in BASELINES:
                 raise ValueError(f"pipeline.baselines: {method!r} is not a baseline; expected some of {', '.join(BASELINES)}")
@@ -114,8 +113,6 @@ class PipelineSettings(SharedRunSettings):
 
     def baseline_methods(self) -> list[str]:
         """``pipeline.baselines``, or the domain's default baselines."""
-        from kdgat_train.baselines.baseline_detectors import DEFAULT_BASELINES, GENERIC_BASELINES
-
         chosen = self.pipeline.baselines
         return list(DEFAULT_BASELINES.get(self.name.domain, GENERIC_BASELINES)) if chosen is None else list(chosen)
 

@@ -16,7 +16,7 @@ from kdgat_data.cache import build_cache
 from kdgat_data.catalog import resolve_dataset
 from kdgat_schemas.pipeline_dag import PipelineStage, pipeline_stages, without_label_learning
 
-from kdgat_train.baselines.baseline_detectors import SUPERVISED_BASELINES
+from kdgat_train.baselines.baseline_methods import SUPERVISED_BASELINES
 from kdgat_train.pipeline.settings import PipelineSettings
 
 _MANIFESTS: dict[str, object] = {}

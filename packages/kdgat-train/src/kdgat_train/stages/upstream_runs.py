@@ -19,6 +19,7 @@ from kdgat_train.config.renamed_fields import current_field_name
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.config.settings import field_value, with_field_value
 from kdgat_train.families import family_of
+from kdgat_train.window_data_module import feature_dims
 
 CAN_FEATURE_DIMS = (10, 11)  # continuous node features, edge features of CAN window graphs
 
@@ -166,3 +167,9 @@ def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, in
     for parameter in net.parameters():
         parameter.requires_grad_(False)
     return net
+
+
+def frozen_network_of(run_dir: Path, cache) -> torch.nn.Module:
+    """`load_frozen_network` of the COMPLETED run ``run_dir`` for the graphs of ``cache`` (a `GraphCache`):
+    its vocabulary size and feature widths."""
+    return load_frozen_network(run_dir, cache.manifest.vocabulary_size, feature_dims(cache))

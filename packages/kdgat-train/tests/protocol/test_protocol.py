@@ -1,15 +1,22 @@
-"""The issue-13 quality protocol script (benchmarks/quality.py): its datasets and its goal check."""
+"""The quality protocol (``kdgat-runs protocol``, `kdgat_train.protocol`): its datasets, its goal check,
+its variants and its command."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
-
-from .conftest import load_benchmark
+from click.testing import CliRunner
+from kdgat_train.protocol import datasets, protocol_run, runs, tables, variants
+from kdgat_train.runs_cli import main as runs_cli
 
 
 @pytest.fixture(scope="module")
 def quality():
-    return load_benchmark("quality")
+    """Every protocol module's names in one namespace, as the tests read them."""
+    names = {}
+    for module in (datasets, runs, tables, variants, protocol_run):
+        names |= {name: getattr(module, name) for name in dir(module) if not name.startswith("__")}
+    return SimpleNamespace(**names)
 
 
 def test_road_folds_leave_one_capture_out_and_the_catalog_loads(quality, tmp_path):
@@ -104,11 +111,12 @@ def test_a_head_validation_block_needs_a_work_folder_of_its_own(quality, tmp_pat
     (shared / "can" / "can-train-and-test-set01").mkdir(parents=True)
     (shared / "can" / "can-train-and-test-set01" / "DoS-1.csv").write_text(
         "timestamp,arbitration_id,data_field,attack\n" + "".join(f"{k}.0,1E5,00,{int(k == 5)}\n" for k in range(10)))
-    arguments = ["--shared", str(shared), "--work", str(tmp_path / "work"), "--gather"]
-    assert quality.main([*arguments, "--validation-block", "head"]) == 0
+    arguments = ["protocol", "--shared", str(shared), "--work", str(tmp_path / "work"), "--gather"]
+    done = CliRunner().invoke(runs_cli, [*arguments, "--validation-block", "head"])
+    assert done.exit_code == 0, done.output
     assert "validation_block: head" in (tmp_path / "work" / "configs" / "datasets.yaml").read_text()
-    with pytest.raises(SystemExit):
-        quality.main(arguments)  # the default tail block in the same folder: refused
+    refused = CliRunner().invoke(runs_cli, arguments)  # the default tail block in the same folder: refused
+    assert refused.exit_code == 2 and "another validation block" in refused.output
 
 
 def _pipeline_report(runs_root, number: int, seeds: list[int]):

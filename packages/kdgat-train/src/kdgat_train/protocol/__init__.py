@@ -1,0 +1,1 @@
+"""The detection-quality protocol on the shared real captures (``kdgat-runs protocol``)."""
