@@ -2,7 +2,7 @@
 
 import pytest
 from kdgat_schemas import ExperimentName
-from kdgat_schemas.pipeline_dag import pipeline_stages
+from kdgat_schemas.pipeline_dag import check_pipeline_modes, pipeline_stages
 
 PIPELINE = ExperimentName.parse("automotive_synthetic_pipeline")
 
@@ -33,3 +33,9 @@ def test_kd_students_need_their_teachers_and_fusion_its_variant():
 def test_refuses_a_stage_name():
     with pytest.raises(ValueError, match="not a pipeline"):
         pipeline_stages(ExperimentName.parse("automotive_synthetic_supervised_gat_student_no_all_samples"))
+
+
+def test_pipeline_modes_outside_the_grammar_are_refused_naming_both():
+    check_pipeline_modes("normals_only", "curriculum")  # both in the grammar
+    with pytest.raises(ValueError, match="'curriculum'.*'all_samples'.*expected"):
+        check_pipeline_modes("curriculum", "all_samples")  # a GAT mode given to the VGAE

@@ -1,4 +1,5 @@
-"""One VGAE anomaly score: evaluation, the curriculum's difficulty and the fusion input all read
+"""One VGAE anomaly score: evaluation and the curriculum's difficulty score through the VGAE's
+`WindowScorer` (what export and kdgat-detect run), and the fusion input reads the same
 `kdgat_models.vgae.anomaly_score`, so they can never drift apart."""
 
 import numpy as np
@@ -6,9 +7,9 @@ import torch
 from kdgat_data.graph_arrays import GraphArrays
 from kdgat_models import GATWithJK, GraphAutoencoderNeighborhood
 from kdgat_train.curriculum import normal_difficulty
-from kdgat_train.evaluation.stage_evaluation import window_scores
+from kdgat_train.families import family_of
 from kdgat_train.fusion.inputs import raw_fusion_outputs
-from kdgat_train.modules.autoencoder import AutoencoderModule
+from kdgat_train.window_scoring import window_scores
 
 NUM_IDS = 6
 
@@ -33,9 +34,9 @@ def test_every_consumer_sees_the_same_score():
     arrays = _store()
     vgae = GraphAutoencoderNeighborhood(NUM_IDS, hidden_dim=8, latent_dim=4, add_self_loops=False).eval()
     gat = GATWithJK(num_ids=NUM_IDS, hidden_dim=4, num_layers=1, heads=1, add_self_loops=False).eval()
-    evaluated = window_scores(AutoencoderModule(net=vgae), arrays, "vgae", batch_size=7)
+    evaluated = window_scores(family_of("vgae").scorer(vgae, window=4), arrays, batch_size=7)
     normals = np.asarray(arrays.y) == 0
-    np.testing.assert_allclose(normal_difficulty(vgae, arrays, batch_size=5), evaluated[normals], rtol=1e-5)
+    np.testing.assert_allclose(normal_difficulty(vgae, arrays, window=4, batch_size=5), evaluated[normals], rtol=1e-5)
     _, fused_raw, _, _ = raw_fusion_outputs(vgae, gat, arrays, batch_size=9)
     np.testing.assert_allclose(fused_raw.numpy(), evaluated, rtol=1e-5)
     assert evaluated.std() > 0  # a real per-window score, not a constant

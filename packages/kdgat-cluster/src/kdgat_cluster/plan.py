@@ -20,6 +20,7 @@ from kdgat_schemas import (
     upstream,
 )
 from kdgat_schemas.dataset_catalog import CatalogFileError, catalog_index
+from kdgat_schemas.pipeline_dag import check_pipeline_modes
 from kdgat_schemas.upstream_rules import LEARNING_OF_MODEL
 
 from kdgat_cluster.profile import ClusterProfile
@@ -206,8 +207,10 @@ def plan_pipeline(dataset: str, domain: str, vgae_mode: str, gat_mode: str, over
     pipeline = (ExperimentName.parse(dataset) if dataset.endswith("_pipeline")
                 else ExperimentName(domain=domain, dataset=dataset_token_of(dataset, domain, catalog)))
     _check_dataset(pipeline.dataset, pipeline.domain, catalog)
-    if vgae_mode not in MODES["vgae"] or gat_mode not in MODES["gat"]:
-        raise PlanError(f"--vgae-mode {vgae_mode!r} / --gat-mode {gat_mode!r}: expected {MODES['vgae']} / {MODES['gat']}")
+    try:
+        check_pipeline_modes(vgae_mode, gat_mode)
+    except ValueError as error:
+        raise PlanError(f"--vgae-mode / --gat-mode: {error}") from None
     if any(o.split("=", 1)[0] == "pipeline.only" for o in overrides):
         raise PlanError("pipeline.only is set by kdgat-cluster (one job per stage)")
     seeds = _seeds_override(overrides)

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from kdgat_models.fusion.state import STATE_FEATURES, fused_score, fusion_state
 from kdgat_models.gat import GATWithJK
+from kdgat_models.score_functions import attack_probability, empirical_cdf
 from kdgat_models.segment_ops import segment_mean, segment_sum
 from kdgat_models.vgae import GraphAutoencoderNeighborhood, anomaly_score, node_errors
 from kdgat_models.window_mlp import WindowMLP
@@ -75,7 +76,7 @@ class GATWindowScorer(WindowScorer):
                 node_ptr: Tensor) -> tuple[Tensor, Tensor]:
         num_graphs = node_ptr.shape[0] - 1
         out = self.gat(x, node_id, edge_index, edge_attr, batch, num_graphs, return_attention=True)
-        score = torch.softmax(out.logits.float(), -1)[:, 1]  # (G,)
+        score = attack_probability(out.logits.float())  # (G,)
         attention_index, alpha = out.attention[-1]  # (2, E), (E, heads)
         # each destination's attention sums to 1 over its in-edges; what a node's messages get is the signal
         return score, segment_sum(alpha.mean(-1), attention_index[0], x.shape[0])  # (N,) over out-edges
@@ -133,14 +134,13 @@ class FusionWindowScorer(WindowScorer):
         num_graphs = node_ptr.shape[0] - 1
         output, errors, graph_errors, raw = _vgae_parts(self.vgae, x, node_id, edge_index, edge_attr, batch,
                                                         num_graphs, self.window)
-        # empirical CDF: a comparison count rather than searchsorted, which ONNX lacks
-        anomaly = (self.reference.unsqueeze(0) <= raw.float().unsqueeze(1)).sum(-1).float() / self.reference.numel()
+        anomaly = empirical_cdf(self.reference, raw.float())
         classified = self.gat(x, node_id, edge_index, edge_attr, batch, num_graphs)
         state = fusion_state(graph_errors, anomaly, output.mu, output.logvar, batch, num_graphs,
                              classified.logits.float(), classified.embedding.float()).float()  # (G, 15)
         q_values = self.q_network(state)  # (G, A)
         alpha = q_values.argmax(-1).float() / (q_values.shape[-1] - 1)  # greedy; the alphas are linspace(0, 1, A)
-        p_attack = torch.softmax(classified.logits.float(), -1)[:, 1]
+        p_attack = attack_probability(classified.logits.float())
         return fused_score(alpha, anomaly, p_attack), (errors["features"] + errors["neighbourhood"]).float()
 
 
@@ -161,5 +161,5 @@ class MLPWindowScorer(WindowScorer):
 
     def forward(self, x: Tensor, node_id: Tensor, edge_index: Tensor, edge_attr: Tensor, batch: Tensor,
                 node_ptr: Tensor) -> tuple[Tensor, Tensor]:
-        score = torch.softmax(self.mlp(x, node_id, batch, node_ptr.shape[0] - 1).logits.float(), -1)[:, 1]  # (G,)
+        score = attack_probability(self.mlp(x, node_id, batch, node_ptr.shape[0] - 1).logits.float())  # (G,)
         return score, score[batch]  # (N,)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kdgat_schemas.experiment_name import ExperimentName
+from kdgat_schemas.experiment_name import MODES, ExperimentName
 from kdgat_schemas.upstream_rules import upstream_needs
 
 VARIANTS = (("teacher", "no"), ("student", "no"), ("student", "standard"))
@@ -36,6 +36,12 @@ class PipelineStage:
     def upstream(self) -> list[str]:
         """Keys of the stages this one depends on, without repeats."""
         return list(dict.fromkeys(self.needs.values()))
+
+
+def check_pipeline_modes(vgae_mode: str, gat_mode: str) -> None:
+    """Refuse modes the name grammar does not give the pipeline's VGAE and GAT stages (one message naming both)."""
+    if vgae_mode not in MODES["vgae"] or gat_mode not in MODES["gat"]:
+        raise ValueError(f"VGAE mode {vgae_mode!r} / GAT mode {gat_mode!r}: expected one of {MODES['vgae']} / {MODES['gat']}")
 
 
 def pipeline_stages(name: ExperimentName, vgae_mode: str = "normals_only", gat_mode: str = "all_samples") -> list[PipelineStage]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from kdgat_data.batching import WindowBatches, collate_windows
-from kdgat_models.self_loops import SelfLoops
-from kdgat_models.vgae import anomaly_score, batch_graph_errors
+from kdgat_data.batching import WindowBatches
+from kdgat_models.window_scorer import VGAEWindowScorer
 from lightning.pytorch.callbacks import Callback
+
+from kdgat_train.window_scoring import window_scores
 
 
 class CurriculumBatches(WindowBatches):
@@ -79,12 +80,8 @@ class CurriculumLogger(Callback):
             pl_module.log(f"{batches.metric_prefix}/{key}", value)
 
 
-def normal_difficulty(vgae, arrays, batch_size: int = 256) -> np.ndarray:
-    """Reconstruction difficulty (features + neighbourhood error) of every normal window, with a frozen VGAE."""
+def normal_difficulty(vgae, arrays, window: int, batch_size: int = 256) -> np.ndarray:
+    """Reconstruction difficulty of every normal window: the frozen VGAE's anomaly score (features +
+    neighbourhood error), by the scorer evaluation and deployment use. ``window``: the most nodes a window has."""
     normals = np.flatnonzero(np.asarray(arrays.y) == 0)
-    scores = []
-    with torch.no_grad():
-        for start in range(0, len(normals), batch_size):
-            batch = SelfLoops()(collate_windows(arrays, normals[start : start + batch_size]))
-            scores.append(anomaly_score(batch_graph_errors(vgae.forward_batch(batch), batch, anomaly_only=True)).numpy())
-    return np.concatenate(scores) if scores else np.zeros(0)
+    return window_scores(VGAEWindowScorer(vgae=vgae, window=window), arrays, batch_size, indices=normals)

@@ -135,7 +135,7 @@ class WindowGraphDataModule(L.LightningDataModule):
             if self.training.num_workers:
                 raise ValueError("the curriculum re-samples each epoch in the main process: set training_config.num_workers=0")
             self.train_set = CurriculumBatches(
-                arrays=train, batch_size=batch_size, difficulty=normal_difficulty(self.difficulty_vgae, train, self.evaluation_batch_size),
+                arrays=train, batch_size=batch_size, difficulty=normal_difficulty(self.difficulty_vgae, train, self.cache.manifest.window, self.evaluation_batch_size),
                 epochs=self.epochs, start_ratio=self.training.curriculum.start_ratio,
                 end_ratio=self.training.curriculum.end_ratio, difficulty_exponent=self.training.curriculum.difficulty_exponent,
                 seed=seed, transform=transform,

@@ -10,6 +10,7 @@ import pytest
 from kdgat_data.cache import GraphCache
 from kdgat_train.evaluation.metrics import binary_metrics
 from kdgat_train.evaluation.stage_evaluation import evaluate_stage
+from kdgat_train.families import family_of
 from kdgat_train.stages.single_stage import build_stage
 
 GAT = "automotive_synthetic_supervised_gat_student_no_all_samples"
@@ -27,14 +28,14 @@ def untrained(project, tmp_path_factory):
 
 def test_test_labels_are_never_read_to_choose_the_threshold(untrained, tmp_path):
     settings, module, cache = untrained
-    first = evaluate_stage(module, cache, "gat", tmp_path, settings.evaluation)
+    first = evaluate_stage(module, cache, family_of("gat"), tmp_path, settings.evaluation)
     flipped_root = tmp_path / "flipped"
     shutil.copytree(cache.path, flipped_root)
     for scenario in cache.test_scenarios:  # every test label inverted; validation and training untouched
         y = np.load(flipped_root / "test" / scenario / "y.npy")
         np.save(flipped_root / "test" / scenario / "y.npy", 1 - y)
     (tmp_path / "run2").mkdir()
-    flipped = evaluate_stage(module, GraphCache.open(flipped_root), "gat", tmp_path / "run2", settings.evaluation)
+    flipped = evaluate_stage(module, GraphCache.open(flipped_root), family_of("gat"), tmp_path / "run2", settings.evaluation)
     assert flipped.results["val"]["threshold"] == first.results["val"]["threshold"]
     scenario = f"test/{cache.test_scenarios[0]}"
     assert flipped.results[scenario]["threshold"] == first.results["val"]["threshold"]
@@ -43,7 +44,7 @@ def test_test_labels_are_never_read_to_choose_the_threshold(untrained, tmp_path)
 
 def test_scores_parquet_recomputes_metrics_json_exactly(untrained, tmp_path):
     settings, module, cache = untrained
-    evaluate_stage(module, cache, "gat", tmp_path, settings.evaluation)
+    evaluate_stage(module, cache, family_of("gat"), tmp_path, settings.evaluation)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     scores = pl.read_parquet(tmp_path / "scores.parquet")
     assert set(scores["split"].unique()) == set(metrics) - {"threshold_rule"}
@@ -65,9 +66,9 @@ def test_the_evaluation_fields_land(untrained, tmp_path):
     """evaluation.threshold and evaluation.min_class_windows reach the threshold (the field walk's share)."""
     settings, module, cache = untrained
     fixed = settings.evaluation.model_copy(update={"threshold": "fixed:0.37"})
-    assert evaluate_stage(module, cache, "gat", tmp_path, fixed).results["val"]["threshold"] == 0.37
+    assert evaluate_stage(module, cache, family_of("gat"), tmp_path, fixed).results["val"]["threshold"] == 0.37
     strict = settings.evaluation.model_copy(update={"min_class_windows": 10**6})
-    evaluation = evaluate_stage(module, cache, "gat", tmp_path, strict)
+    evaluation = evaluate_stage(module, cache, family_of("gat"), tmp_path, strict)
     assert evaluation.tags["threshold_rule"] == "fpr:0.01" and "minimum 1000000" in evaluation.tags["threshold_fallback"]
     assert json.loads((tmp_path / "metrics.json").read_text())["threshold_rule"]["fallback"]
 

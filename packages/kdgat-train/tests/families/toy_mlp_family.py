@@ -5,7 +5,6 @@ one registry line (the last line of this file); nothing else in the project name
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from kdgat_models.segment_ops import segment_mean
@@ -86,11 +85,8 @@ class ToyMLPFamily(GATFamily):
     def build_network(self, settings, num_ids: int, feature_dims: tuple[int, int]):
         return NodeMLP(in_channels=feature_dims[0], **settings.model_size().model_dump())
 
-    def window_scorer(self, run_dir: Path, settings, cache):
-        from kdgat_train.stages.upstream_runs import load_frozen_network
-        from kdgat_train.window_data_module import feature_dims
-
-        return MLPWindowScorer(mlp=load_frozen_network(run_dir, cache.manifest.vocabulary_size, feature_dims(cache)))
+    def scorer(self, net, *, window: int):
+        return MLPWindowScorer(mlp=net)  # evaluation, export and kdgat-detect all score through it
 
 
 register_family(ToyMLPFamily())

@@ -7,11 +7,11 @@ from kdgat_models.fusion.replay_buffer import ReplayBuffer
 from kdgat_models.fusion.state import (
     STATE_DIM,
     STATE_FEATURES,
-    attack_probability,
     fused_score,
     fusion_state,
     predict,
 )
+from kdgat_models.score_functions import attack_probability
 
 __all__ = [
     "STATE_DIM",

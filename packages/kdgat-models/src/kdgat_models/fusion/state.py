@@ -22,11 +22,6 @@ STATE_FEATURES = (
 STATE_DIM = len(STATE_FEATURES)
 
 
-def attack_probability(logits: Tensor) -> Tensor:
-    """P(attack) from (G, 2) logits: the one softmax of the fusion path. Shape (G,)."""
-    return torch.softmax(logits, dim=-1)[:, 1]
-
-
 def fusion_state(
     anomaly_scores: dict[str, Tensor],
     anomaly_score: Tensor,

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from kdgat_data.cache import build_cache
 from kdgat_data.catalog import resolve_dataset
 from kdgat_schemas import ExperimentName, RunFolder, RunFolderError, RunPaths, RunRecord
@@ -27,10 +26,10 @@ from kdgat_train import tracking
 from kdgat_train.baselines.baseline_detectors import BaselineDetector
 from kdgat_train.baselines.baseline_settings import BaselineSettings
 from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
-from kdgat_train.evaluation.stage_evaluation import report, window_scores, write_report
+from kdgat_train.evaluation.stage_evaluation import report, write_report
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold
-from kdgat_train.families import family_of
-from kdgat_train.stages.upstream_runs import frozen_network_of, settings_of_run
+from kdgat_train.families import FrozenRun, family_of
+from kdgat_train.stages.upstream_runs import frozen_run, frozen_upstream, settings_of_run
 from kdgat_train.tracking_service import tracking_call
 from kdgat_train.window_data_module import open_cache
 
@@ -51,28 +50,6 @@ class CrossEvaluation:
     folder: Path
     results: dict[str, dict[str, float]]
     mlflow: str
-
-
-class FrozenNetworkModule(torch.nn.Module):
-    """A frozen network with the call and ``device`` that `window_scores` expects of a module."""
-
-    def __init__(self, *, net: torch.nn.Module) -> None:
-        super().__init__()
-        self.net = net
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.net.parameters()).device
-
-    def forward(self, batch):
-        return self.net.forward_batch(batch)
-
-
-def frozen_run_scores(run_dir: Path, source, cross, splits: list[str], family) -> dict[str, np.ndarray]:
-    """``{split: (windows,) scores}`` of the COMPLETED graph-model run ``run_dir`` (fitted on ``source``, a
-    `GraphCache`) on ``splits`` of another dataset's cache ``cross``, scored by ``family``."""
-    module = FrozenNetworkModule(net=frozen_network_of(run_dir, source))
-    return {split: window_scores(module, cross.split(split), family) for split in splits}
 
 
 def unk_share(arrays) -> float:
@@ -113,7 +90,9 @@ def _scores(settings, run_dir: Path, source, cross, splits: list[str]) -> dict[s
         detector = BaselineDetector(method=settings.method, names=names, seed=settings.training_config.seed)
         detector.fit(np.asarray(train_stats), np.asarray(source.split("train").y).astype(int))
         return {split: detector.score(np.asarray(cross.window_statistics(split)[0])) for split in splits}
-    return family_of(name).cross_scores(settings, run_dir, source, cross, splits)
+    family = family_of(name)
+    own = frozen_run(run_dir, source) if family.reads_window_graphs else FrozenRun(run_dir, None)
+    return family.cross_scores(settings, source, cross, splits, own=own, upstream=frozen_upstream(settings, source))
 
 
 def _check_weights(settings, folder: RunFolder, record: RunRecord) -> None:

@@ -1,7 +1,8 @@
 """Evaluate a trained stage on validation and on each test scenario separately.
 
-Each family scores a window its own way (`ModelFamily.batch_scores`: the GAT's P(attack), the VGAE's
-feature + neighbourhood reconstruction error). Every family
+Each family scores a window through its `WindowScorer` (`ModelFamily.scorer`: the GAT's P(attack), the
+VGAE's feature + neighbourhood reconstruction error), the scorer that export and `kdgat-detect` run.
+Every family
 (and the fusion stage in kdgat_train.fusion.fusion_evaluation, and the baselines) gets its threshold
 from validation by the one rule ``evaluation.threshold`` (`kdgat_train.evaluation.threshold_rule`),
 reused unchanged on every test scenario; test labels are read only to report.
@@ -16,32 +17,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from kdgat_data.batching import WindowBatches
-from kdgat_models.self_loops import SelfLoops
 from kdgat_schemas import RunFolder, RunRecord
 
 from kdgat_train.evaluation.event_metrics import event_metrics
 from kdgat_train.evaluation.metrics import binary_metrics, roc_points
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold, choose_threshold
 from kdgat_train.evaluation.window_scores_table import SCORES_FILE, window_rows, write_scores
-from kdgat_train.families import ModelFamily, family_of
 from kdgat_train.figures import pyplot
+from kdgat_train.window_scoring import window_scores
 
-
-def window_scores(module, arrays, family: ModelFamily | str, batch_size: int = 256, indices=None) -> np.ndarray:
-    """One attack score per window of ``arrays`` (or of its ``indices``), in eval mode without gradients,
-    by ``family``'s `ModelFamily.batch_scores` (a family object, or its token)."""
-    family = family_of(family) if isinstance(family, str) else family
-    module.eval()
-    scores = []
-    with torch.no_grad():
-        for batch in WindowBatches(arrays, batch_size, indices=indices, transform=SelfLoops()):
-            batch = batch.to(module.device)
-            scores.append(family.batch_scores(module(batch), batch).cpu())
-    return torch.cat(scores).numpy() if scores else np.zeros(0)
+if TYPE_CHECKING:  # a family object is handed in; families build on this module
+    from kdgat_train.families import ModelFamily
 
 
 CONFUSION = ("true_negatives", "false_positives", "false_negatives", "true_positives")
@@ -93,20 +82,21 @@ def evaluated_splits(cache) -> list[str]:
     return ["val", *(name for name in cache.split_names if name.startswith("test/"))]
 
 
-def evaluate_stage(module, cache, family: ModelFamily | str, run_dir: Path, evaluation, batch_size: int = 256) -> Evaluation:
+def evaluate_stage(module, cache, family: ModelFamily, run_dir: Path, evaluation, batch_size: int = 256) -> Evaluation:
     """Results ``{"val": metrics, "test/<scenario>": metrics, "model": size and speed}`` (also in
     ``run_dir/metrics.json``), the threshold tags and the files written. Speed = inference
     windows/s over the validation split."""
     splits = evaluated_splits(cache)
+    scorer = family.scorer(module.net, window=cache.manifest.window)
     started = time.perf_counter()
-    scores = {"val": window_scores(module, cache.split("val"), family, batch_size)}
+    scores = {"val": window_scores(scorer, cache.split("val"), batch_size)}
     seconds = time.perf_counter() - started  # inference speed is measured on the validation split
-    scores |= {name: window_scores(module, cache.split(name), family, batch_size) for name in splits if name != "val"}
+    scores |= {name: window_scores(scorer, cache.split(name), batch_size) for name in splits if name != "val"}
     labels = {name: np.asarray(cache.split(name).y).astype(int) for name in splits}
 
     def training_normals() -> np.ndarray:
         train = cache.split("train")
-        return window_scores(module, train, family, batch_size, indices=np.flatnonzero(np.asarray(train.y) == 0))
+        return window_scores(scorer, train, batch_size, indices=np.flatnonzero(np.asarray(train.y) == 0))
 
     chosen = pick_threshold(scores, labels, evaluation, training_normals)
     results = report(scores, labels, chosen.value, cache)

@@ -32,16 +32,18 @@ class DQNFusionFamily(ModelFamily):
         return QNetwork(state_dim=STATE_DIM, num_actions=settings.training_config.fusion.alpha_grid,
                         **settings.model_size().model_dump())
 
-    def build_stage(self, settings):
+    def build_stage(self, settings, cache, upstream):
+        """The fusion data (inputs of the frozen VGAE and GAT in ``upstream``) and the DQN module."""
         from kdgat_train.fusion.fusion_stage import build_fusion
 
-        return build_fusion(settings)
+        return build_fusion(settings, cache, vgae=upstream["training_config.fusion.vgae_run"],
+                            gat=upstream["training_config.fusion.gat_run"], build_network=self.build_network)
 
-    def _load_fitted(self, run_dir: Path, settings):
+    def _load_fitted(self, settings, cache, run_dir: Path, upstream):
         """``(data, module)`` of the fusion run ``run_dir`` with the weights it evaluated (best, or last without one)."""
         from kdgat_train.checkpoint_state import load_checkpoint_state
 
-        data, module = self.build_stage(settings)
+        data, module = self.build_stage(settings, cache, upstream)
         module.load_state_dict(load_checkpoint_state(RunFolder(run_dir).evaluated_checkpoint()), strict=True)
         return data, module
 
@@ -50,18 +52,18 @@ class DQNFusionFamily(ModelFamily):
 
         return evaluate_fusion(module, datamodule, run_dir, settings.training_config, settings.evaluation)
 
-    def window_scorer(self, run_dir: Path, settings, cache):
+    def window_scorer(self, settings, cache, *, own, upstream):
         from kdgat_models.window_scorer import FusionWindowScorer
 
-        data, module = self._load_fitted(run_dir, settings)
+        data, module = self._load_fitted(settings, cache, own.run_dir, upstream)
         return FusionWindowScorer(vgae=data.vgae, gat=data.gat, q_network=module.net,
                                   reference=data.normaliser().reference, window=cache.manifest.window)
 
-    def cross_scores(self, settings, run_dir: Path, source, cross, splits: list[str]) -> dict:
+    def cross_scores(self, settings, source, cross, splits: list[str], *, own, upstream) -> dict:
         """The DQN policy over its own VGAE and GAT runs (its comparators are not re-run)."""
         from kdgat_train.fusion.inputs import fusion_inputs
 
-        data, module = self._load_fitted(run_dir, settings)
+        data, module = self._load_fitted(settings, source, own.run_dir, upstream)
         normaliser = data.normaliser()  # of the run's own training normals
         return {split: module.fused_scores(*fusion_inputs(data.vgae, data.gat, cross.split(split), normaliser,
                                                           data.evaluation_batch_size).tensors()[:3]).numpy()

@@ -3,8 +3,6 @@ curriculum), scored by P(attack), distilled from a GAT teacher by temperature-sc
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kdgat_train.config.settings import GATSize
 from kdgat_train.families.model_family import ModelFamily
 
@@ -41,11 +39,8 @@ class GATFamily(ModelFamily):
             kd_temperature=kd.temperature, kd_alpha=kd.alpha,
         )
 
-    def batch_scores(self, output, batch):
-        """P(attack): the softmax of the two logits, class 1. Shapes: (G, 2) logits -> (G,)."""
-        return output.logits.float().softmax(-1)[:, 1]
-
-    def window_scorer(self, run_dir: Path, settings, cache):
+    def scorer(self, net, *, window: int):
+        """P(attack) per window (`kdgat_models.window_scorer.GATWindowScorer`)."""
         from kdgat_models.window_scorer import GATWindowScorer
 
-        return GATWindowScorer(gat=self.frozen_network(run_dir, cache))
+        return GATWindowScorer(gat=net)

@@ -5,8 +5,6 @@ deployable student, and the control that says whether the graph earns its place.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kdgat_train.config.settings import MLPSize
 from kdgat_train.families.gat_family import GATFamily
 
@@ -25,7 +23,8 @@ class MLPFamily(GATFamily):
 
         return WindowMLP(num_ids=num_ids, in_channels=feature_dims[0], **settings.model_size().model_dump())
 
-    def window_scorer(self, run_dir: Path, settings, cache):
+    def scorer(self, net, *, window: int):
+        """P(attack) per window (`kdgat_models.window_scorer.MLPWindowScorer`)."""
         from kdgat_models.window_scorer import MLPWindowScorer
 
-        return MLPWindowScorer(mlp=self.frozen_network(run_dir, cache))
+        return MLPWindowScorer(mlp=net)

@@ -14,6 +14,7 @@ The name-grammar token of a family (``name.model``) is compared in exactly one p
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,6 +31,16 @@ GRAPH_FIELDS = (
     "training_config.optimizer",
     "training_config.scheduler",
 )
+
+
+@dataclass(frozen=True)
+class FrozenRun:
+    """A COMPLETED run a stage reads (a KD teacher, the curriculum's VGAE, a fused network) or deploys,
+    resolved once by the engine: its folder and its network rebuilt from its own config, frozen (None
+    for a family that reads no window graphs)."""
+
+    run_dir: Path
+    net: Any
 
 
 class ModelFamily:
@@ -110,40 +121,38 @@ class ModelFamily:
         ``teacher_outputs``, ``{split: TeacherOutputs}``, its outputs stored once per window)."""
         raise NotImplementedError
 
-    def build_stage(self, settings):
-        """``(datamodule, module)`` of ``settings``; collaborators (a KD teacher, the curriculum's VGAE)
-        are rebuilt from their own runs and handed to the constructors."""
-        from kdgat_train.stages.upstream_runs import find_upstream_runs, load_frozen_network
-        from kdgat_train.window_data_module import WindowGraphDataModule, feature_dims, open_cache
+    def build_stage(self, settings, cache, upstream: dict[str, FrozenRun]):
+        """``(datamodule, module)`` of ``settings`` on ``cache`` (its `GraphCache`); ``upstream``: the runs it
+        reads, resolved and loaded once by the engine (`kdgat_train.stages.upstream_runs.frozen_upstream`),
+        ``{config field: FrozenRun}``: a KD teacher, the curriculum's VGAE."""
+        from kdgat_train.window_data_module import WindowGraphDataModule, feature_dims
 
-        log = logging.getLogger(__name__)
-        cache = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)
         num_ids, dims = cache.manifest.vocabulary_size, feature_dims(cache)
-        upstream = find_upstream_runs(settings)
-        difficulty_vgae = teacher = None
-        if (vgae_run := upstream.get("training_config.curriculum.vgae_run")) is not None:
-            log.info("curriculum difficulty from VGAE run %s", vgae_run)
-            difficulty_vgae = load_frozen_network(vgae_run, num_ids, dims)
+        curriculum_vgae = upstream.get("training_config.curriculum.vgae_run")
+        teacher = upstream.get("distillation_config.teacher_run")
+        log = logging.getLogger(__name__)
+        if curriculum_vgae is not None:
+            log.info("curriculum difficulty from VGAE run %s", curriculum_vgae.run_dir)
+        if teacher is not None:
+            log.info("knowledge distillation from teacher run %s", teacher.run_dir)
         teacher_outputs = None
-        if (teacher_run := upstream.get("distillation_config.teacher_run")) is not None:
-            log.info("knowledge distillation from teacher run %s", teacher_run)
-            teacher = load_frozen_network(teacher_run, num_ids, dims)
-            if settings.distillation_config.teacher_outputs == "stored":
-                teacher_outputs = self.stored_teacher_outputs(settings, teacher, teacher_run, cache)
+        if teacher is not None and settings.distillation_config.teacher_outputs == "stored":
+            teacher_outputs = self.stored_teacher_outputs(settings, teacher, cache)
         datamodule = WindowGraphDataModule(
             dataset=settings.dataset_config, training=settings.training_config, cache=cache,
-            normals_only=settings.name.mode == "normals_only", difficulty_vgae=difficulty_vgae,
-            epochs=settings.training_config.epochs,
+            normals_only=settings.name.mode == "normals_only",
+            difficulty_vgae=None if curriculum_vgae is None else curriculum_vgae.net, epochs=settings.training_config.epochs,
         )
         net = self.build_network(settings, num_ids, dims)
-        return datamodule, self.build_module(settings, net, datamodule, teacher, teacher_outputs)
+        return datamodule, self.build_module(settings, net, datamodule, None if teacher is None else teacher.net,
+                                             teacher_outputs)
 
-    def stored_teacher_outputs(self, settings, teacher, teacher_run: Path, cache) -> dict:
+    def stored_teacher_outputs(self, settings, teacher: FrozenRun, cache) -> dict:
         """``{split: TeacherOutputs}`` of the frozen ``teacher`` on the training and validation windows,
         read from the store beside the cache or computed there once (`kdgat_train.teacher_outputs`)."""
         from kdgat_train.teacher_outputs import stored_teacher_outputs
 
-        return {split: stored_teacher_outputs(teacher, RunFolder(teacher_run).best_checkpoint, cache, split,
+        return {split: stored_teacher_outputs(teacher.net, RunFolder(teacher.run_dir).best_checkpoint, cache, split,
                                               window_outputs=self.kd_window_outputs, node_outputs=self.kd_node_outputs,
                                               batch_size=settings.training_config.evaluation_batch_size)
                 for split in ("train", "val")}
@@ -164,24 +173,22 @@ class ModelFamily:
         return evaluate_stage(module, datamodule.prepare(), self, run_dir, settings.evaluation,
                               batch_size=datamodule.evaluation_batch_size)
 
-    def batch_scores(self, output, batch):
-        """(G,) attack score of each window of ``batch`` from the network's ``output`` on it."""
-        raise NotImplementedError
+    def scorer(self, net, *, window: int):
+        """The `kdgat_models.window_scorer.WindowScorer` of the family's network ``net`` for windows of at most
+        ``window`` nodes: the one way a window is scored, in evaluation, the curriculum, cross-dataset
+        evaluation, export and `kdgat-detect` (a family that reads no window graphs has none)."""
+        raise NotImplementedError(f"{self.label} scores no window graph on its own")
 
-    def window_scorer(self, run_dir: Path, settings, cache):
-        """The deployable `kdgat_models.window_scorer.WindowScorer` of the COMPLETED run ``run_dir``."""
-        raise NotImplementedError
+    def window_scorer(self, settings, cache, *, own: FrozenRun, upstream: dict[str, FrozenRun]):
+        """The deployable `kdgat_models.window_scorer.WindowScorer` of the COMPLETED run ``own`` (its folder
+        and, for a family that reads window graphs, its frozen network), with the runs it read."""
+        return self.scorer(own.net, window=cache.manifest.window)
 
-    def cross_scores(self, settings, run_dir: Path, source, cross, splits: list[str]) -> dict:
-        """``{split: (windows,) scores}`` of the COMPLETED run ``run_dir`` (fitted on ``source``, a
-        `GraphCache`) on the splits of another dataset's cache ``cross``."""
-        from kdgat_train.evaluation.cross_dataset import frozen_run_scores
+    def cross_scores(self, settings, source, cross, splits: list[str], *, own: FrozenRun,
+                     upstream: dict[str, FrozenRun]) -> dict:
+        """``{split: (windows,) scores}`` of the COMPLETED run ``own`` (fitted on ``source``, a `GraphCache`)
+        on the splits of another dataset's cache ``cross``: its frozen network, scored as in evaluation."""
+        from kdgat_train.evaluation.stage_evaluation import window_scores
 
-        return frozen_run_scores(run_dir, source, cross, splits, self)
-
-    def frozen_network(self, run_dir: Path, cache):
-        """The network of the COMPLETED run ``run_dir``, rebuilt from its config.yaml for ``cache``'s graphs,
-        best weights loaded strictly, frozen (what a `WindowScorer` wraps)."""
-        from kdgat_train.stages.upstream_runs import frozen_network_of
-
-        return frozen_network_of(run_dir, cache)
+        scorer = self.scorer(own.net, window=cross.manifest.window)
+        return {split: window_scores(scorer, cross.split(split)) for split in splits}

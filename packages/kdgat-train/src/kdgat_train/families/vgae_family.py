@@ -4,8 +4,6 @@ from a VGAE teacher through its latent and reconstruction."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kdgat_train.config.settings import VGAESize
 from kdgat_train.families.model_family import ModelFamily
 
@@ -42,14 +40,9 @@ class VGAEFamily(ModelFamily):
             kd_latent_weight=kd.latent_weight, kd_reconstruction_weight=kd.reconstruction_weight,
         )
 
-    def batch_scores(self, output, batch):
-        """The anomaly score: feature + neighbourhood reconstruction error per window. Shapes: -> (G,)."""
-        from kdgat_models.vgae import anomaly_score, batch_graph_errors
-
-        return anomaly_score(batch_graph_errors(output, batch, anomaly_only=True)).float()
-
-    def window_scorer(self, run_dir: Path, settings, cache):
+    def scorer(self, net, *, window: int):
+        """The anomaly score: feature + neighbourhood reconstruction error per window
+        (`kdgat_models.window_scorer.VGAEWindowScorer`)."""
         from kdgat_models.window_scorer import VGAEWindowScorer
 
-        net = self.frozen_network(run_dir, cache)
-        return VGAEWindowScorer(vgae=net, window=cache.manifest.window)
+        return VGAEWindowScorer(vgae=net, window=window)

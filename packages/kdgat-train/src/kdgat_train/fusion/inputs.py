@@ -13,12 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from kdgat_data.batching import WindowBatches
-from kdgat_models.fusion import STATE_FEATURES, attack_probability, fusion_state
+from kdgat_models.fusion import STATE_FEATURES, fusion_state
+from kdgat_models.score_functions import attack_probability, empirical_cdf
 from kdgat_models.self_loops import SelfLoops
 from kdgat_models.vgae import anomaly_score, batch_graph_errors
 from torch import Tensor
 
 ANOMALY_COLUMN = STATE_FEATURES.index("vgae_anomaly_score")
+CDF_CHUNK = 1024  # windows normalised at once: bounds the (windows x references) comparison
 
 
 @dataclass
@@ -51,11 +53,11 @@ class AnomalyNormaliser:
     def __init__(self, reference: Tensor) -> None:
         if len(reference) == 0:
             raise ValueError("the training split has no normal windows to normalise the VGAE score on")
-        self.reference = torch.sort(reference.double().cpu()).values
+        self.reference = torch.sort(reference.float().cpu()).values
 
     def __call__(self, raw: Tensor) -> Tensor:
-        ranks = torch.searchsorted(self.reference, raw.double().cpu(), right=True)
-        return (ranks.double() / len(self.reference)).float()
+        chunks = raw.float().cpu().split(CDF_CHUNK)  # (chunk, R) comparisons at a time
+        return torch.cat([empirical_cdf(self.reference, chunk) for chunk in chunks]) if chunks else torch.zeros(0)
 
 
 @torch.no_grad()

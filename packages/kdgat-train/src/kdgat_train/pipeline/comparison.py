@@ -13,8 +13,6 @@ that does not beat the all-attack row by `MARGIN` is marked.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ from kdgat_schemas import RunRecord, atomic_write
 
 from kdgat_train.evaluation.learning_check import learned_nothing
 from kdgat_train.families import FAMILIES, family_of
+from kdgat_train.pipeline.table_writer import csv_text, markdown_table
 
 METRICS = ("f1", "f1_at_5pct_fpr", "precision", "recall", "fpr", "auroc", "auprc", "detection_delay_s_median",
            "false_alarms_per_hour")
@@ -117,9 +116,7 @@ class ComparisonTable:
         return threshold_summary(self.threshold_failures())
 
     def to_csv(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
-        writer.writeheader()
+        lines = []
         for row in self.rows:
             cells = {key: row.get(key) for key in ("model", "variant", "parameters", "windows_per_s", "cost_s",
                                                    "train_windows_per_s", "threshold_rule", "run", "one_input")}
@@ -132,8 +129,8 @@ class ComparisonTable:
                           f"{scenario}/attack_share": attack / (attack + normal) if attack + normal else None,
                           f"{scenario}/no_gain": int(self.no_gain(row, scenario)),
                           f"{scenario}/threshold_off": int(self.threshold_off(row, scenario))}
-            writer.writerow({key: _csv_value(cells.get(key)) for key in self.columns})
-        return buffer.getvalue()
+            lines.append([_csv_value(cells.get(key)) for key in self.columns])
+        return csv_text(self.columns, lines)
 
     def header_lines(self) -> list[str]:
         lines = []
@@ -192,8 +189,7 @@ class ComparisonTable:
         header = ["model", "variant", "params", "cost", "threshold",
                   *(f"{scenario} {METRIC_LABELS[m]}" + ("" if self.kind(scenario) == "both" else f" ({self.kind(scenario)})")
                     for scenario in self.scenarios for m in self.columns_of(scenario, metrics))]
-        lines = ["Test scenarios:", *self.header_lines(), "",
-                 "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        rows = []
         for row in self.rows:
             cells = [row["model"] + _marks(row), row["variant"], _count(row.get("parameters")), _seconds(row.get("cost_s")),
                      str(row.get("threshold_rule") or "—")]
@@ -203,7 +199,8 @@ class ComparisonTable:
                     if metric == "f1" and self.no_gain(row, scenario):
                         text += f" {NO_GAIN_MARK}" + (THRESHOLD_OFF_MARK if self.threshold_off(row, scenario) else "")
                     cells.append(text)
-            lines.append("| " + " | ".join(cells) + " |")
+            rows.append(cells)
+        lines = ["Test scenarios:", *self.header_lines(), "", *markdown_table(header, rows)]
         summary = self.summary_lines()
         return "\n".join([*lines, "", *self.footnotes(), *(["", *summary] if summary else [])]) + "\n"
 

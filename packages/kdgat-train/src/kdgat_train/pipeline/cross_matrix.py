@@ -14,9 +14,6 @@ one heat map per metric (matrix_f1.png, matrix_fpr.png, matrix_auroc.png).
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +24,8 @@ from kdgat_schemas import ExperimentName, RunFolder, RunRecord, atomic_write
 from kdgat_train.evaluation.cross_dataset import evaluate_on_dataset
 from kdgat_train.figures import pyplot
 from kdgat_train.pipeline.comparison import ALL_ATTACK, METRIC_LABELS, METRICS, defined_metrics
-from kdgat_train.pipeline.seed_report import Interval, ReportError, collect, interval, latex_escape
+from kdgat_train.pipeline.seed_report import Interval, ReportError, collect, interval
+from kdgat_train.pipeline.table_writer import csv_text, json_text, latex_table, markdown_table
 
 MATRIX_METRICS = ("f1", "fpr", "auroc", "recall", "detection_delay_s_median", "false_alarms_per_hour")  # FPR beside
 # F1: "flag everything" is not a detection; recall, delay and false alarms per hour: what an attack-only / normal-only
@@ -151,8 +149,8 @@ def to_markdown(matrix: CrossMatrix) -> str:
              "averaged over the scenarios that define it: a normal-only test dataset has FPR and false alarms per hour, "
              "an attack-only one recall and detection delay (its F1, FPR or AUROC cells are dashes).", ""]
     for metric in MATRIX_METRICS:
-        lines += [f"## {METRIC_LABELS[metric]}", "", "| row | trained on | " + " | ".join(f"on {t}" for t in matrix.test) + " |",
-                  "|---|---|" + "---|" * len(matrix.test)]
+        lines += [f"## {METRIC_LABELS[metric]}", ""]
+        rows = []
         for row in matrix.rows:
             for train in matrix.train:
                 if (row, train, matrix.test[0]) not in matrix.cells:
@@ -163,37 +161,28 @@ def to_markdown(matrix: CrossMatrix) -> str:
                     unk = [u for u in cell.unk_share if math.isfinite(u)]
                     suffix = f" (UNK {np.mean(unk):.0%})" if unk and metric == "f1" else ""
                     texts.append(_text(cell.summary(metric)) + suffix)
-                lines.append(f"| {row.replace('|', '&#124;')} | {train} | " + " | ".join(texts) + " |")
-        lines.append("")
+                rows.append([row, train, *texts])
+        lines += [*markdown_table(["row", "trained on", *(f"on {t}" for t in matrix.test)], rows), ""]
     return "\n".join(lines)
 
 
 def to_csv(matrix: CrossMatrix) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["row", "train", "test", "metric", "mean", "low", "high", "seeds", "interval", "unk_share", "runs"])
+    rows = []
     for (row, train, test), cell in matrix.cells.items():
         unk = [u for u in cell.unk_share if math.isfinite(u)]
         for metric in MATRIX_METRICS:
             summary = cell.summary(metric)
-            writer.writerow([row, train, test, metric, *(("", "", "", 0, "none") if summary is None else
-                                                           (summary.mean, summary.low, summary.high, summary.n, summary.method)),
-                             np.mean(unk) if unk else "", ";".join(cell.runs)])
-    return out.getvalue()
+            rows.append([row, train, test, metric, *(("", "", "", 0, "none") if summary is None else
+                                                    (summary.mean, summary.low, summary.high, summary.n, summary.method)),
+                         np.mean(unk) if unk else "", ";".join(cell.runs)])
+    return csv_text(["row", "train", "test", "metric", "mean", "low", "high", "seeds", "interval", "unk_share", "runs"], rows)
 
 
 def to_latex(matrix: CrossMatrix) -> str:
-    columns = len(matrix.test)
-    lines = [r"\begin{tabular}{ll" + "c" * columns + "}", r"\toprule",
-             "row & trained on & " + " & ".join(f"on {latex_escape(t)}" for t in matrix.test) + r" \\", r"\midrule"]
-    for row in matrix.rows:
-        for train in matrix.train:
-            if (row, train, matrix.test[0]) not in matrix.cells:
-                continue
-            texts = [latex_escape(_text(matrix.cells[(row, train, t)].summary("f1"))) for t in matrix.test]
-            lines.append(f"{latex_escape(row)} & {latex_escape(train)} & " + " & ".join(texts) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", ""]
-    return "\n".join(lines)
+    rows = [[row, train, *(_text(matrix.cells[(row, train, t)].summary("f1")) for t in matrix.test)]
+            for row in matrix.rows for train in matrix.train if (row, train, matrix.test[0]) in matrix.cells]
+    return latex_table(["row", "trained on", *(f"on {t}" for t in matrix.test)], rows,
+                       align="ll" + "c" * len(matrix.test))
 
 
 def to_json(matrix: CrossMatrix) -> str:
@@ -201,8 +190,7 @@ def to_json(matrix: CrossMatrix) -> str:
               "unk_share": [u if math.isfinite(u) else None for u in cell.unk_share],
               **{f"{metric}_interval": (s.method if (s := cell.summary(metric)) else None) for metric in MATRIX_METRICS}}
              for (row, train, test), cell in matrix.cells.items()]
-    document = {"train": matrix.train, "test": matrix.test, "seeds": matrix.seeds, "cells": cells}
-    return json.dumps(document, indent=2, default=lambda v: None) + "\n"
+    return json_text({"train": matrix.train, "test": matrix.test, "seeds": matrix.seeds, "cells": cells})
 
 
 def plot_heat_map(matrix: CrossMatrix, metric: str, path: Path) -> Path:

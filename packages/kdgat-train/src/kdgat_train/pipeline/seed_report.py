@@ -18,8 +18,6 @@ report.json, in which every cell names the run folders its values came from, and
 from __future__ import annotations
 
 import csv
-import io
-import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
@@ -41,6 +39,7 @@ from kdgat_train.pipeline.comparison import (
     source_kind,
     threshold_summary,
 )
+from kdgat_train.pipeline.table_writer import csv_text, json_text, latex_table, markdown_table
 
 CONFIDENCE = 0.95
 BOOTSTRAP_FROM = 5  # seeds: below this a t-interval, from this on a percentile bootstrap
@@ -328,15 +327,16 @@ def to_markdown(report: SeedReport) -> str:
     count = f"{len(report.seeds)} seed{'s' if len(report.seeds) > 1 else ''}"
     lines = [f"# {report.name}: {count} ({', '.join(map(str, report.seeds))})", "",
              f"Cells: {_methods(report)}. Test scenarios:",
-             *(f"- {s}: {report.windows.get(s, '')}" for s in report.scenarios), "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+             *(f"- {s}: {report.windows.get(s, '')}" for s in report.scenarios), ""]
+    rows = []
     for row in report.rows:
         compression, cost = report.compression(row), report.cost(row)
         cells = [row.label, row.variant, f"{row.parameters:,.0f}" if row.parameters else "—",
                  f"{compression:.1f}x smaller" if compression else "—", f"{cost.mean:,.0f}" if cost else "—"]
         cells += [_shown(report.cell(row, s, m)) + _f1_marks(report, row, s, m)
                   for s in report.scenarios for m in report.columns(s)]
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
+    lines += markdown_table(header, rows)
     summary = threshold_summary(_threshold_failures(report))
     lines += ["", f"{NO_GAIN_MARK} mean F1 not above the all-attack row's + {MARGIN} (flagging every window does as "
               f"well): not a detection. {THRESHOLD_OFF_MARK}: but its scores rank the scenario (mean F1 at 5 % test FPR, "
@@ -347,12 +347,11 @@ def to_markdown(report: SeedReport) -> str:
                 if report.kinds else []),
               "cost s/seed: mean seconds the row's own stage took (building, training, evaluation) when it was trained; "
               "a student+KD row's excludes its teacher's. Inference windows/s per run are in report.csv (metric "
-              "windows_per_s), unpinned figures; docs/benchmarks.md has pinned ones.", "", "Paired tests of F1 over seeds x scenarios (first minus second):", "",
-              "| comparison | first | second | pairs | mean ΔF1 | p | rank-biserial |", "|---|---|---|---|---|---|---|"]
-    for test in report.tests:
-        first, second = (key.replace(" | ", ", ") for key in (test.first, test.second))  # a bare | splits the cell
-        lines.append(f"| {test.label} | {first} | {second} | {test.pairs} | {test.mean_difference:+.3f} | "
-                     f"{test.p_value:.3g} | {test.rank_biserial:+.2f} |")
+              "windows_per_s), unpinned figures; docs/benchmarks.md has pinned ones.", "", "Paired tests of F1 over seeds x scenarios (first minus second):", ""]
+    lines += markdown_table(["comparison", "first", "second", "pairs", "mean ΔF1", "p", "rank-biserial"],
+                            [[test.label, *(key.replace(" | ", ", ") for key in (test.first, test.second)), str(test.pairs),
+                              f"{test.mean_difference:+.3f}", f"{test.p_value:.3g}", f"{test.rank_biserial:+.2f}"]
+                             for test in report.tests])
     lines += ["", f"Test: {report.tests[0].test if report.tests else 'none'}; with few pairs the smallest possible p is "
               "large (6 pairs: 0.031), so read the effect size with it.", "",
               f"Runs: {', '.join(report.pipelines)} (report.json names the run behind every cell)."]
@@ -366,10 +365,7 @@ def _f1_marks(report: SeedReport, row: ReportRow, scenario: str, metric: str) ->
 
 
 def to_csv(report: SeedReport) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["model", "variant", "parameters", "compression_vs_teacher", "scenario", "metric", "mean", "low",
-                     "high", "n", "interval"])
+    rows = []
     for row in report.rows:
         compression = report.compression(row)
         cells = [(scenario, metric) for scenario in report.scenarios for metric in METRICS] + [tuple(SPEED.split("/")),
@@ -377,20 +373,11 @@ def to_csv(report: SeedReport) -> str:
         for scenario, metric in cells:
             cell = report.cell(row, scenario, metric)
             if cell is not None:
-                writer.writerow([row.model, row.variant, row.parameters or "", compression or "", scenario, metric,
-                                 cell.mean, "" if math.isnan(cell.low) else cell.low,
-                                 "" if math.isnan(cell.high) else cell.high, cell.n, cell.method])
-    return buffer.getvalue()
-
-
-def latex_escape(text: str) -> str:
-    """``text`` for a LaTeX table cell: every special character escaped, ``±`` as ``$\\pm$`` (the one escape of
-    report.tex and matrix.tex)."""
-    for plain, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
-                           ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}"),
-                           ("|", r"\textbar{}")):
-        text = text.replace(plain, escaped)
-    return text.replace("±", r"$\pm$")
+                rows.append([row.model, row.variant, row.parameters or "", compression or "", scenario, metric,
+                             cell.mean, "" if math.isnan(cell.low) else cell.low,
+                             "" if math.isnan(cell.high) else cell.high, cell.n, cell.method])
+    return csv_text(["model", "variant", "parameters", "compression_vs_teacher", "scenario", "metric", "mean", "low",
+                     "high", "n", "interval"], rows)
 
 
 def to_latex(report: SeedReport) -> str:
@@ -402,20 +389,13 @@ def to_latex(report: SeedReport) -> str:
                  and (cell := report.cell(row, scenario, "f1")) is not None}
         top = max(means.values(), default=None)
         best[scenario] = {key for key, mean in means.items() if top is not None and math.isclose(mean, top)}
-    columns = "ll" + "r" * len(report.scenarios)
     shown = {s: report.columns(s, ("f1",))[0] for s in report.scenarios}  # F1, or a one-class source's FPR / recall
-    headings = [latex_escape(s if shown[s] == "f1" else report.heading(s, shown[s])) for s in report.scenarios]
-    lines = [r"\begin{tabular}{" + columns + "}", r"\toprule",
-             " & ".join(["Model", "Variant", *headings]) + r" \\", r"\midrule"]
-    for row in report.rows:
-        cells = [latex_escape(row.model), latex_escape(row.variant)]
-        for scenario in report.scenarios:
-            text = latex_escape(_shown(report.cell(row, scenario, shown[scenario])))
-            cells.append(r"\textbf{" + text + "}" if row.key in best[scenario] else text)
-        lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    caption = latex_escape(f"{report.name}: F1 per test scenario, {_methods(report)}.")
-    return "% " + caption + "\n" + "\n".join(lines) + "\n"
+    headings = [s if shown[s] == "f1" else report.heading(s, shown[s]) for s in report.scenarios]
+    rows = [[row.model, row.variant, *(_shown(report.cell(row, s, shown[s])) for s in report.scenarios)]
+            for row in report.rows]
+    bold = {(i, 2 + j) for i, row in enumerate(report.rows) for j, s in enumerate(report.scenarios) if row.key in best[s]}
+    return latex_table(["Model", "Variant", *headings], rows, align="ll" + "r" * len(report.scenarios), bold=bold,
+                       caption=f"{report.name}: F1 per test scenario, {_methods(report)}.")
 
 
 def to_json(report: SeedReport) -> str:
@@ -433,4 +413,4 @@ def to_json(report: SeedReport) -> str:
                      "compression_vs_teacher": report.compression(row), "cells": cells})
     document = {"pipeline": report.name, "seeds": report.seeds, "pipelines": report.pipelines,
                 "scenarios": report.scenarios, "rows": rows, "tests": [asdict(test) for test in report.tests]}
-    return json.dumps(document, indent=2) + "\n"
+    return json_text(document)

@@ -14,6 +14,7 @@ import polars as pl
 
 from kdgat_train.evaluation.metrics import best_f1_at_fpr
 from kdgat_train.pipeline.seed_report import interval
+from kdgat_train.pipeline.table_writer import markdown_table
 from kdgat_train.protocol.datasets import DOMAIN_FEATURES, ID_FREE, feature_sets
 from kdgat_train.protocol.runs import THRESHOLD, quality_folder, report_of, runs_folder
 
@@ -119,21 +120,19 @@ def dataset_markdown(key: str, features: str | None, report: dict, windows: dict
     metrics = ("f1", "fpr", "auroc", "f1_at_5")
     labels = {"f1": "F1", "fpr": "FPR", "auroc": "AUROC", "f1_at_5": "F1@5%"}
     header = ["model", "variant", "params", *(f"{s} {labels[m]}" for s in report["scenarios"] for m in metrics)]
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in report["rows"]:
-        params = f"{row['parameters']:,.0f}" if row.get("parameters") else "—"
-        cells = [shown(row, s, m) for s in report["scenarios"] for m in metrics]
-        lines.append("| " + " | ".join([row["model"], row["variant"], params, *cells]) + " |")
-    lines += ["", "| scenario | family | student+KD F1 (FPR) | best baseline F1 (at FPR <= 5 %) | beats | "
-              "student+KD / best baseline F1@5% | beats@5% | AUROC KD / teacher | close | student F1 | KD >= student |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for c in goal_checks(report):
-        yes = {True: "yes", False: "no"}
-        lines.append(f"| {c['scenario']} | {c['family']} | {c['kd_f1']:.3f} ({c['kd_fpr']:.3f}) | "
-                     f"{c['best_baseline_f1']:.3f} {c['best_baseline'] or '(none)'} | {yes[c['beats']]} | "
-                     f"{c['kd_f1_at_5']:.3f} / {c['best_baseline_f1_at_5']:.3f} {c['best_baseline_at_5'] or ''} | "
-                     f"{yes[c['beats_at_5']]} | {c['kd_auroc']:.3f} / {c['teacher_auroc']:.3f} | {yes[c['close']]} | "
-                     f"{c['student_f1']:.3f} | {yes[c['kd_helps']]} |")
+    lines += markdown_table(header, [[row["model"], row["variant"],
+                                      f"{row['parameters']:,.0f}" if row.get("parameters") else "—",
+                                      *(shown(row, s, m) for s in report["scenarios"] for m in metrics)]
+                                     for row in report["rows"]])
+    yes = {True: "yes", False: "no"}
+    lines += ["", *markdown_table(
+        ["scenario", "family", "student+KD F1 (FPR)", "best baseline F1 (at FPR <= 5 %)", "beats",
+         "student+KD / best baseline F1@5%", "beats@5%", "AUROC KD / teacher", "close", "student F1", "KD >= student"],
+        [[c["scenario"], c["family"], f"{c['kd_f1']:.3f} ({c['kd_fpr']:.3f})",
+          f"{c['best_baseline_f1']:.3f} {c['best_baseline'] or '(none)'}", yes[c["beats"]],
+          f"{c['kd_f1_at_5']:.3f} / {c['best_baseline_f1_at_5']:.3f} {c['best_baseline_at_5'] or ''}", yes[c["beats_at_5"]],
+          f"{c['kd_auroc']:.3f} / {c['teacher_auroc']:.3f}", yes[c["close"]], f"{c['student_f1']:.3f}", yes[c["kd_helps"]]]
+         for c in goal_checks(report)])]
     return "\n".join(lines) + "\n"
 
 

@@ -27,13 +27,14 @@ from kdgat_train.run_metrics_logger import RunMetricsLogger
 from kdgat_train.stages.upstream_runs import (
     check_upstream_runs,
     find_upstream_runs,
+    frozen_upstream,
     with_recorded_upstream,
     with_upstream_runs,
 )
 from kdgat_train.thread_count import set_intra_op_threads
 from kdgat_train.tracked_run import TrackedRun, is_ddp_worker
 from kdgat_train.training_cost import TrainingCost
-from kdgat_train.window_data_module import WindowGraphDataModule
+from kdgat_train.window_data_module import WindowGraphDataModule, open_cache
 
 
 @dataclass
@@ -52,7 +53,8 @@ def build_stage(settings: RunSettings, run_dir: Path, logger=None) -> Stage:
     L.seed_everything(settings.training_config.seed, workers=True)
     threads = set_intra_op_threads(settings.device)
     logging.getLogger(__name__).info("torch intra-op threads: %d", threads)
-    datamodule, module = family_of(settings.name).build_stage(settings)
+    cache = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)
+    datamodule, module = family_of(settings.name).build_stage(settings, cache, frozen_upstream(settings, cache))
     return Stage(datamodule, module, _trainer(settings, run_dir, logger if logger is not None else False))
 
 

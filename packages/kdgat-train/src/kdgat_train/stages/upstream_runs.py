@@ -18,7 +18,7 @@ from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
 from kdgat_train.config.renamed_fields import current_field_name
 from kdgat_train.config.run_settings import RunSettings
 from kdgat_train.config.settings import field_value, with_field_value
-from kdgat_train.families import family_of
+from kdgat_train.families import FrozenRun, family_of
 from kdgat_train.window_data_module import feature_dims
 
 CAN_FEATURE_DIMS = (10, 11)  # continuous node features, edge features of CAN window graphs
@@ -97,12 +97,6 @@ def settings_of_run(config: dict, run_dir: Path) -> RunSettings:
     return with_recorded_upstream(RunSettings.model_validate({**config, "resume": None}), run_dir)
 
 
-def find_fusion_runs(settings: RunSettings) -> tuple[Path, Path]:
-    """``(VGAE run, GAT run)`` fused by a DQN stage."""
-    found = find_upstream_runs(settings)
-    return found["training_config.fusion.vgae_run"], found["training_config.fusion.gat_run"]
-
-
 def _saved_settings(run_dir: Path) -> RunSettings:
     prefix = ""
     try:
@@ -169,7 +163,12 @@ def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, in
     return net
 
 
-def frozen_network_of(run_dir: Path, cache) -> torch.nn.Module:
-    """`load_frozen_network` of the COMPLETED run ``run_dir`` for the graphs of ``cache`` (a `GraphCache`):
-    its vocabulary size and feature widths."""
-    return load_frozen_network(run_dir, cache.manifest.vocabulary_size, feature_dims(cache))
+def frozen_run(run_dir: Path, cache) -> FrozenRun:
+    """The COMPLETED run ``run_dir`` with its network (`load_frozen_network`) for the graphs of ``cache``."""
+    return FrozenRun(Path(run_dir), load_frozen_network(run_dir, cache.manifest.vocabulary_size, feature_dims(cache)))
+
+
+def frozen_upstream(settings: RunSettings, cache) -> dict[str, FrozenRun]:
+    """``{config field: FrozenRun}`` of every run the stage reads (a KD teacher, the curriculum's VGAE, the
+    fused VGAE and GAT), resolved once (`find_upstream_runs`) and loaded for the graphs of ``cache``."""
+    return {field: frozen_run(run_dir, cache) for field, run_dir in find_upstream_runs(settings).items()}
