@@ -6,42 +6,39 @@ scenario with the same threshold rule as the DQN (``evaluation.threshold`` on va
 
 from __future__ import annotations
 
+import lightning as L
 import numpy as np
 import torch
-import torch.nn.functional as F
 from kdgat_models.fusion import MLPFusion, fused_score
+from kdgat_models.score_functions import attack_probability
+from torch.utils.data import DataLoader, TensorDataset
 
 from kdgat_train.evaluation.metrics import binary_metrics
 from kdgat_train.evaluation.threshold_rule import choose_threshold
 from kdgat_train.fusion.inputs import FusionInputs
+from kdgat_train.fusion.mlp_fusion_module import MLPFusionModule
 
 
 def train_mlp_fusion(train: FusionInputs, epochs: int, learning_rate: float, batch_size: int, seed: int,
                      class_weights: torch.Tensor) -> MLPFusion:
-    """An `MLPFusion` fitted with class-weighted cross-entropy on the training split's states."""
+    """An `MLPFusion` fitted with class-weighted cross-entropy on the training split's states, by a
+    Lightning Trainer (`MLPFusionModule`), the batches drawn in a seeded order each epoch."""
     torch.manual_seed(seed)
     mlp = MLPFusion(state_dim=train.state.size(1))
-    optimizer = torch.optim.AdamW(mlp.parameters(), lr=learning_rate)
-    generator = torch.Generator().manual_seed(seed)
-    mean, std = train.state.mean(0), train.state.std(0).clamp_min(1e-6)
-    mlp.register_buffer("state_mean", mean)
-    mlp.register_buffer("state_std", std)
-    mlp.train()
-    for _ in range(epochs):
-        for index in torch.randperm(len(train), generator=generator).split(batch_size):
-            logits = mlp((train.state[index] - mean) / std)
-            loss = F.cross_entropy(logits, train.y[index], weight=class_weights)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+    mlp.register_buffer("state_mean", train.state.mean(0))
+    mlp.register_buffer("state_std", train.state.std(0).clamp_min(1e-6))
+    batches = DataLoader(TensorDataset(train.state, train.y), batch_size=batch_size, shuffle=True,
+                         generator=torch.Generator().manual_seed(seed))
+    trainer = L.Trainer(max_epochs=epochs, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
+    trainer.fit(MLPFusionModule(mlp=mlp, learning_rate=learning_rate, class_weights=class_weights), batches)
     return mlp.eval()
 
 
 @torch.no_grad()
 def mlp_scores(mlp: MLPFusion, inputs: FusionInputs) -> np.ndarray:
     """P(attack) per window (G,)."""
-    logits = mlp((inputs.state - mlp.state_mean) / mlp.state_std)
-    return torch.softmax(logits, -1)[:, 1].numpy()
+    return attack_probability(mlp((inputs.state - mlp.state_mean) / mlp.state_std)).numpy()
 
 
 def fixed_alpha_scores(alpha: float, inputs: FusionInputs) -> np.ndarray:
