@@ -1,6 +1,6 @@
 """One VGAE anomaly score: evaluation and the curriculum's difficulty score through the VGAE's
-`WindowScorer` (what export and kdgat-detect run), and the fusion input reads the same
-`kdgat_models.vgae.anomaly_score`, so they can never drift apart."""
+`WindowScorer`, and the fusion's inputs through `fusion_parts` (what the deployed fusion scorer runs),
+all in `kdgat_models.window_scorer`, so they can never drift apart."""
 
 import numpy as np
 import torch
@@ -37,6 +37,6 @@ def test_every_consumer_sees_the_same_score():
     evaluated = window_scores(family_of("vgae").scorer(vgae, window=4), arrays, batch_size=7)
     normals = np.asarray(arrays.y) == 0
     np.testing.assert_allclose(normal_difficulty(vgae, arrays, window=4, batch_size=5), evaluated[normals], rtol=1e-5)
-    _, fused_raw, _, _ = raw_fusion_outputs(vgae, gat, arrays, batch_size=9)
+    _, fused_raw, _, _ = raw_fusion_outputs(vgae, gat, arrays, window=4, batch_size=9)
     np.testing.assert_allclose(fused_raw.numpy(), evaluated, rtol=1e-5)
     assert evaluated.std() > 0  # a real per-window score, not a constant

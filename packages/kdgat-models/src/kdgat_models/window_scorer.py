@@ -105,6 +105,23 @@ class VGAEWindowScorer(WindowScorer):
         return score.float(), (errors["features"] + errors["neighbourhood"]).float()
 
 
+def fusion_parts(vgae: GraphAutoencoderNeighborhood, gat: GATWithJK, x: Tensor, node_id: Tensor, edge_index: Tensor,
+                 edge_attr: Tensor, batch: Tensor, num_graphs: int, window: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """What the DQN fusion sees of each window, from its frozen VGAE and GAT: the fusion's training inputs
+    and `FusionWindowScorer` both compute it here.
+
+    Shapes:
+        as `WindowScorer`. Returns the 15-value state (G, 15) with the RAW anomaly score in its anomaly
+        column, the raw anomaly score (G,), P(attack) (G,) and each node's reconstruction error (N,).
+    """
+    output, errors, graph_errors, raw = _vgae_parts(vgae, x, node_id, edge_index, edge_attr, batch, num_graphs, window)
+    classified = gat(x, node_id, edge_index, edge_attr, batch, num_graphs)
+    state = fusion_state(graph_errors, raw, output.mu, output.logvar, batch, num_graphs,
+                         classified.logits.float(), classified.embedding.float()).float()  # (G, 15)
+    return (state, raw.float(), attack_probability(classified.logits.float()),
+            (errors["features"] + errors["neighbourhood"]).float())
+
+
 class FusionWindowScorer(WindowScorer):
     """The fused score of a DQN over a frozen VGAE and GAT, with the greedy (no exploration) action.
 
@@ -131,17 +148,13 @@ class FusionWindowScorer(WindowScorer):
 
     def forward(self, x: Tensor, node_id: Tensor, edge_index: Tensor, edge_attr: Tensor, batch: Tensor,
                 node_ptr: Tensor) -> tuple[Tensor, Tensor]:
-        num_graphs = node_ptr.shape[0] - 1
-        output, errors, graph_errors, raw = _vgae_parts(self.vgae, x, node_id, edge_index, edge_attr, batch,
-                                                        num_graphs, self.window)
-        anomaly = empirical_cdf(self.reference, raw.float())
-        classified = self.gat(x, node_id, edge_index, edge_attr, batch, num_graphs)
-        state = fusion_state(graph_errors, anomaly, output.mu, output.logvar, batch, num_graphs,
-                             classified.logits.float(), classified.embedding.float()).float()  # (G, 15)
+        state, raw, p_attack, node_score = fusion_parts(self.vgae, self.gat, x, node_id, edge_index, edge_attr, batch,
+                                                        node_ptr.shape[0] - 1, self.window)
+        anomaly = empirical_cdf(self.reference, raw)  # (G,) in [0, 1], as in training
+        state = torch.cat([state[:, : self.anomaly_column], anomaly.unsqueeze(1), state[:, self.anomaly_column + 1 :]], 1)
         q_values = self.q_network(state)  # (G, A)
         alpha = q_values.argmax(-1).float() / (q_values.shape[-1] - 1)  # greedy; the alphas are linspace(0, 1, A)
-        p_attack = attack_probability(classified.logits.float())
-        return fused_score(alpha, anomaly, p_attack), (errors["features"] + errors["neighbourhood"]).float()
+        return fused_score(alpha, anomaly, p_attack), node_score
 
 
 class MLPWindowScorer(WindowScorer):

@@ -66,5 +66,5 @@ class DQNFusionFamily(ModelFamily):
         data, module = self._load_fitted(settings, source, own.run_dir, upstream)
         normaliser = data.normaliser()  # of the run's own training normals
         return {split: module.fused_scores(*fusion_inputs(data.vgae, data.gat, cross.split(split), normaliser,
-                                                          data.evaluation_batch_size).tensors()[:3]).numpy()
+                                                          cross.manifest.window, data.evaluation_batch_size).tensors()[:3]).numpy()
                 for split in splits}

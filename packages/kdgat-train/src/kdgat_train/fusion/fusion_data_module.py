@@ -50,7 +50,8 @@ class FusionDataModule(L.LightningDataModule):
     def normaliser(self) -> AnomalyNormaliser:
         """Empirical CDF of the VGAE score over the normal windows of the training split."""
         if self._normaliser is None:
-            _, raw, _, y = raw_fusion_outputs(self.vgae, self.gat, self.prepare().split("train"),
+            cache = self.prepare()
+            _, raw, _, y = raw_fusion_outputs(self.vgae, self.gat, cache.split("train"), cache.manifest.window,
                                               self.evaluation_batch_size)
             self._normaliser = AnomalyNormaliser(raw[y == 0])
         return self._normaliser
@@ -58,8 +59,9 @@ class FusionDataModule(L.LightningDataModule):
     def inputs(self, split: str) -> FusionInputs:
         """Fusion inputs of ``split`` (``train``, ``val`` or ``test/<scenario>``), computed once."""
         if split not in self._inputs:
-            self._inputs[split] = fusion_inputs(self.vgae, self.gat, self.prepare().split(split), self.normaliser(),
-                                                self.evaluation_batch_size)
+            cache = self.prepare()
+            self._inputs[split] = fusion_inputs(self.vgae, self.gat, cache.split(split), self.normaliser(),
+                                                cache.manifest.window, self.evaluation_batch_size)
         return self._inputs[split]
 
     def train_dataloader(self) -> DataLoader:

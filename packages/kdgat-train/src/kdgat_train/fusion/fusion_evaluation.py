@@ -71,7 +71,8 @@ def evaluate_fusion(module, data, run_dir: Path, training, evaluation) -> Evalua
     files = write_report(results, scores, labels, run_dir, chosen, cache)
 
     started = time.perf_counter()  # speed of the whole fused detector: VGAE + GAT + DQN from the graphs
-    state, raw, p_attack, _ = raw_fusion_outputs(data.vgae, data.gat, cache.split("val"), data.evaluation_batch_size)
+    state, raw, p_attack, _ = raw_fusion_outputs(data.vgae, data.gat, cache.split("val"), cache.manifest.window,
+                                              data.evaluation_batch_size)
     anomaly = data.normaliser()(raw)
     state[:, ANOMALY_COLUMN] = anomaly
     module.fused_scores(state, anomaly, p_attack)

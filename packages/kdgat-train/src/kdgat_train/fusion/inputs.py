@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from kdgat_data.batching import WindowBatches
-from kdgat_models.fusion import STATE_FEATURES, fusion_state
-from kdgat_models.score_functions import attack_probability, empirical_cdf
+from kdgat_models.fusion import STATE_FEATURES
+from kdgat_models.score_functions import empirical_cdf
 from kdgat_models.self_loops import SelfLoops
-from kdgat_models.vgae import anomaly_score, batch_graph_errors
+from kdgat_models.window_scorer import fusion_parts
 from torch import Tensor
 
 ANOMALY_COLUMN = STATE_FEATURES.index("vgae_anomaly_score")
@@ -61,31 +61,30 @@ class AnomalyNormaliser:
 
 
 @torch.no_grad()
-def raw_fusion_outputs(vgae, gat, arrays, batch_size: int = 256, device: torch.device | str = "cpu"):
-    """``(state with the raw anomaly score in its anomaly column, raw anomaly (G,), p_attack (G,), y (G,))``."""
+def raw_fusion_outputs(vgae, gat, arrays, window: int, batch_size: int = 256, device: torch.device | str = "cpu"):
+    """``(state with the raw anomaly score in its anomaly column, raw anomaly (G,), p_attack (G,), y (G,))``, by
+    `kdgat_models.window_scorer.fusion_parts`, which the deployed `FusionWindowScorer` runs too.
+    ``window``: the most nodes a window has."""
     vgae.eval()
     gat.eval()
     states, raws, probabilities = [], [], []
     for batch in WindowBatches(arrays, batch_size, transform=SelfLoops()):
         batch = batch.to(device)
-        output = vgae.forward_batch(batch)
-        errors = batch_graph_errors(output, batch)
-        raw = anomaly_score(errors)
-        classified = gat.forward_batch(batch)
-        states.append(fusion_state(errors, raw, output.mu, output.logvar, batch.batch, batch.num_graphs,
-                                   classified.logits.float(), classified.embedding.float()).float().cpu())
-        raws.append(raw.float().cpu())
-        probabilities.append(attack_probability(classified.logits.float()).cpu())
+        state, raw, p_attack, _ = fusion_parts(vgae, gat, batch.x, batch.node_id, batch.edge_index, batch.edge_attr,
+                                               batch.batch, batch.num_graphs, window)
+        states.append(state.cpu())
+        raws.append(raw.cpu())
+        probabilities.append(p_attack.cpu())
     y = torch.tensor(np.array(arrays.y), dtype=torch.long)
     if not states:
         return torch.zeros(0, len(STATE_FEATURES)), torch.zeros(0), torch.zeros(0), y
     return torch.cat(states), torch.cat(raws), torch.cat(probabilities), y
 
 
-def fusion_inputs(vgae, gat, arrays, normaliser: AnomalyNormaliser, batch_size: int = 256,
+def fusion_inputs(vgae, gat, arrays, normaliser: AnomalyNormaliser, window: int, batch_size: int = 256,
                   device: torch.device | str = "cpu") -> FusionInputs:
     """The `FusionInputs` of one split, with the VGAE score normalised by ``normaliser``."""
-    state, raw, p_attack, y = raw_fusion_outputs(vgae, gat, arrays, batch_size, device)
+    state, raw, p_attack, y = raw_fusion_outputs(vgae, gat, arrays, window, batch_size, device)
     anomaly = normaliser(raw)
     state[:, ANOMALY_COLUMN] = anomaly
     return FusionInputs(state, anomaly, p_attack, y)
