@@ -13,6 +13,7 @@ import click
 from kdgat_data.catalog import find_project_root
 from kdgat_schemas import ExperimentName, RunFolder, RunFolderError, RunPaths
 
+from kdgat_train.known_warnings import quiet_known_warnings
 from kdgat_train.offline_tracking import ingest_runs
 from kdgat_train.pipeline.stage_plan import left_out_job
 from kdgat_train.run_liveness import Liveness, liveness, shown_status
@@ -28,7 +29,8 @@ KEY_METRICS = ("val/f1", "val/fpr", "val/auroc", "val/loss")
 
 def _commands():
     """The commands that need the training stack (`kdgat_train.runs_commands`), imported when one runs."""
-    from kdgat_train import runs_commands
+    with quiet_known_warnings():  # torch_geometric's import-time notice
+        from kdgat_train import runs_commands
 
     return runs_commands
 

@@ -175,3 +175,13 @@ def test_a_variant_names_its_overrides_and_a_bad_one_is_refused(quality):
     for bad in ("no-overrides", "protocol:training_config.epochs=5", "x y:a=1", "name:notanoverride"):
         with pytest.raises(ValueError, match="--variant"):
             quality.parse_variant(bad)
+
+
+def test_the_graph_less_student_is_checked_against_the_gat_teacher_it_learns_from(quality):
+    report = {"scenarios": ["s"], "seeds": [0], "rows": [
+        _row("baseline gbdt", "baseline", 0.50, 0.01, 0.8), _row("GAT", "teacher", 0.70, 0.02, 0.90),
+        _row("graph-less MLP", "student", 0.60, 0.03, 0.87), _row("graph-less MLP", "student+KD", 0.65, 0.02, 0.885),
+    ]}
+    [mlp] = quality.goal_checks(report)
+    assert mlp["family"] == "graph-less MLP" and mlp["teacher_auroc"] == 0.90  # the GAT teacher's: it has none of its own
+    assert mlp["beats"] and mlp["close"] and mlp["kd_helps"]

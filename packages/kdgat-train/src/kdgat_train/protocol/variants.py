@@ -41,6 +41,7 @@ KD_GRID = (  # one factor or two away from the default each; every family picks 
 
 
 KD_FIELDS = {"VGAE": ("latent_weight", "reconstruction_weight"), "GAT": ("temperature", "alpha"),
+             "graph-less MLP": ("temperature", "alpha"),
              "fusion DQN": ("temperature", "alpha", "latent_weight", "reconstruction_weight")}
 
 
