@@ -159,7 +159,7 @@ def protocol(*, work: Path, shared: Path | None, seeds: str, datasets: str | Non
     try:
         folder = run_protocol(shared=shared, work=work, seeds=seed_list,
                               datasets=[key.strip() for key in datasets.split(",") if key.strip()] if datasets else None,
-                              say=lambda message: click.echo(message), **options)
+                              say=click.echo, **options)
     except ProtocolError as error:
         raise click.UsageError(str(error)) from None
     click.echo(f"tables in {folder}")

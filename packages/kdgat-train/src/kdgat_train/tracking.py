@@ -9,6 +9,7 @@ logged, while another process holds SQLite's write lock.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import time
 from contextlib import contextmanager, suppress
@@ -20,8 +21,9 @@ from kdgat_schemas import ExperimentName, RunPaths
 from kdgat_train.tracking_database import ensure_database, with_retry
 
 
+@functools.cache
 def mlflow_api() -> SimpleNamespace:
-    """MLflow's client and entity classes, imported on the first call: this module is imported by the
+    """MLflow's client and entity classes, imported on the first call (and kept): this module is imported by the
     trainer, which leaves MLflow to the tracking helper (`kdgat_train.tracking_service`)."""
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient

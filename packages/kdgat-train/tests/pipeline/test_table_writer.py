@@ -4,6 +4,8 @@ import csv
 import io
 import json
 
+import numpy as np
+import pytest
 from kdgat_train.pipeline.table_writer import csv_text, json_text, latex_table, markdown_table
 
 
@@ -26,5 +28,7 @@ def test_csv_reads_back_what_was_written():
     assert list(csv.reader(io.StringIO(text))) == [["model", "f1"], ["GAT, student", "0.5"], ["gbdt", ""]]
 
 
-def test_json_writes_what_it_cannot_encode_as_null():
-    assert json.loads(json_text({"mean": 0.5, "when": object()})) == {"mean": 0.5, "when": None}
+def test_json_writes_numpy_scalars_as_numbers_and_refuses_what_it_cannot_encode():
+    assert json.loads(json_text({"mean": np.float32(0.5), "seeds": [np.int64(3)]})) == {"mean": 0.5, "seeds": [3]}
+    with pytest.raises(TypeError, match="object"):
+        json_text({"when": object()})

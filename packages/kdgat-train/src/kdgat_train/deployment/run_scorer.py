@@ -15,7 +15,7 @@ from kdgat_models.window_scorer import WindowScorer
 from kdgat_schemas import ExperimentName, RunFolder, RunFolderError
 
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold
-from kdgat_train.families import FrozenRun, family_of
+from kdgat_train.families import family_of
 from kdgat_train.stages.upstream_runs import frozen_run, frozen_upstream, settings_of_run
 from kdgat_train.window_data_module import open_cache
 
@@ -67,7 +67,7 @@ def scorer_from_run(run_dir: Path) -> RunScorer:
     threshold = _threshold(run_dir)
     cache = open_cache(settings.dataset_config, settings.evaluation.min_class_windows)
     family = family_of(settings.name)
-    own = frozen_run(run_dir, cache) if family.reads_window_graphs else FrozenRun(run_dir, None)
+    own = frozen_run(run_dir, cache, network=family.reads_window_graphs)
     scorer = family.window_scorer(settings, cache, own=own, upstream=frozen_upstream(settings, cache))
     return RunScorer(run_dir, settings, scorer, threshold, cache)
 

@@ -28,7 +28,7 @@ from kdgat_train.baselines.baseline_settings import BaselineSettings
 from kdgat_train.checkpoint_state import CheckpointError, load_checkpoint_state
 from kdgat_train.evaluation.stage_evaluation import report, write_report
 from kdgat_train.evaluation.threshold_rule import ChosenThreshold
-from kdgat_train.families import FrozenRun, family_of
+from kdgat_train.families import family_of
 from kdgat_train.stages.upstream_runs import frozen_run, frozen_upstream, settings_of_run
 from kdgat_train.tracking_service import tracking_call
 from kdgat_train.window_data_module import open_cache
@@ -91,7 +91,7 @@ def _scores(settings, run_dir: Path, source, cross, splits: list[str]) -> dict[s
         detector.fit(np.asarray(train_stats), np.asarray(source.split("train").y).astype(int))
         return {split: detector.score(np.asarray(cross.window_statistics(split)[0])) for split in splits}
     family = family_of(name)
-    own = frozen_run(run_dir, source) if family.reads_window_graphs else FrozenRun(run_dir, None)
+    own = frozen_run(run_dir, source, network=family.reads_window_graphs)
     return family.cross_scores(settings, source, cross, splits, own=own, upstream=frozen_upstream(settings, source))
 
 

@@ -3,9 +3,10 @@
 A family (GAT, VGAE, DQN fusion) is one object. Its class attributes are plain data that config
 parsing, preset registration and the field-use check read without torch (they run on a CLI's
 start-up path); its methods build the network, the LightningModule and data, state the trainer
-arguments, evaluate a fitted stage, score windows and rebuild a deployable `WindowScorer`. The
-heavy modules they use are imported inside the methods, which is what keeps torch off
-``kdgat-train --help`` and ``--cfg job`` (each such import is listed in docs/design.md).
+arguments, evaluate a fitted stage, build the `WindowScorer` that scores its windows and rebuild a
+deployable one. The heavy modules they use are imported inside the methods, which is what keeps
+torch off ``kdgat-train --help`` and ``--cfg job`` (the modules allowed such imports are listed in
+tests/test_lazy_imports.py).
 
 The name-grammar token of a family (``name.model``) is compared in exactly one place, the registry
 (`kdgat_train.families.registry.family_of`); every other module asks the family object.

@@ -51,6 +51,13 @@ def latex_table(header: Sequence[str], rows: Iterable[Sequence[str]], *, align: 
     return ("" if caption is None else "% " + latex_escape(caption) + "\n") + "\n".join(lines) + "\n"
 
 
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python number it holds; anything else JSON has no form for is an error."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def json_text(document: object) -> str:
-    """``document`` as indented JSON (a value JSON has no form for, such as NaN's absence, becomes null)."""
-    return json.dumps(document, indent=2, default=lambda value: None) + "\n"
+    """``document`` as indented JSON; numpy scalars are written as numbers, never dropped."""
+    return json.dumps(document, indent=2, default=_plain) + "\n"

@@ -163,9 +163,11 @@ def load_frozen_network(run_dir: Path, num_ids: int, feature_dims: tuple[int, in
     return net
 
 
-def frozen_run(run_dir: Path, cache) -> FrozenRun:
-    """The COMPLETED run ``run_dir`` with its network (`load_frozen_network`) for the graphs of ``cache``."""
-    return FrozenRun(Path(run_dir), load_frozen_network(run_dir, cache.manifest.vocabulary_size, feature_dims(cache)))
+def frozen_run(run_dir: Path, cache, *, network: bool = True) -> FrozenRun:
+    """The COMPLETED run ``run_dir`` with its network (`load_frozen_network`) for the graphs of ``cache``;
+    without one when ``network`` is false (a family that reads no window graphs rebuilds its own parts)."""
+    net = load_frozen_network(run_dir, cache.manifest.vocabulary_size, feature_dims(cache)) if network else None
+    return FrozenRun(Path(run_dir), net)
 
 
 def frozen_upstream(settings: RunSettings, cache) -> dict[str, FrozenRun]:
